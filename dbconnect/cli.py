@@ -1,0 +1,94 @@
+"""``dbconnect standalone|demo|version``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+import dbconnect
+
+from .api.errors import ConnectError
+
+log = logging.getLogger("dbconnect")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)",
+        stream=sys.stderr,
+    )
+
+
+def _install_signal_handlers(stop) -> None:
+    def handler(signum, _frame):
+        log.info("Received %s, shutting down gracefully", signal.Signals(signum).name)
+        threading.Thread(target=stop, name="shutdown", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def cmd_standalone(args: argparse.Namespace) -> int:
+    from .runtime.connect import StandaloneConnect
+    from .runtime.properties import load_connector_file, load_properties
+
+    worker_props = load_properties(args.worker_properties)
+    connectors = [load_connector_file(path) for path in args.connector_files]
+    connect = StandaloneConnect(worker_props)
+    _install_signal_handlers(connect.stop)
+    connect.start()
+    try:
+        for name, config, initial_state in connectors:
+            connect.add_connector(name, config, initial_state)
+            log.info("Created connector %s", name)
+    except ConnectError as exc:
+        log.error("%s", exc)
+        connect.stop()
+        return 1
+    while not connect.await_stop(1.0):
+        pass
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dbconnect", description="A pure-Python Kafka Connect worker.")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    parser.add_argument("--version", action="version", version=f"dbconnect {dbconnect.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    standalone = sub.add_parser("standalone", help="run a standalone worker (like connect-standalone.sh)")
+    standalone.add_argument("worker_properties", help="the worker .properties file")
+    standalone.add_argument("connector_files", nargs="*",
+                            help="connector configs: .properties, or .json (a POST /connectors body or a flat config)")
+    standalone.set_defaults(func=cmd_standalone)
+
+    demo = sub.add_parser("demo", help="run a self-contained pipeline on embedded services")
+    demo.add_argument("--lines", type=int, default=5, help="how many lines to pass through (default 5)")
+    demo.add_argument("--rest-port", type=int, default=0, help="REST port (default: a free port)")
+    demo.add_argument("--keep-running", action="store_true", help="keep the worker running until Ctrl-C")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.log_level)
+    try:
+        return int(args.func(args) or 0)
+    except ConnectError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The Converter plugin interface (org.apache.kafka.connect.storage.Converter)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Mapping
+
+from ..api.data import Schema, SchemaAndValue
+from ..api.errors import ConfigError
+
+__all__ = ["Converter", "parse_bool", "parse_int", "config_key", "CONVERTER_TYPE_KEY"]
+
+
+def parse_bool(value: Any, key: str) -> bool:
+    """Kafka's ConfigDef BOOLEAN parsing: a bool, or "true"/"false" in any case."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+    raise ConfigError(
+        f"Invalid value {value} for configuration {key}: Expected value to be either true or false",
+        {key: ["Expected value to be either true or false"]},
+    )
+
+
+def parse_int(value: Any, key: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(
+        f"Invalid value {value} for configuration {key}: Not a number of type INT",
+        {key: ["Not a number of type INT"]},
+    )
+
+
+def config_key(
+    name: str,
+    type: str,
+    default: Any,
+    importance: str,
+    documentation: str,
+    group: str | None = None,
+    order: int = -1,
+    width: str = "NONE",
+    display_name: str | None = None,
+    required: bool = False,
+) -> dict[str, Any]:
+    """One ConfigKeyInfo entry as GET /connector-plugins/{plugin}/config returns it."""
+    if isinstance(default, bool):
+        default = "true" if default else "false"
+    return {
+        "name": name,
+        "type": type,
+        "required": required,
+        "default_value": None if default is None else str(default),
+        "importance": importance,
+        "documentation": documentation,
+        "group": group,
+        "width": width,
+        "display_name": display_name or name,
+        "dependents": [],
+        "order": order,
+    }
+
+
+CONVERTER_TYPE_KEY = "converter.type"
+
+
+def _converter_type_key() -> dict[str, Any]:
+    # Every Kafka converter ConfigDef starts with this one (ConverterConfig.newConfigDef()).
+    return config_key(CONVERTER_TYPE_KEY, "STRING", None, "LOW", "How this converter will be used.", required=True)
+
+
+class Converter(ABC):
+    """Turns Connect data into bytes for Kafka and back.
+
+    ``configure`` receives the converter's own settings (the ``key.converter.`` /
+    ``value.converter.`` prefix already stripped); values may be strings.
+    """
+
+    #: Names this plugin is found by: the short name first, then the Java class name.
+    aliases: tuple[str, ...] = ()
+
+    is_key: bool = False
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
+        self.is_key = is_key
+
+    @abstractmethod
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Any = None
+    ) -> bytes | None:
+        """Serialize a Connect value; ``None`` means a null record value (tombstone)."""
+
+    @abstractmethod
+    def to_connect_data(self, topic: str, value: bytes | None, headers: Any = None) -> SchemaAndValue:
+        """Deserialize bytes read from Kafka."""
+
+    # HeaderConverter counterparts: the built-in converters handle headers the same way.
+    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+        return self.from_connect_data(topic, schema, value)
+
+    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
+        return self.to_connect_data(topic, value)
+
+    def close(self) -> None:
+        pass
+
+    @classmethod
+    def config_keys(cls) -> list[dict[str, Any]]:
+        return [_converter_type_key()]

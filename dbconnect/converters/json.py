@@ -1,0 +1,659 @@
+"""JsonConverter (org.apache.kafka.connect.json.JsonConverter), wire-compatible with Kafka's.
+
+Speed comes from doing the schema work once: for each schema the converter builds an encoder
+and a decoder (struct ones are generated Python functions that read the Struct's value list
+directly), and with ``schemas.enable`` it keeps the serialized ``{"schema":…,"payload":``
+prefix, so a record costs one ``orjson.dumps`` of its payload. On the way in, a message whose
+bytes start with the envelope prefix last seen on its topic skips re-reading the schema.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import decimal
+import json as _stdjson
+from collections import OrderedDict
+from typing import Any, Callable, Mapping
+
+import orjson
+
+from ..api.data import (
+    INT_RANGES, NULL_SCHEMA_AND_VALUE, Date, Decimal, Schema, SchemaAndValue, SchemaBuilder, Struct,
+    Time, Timestamp, Type,
+)
+from ..api.errors import ConfigError, DataError
+from .base import Converter, config_key, parse_bool, parse_int
+
+SCHEMAS_ENABLE_CONFIG = "schemas.enable"
+SCHEMAS_CACHE_SIZE_CONFIG = "schemas.cache.size"
+DECIMAL_FORMAT_CONFIG = "decimal.format"
+REPLACE_NULL_WITH_DEFAULT_CONFIG = "replace.null.with.default"
+DECIMAL_FORMATS = ("BASE64", "NUMERIC")
+
+ENVELOPE_ERROR = (
+    'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain '
+    "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false "
+    "in your converter configuration."
+)
+_READ_ERROR = "Converting byte[] to Kafka Connect data failed due to serialization error: "
+_WRITE_ERROR = "Converting Kafka Connect data to byte[] failed due to serialization error: "
+
+# Jackson writes non-finite doubles as these quoted strings; reading them back restores the float.
+_NON_FINITE_OUT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+_NON_FINITE_IN = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+Encoder = Callable[[Any], Any]
+Decoder = Callable[[Any], Any]
+
+
+class _NeedExact(Exception):
+    """A NUMERIC decimal arrived as a float: the text must be re-read without rounding."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Non-standard token '{name}'")
+
+
+def _loads_exact(text: bytes | str) -> Any:
+    return _stdjson.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
+
+
+def _node_type(value: Any) -> str:
+    """Jackson's JsonNodeType names, used in Kafka's error messages."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return "NUMBER"
+    if isinstance(value, str):
+        return "STRING"
+    return "ARRAY" if isinstance(value, list) else "OBJECT" if isinstance(value, dict) else type(value).__name__
+
+
+def _float_out(v: float) -> Any:
+    return v if v - v == 0.0 else _NON_FINITE_OUT.get(v, "NaN")
+
+
+def _decimal_number(v: decimal.Decimal) -> orjson.Fragment:
+    if not v.is_finite():
+        raise DataError(f"Invalid Decimal value {v}: only finite values can be written as JSON numbers")
+    return orjson.Fragment(str(v))
+
+
+def _b64(v: Any) -> str:
+    return base64.b64encode(v).decode("ascii")
+
+
+def _invalid(schema: Schema, v: Any) -> DataError:
+    return DataError(f"Invalid type for {schema.type.name}: {type(v)}")
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = max(size, 1)
+
+    def put(self, key: Any, value: Any) -> Any:
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class _Entry:
+    """What the converter keeps per schema on the way out."""
+
+    __slots__ = ("encode", "prefix")
+
+    def __init__(self, encode: Encoder, prefix: bytes):
+        self.encode = encode
+        self.prefix = prefix
+
+
+class JsonConverter(Converter):
+    aliases = ("JsonConverter", "org.apache.kafka.connect.json.JsonConverter")
+
+    def __init__(self) -> None:
+        self.schemas_enable = True
+        self.cache_size = 1000
+        self.decimal_format = "BASE64"
+        self.replace_null_with_default = True
+        self._reset()
+
+    def _reset(self) -> None:
+        self._entries = _LRU(self.cache_size)
+        self._last_entry: tuple[Schema | None, _Entry | None] = (None, None)
+        self._parsed = _LRU(self.cache_size)  # schema JSON text -> (Schema, decoder)
+        self._prefixes: dict[str, tuple[bytes, Schema, Decoder]] = {}
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
+        super().configure(configs, is_key)
+        get = configs.get
+        self.schemas_enable = parse_bool(get(SCHEMAS_ENABLE_CONFIG, True), SCHEMAS_ENABLE_CONFIG)
+        self.cache_size = parse_int(get(SCHEMAS_CACHE_SIZE_CONFIG, 1000), SCHEMAS_CACHE_SIZE_CONFIG)
+        fmt = str(get(DECIMAL_FORMAT_CONFIG, "BASE64")).strip().upper()
+        if fmt not in DECIMAL_FORMATS:
+            message = "String must be one of (case insensitive): " + ", ".join(DECIMAL_FORMATS)
+            raise ConfigError(
+                f"Invalid value {get(DECIMAL_FORMAT_CONFIG)} for configuration {DECIMAL_FORMAT_CONFIG}: {message}",
+                {DECIMAL_FORMAT_CONFIG: [message]},
+            )
+        self.decimal_format = fmt
+        self.replace_null_with_default = parse_bool(
+            get(REPLACE_NULL_WITH_DEFAULT_CONFIG, True), REPLACE_NULL_WITH_DEFAULT_CONFIG
+        )
+        self._reset()
+
+    @classmethod
+    def config_keys(cls) -> list[dict[str, Any]]:
+        return super().config_keys() + [
+            config_key(SCHEMAS_ENABLE_CONFIG, "BOOLEAN", True, "HIGH",
+                       "Include schemas within each of the serialized values and keys.",
+                       "Schemas", 0, "MEDIUM", "Enable Schemas"),
+            config_key(SCHEMAS_CACHE_SIZE_CONFIG, "INT", 1000, "HIGH",
+                       "The maximum number of schemas that can be cached in this converter instance.",
+                       "Schemas", 1, "MEDIUM", "Schema Cache Size"),
+            config_key(DECIMAL_FORMAT_CONFIG, "STRING", "BASE64", "LOW",
+                       "Controls which format this converter will serialize decimals in. This value is case "
+                       "insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
+                       "Serialization", 0, "MEDIUM", "Decimal Format"),
+            config_key(REPLACE_NULL_WITH_DEFAULT_CONFIG, "BOOLEAN", True, "LOW",
+                       "Whether to replace fields that have a default value and that are null to the default "
+                       "value. When set to true, the default value is used, otherwise null is used.",
+                       "Serialization", 1, "MEDIUM", "Replace null with default"),
+        ]
+
+    # == Connect -> bytes ========================================================================
+
+    def from_connect_data(self, topic: str, schema: Schema | None, value: Any, headers: Any = None) -> bytes | None:
+        if schema is None:
+            if value is None:
+                return None
+            payload = self._dumps(self._encode_any(value))
+            return b'{"schema":null,"payload":' + payload + b"}" if self.schemas_enable else payload
+        entry = self._entry(schema)
+        if not self.schemas_enable:
+            # A null value stays a null record (tombstone) rather than the text "null".
+            return None if value is None else self._dumps(entry.encode(value))
+        return entry.prefix + self._dumps(entry.encode(value)) + b"}"
+
+    @staticmethod
+    def _dumps(obj: Any) -> bytes:
+        try:
+            return orjson.dumps(obj)
+        except orjson.JSONEncodeError as exc:
+            raise DataError(_WRITE_ERROR + str(exc)) from exc
+
+    def _entry(self, schema: Schema) -> _Entry:
+        last_schema, last = self._last_entry
+        if last_schema is schema:
+            return last  # type: ignore[return-value]
+        entry = self._entries.get(schema)
+        if entry is None:
+            encode = self._encoder(schema)
+            prefix = b'{"schema":' + orjson.dumps(self.as_json_schema(schema)) + b',"payload":'
+            entry = self._entries.put(schema, _Entry(encode, prefix))
+        self._last_entry = (schema, entry)
+        return entry
+
+    def as_json_schema(self, schema: Schema | None) -> dict[str, Any] | None:
+        """The envelope's ``schema`` object, keys in the order Kafka's asJsonSchema writes them."""
+        if schema is None:
+            return None
+        out: dict[str, Any] = {"type": schema.type.value}
+        t = schema.type
+        if t is Type.ARRAY:
+            out["items"] = self.as_json_schema(schema.value_schema)
+        elif t is Type.MAP:
+            out["keys"] = self.as_json_schema(schema.key_schema)
+            out["values"] = self.as_json_schema(schema.value_schema)
+        elif t is Type.STRUCT:
+            out["fields"] = [{**self.as_json_schema(f.schema), "field": f.name} for f in schema.fields]
+        out["optional"] = schema.optional
+        if schema.name is not None:
+            out["name"] = schema.name
+        if schema.version is not None:
+            out["version"] = schema.version
+        if schema.doc is not None:
+            out["doc"] = schema.doc
+        if schema.parameters:
+            out["parameters"] = dict(schema.parameters)
+        if schema.default is not None:
+            out["default"] = self._encoder(schema)(schema.default)
+        return out
+
+    def _encoder(self, schema: Schema) -> Encoder:
+        """value -> JSON-ready object for ``schema``, null handling included."""
+        base = self._base_encoder(schema)
+        if schema.default is not None and self.replace_null_with_default:
+            null_out = base(schema.default)
+        elif schema.optional:
+            null_out = None
+        else:
+            def required(v: Any) -> Any:
+                if v is None:
+                    raise DataError("Conversion error: null value for field that is required and has no default value")
+                return base(v)
+            return required
+
+        def nullable(v: Any) -> Any:
+            return null_out if v is None else base(v)
+        return nullable
+
+    def _base_encoder(self, schema: Schema) -> Encoder:
+        """Encoder for a non-null value."""
+        name, t = schema.name, schema.type
+        if name == Decimal.LOGICAL_NAME:
+            if self.decimal_format == "NUMERIC":
+                def numeric(v: Any) -> Any:
+                    if not isinstance(v, decimal.Decimal):
+                        raise DataError(f"Invalid type for Decimal, expected Decimal but was {type(v)}")
+                    return _decimal_number(v)
+                return numeric
+            return lambda v: _b64(Decimal.from_logical(schema, v))
+        if name == Date.LOGICAL_NAME:
+            return lambda v: Date.from_logical(schema, v)
+        if name == Time.LOGICAL_NAME:
+            return lambda v: Time.from_logical(schema, v)
+        if name == Timestamp.LOGICAL_NAME:
+            return lambda v: Timestamp.from_logical(schema, v)
+        if t in INT_RANGES:
+            lo, hi = INT_RANGES[t]
+
+            def integer(v: Any) -> Any:
+                if isinstance(v, int) and not isinstance(v, bool):
+                    if lo <= v <= hi:
+                        return int(v)
+                    raise DataError(f"Invalid value for {t.name}: {v} is out of range")
+                raise _invalid(schema, v)
+            return integer
+        if t is Type.FLOAT32 or t is Type.FLOAT64:
+            def floating(v: Any) -> Any:
+                if isinstance(v, (float, int)) and not isinstance(v, bool):
+                    return _float_out(float(v))
+                raise _invalid(schema, v)
+            return floating
+        if t is Type.BOOLEAN or t is Type.STRING:
+            expected = bool if t is Type.BOOLEAN else str
+
+            def simple(v: Any) -> Any:
+                if isinstance(v, expected):
+                    return v
+                raise _invalid(schema, v)
+            return simple
+        if t is Type.BYTES:
+            def binary(v: Any) -> Any:
+                if isinstance(v, (bytes, bytearray, memoryview)):
+                    return _b64(v)
+                raise DataError(f"Invalid type for bytes type: {type(v)}")
+            return binary
+        if t is Type.ARRAY:
+            item = self._encoder(schema.value_schema)
+
+            def array(v: Any) -> Any:
+                if isinstance(v, (list, tuple)):
+                    return [item(x) for x in v]
+                raise _invalid(schema, v)
+            return array
+        if t is Type.MAP:
+            key, val = self._encoder(schema.key_schema), self._encoder(schema.value_schema)
+            as_object = schema.key_schema.type is Type.STRING
+
+            def mapping(v: Any) -> Any:
+                if not isinstance(v, Mapping):
+                    raise _invalid(schema, v)
+                if as_object:
+                    return {key(k): val(x) for k, x in v.items()}
+                return [[key(k), val(x)] for k, x in v.items()]
+            return mapping
+        return self._struct_encoder(schema)
+
+    def _struct_encoder(self, schema: Schema) -> Encoder:
+        # Generated so that each field costs an inline type test instead of a function call.
+        # Only variable names go into the source; field names are bound in the namespace.
+        ns: dict[str, Any] = {"Struct": Struct, "SCHEMA": schema}
+        exprs = []
+        for i, f in enumerate(schema.fields):
+            ns[f"N{i}"], ns[f"E{i}"] = f.name, self._encoder(f.schema)
+            exprs.append(f"N{i}: " + _fast_expr(f.schema, f"v{i}", f"E{i}"))
+        n = len(schema.fields)
+        unpack = f"    {', '.join(f'v{i}' for i in range(n))}, = s.values\n" if n else ""
+
+        def other(s: Any) -> Any:
+            if isinstance(s, Struct):
+                # Kafka insists on equal schemas; equal fields suffice to encode, and that lets a
+                # struct default (built before its schema had the default) be written.
+                if s.schema != schema and s.schema.fields != schema.fields:
+                    raise DataError("Mismatching schema.")
+                return encode(Struct._of(schema, s.values))
+            if isinstance(s, Mapping):  # a plain dict stands in for a Struct
+                return encode(Struct.from_dict(schema, s))
+            raise _invalid(schema, s)
+
+        ns["other"] = other
+        source = (
+            "def encode(s):\n"
+            "    if s.__class__ is not Struct or s.schema is not SCHEMA:\n"
+            "        return other(s)\n"
+            f"{unpack}"
+            f"    return {{{', '.join(exprs)}}}\n"
+        )
+        exec(compile(source, f"<json encoder {schema!r}>", "exec"), ns)
+        encode = ns["encode"]
+        return encode
+
+    def _encode_any(self, v: Any) -> Any:
+        """Schemaless values: the JSON type follows the Python type."""
+        t = type(v)
+        if v is None or t is str or t is int or t is bool:
+            return v
+        if t is float:
+            return _float_out(v)
+        if t is dict or isinstance(v, Mapping):
+            if all(type(k) is str for k in v):
+                return {k: self._encode_any(x) for k, x in v.items()}
+            return [[self._encode_any(k), self._encode_any(x)] for k, x in v.items()]
+        if t is list or t is tuple:
+            return [self._encode_any(x) for x in v]
+        if isinstance(v, Struct):
+            return self._entry(v.schema).encode(v)
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            return _b64(v)
+        if isinstance(v, decimal.Decimal):
+            return _decimal_number(v)
+        if isinstance(v, _dt.datetime):
+            return Timestamp.from_logical(None, v)
+        if isinstance(v, _dt.date):  # as java.util.Date would be: epoch millis at midnight UTC
+            return Timestamp.from_logical(None, v)
+        if isinstance(v, _dt.time):
+            return Time.from_logical(None, v)
+        if isinstance(v, bool):
+            return bool(v)
+        if isinstance(v, int):
+            return int(v)
+        if isinstance(v, float):
+            return _float_out(float(v))
+        if isinstance(v, str):
+            return str(v)
+        if isinstance(v, (list, tuple, set, frozenset)):
+            return [self._encode_any(x) for x in v]
+        raise DataError(f"Python class {t} does not have corresponding schema type.")
+
+    # == bytes -> Connect ========================================================================
+
+    def to_connect_data(self, topic: str, value: bytes | None, headers: Any = None) -> SchemaAndValue:
+        if value is None:
+            return NULL_SCHEMA_AND_VALUE
+        if type(value) is not bytes:
+            value = bytes(value)
+        if not self.schemas_enable:
+            return SchemaAndValue(None, self._loads(value))
+        hit = self._prefixes.get(topic)
+        if hit is not None and value.startswith(hit[0]):
+            body = value[len(hit[0]):].rstrip()
+            if body.endswith(b"}"):
+                try:
+                    payload = orjson.loads(body[:-1])
+                except orjson.JSONDecodeError:
+                    pass  # not a plain envelope after all: take the general path for its error
+                else:
+                    try:
+                        return SchemaAndValue(hit[1], hit[2](payload))
+                    except _NeedExact:
+                        return SchemaAndValue(hit[1], hit[2](self._loads(body[:-1], exact=True)))
+        doc = self._loads(value)
+        try:
+            return self._from_envelope(topic, value, doc, exact=False)
+        except _NeedExact:
+            return self._from_envelope(topic, value, self._loads(value, exact=True), exact=True)
+
+    @staticmethod
+    def _loads(value: bytes, exact: bool = False) -> Any:
+        try:
+            return _loads_exact(value) if exact else orjson.loads(value)
+        except (ValueError, UnicodeDecodeError) as exc:
+            if not value.strip():
+                return None  # Jackson reads empty input as a missing node, i.e. null
+            raise DataError(_READ_ERROR + str(exc)) from exc
+
+    def _from_envelope(self, topic: str, value: bytes, doc: Any, exact: bool) -> SchemaAndValue:
+        if type(doc) is not dict or len(doc) != 2 or "schema" not in doc or "payload" not in doc:
+            raise DataError(ENVELOPE_ERROR)
+        schema_node, payload = doc["schema"], doc["payload"]
+        if schema_node is None:
+            return SchemaAndValue(None, payload)
+        key = orjson.dumps(schema_node, default=_decimal_number) if exact else orjson.dumps(schema_node)
+        cached = self._parsed.get(key)
+        if cached is None:
+            schema = self.as_connect_schema(schema_node)
+            cached = self._parsed.put(key, (schema, self._decoder(schema)))
+        schema, decode = cached
+        prefix = b'{"schema":' + key + b',"payload":'
+        if value.startswith(prefix):
+            self._prefixes[topic] = (prefix, schema, decode)
+        return SchemaAndValue(schema, decode(payload))
+
+    def as_connect_schema(self, node: Any) -> Schema | None:
+        """Kafka's asConnectSchema: the envelope's schema object back to a Schema."""
+        if node is None:
+            return None
+        type_name = node.get("type") if isinstance(node, dict) else None
+        if not isinstance(type_name, str):
+            raise DataError("Schema must contain 'type' field")
+        if type_name == "array":
+            items = node.get("items")
+            if items is None:
+                raise DataError("Array schema did not specify the element type")
+            builder = SchemaBuilder.array(self.as_connect_schema(items))
+        elif type_name == "map":
+            if "keys" not in node:
+                raise DataError("Map schema did not specify the key type")
+            if "values" not in node:
+                raise DataError("Map schema did not specify the value type")
+            builder = SchemaBuilder.map(self.as_connect_schema(node["keys"]), self.as_connect_schema(node["values"]))
+        elif type_name == "struct":
+            fields = node.get("fields")
+            if not isinstance(fields, list):
+                raise DataError('Struct schema\'s "fields" argument is not an array.')
+            builder = SchemaBuilder.struct()
+            for field in fields:
+                field_name = field.get("field") if isinstance(field, dict) else None
+                if not isinstance(field_name, str):
+                    raise DataError("Struct schema's field name not specified properly")
+                builder.field(field_name, self.as_connect_schema(field))
+        else:
+            try:
+                builder = SchemaBuilder(Type(type_name))
+            except ValueError:
+                raise DataError(f"Unknown schema type: {type_name}") from None
+        if node.get("optional") is True:
+            builder.optional()
+        if isinstance(node.get("name"), str):
+            builder.name(node["name"])
+        version = node.get("version")
+        if isinstance(version, int) and not isinstance(version, bool):
+            builder.version(version)
+        if isinstance(node.get("doc"), str):
+            builder.doc(node["doc"])
+        params = node.get("parameters")
+        if isinstance(params, dict):
+            for k, v in params.items():
+                if not isinstance(v, str):
+                    raise DataError("Schema parameters must have string values.")
+                builder.parameter(k, v)
+        if "default" in node:
+            default = self._decoder(builder.build())(node["default"])
+            if default is not None:
+                builder.default_value(default)
+        return builder.build()
+
+    def _decoder(self, schema: Schema) -> Decoder:
+        """JSON value -> Connect value for ``schema``, null handling included (convertToConnect)."""
+        base = self._base_decoder(schema)
+        if schema.default is not None and self.replace_null_with_default:
+            null_in = schema.default
+        elif schema.optional:
+            null_in = None
+        else:
+            message = f"Invalid null value for required {schema.type.name} field"
+
+            def required(v: Any) -> Any:
+                if v is None:
+                    raise DataError(message)
+                return base(v)
+            return required
+
+        def nullable(v: Any) -> Any:
+            return null_in if v is None else base(v)
+        return nullable
+
+    def _base_decoder(self, schema: Schema) -> Decoder:
+        name, t = schema.name, schema.type
+        if name == Decimal.LOGICAL_NAME:
+            def to_decimal(v: Any) -> Any:
+                if type(v) is str:
+                    try:
+                        return Decimal.to_logical(schema, base64.b64decode(v, validate=True))
+                    except (binascii.Error, ValueError, DataError) as exc:
+                        raise DataError(f"Invalid bytes for Decimal field: {exc}") from exc
+                if type(v) is float:
+                    raise _NeedExact()
+                if isinstance(v, decimal.Decimal):
+                    return v
+                if type(v) is int:
+                    return decimal.Decimal(v)
+                raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
+                                f"but was {_node_type(v)}")
+            return to_decimal
+        for logical, integral_range, what in (
+            (Date, INT_RANGES[Type.INT32], "integer"), (Time, INT_RANGES[Type.INT32], "integer"),
+            (Timestamp, INT_RANGES[Type.INT64], "integral"),
+        ):
+            if name == logical.LOGICAL_NAME:
+                return _logical_int_decoder(schema, logical, integral_range, what)
+        if t in INT_RANGES:
+            lo, hi = INT_RANGES[t]
+
+            def integer(v: Any) -> Any:
+                if isinstance(v, (float, decimal.Decimal)) and v - v == 0:
+                    v = int(v)  # Jackson's intValue() truncates a fractional number
+                if type(v) is int and lo <= v <= hi:
+                    return v
+                raise DataError(f"Invalid value for {t.name} field: {_node_type(v)} {v!r}")
+            return integer
+        if t is Type.FLOAT32 or t is Type.FLOAT64:
+            def floating(v: Any) -> Any:
+                if type(v) is str and v in _NON_FINITE_IN:
+                    return _NON_FINITE_IN[v]
+                if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
+                    return float(v)
+                raise DataError(f"Invalid value for {t.name} field: {_node_type(v)}")
+            return floating
+        if t is Type.BOOLEAN or t is Type.STRING:
+            expected = bool if t is Type.BOOLEAN else str
+
+            def simple(v: Any) -> Any:
+                if type(v) is expected:
+                    return v
+                raise DataError(f"Invalid value for {t.name} field: {_node_type(v)}")
+            return simple
+        if t is Type.BYTES:
+            def binary(v: Any) -> Any:
+                try:
+                    return base64.b64decode(v, validate=True)
+                except (binascii.Error, ValueError, TypeError) as exc:
+                    raise DataError("Invalid bytes field") from exc
+            return binary
+        if t is Type.ARRAY:
+            item = self._decoder(schema.value_schema)
+
+            def array(v: Any) -> Any:
+                if type(v) is not list:
+                    raise DataError(f"Arrays should be encoded as JSON arrays, but found {_node_type(v)}")
+                return [item(x) for x in v]
+            return array
+        if t is Type.MAP:
+            return self._map_decoder(schema)
+        return self._struct_decoder(schema)
+
+    def _map_decoder(self, schema: Schema) -> Decoder:
+        key, val = self._decoder(schema.key_schema), self._decoder(schema.value_schema)
+        if schema.key_schema.type is Type.STRING:
+            def object_map(v: Any) -> Any:
+                if type(v) is not dict:
+                    raise DataError(f"Maps with string fields should be encoded as JSON objects, but found {_node_type(v)}")
+                return {key(k): val(x) for k, x in v.items()}
+            return object_map
+
+        def pairs_map(v: Any) -> Any:
+            if type(v) is not list:
+                raise DataError(
+                    f"Maps with non-string fields should be encoded as JSON array of tuples, but found {_node_type(v)}"
+                )
+            result = {}
+            for entry in v:
+                if type(entry) is not list:
+                    raise DataError(f"Found invalid map entry instead of array tuple: {_node_type(entry)}")
+                if len(entry) != 2:
+                    raise DataError(f"Found invalid map entry, expected length 2 but found :{len(entry)}")
+                result[key(entry[0])] = val(entry[1])
+            return result
+        return pairs_map
+
+    def _struct_decoder(self, schema: Schema) -> Decoder:
+        ns: dict[str, Any] = {"SCHEMA": schema, "make": Struct._of}
+        lines, exprs = [], []
+        for i, f in enumerate(schema.fields):
+            ns[f"N{i}"], ns[f"D{i}"] = f.name, self._decoder(f.schema)
+            lines.append(f"    v{i} = get(N{i})\n")
+            exprs.append(_fast_expr(f.schema, f"v{i}", f"D{i}", decoding=True))
+
+        def not_object(o: Any) -> Any:
+            raise DataError(f"Structs should be encoded as JSON objects, but found {_node_type(o)}")
+
+        ns["not_object"] = not_object
+        source = (
+            "def decode(o):\n"
+            "    if o.__class__ is not dict:\n"
+            "        return not_object(o)\n"
+            "    get = o.get\n"
+            f"{''.join(lines)}"
+            f"    return make(SCHEMA, [{', '.join(exprs)}])\n"
+        )
+        exec(compile(source, f"<json decoder {schema!r}>", "exec"), ns)
+        return ns["decode"]
+
+
+def _fast_expr(schema: Schema, var: str, fn: str, decoding: bool = False) -> str:
+    """Source for one struct field: the common well-typed value inline, anything else via ``fn``."""
+    if schema.name in (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME):
+        return f"{fn}({var})"
+    t = schema.type
+    if t in INT_RANGES:
+        lo, hi = INT_RANGES[t]
+        return f"{var} if {var}.__class__ is int and {lo} <= {var} <= {hi} else {fn}({var})"
+    if t is Type.STRING:
+        return f"{var} if {var}.__class__ is str else {fn}({var})"
+    if t is Type.BOOLEAN:
+        return f"{var} if {var}.__class__ is bool else {fn}({var})"
+    if t is Type.FLOAT32 or t is Type.FLOAT64:
+        if decoding:
+            return f"{var} if {var}.__class__ is float else {fn}({var})"
+        return f"{var} if {var}.__class__ is float and {var} - {var} == 0.0 else {fn}({var})"
+    return f"{fn}({var})"
+
+
+def _logical_int_decoder(schema: Schema, logical: Any, bounds: tuple[int, int], what: str) -> Decoder:
+    lo, hi = bounds
+    label = logical.__name__
+
+    def decode(v: Any) -> Any:
+        if type(v) is int and lo <= v <= hi:
+            return logical.to_logical(schema, v)
+        raise DataError(
+            f"Invalid type for {label}, underlying representation should be {what} but was {_node_type(v)}"
+        )
+    return decode

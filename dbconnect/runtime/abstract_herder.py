@@ -1,0 +1,173 @@
+"""What every herder shares: validation, plugin answers, status rendering, offset formats."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
+from ..api.errors import BadRequestError, ForbiddenError, NotFoundError
+from .herder import Herder
+from .plugins import PluginDesc, Plugins
+from .stores.configs import ConfigBackingStore
+from .stores.status import ConnectorTaskId, StatusBackingStore
+from .worker import connector_definition
+
+log = logging.getLogger(__name__)
+
+HIDDEN = "[hidden]"
+
+ALTERED = ("The Connect framework-managed offsets for this connector have been altered successfully. However, "
+           "if this connector manages offsets externally, they will need to be manually altered in the system "
+           "that the connector uses.")
+RESET = ("The Connect framework-managed offsets for this connector have been reset successfully. However, "
+         "if this connector manages offsets externally, they will need to be manually reset in the system "
+         "that the connector uses.")
+ALTERED_BY_CONNECTOR = "The offsets for this connector have been altered successfully"
+RESET_BY_CONNECTOR = "The offsets for this connector have been reset successfully"
+
+
+def _normalized_plugin_name(name: str) -> str:
+    return name[: -len("Connector")] if name.endswith("Connector") and len(name) > len("Connector") else name
+
+
+class AbstractHerder(Herder):
+    def __init__(self, plugins: Plugins, config_store: ConfigBackingStore, status_store: StatusBackingStore) -> None:
+        self.plugins = plugins
+        self.config_store = config_store
+        self.status_store = status_store
+
+    # -- validation ------------------------------------------------------------------------------
+    def _validate(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition, dict[str, list[str]], dict[str, list[str]]]:
+        """Returns (plugin, merged definition, definition errors, extra errors)."""
+        class_name = config.get("connector.class")
+        if not class_name:
+            raise BadRequestError("Connector config " + str(dict(mask_passwords(config, ConfigDefinition.of(None)))) + " contains no connector type")
+        desc = self.plugins.connector_desc(class_name)
+        connector = desc.cls()
+        definition = connector_definition(desc.type, connector)
+        errors = definition.validate(config)
+        extra: dict[str, list[str]] = {}
+        if desc.type == "sink":
+            _merge(extra, sink_topics_errors(config))
+        for key in ("key.converter", "value.converter"):
+            if config.get(key):
+                found = self.plugins.find(config[key])
+                if found is None or found.type != "converter":
+                    _merge(extra, {key: [f"Invalid value {config[key]} for configuration {key}: Class {config[key]} could not be found."]})
+        if not errors:
+            # Live checks (a file, a database) only make sense once the static ones pass.
+            try:
+                _merge(extra, connector.validate(dict(config)) or {})
+            except Exception as exc:
+                log.warning("Connector %s validate() raised", class_name, exc_info=True)
+                _merge(extra, {"connector.class": [f"{type(exc).__name__}: {exc}"]})
+        return desc, definition, errors, extra
+
+    def _check_valid(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition]:
+        desc, definition, errors, extra = self._validate(config)
+        merged = dict(errors)
+        _merge(merged, extra)
+        if merged:
+            raise BadRequestError(invalid_config_message(merged))
+        return desc, definition
+
+    def validate_connector_config(self, plugin: str, config: Mapping[str, str]) -> dict[str, Any]:
+        config = dict(config)
+        included = config.get("connector.class")
+        if included and not _normalized_plugin_name(included).endswith(_normalized_plugin_name(plugin)):
+            raise BadRequestError(f"Included connector type {included} does not match request type {plugin}")
+        config.setdefault("connector.class", plugin)
+        desc, definition, _errors, extra = self._validate(config)
+        return definition.validate_response(desc.class_name, config, extra)
+
+    # -- plugins ---------------------------------------------------------------------------------
+    def connector_plugins(self, connectors_only: bool = True) -> list[dict[str, str]]:
+        return self.plugins.connector_plugins(connectors_only)
+
+    def plugin_config(self, plugin: str) -> list[dict[str, Any]]:
+        desc = self.plugins.find(plugin)
+        if desc is None:
+            raise NotFoundError(f"Unknown plugin {plugin}.")
+        if desc.type in ("source", "sink"):
+            return ConfigDefinition.of(desc.cls().config()).config_key_infos()
+        keys = getattr(desc.cls, "config_keys", None)
+        return list(keys()) if callable(keys) else []
+
+    # -- rendering -------------------------------------------------------------------------------
+    def _require(self, name: str) -> dict[str, str]:
+        config = self.config_store.connector_config(name)
+        if config is None:
+            raise NotFoundError(f"Connector {name} not found")
+        return config
+
+    def _plugin_type(self, config: Mapping[str, str]) -> str:
+        desc = self.plugins.find(config.get("connector.class", ""))
+        return desc.type if desc is not None and desc.type in ("source", "sink") else "unknown"
+
+    def _masked(self, config: Mapping[str, str]) -> dict[str, str]:
+        desc = self.plugins.find(config.get("connector.class", ""))
+        try:
+            definition = connector_definition(desc.type, desc.cls()) if desc else ConfigDefinition.of(None)
+        except Exception:
+            definition = ConfigDefinition.of(None)
+        return mask_passwords(config, definition)
+
+    def _unmask(self, name: str, config: Mapping[str, str]) -> dict[str, str]:
+        """A config read back from GET and PUT again keeps its real secrets, not "[hidden]"."""
+        existing = self.config_store.connector_config(name) or {}
+        return {k: (existing[k] if v == HIDDEN and k in existing else v) for k, v in config.items()}
+
+    def connector_info(self, name: str) -> dict[str, Any]:
+        config = self._require(name)
+        tasks = self.config_store.task_configs(name)
+        return {
+            "name": name,
+            "config": self._masked(config),
+            "tasks": [{"connector": name, "task": i} for i in range(len(tasks))],
+            "type": self._plugin_type(config),
+        }
+
+    def connector_config(self, name: str) -> dict[str, str]:
+        return self._masked(self._require(name))
+
+    def connectors(self) -> list[str]:
+        return sorted(self.config_store.connectors())
+
+    def connector_status(self, name: str) -> dict[str, Any]:
+        config = self.config_store.connector_config(name)
+        status = self.status_store.connector(name)
+        if config is None or status is None:
+            raise NotFoundError(f"No status found for connector {name}")
+        task_count = len(self.config_store.task_configs(name))
+        tasks = []
+        for task_id, task_status in sorted(self.status_store.tasks(name).items()):
+            if task_id < task_count:
+                tasks.append({"id": task_id, **task_status.to_json()})
+        return {"name": name, "connector": status.to_json(), "tasks": tasks, "type": self._plugin_type(config)}
+
+    def task_status(self, name: str, task_id: int) -> dict[str, Any]:
+        self._require(name)
+        status = self.status_store.task(ConnectorTaskId(name, task_id))
+        if status is None or task_id >= len(self.config_store.task_configs(name)):
+            raise NotFoundError(f"No status found for task {name}-{task_id}")
+        return {"id": task_id, **status.to_json()}
+
+    def task_configs(self, name: str) -> list[dict[str, Any]]:
+        self._require(name)
+        return [
+            {"id": {"connector": name, "task": i}, "config": self._masked(config)}
+            for i, config in enumerate(self.config_store.task_configs(name))
+        ]
+
+    # -- topics ----------------------------------------------------------------------------------
+    def connector_active_topics(self, name: str) -> dict[str, Any]:
+        raise ForbiddenError("Topic tracking is disabled.")
+
+    def reset_connector_active_topics(self, name: str) -> None:
+        raise ForbiddenError("Topic tracking is disabled.")
+
+
+def _merge(into: dict[str, list[str]], more: Mapping[str, list[str]]) -> None:
+    for key, messages in more.items():
+        into.setdefault(key, []).extend(m for m in messages if m not in into.get(key, []))

@@ -1,0 +1,98 @@
+"""Error tolerance, error logging and the dead letter queue (runtime/errors in Kafka Connect).
+
+One ``ErrorHandler`` per task decides, for a failure at a given stage, whether the task dies
+(``errors.tolerance=none``) or the record is skipped, logged and, for sink connectors, sent to
+the dead letter queue with its original key and value.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any, Mapping
+
+log = logging.getLogger(__name__)
+
+
+class Stage:
+    KEY_CONVERTER = "KEY_CONVERTER"
+    VALUE_CONVERTER = "VALUE_CONVERTER"
+    HEADER_CONVERTER = "HEADER_CONVERTER"
+    TRANSFORMATION = "TRANSFORMATION"
+    TASK_PUT = "TASK_PUT"
+    TASK_POLL = "TASK_POLL"
+    KAFKA_PRODUCE = "KAFKA_PRODUCE"
+    KAFKA_CONSUME = "KAFKA_CONSUME"
+
+
+class ToleranceExceeded(Exception):
+    """Raised when a failure is not tolerated; the task fails with it."""
+
+
+HEADER_PREFIX = "__connect.errors."
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() == "true"
+
+
+class ErrorHandler:
+    def __init__(self, connector: str, task: int, config: Mapping[str, Any], dlq_producer: Any = None) -> None:
+        self.connector = connector
+        self.task = task
+        self.tolerate_all = str(config.get("errors.tolerance", "none")).strip().lower() == "all"
+        self.log_enabled = _truthy(config.get("errors.log.enable", False))
+        self.include_messages = _truthy(config.get("errors.log.include.messages", False))
+        self.dlq_topic = str(config.get("errors.deadletterqueue.topic.name") or "").strip()
+        self.context_headers = _truthy(config.get("errors.deadletterqueue.context.headers.enable", False))
+        self._dlq_producer = dlq_producer
+        self.failures = 0
+
+    def handle(self, stage: str, error: BaseException, *, cls: type | None = None, topic: str | None = None,
+               partition: int | None = None, offset: int | None = None, key: bytes | None = None,
+               value: bytes | None = None, headers: list | None = None) -> None:
+        """Tolerate ``error`` (log, DLQ) or raise ToleranceExceeded."""
+        self.failures += 1
+        if not self.tolerate_all:
+            raise ToleranceExceeded(f"Tolerance exceeded in error handler: {stage} failed: {error}") from error
+        if self.log_enabled:
+            where = f"topic={topic}, partition={partition}, offset={offset}" if topic is not None else "a source record"
+            if self.include_messages:
+                log.error("Error encountered in task %s-%s. Executing stage '%s' with class '%s', where consumed record is {%s, key=%r, value=%r}.",
+                          self.connector, self.task, stage, _class_name(cls), where, key, value, exc_info=error)
+            else:
+                log.error("Error encountered in task %s-%s. Executing stage '%s' with class '%s', where consumed record is {%s}.",
+                          self.connector, self.task, stage, _class_name(cls), where, exc_info=error)
+        if self.dlq_topic and self._dlq_producer is not None and topic is not None:
+            self._send_to_dlq(stage, error, cls, topic, partition, offset, key, value, headers)
+
+    def _send_to_dlq(self, stage, error, cls, topic, partition, offset, key, value, headers) -> None:
+        out_headers = list(headers or [])
+        if self.context_headers:
+            context = {
+                "topic": topic,
+                "partition": partition,
+                "offset": offset,
+                "connector.name": self.connector,
+                "task.id": self.task,
+                "stage": stage,
+                "class.name": _class_name(cls),
+                "exception.class.name": _class_name(type(error)),
+                "exception.message": str(error),
+                "exception.stacktrace": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+            }
+            out_headers += [(HEADER_PREFIX + k, str(v).encode()) for k, v in context.items() if v is not None]
+        self._dlq_producer.produce(self.dlq_topic, value=value, key=key, headers=out_headers)
+        self._dlq_producer.poll(0)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        if self._dlq_producer is not None:
+            remaining = self._dlq_producer.flush(timeout)
+            if remaining:
+                raise ToleranceExceeded(f"{remaining} records could not be written to the dead letter queue {self.dlq_topic}")
+
+
+def _class_name(cls: type | None) -> str:
+    if cls is None:
+        return ""
+    return f"{cls.__module__}.{cls.__qualname__}"

@@ -1,0 +1,211 @@
+"""Plugin discovery and aliases (runtime/isolation in Kafka Connect).
+
+A plugin is found by any of its names:
+- a registered alias: the short name (``FileStreamSource``), the class name
+  (``FileStreamSourceConnector``) or the Java class name Kafka tutorials use
+  (``org.apache.kafka.connect.file.FileStreamSourceConnector``);
+- a Python path, ``package.module.Class`` or ``package.module:Class``;
+- the name of an entry point in the group ``dbconnect.plugins`` (third-party packages publish
+  their connectors there; the entry point's name is an alias too, so a package may publish a
+  connector under the Java class name its users already have in their configs).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import threading
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Iterable
+
+import dbconnect
+
+from ..api.connector import Connector, SinkConnector, SourceConnector
+from ..api.errors import BadRequestError, ConnectError
+from ..converters.base import Converter
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "dbconnect.plugins"
+
+CONNECTOR_TYPES = ("source", "sink")
+
+
+@dataclass
+class PluginDesc:
+    cls: type
+    type: str
+    class_name: str
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        try:
+            if self.type in CONNECTOR_TYPES:
+                return str(self.cls().version())
+        except Exception:  # a plugin whose constructor fails still lists
+            log.debug("Could not instantiate %s to read its version", self.class_name, exc_info=True)
+        version = getattr(self.cls, "VERSION", None) or getattr(self.cls, "version", None)
+        return version if isinstance(version, str) else dbconnect.__version__
+
+    def to_json(self) -> dict[str, str]:
+        return {"class": self.class_name, "type": self.type, "version": self.version}
+
+
+def plugin_type(cls: type) -> str | None:
+    if not inspect.isclass(cls):
+        return None
+    if issubclass(cls, SourceConnector):
+        return "source"
+    if issubclass(cls, SinkConnector):
+        return "sink"
+    if issubclass(cls, Converter):
+        return "converter"
+    from ..transforms import plugin_kind  # transforms register themselves as they land
+
+    return plugin_kind(cls)
+
+
+def _python_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Plugins:
+    def __init__(self, plugin_path: Iterable[str] | None = None, load_entry_points: bool = True) -> None:
+        self._by_alias: dict[str, PluginDesc] = {}
+        self._descs: list[PluginDesc] = []
+        self._lock = threading.Lock()
+        if plugin_path:
+            log.info(
+                "plugin.path=%s is accepted for compatibility; Python plugins are found through "
+                "the '%s' entry-point group or by their import path",
+                ",".join(plugin_path), ENTRY_POINT_GROUP,
+            )
+        self._register_builtins()
+        if load_entry_points:
+            self._load_entry_points()
+
+    # -- registration -------------------------------------------------------------------------
+    def register(self, cls: type, *aliases: str) -> PluginDesc:
+        kind = plugin_type(cls)
+        if kind is None:
+            raise ConnectError(f"{_python_name(cls)} is not a connector, converter or transformation")
+        declared = list(getattr(cls, "aliases", ()) or ())
+        names = list(dict.fromkeys([*aliases, *declared]))
+        class_name = next((n for n in names if "." in n), _python_name(cls))
+        simple = cls.__name__
+        names += [simple, _python_name(cls), f"{cls.__module__}:{cls.__qualname__}"]
+        if kind in CONNECTOR_TYPES and simple.endswith("Connector") and len(simple) > len("Connector"):
+            names.append(simple[: -len("Connector")])
+        with self._lock:
+            existing = next((d for d in self._descs if d.cls is cls), None)
+            desc = existing or PluginDesc(cls, kind, class_name)
+            if existing is None:
+                self._descs.append(desc)
+            for name in dict.fromkeys(names):
+                self._by_alias.setdefault(name, desc)
+                if name not in desc.aliases:
+                    desc.aliases.append(name)
+        return desc
+
+    def _register_builtins(self) -> None:
+        from ..connectors.file import FileStreamSinkConnector, FileStreamSourceConnector
+        from ..converters import BUILTIN_CONVERTERS
+
+        for cls in (FileStreamSourceConnector, FileStreamSinkConnector, *BUILTIN_CONVERTERS):
+            self.register(cls)
+        for cls in _optional_builtins():
+            self.register(cls)
+
+    def _load_entry_points(self) -> None:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                cls = ep.load()
+                self.register(cls, ep.name)
+            except Exception as exc:  # one broken plugin must not take the worker down
+                log.error("Could not load plugin entry point %s = %s: %s", ep.name, ep.value, exc)
+
+    # -- lookup ---------------------------------------------------------------------------------
+    def find(self, name: str) -> PluginDesc | None:
+        name = (name or "").strip()
+        with self._lock:
+            desc = self._by_alias.get(name)
+        if desc is not None or not name:
+            return desc
+        cls = _import_class(name)
+        if cls is None or plugin_type(cls) is None:
+            return None
+        return self.register(cls, name)
+
+    def connector_desc(self, name: str) -> PluginDesc:
+        desc = self.find(name)
+        if desc is None or desc.type not in CONNECTOR_TYPES:
+            available = ", ".join(sorted(d.cls.__name__ for d in self._descs if d.type in CONNECTOR_TYPES))
+            raise BadRequestError(
+                f"Failed to find any class that implements Connector and which name matches {name}, "
+                f"available connectors are: {available}"
+            )
+        return desc
+
+    def new_connector(self, name: str) -> Connector:
+        return self.connector_desc(name).cls()
+
+    def converter_class(self, name: str) -> type[Converter]:
+        desc = self.find(name)
+        if desc is None or desc.type != "converter":
+            available = ", ".join(sorted(d.class_name for d in self._descs if d.type == "converter"))
+            raise ConnectError(
+                f"Failed to find any class that implements Converter and which name matches {name}, "
+                f"available converters are: {available}"
+            )
+        return desc.cls
+
+    def new_converter(self, name: str, configs: dict[str, Any], is_key: bool) -> Converter:
+        converter = self.converter_class(name)()
+        converter.configure(configs, is_key)
+        return converter
+
+    def plugin_class(self, name: str, kind: str) -> type:
+        desc = self.find(name)
+        if desc is None or desc.type != kind:
+            raise ConnectError(f"Failed to find any class that implements {kind} and which name matches {name}")
+        return desc.cls
+
+    def connector_plugins(self, connectors_only: bool = True) -> list[dict[str, str]]:
+        with self._lock:
+            descs = list(self._descs)
+        if connectors_only:
+            descs = [d for d in descs if d.type in CONNECTOR_TYPES]
+        return sorted((d.to_json() for d in descs), key=lambda p: (p["type"], p["class"]))
+
+
+def _optional_builtins() -> list[type]:
+    """Plugins that later modules provide (registry converter, JDBC, transforms)."""
+    found: list[type] = []
+    from ..transforms import BUILTIN_TRANSFORMS
+
+    found.extend(BUILTIN_TRANSFORMS)
+    return found
+
+
+def _import_class(name: str) -> type | None:
+    if ":" in name:
+        module_name, _, attr = name.partition(":")
+    elif "." in name:
+        module_name, _, attr = name.rpartition(".")
+    else:
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    except Exception as exc:  # the module exists but fails on import
+        raise ConnectError(f"Could not import {module_name} while loading plugin {name}: {exc}") from exc
+    obj: Any = module
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj if inspect.isclass(obj) else None

@@ -1,0 +1,152 @@
+"""The REST application: Kafka Connect's public REST API as a FastAPI app over a Herder.
+
+``create_app(herder)`` builds the app; ``RestServer`` (server.py) serves it. The app holds no
+state: each resource translates HTTP into one Herder call and maps errors onto
+``{"error_code", "message"}``.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import dbconnect
+from dbconnect.runtime.herder import Herder
+from dbconnect.runtime.rest import connectors, plugins, root
+from dbconnect.runtime.rest._http import (
+    OrjsonResponse,
+    http_exception_response,
+    internal_error_response,
+    validation_error_response,
+)
+from dbconnect.runtime.rest.loggers import LoggerAdmin
+
+UNKNOWN_COMMIT = "unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def default_commit() -> str:
+    """``dbconnect.__commit__`` if the build set one, else the git commit of a source checkout
+    (16 hex digits, like Kafka's), else ``unknown``."""
+    commit = getattr(dbconnect, "__commit__", None)
+    if commit:
+        return str(commit)
+    source_root = Path(dbconnect.__file__).resolve().parent.parent
+    if not (source_root / ".git").exists():
+        return UNKNOWN_COMMIT
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--short=16", "HEAD"],
+            cwd=source_root, capture_output=True, text=True, timeout=5, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return UNKNOWN_COMMIT
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else UNKNOWN_COMMIT
+
+
+class _StripTrailingSlash:
+    """Serve ``/connectors/`` like ``/connectors`` (Jersey matches both) instead of redirecting."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                scope = dict(scope)
+                scope["path"] = path.rstrip("/") or "/"
+                raw = scope.get("raw_path")
+                if raw:
+                    scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    herder: Herder,
+    *,
+    loggers: LoggerAdmin | None = None,
+    version: str = dbconnect.__version__,
+    commit: str | None = None,
+) -> FastAPI:
+    """Build the REST app for ``herder``.
+
+    ``loggers`` backs ``/admin/loggers`` (a process-wide ``LoggerAdmin`` by default);
+    ``version``/``commit`` are reported by ``GET /`` (commit defaults to ``default_commit()``).
+    """
+    if loggers is None:
+        loggers = LoggerAdmin()
+    if commit is None:
+        commit = default_commit()
+
+    app = FastAPI(
+        title="dbconnect",
+        summary="Kafka Connect REST API",
+        version=version,
+        default_response_class=OrjsonResponse,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+        openapi_tags=[
+            {"name": "root", "description": "Worker information and health"},
+            {"name": "connectors", "description": "Create, configure, inspect and control connectors"},
+            {"name": "connector-plugins", "description": "Installed plugins and configuration validation"},
+            {"name": "admin", "description": "Runtime logger levels"},
+        ],
+    )
+    app.state.herder = herder
+    app.state.loggers = loggers
+
+    app.include_router(root.build_root_router(herder, version=version, commit=commit))
+    app.include_router(connectors.build_router(herder))
+    app.include_router(plugins.build_router(herder))
+    app.include_router(root.build_loggers_router(loggers))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_exception(_request: Request, exc: StarletteHTTPException):
+        return http_exception_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError):
+        return validation_error_response(exc)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception):
+        # Last resort (routes already map their own failures): still a JSON body, never a trace.
+        return internal_error_response(request, exc)
+
+    _clean_openapi(app)
+    app.add_middleware(_StripTrailingSlash)
+    return app
+
+
+def _clean_openapi(app: FastAPI) -> None:
+    """Drop FastAPI's 422 responses from the OpenAPI document: this API answers 400 instead."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        if "components" in schema and not schemas:
+            schema["components"].pop("schemas", None)
+            if not schema["components"]:
+                del schema["components"]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

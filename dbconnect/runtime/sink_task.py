@@ -1,0 +1,254 @@
+"""WorkerSinkTask: consume → convert → transform → put, committing only what was flushed."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any, Mapping
+
+from confluent_kafka import Consumer, KafkaError, KafkaException
+from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+from ..api.errors import ConnectError, RetriableError
+from ..api.records import SinkRecord
+from ..api.task import ErrantRecordReporter, SinkTask, SinkTaskContext, TopicPartition
+from ..converters.base import Converter
+from .errors import ErrorHandler, Stage
+from .headers import decode_headers
+from .transformation_chain import TransformationChain
+from .worker_task import WorkerTask
+
+log = logging.getLogger(__name__)
+
+_TIMESTAMP_TYPES = {1: "CreateTime", 2: "LogAppendTime"}
+
+
+class _Reporter(ErrantRecordReporter):
+    """Errant records from put() go to the task's error handler with their raw bytes."""
+
+    def __init__(self, owner: "WorkerSinkTask") -> None:
+        self._owner = owner
+
+    def report(self, record: SinkRecord, error: BaseException) -> None:
+        raw = self._owner._raw.get((record.original_topic, record.original_kafka_partition, record.original_kafka_offset))
+        self._owner.errors.handle(
+            Stage.TASK_PUT, error, cls=type(self._owner.task), topic=record.original_topic,
+            partition=record.original_kafka_partition, offset=record.original_kafka_offset,
+            key=raw.key() if raw else None, value=raw.value() if raw else None,
+            headers=raw.headers() if raw else None,
+        )
+
+
+class WorkerSinkTask(WorkerTask):
+    def __init__(
+        self,
+        *,
+        task: SinkTask,
+        task_config: Mapping[str, str],
+        key_converter: Converter,
+        value_converter: Converter,
+        transformations: TransformationChain,
+        consumer_config: Mapping[str, Any],
+        max_poll_records: int,
+        offset_flush_interval_ms: int,
+        error_handler: ErrorHandler,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.task = task
+        self.task_config = dict(task_config)
+        self.key_converter = key_converter
+        self.value_converter = value_converter
+        self.transformations = transformations
+        self.consumer_config = dict(consumer_config)
+        self.max_poll_records = max(1, max_poll_records)
+        self.flush_interval = max(offset_flush_interval_ms, 0) / 1000.0
+        self.errors = error_handler
+        self.consumer: Consumer | None = None
+        self.context = SinkTaskContext()
+        self._current: dict[TopicPartition, int] = {}  # next offset to consume, per partition
+        self._committed: dict[TopicPartition, int] = {}
+        self._raw: dict[tuple, Any] = {}
+        self._next_commit = 0.0
+        self._started = False
+
+    # -- setup -------------------------------------------------------------------------------
+    def initialize_and_start(self) -> None:
+        self.consumer = Consumer(self.consumer_config)
+        ctx = self.context
+        ctx._configs = dict(self.task_config)
+        ctx._reporter = _Reporter(self)
+        ctx.on_pause = lambda tps: self.consumer.pause([KafkaTopicPartition(t, p) for t, p in tps])
+        ctx.on_resume = lambda tps: self.consumer.resume([KafkaTopicPartition(t, p) for t, p in tps])
+        self.task.initialize(ctx)
+        self.task.start(self.task_config)
+        self._started = True
+        topics = [t.strip() for t in str(self.task_config.get("topics") or "").split(",") if t.strip()]
+        regex = str(self.task_config.get("topics.regex") or "").strip()
+        if regex:
+            re.compile(regex)
+            topics = ["^" + regex.lstrip("^")]
+        if not topics:
+            raise ConnectError("Sink tasks require a list of topics or a topics.regex")
+        self.consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
+        self._next_commit = time.monotonic() + self.flush_interval
+
+    def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        tps = [TopicPartition(p.topic, p.partition) for p in partitions]
+        self.context._assignment.update(tps)
+        self.task.open(tps)
+        if self.paused:
+            consumer.pause(partitions)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        tps = [TopicPartition(p.topic, p.partition) for p in partitions]
+        if tps:
+            # Write out what was put for these partitions before another task takes them over.
+            self._commit(revoking=tps)
+            self.task.close(tps)
+        for tp in tps:
+            self.context._assignment.discard(tp)
+            self._current.pop(tp, None)
+            self._committed.pop(tp, None)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        tps = [TopicPartition(p.topic, p.partition) for p in partitions]
+        self.task.close(tps)
+        for tp in tps:
+            self.context._assignment.discard(tp)
+            self._current.pop(tp, None)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def execute(self) -> None:
+        consumer = self.consumer
+        assert consumer is not None
+        while not self.stopping:
+            if self.paused:
+                consumer.pause(self._kafka_assignment())
+                if not self.wait_while_paused():
+                    break
+                consumer.resume(self._kafka_assignment())
+            self._apply_offset_resets()
+            messages = consumer.consume(self.max_poll_records, timeout=0.5)
+            if messages:
+                records = self._convert(messages)
+                self._deliver(records)
+            if self.context._commit_requested or time.monotonic() >= self._next_commit:
+                self.context._commit_requested = False
+                self._commit()
+
+    def _kafka_assignment(self) -> list[KafkaTopicPartition]:
+        return [KafkaTopicPartition(t, p) for t, p in self.context._assignment]
+
+    def _apply_offset_resets(self) -> None:
+        resets = self.context._offset_resets
+        if not resets:
+            return
+        for tp, offset in list(resets.items()):
+            self.consumer.seek(KafkaTopicPartition(tp.topic, tp.partition, offset))
+            self._current[tp] = offset
+        resets.clear()
+
+    def _convert(self, messages: list[Any]) -> list[SinkRecord]:
+        records: list[SinkRecord] = []
+        self._raw.clear()
+        for msg in messages:
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    continue
+                if err.fatal() or not err.retriable():
+                    raise ConnectError(f"Consumer error: {err.str()}")
+                log.warning("Task %s: transient consumer error: %s", self.id, err.str())
+                continue
+            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            tp = TopicPartition(topic, partition)
+            # Offsets advance for every consumed record, converted or tolerated.
+            self._current[tp] = offset + 1
+            self._raw[(topic, partition, offset)] = msg
+            headers = msg.headers()
+            try:
+                key = self.key_converter.to_connect_data(topic, msg.key(), headers)
+            except Exception as exc:
+                self._tolerate(Stage.KEY_CONVERTER, exc, self.key_converter, msg)
+                continue
+            try:
+                value = self.value_converter.to_connect_data(topic, msg.value(), headers)
+            except Exception as exc:
+                self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
+                continue
+            ts_type, ts = msg.timestamp()
+            record = SinkRecord(
+                topic, partition, key.schema, key.value, value.schema, value.value, offset,
+                timestamp=ts if ts_type else None, timestamp_type=_TIMESTAMP_TYPES.get(ts_type, "NoTimestampType"),
+                headers=decode_headers(headers),
+            )
+            try:
+                transformed = self.transformations.apply(record)
+            except Exception as exc:
+                self._tolerate(Stage.TRANSFORMATION, exc, None, msg)
+                continue
+            if transformed is not None:
+                records.append(transformed)
+        return records
+
+    def _tolerate(self, stage: str, exc: Exception, component: Any, msg: Any) -> None:
+        self.errors.handle(stage, exc, cls=type(component) if component is not None else None,
+                           topic=msg.topic(), partition=msg.partition(), offset=msg.offset(),
+                           key=msg.key(), value=msg.value(), headers=msg.headers())
+
+    def _deliver(self, records: list[SinkRecord]) -> None:
+        while True:
+            try:
+                self.task.put(records)
+                return
+            except RetriableError as exc:
+                # Redeliver the same batch after the task's timeout (Kafka pauses and rewinds).
+                wait = (self.context._timeout_ms or 1000) / 1000.0
+                log.warning("Task %s: put() asked for a retry in %.1fs: %s", self.id, wait, exc)
+                deadline = time.monotonic() + wait
+                while time.monotonic() < deadline and not self.stopping:
+                    time.sleep(min(0.1, wait))
+                if self.stopping:
+                    raise ConnectError("Task stopped while retrying put()") from exc
+
+    def _commit(self, revoking: list[TopicPartition] | None = None) -> None:
+        self._next_commit = time.monotonic() + self.flush_interval
+        current = {tp: o for tp, o in self._current.items() if revoking is None or tp in revoking}
+        if not current:
+            return
+        # pre_commit flushes and tells which offsets are durable; only those are committed.
+        committable = self.task.pre_commit(dict(current))
+        offsets = [
+            KafkaTopicPartition(tp.topic, tp.partition, int(o))
+            for tp, o in (committable or {}).items()
+            if tp in self.context._assignment and self._committed.get(tp) != o
+        ]
+        if not offsets:
+            return
+        self.errors.flush()
+        try:
+            self.consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            log.warning("Task %s: offset commit failed (will retry at the next commit): %s", self.id, exc)
+            return
+        for p in offsets:
+            self._committed[TopicPartition(p.topic, p.partition)] = p.offset
+
+    def close(self) -> None:
+        consumer = self.consumer
+        if consumer is None:
+            return
+        try:
+            if self._started and not self.failed:
+                self._commit()
+            if self._started and self.context._assignment:
+                self.task.close(list(self.context._assignment))
+        finally:
+            try:
+                if self._started:
+                    self.task.stop()
+            finally:
+                self.consumer = None
+                consumer.close()

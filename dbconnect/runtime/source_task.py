@@ -1,0 +1,182 @@
+"""WorkerSourceTask: poll → transform → convert → produce, committing only delivered offsets."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Mapping
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+
+from ..api.errors import ConnectError
+from ..api.records import SourceRecord
+from ..api.task import SourceTask, SourceTaskContext
+from ..converters.base import Converter
+from .errors import ErrorHandler, Stage
+from .headers import encode_headers
+from .stores.offsets import ConnectorOffsetReader, OffsetBackingStore, encode_offset, offset_key
+from .submitted_records import SubmittedRecords
+from .transformation_chain import TransformationChain
+from .worker_task import WorkerTask
+
+log = logging.getLogger(__name__)
+
+
+class WorkerSourceTask(WorkerTask):
+    def __init__(
+        self,
+        *,
+        task: SourceTask,
+        task_config: Mapping[str, str],
+        key_converter: Converter,
+        value_converter: Converter,
+        transformations: TransformationChain,
+        producer_config: Mapping[str, Any],
+        offset_store: OffsetBackingStore,
+        offset_flush_interval_ms: int,
+        error_handler: ErrorHandler,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.task = task
+        self.task_config = dict(task_config)
+        self.key_converter = key_converter
+        self.value_converter = value_converter
+        self.transformations = transformations
+        self.producer_config = dict(producer_config)
+        self.offset_store = offset_store
+        self.flush_interval = max(offset_flush_interval_ms, 0) / 1000.0
+        self.errors = error_handler
+        self.submitted = SubmittedRecords()
+        self.producer: Producer | None = None
+        self._send_error: KafkaError | None = None
+        self._next_commit = 0.0
+        self._started = False
+
+    def initialize_and_start(self) -> None:
+        self.producer = Producer(self.producer_config)
+        reader = ConnectorOffsetReader(self.offset_store, self.id.connector)
+        self.task.initialize(SourceTaskContext(reader, self.task_config))
+        self.task.start(self.task_config)
+        self._started = True
+        self._next_commit = time.monotonic() + self.flush_interval
+
+    def execute(self) -> None:
+        producer = self.producer
+        assert producer is not None
+        while not self.stopping:
+            if self.paused and not self.wait_while_paused():
+                break
+            records = self.task.poll()
+            if records:
+                self._send(records)
+                producer.poll(0)
+            else:
+                # Idle: serve delivery callbacks instead of spinning on an empty poll().
+                producer.poll(0.05)
+            self._raise_send_error()
+            if time.monotonic() >= self._next_commit:
+                self.commit_offsets()
+
+    def stop(self) -> None:
+        super().stop()
+        # SourceTask.stop() may run on another thread: it only signals poll() to return.
+        if self._started:
+            try:
+                self.task.stop()
+            except Exception:
+                log.exception("Error while stopping task %s", self.id)
+
+    def _send(self, records: list[SourceRecord]) -> None:
+        producer = self.producer
+        submit = self.submitted.submit
+        for record in records:
+            transformed = self.transformations.apply(record)
+            if transformed is None:
+                # Filtered out by a transform: its offset still counts as processed.
+                tracked = submit(record.source_partition, record.source_offset)
+                if tracked is not None:
+                    tracked.ack()
+                continue
+            try:
+                key = self.key_converter.from_connect_data(transformed.topic, transformed.key_schema, transformed.key, transformed.headers)
+            except Exception as exc:
+                self._tolerate(Stage.KEY_CONVERTER, exc, type(self.key_converter), record)
+                continue
+            try:
+                value = self.value_converter.from_connect_data(transformed.topic, transformed.value_schema, transformed.value, transformed.headers)
+            except Exception as exc:
+                self._tolerate(Stage.VALUE_CONVERTER, exc, type(self.value_converter), record)
+                continue
+            tracked = submit(record.source_partition, record.source_offset)
+            self._produce(transformed, key, value, tracked, record)
+
+    def _produce(self, record: SourceRecord, key: bytes | None, value: bytes | None, tracked: Any, original: SourceRecord) -> None:
+        producer = self.producer
+        task = self.task
+
+        def on_delivery(err: KafkaError | None, msg: Any) -> None:
+            if err is not None:
+                if self._send_error is None:
+                    self._send_error = err
+                return
+            if tracked is not None:
+                tracked.ack()
+            task.commit_record(original, msg)
+
+        kwargs: dict[str, Any] = {"value": value, "key": key, "on_delivery": on_delivery}
+        if record.partition is not None:
+            kwargs["partition"] = record.partition
+        if record.timestamp is not None:
+            kwargs["timestamp"] = int(record.timestamp)
+        if record.headers:
+            kwargs["headers"] = encode_headers(record.headers)
+        while True:
+            try:
+                producer.produce(record.topic, **kwargs)
+                return
+            except BufferError:
+                # The local queue is full: let librdkafka deliver, then retry.
+                producer.poll(0.1)
+                self._raise_send_error()
+            except KafkaException as exc:
+                raise ConnectError(f"Failed to send a record to topic {record.topic}: {exc}") from exc
+
+    def _tolerate(self, stage: str, exc: Exception, cls: type, record: SourceRecord) -> None:
+        self.errors.handle(stage, exc, cls=cls)
+        # A skipped record's offset is processed as far as the source is concerned.
+        tracked = self.submitted.submit(record.source_partition, record.source_offset)
+        if tracked is not None:
+            tracked.ack()
+
+    def _raise_send_error(self) -> None:
+        if self._send_error is not None:
+            raise ConnectError(f"Unrecoverable exception from producer send callback: {self._send_error.str()}")
+
+    def commit_offsets(self) -> None:
+        committable = self.submitted.committable()
+        if committable:
+            self.offset_store.set({
+                offset_key(self.id.connector, partition): encode_offset(offset)
+                for partition, offset in committable.values()
+            })
+        self._next_commit = time.monotonic() + self.flush_interval
+        try:
+            self.task.commit()
+        except Exception:
+            log.exception("Exception thrown while calling task.commit() for %s", self.id)
+
+    def close(self) -> None:
+        producer = self.producer
+        if producer is None:
+            return
+        # Deliver what is in flight, then commit the offsets of what was delivered.
+        remaining = producer.flush(self.graceful_timeout)
+        if remaining:
+            log.warning("Task %s: %d records were not delivered before shutdown; their offsets are not committed", self.id, remaining)
+        try:
+            self.commit_offsets()
+        finally:
+            self.producer = None
+
+    graceful_timeout = 5.0

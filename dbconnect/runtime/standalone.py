@@ -1,0 +1,267 @@
+"""StandaloneHerder: one worker, configs in memory, offsets in a file (connect-standalone)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Mapping
+
+from confluent_kafka.admin import AdminClient
+
+from ..api.errors import BadRequestError, ConnectError, NotFoundError
+from . import connector_offsets as offsets_ops
+from .abstract_herder import ALTERED, ALTERED_BY_CONNECTOR, RESET, RESET_BY_CONNECTOR, AbstractHerder
+from .stores.configs import MemoryConfigBackingStore, TargetState
+from .stores.status import ConnectorTaskId, MemoryStatusBackingStore, State, Status
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+NOT_STOPPED = ("Connectors must be in the STOPPED state before their offsets can be modified. This can be done "
+               "for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint")
+
+
+class StandaloneHerder(AbstractHerder):
+    def __init__(self, worker: Worker) -> None:
+        super().__init__(worker.plugins, MemoryConfigBackingStore(), worker.status_store
+                         if worker.status_store is not None else MemoryStatusBackingStore())
+        self.worker = worker
+        # Every mutation runs under this lock, like the herder's single tick thread in Kafka.
+        self._lock = threading.RLock()
+        self._ready = threading.Event()
+        self._cluster_id: str | None = None
+
+    # -- identity ----------------------------------------------------------------------------------
+    @property
+    def worker_id(self) -> str:
+        return self.worker.worker_id
+
+    def kafka_cluster_id(self) -> str | None:
+        if self._cluster_id is None:
+            try:
+                metadata = AdminClient(self.worker.admin_config()).list_topics(timeout=5)
+                self._cluster_id = metadata.cluster_id
+            except Exception as exc:
+                log.warning("Could not read the Kafka cluster id: %s", exc)
+        return self._cluster_id
+
+    def is_ready(self) -> bool:
+        return self._ready.is_set()
+
+    def start(self) -> None:
+        self.worker.start()
+        self._ready.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._ready.clear()
+            self.worker.stop()
+
+    # -- configs -----------------------------------------------------------------------------------
+    def put_connector_config(self, name: str, config: Mapping[str, str], allow_replace: bool,
+                             initial_state: str | None = None) -> tuple[bool, dict[str, Any]]:
+        if config.get("name") not in (None, name):
+            raise BadRequestError(f"Connector name configuration ({config.get('name')}) doesn't match connector name in the URL ({name})")
+        if initial_state not in (None, "RUNNING", "PAUSED", "STOPPED"):
+            raise BadRequestError(f"Invalid initial state {initial_state}; it must be one of RUNNING, PAUSED, STOPPED")
+        with self._lock:
+            config = self._unmask(name, {**config, "name": name})
+            exists = self.config_store.connector_config(name) is not None
+            if exists and not allow_replace:
+                from ..api.errors import AlreadyExistsError
+                raise AlreadyExistsError(f"Connector {name} already exists")
+            self._check_valid(config)
+            if exists:
+                self._stop_connector_and_tasks(name)
+            target = None if exists else TargetState.from_initial_state(initial_state)
+            self.config_store.put_connector_config(name, config, target)
+            self._start_connector_and_tasks(name)
+            return not exists, self.connector_info(name)
+
+    def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> dict[str, Any]:
+        with self._lock:
+            config = self._require(name)
+            if patch.get("name") not in (None, name):
+                raise BadRequestError(f"Connector name configuration ({patch.get('name')}) doesn't match connector name in the URL ({name})")
+            for key, value in patch.items():
+                if value is None:
+                    config.pop(key, None)
+                else:
+                    config[key] = value
+            return self.put_connector_config(name, config, allow_replace=True)[1]
+
+    def delete_connector(self, name: str) -> None:
+        with self._lock:
+            self._require(name)
+            self._stop_connector_and_tasks(name)
+            self.config_store.remove_connector_config(name)
+            self.status_store.forget(name)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def _start_connector_and_tasks(self, name: str) -> None:
+        config = self._require(name)
+        target = self.config_store.target_state(name) or TargetState.STARTED
+        if target == TargetState.STOPPED:
+            self.config_store.put_task_configs(name, [])
+            self.status_store.put_connector(name, Status(State.STOPPED, self.worker_id))
+            return
+        if self.worker.start_connector(name, config, target, self._request_reconfiguration):
+            self._reconfigure_tasks(name, force=True)
+
+    def _stop_connector_and_tasks(self, name: str) -> None:
+        self.worker.stop_and_await_tasks(self.worker.task_ids(name))
+        self.worker.stop_connector(name)
+
+    def _reconfigure_tasks(self, name: str, force: bool = False) -> None:
+        config = self._require(name)
+        if not self.worker.connector_running(name):
+            return
+        max_tasks = int(config.get("tasks.max", "1") or 1)
+        enforce = str(config.get("tasks.max.enforce", "true")).lower() != "false"
+        try:
+            new_configs = self.worker.connector_task_configs(name, config, max_tasks, enforce)
+        except Exception as exc:
+            self.worker._connector_failed(name, exc)
+            return
+        old_configs = self.config_store.task_configs(name)
+        if not force and new_configs == old_configs:
+            return
+        self.worker.stop_and_await_tasks(self.worker.task_ids(name))
+        for task_id in range(len(new_configs), len(old_configs)):
+            self.status_store.forget_task(ConnectorTaskId(name, task_id))
+        self.config_store.put_task_configs(name, new_configs)
+        self._start_tasks(name, range(len(new_configs)))
+
+    def _start_tasks(self, name: str, task_ids: Any) -> None:
+        config = self._require(name)
+        target = self.config_store.target_state(name) or TargetState.STARTED
+        task_configs = self.config_store.task_configs(name)
+        for task_id in task_ids:
+            self.worker.start_task(ConnectorTaskId(name, task_id), config, task_configs[task_id], target)
+
+    def _request_reconfiguration(self, name: str) -> None:
+        # Called from a connector's own thread (or from inside start()); run it on a thread of
+        # its own so the connector never waits on the herder lock it might be holding.
+        def run() -> None:
+            with self._lock:
+                if self.config_store.connector_config(name) is not None:
+                    self._reconfigure_tasks(name)
+
+        threading.Thread(target=run, name=f"reconfigure-{name}", daemon=True).start()
+
+    def restart_connector(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> dict[str, Any] | None:
+        with self._lock:
+            self._require(name)
+            if self.config_store.target_state(name) == TargetState.STOPPED:
+                raise BadRequestError(f"Cannot restart connector {name} because it is in the STOPPED state. Resume it first.")
+            if not include_tasks and not only_failed:
+                self.worker.stop_connector(name)
+                target = self.config_store.target_state(name) or TargetState.STARTED
+                if self.worker.start_connector(name, self._require(name), target, self._request_reconfiguration):
+                    self._reconfigure_tasks(name)
+                return None
+            status = self.connector_status(name)
+            restart_connector = not only_failed or status["connector"]["state"] == State.FAILED
+            restart_tasks = [t["id"] for t in status["tasks"] if include_tasks and (not only_failed or t["state"] == State.FAILED)]
+            if restart_connector:
+                status["connector"]["state"] = State.RESTARTING
+                status["connector"].pop("trace", None)
+            for task in status["tasks"]:
+                if task["id"] in restart_tasks:
+                    task["state"] = State.RESTARTING
+                    task.pop("trace", None)
+            if restart_tasks:
+                self.worker.stop_and_await_tasks([ConnectorTaskId(name, t) for t in restart_tasks])
+            if restart_connector:
+                self.worker.stop_connector(name)
+                target = self.config_store.target_state(name) or TargetState.STARTED
+                self.worker.start_connector(name, self._require(name), target, self._request_reconfiguration)
+            if restart_tasks:
+                self._start_tasks(name, restart_tasks)
+            return status
+
+    def restart_task(self, name: str, task_id: int) -> None:
+        with self._lock:
+            self._require(name)
+            if task_id < 0 or task_id >= len(self.config_store.task_configs(name)):
+                raise NotFoundError(f"Unknown task: {name}-{task_id}")
+            tid = ConnectorTaskId(name, task_id)
+            self.worker.stop_and_await_tasks([tid])
+            self._start_tasks(name, [task_id])
+
+    def pause_connector(self, name: str) -> None:
+        with self._lock:
+            self._require(name)
+            if self.config_store.target_state(name) == TargetState.STOPPED:
+                # Kafka's pause of a STOPPED connector only moves the target state.
+                self.config_store.put_target_state(name, TargetState.PAUSED)
+                self._start_connector_and_tasks(name)
+                return
+            self.config_store.put_target_state(name, TargetState.PAUSED)
+            self.worker.set_target_state(name, TargetState.PAUSED)
+
+    def resume_connector(self, name: str) -> None:
+        with self._lock:
+            self._require(name)
+            previous = self.config_store.target_state(name)
+            self.config_store.put_target_state(name, TargetState.STARTED)
+            if previous == TargetState.STOPPED:
+                self._start_connector_and_tasks(name)
+            else:
+                self.worker.set_target_state(name, TargetState.STARTED)
+
+    def stop_connector(self, name: str) -> None:
+        with self._lock:
+            self._require(name)
+            self.config_store.put_target_state(name, TargetState.STOPPED)
+            self._stop_connector_and_tasks(name)
+            for task_id in self.status_store.tasks(name):
+                self.status_store.forget_task(ConnectorTaskId(name, task_id))
+            self.config_store.put_task_configs(name, [])
+            self.status_store.put_connector(name, Status(State.STOPPED, self.worker_id))
+
+    # -- offsets -----------------------------------------------------------------------------------
+    def connector_offsets(self, name: str) -> dict[str, Any]:
+        config = self._require(name)
+        if self._plugin_type(config) == "sink":
+            return offsets_ops.sink_offsets(self.worker.admin_config(), name)
+        return offsets_ops.source_offsets(self.worker.offset_store, name)
+
+    def _require_stopped(self, name: str) -> dict[str, str]:
+        config = self._require(name)
+        if self.config_store.target_state(name) != TargetState.STOPPED or self.worker.task_ids(name):
+            raise BadRequestError(NOT_STOPPED.format(name=name))
+        return config
+
+    def alter_connector_offsets(self, name: str, offsets: list[Mapping[str, Any]]) -> dict[str, str]:
+        with self._lock:
+            config = self._require_stopped(name)
+            if not offsets:
+                raise BadRequestError("Partitions / offsets need to be provided in order to modify offsets")
+            handled = self._connector_alter_offsets(config, offsets)
+            if self._plugin_type(config) == "sink":
+                offsets_ops.alter_sink_offsets(self.worker.admin_config(), name, offsets)
+            else:
+                offsets_ops.alter_source_offsets(self.worker.offset_store, name, offsets)
+            return {"message": ALTERED_BY_CONNECTOR if handled else ALTERED}
+
+    def reset_connector_offsets(self, name: str) -> dict[str, str]:
+        with self._lock:
+            config = self._require_stopped(name)
+            current = self.connector_offsets(name)["offsets"]
+            handled = self._connector_alter_offsets(config, [{"partition": o["partition"], "offset": None} for o in current])
+            if self._plugin_type(config) == "sink":
+                offsets_ops.reset_sink_offsets(self.worker.admin_config(), name)
+            else:
+                self.worker.offset_store.delete_connector(name)
+            return {"message": RESET_BY_CONNECTOR if handled else RESET}
+
+    def _connector_alter_offsets(self, config: Mapping[str, str], offsets: list[Mapping[str, Any]]) -> bool:
+        connector = self.plugins.new_connector(config["connector.class"])
+        try:
+            as_map = {tuple(sorted(o["partition"].items())) if isinstance(o.get("partition"), Mapping) else None: o.get("offset") for o in offsets}
+            return bool(connector.alter_offsets(dict(config), as_map))
+        except (BadRequestError, ConnectError):
+            raise
+        except Exception as exc:
+            raise BadRequestError(f"Failed to alter offsets for connector {config.get('name')}: {exc}") from exc

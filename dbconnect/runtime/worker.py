@@ -1,0 +1,294 @@
+"""The Worker: runs connector and task instances on this process, knowing nothing of the cluster.
+
+It builds each task's converters, transformation chain, error handler and Kafka client from
+the merged worker + connector configuration (Worker.java's job); herders decide what runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Mapping
+
+from confluent_kafka import Producer
+
+from ..api.config import ConfigDefinition
+from ..api.connector import Connector, ConnectorContext, SinkConnector
+from ..api.errors import ConnectError
+from ..converters.base import Converter
+from .errors import ErrorHandler
+from .kafka_clients import prefixed, translate
+from .plugins import Plugins, _import_class
+from .sink_task import WorkerSinkTask
+from .source_task import WorkerSourceTask
+from .stores.configs import TargetState
+from .stores.offsets import OffsetBackingStore
+from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+from .transformation_chain import TransformationChain
+from .worker_config import WorkerConfig
+from .worker_task import WorkerTask
+
+log = logging.getLogger(__name__)
+
+
+class HerderConnectorContext(ConnectorContext):
+    def __init__(self, name: str, on_reconfigure: Callable[[str], None], on_error: Callable[[str, BaseException], None]):
+        self._name = name
+        self._on_reconfigure = on_reconfigure
+        self._on_error = on_error
+
+    def request_task_reconfiguration(self) -> None:
+        self._on_reconfigure(self._name)
+
+    def raise_error(self, error: BaseException) -> None:
+        self._on_error(self._name, error)
+
+
+class WorkerConnector:
+    """One connector instance and its lifecycle state."""
+
+    def __init__(self, name: str, connector: Connector, config: dict[str, str]) -> None:
+        self.name = name
+        self.connector = connector
+        self.config = config
+        self.started = False
+
+    @property
+    def is_sink(self) -> bool:
+        return isinstance(self.connector, SinkConnector)
+
+
+def connector_definition(plugin_type: str, connector: Connector) -> ConfigDefinition:
+    """common → source/sink → the connector's own keys (the merge order Connect uses)."""
+    base = ConfigDefinition.load("connector-common", f"connector-{plugin_type}")
+    return base.merge(ConfigDefinition.of(connector.config()))
+
+
+class Worker:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        plugins: Plugins,
+        offset_store: OffsetBackingStore,
+        status_store: StatusBackingStore,
+        worker_id: str,
+    ) -> None:
+        self.config = config
+        self.plugins = plugins
+        self.offset_store = offset_store
+        self.status_store = status_store
+        self.worker_id = worker_id
+        self._connectors: dict[str, WorkerConnector] = {}
+        self._tasks: dict[ConnectorTaskId, WorkerTask] = {}
+        self._lock = threading.RLock()
+        self.graceful_timeout = float(config.get("task.shutdown.graceful.timeout.ms", 5000)) / 1000.0
+
+    def start(self) -> None:
+        self.offset_store.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            tasks = list(self._tasks)
+            connectors = list(self._connectors)
+        self.stop_and_await_tasks(tasks)
+        for name in connectors:
+            self.stop_connector(name)
+        self.offset_store.stop()
+
+    # -- connectors ------------------------------------------------------------------------------
+    def start_connector(self, name: str, config: dict[str, str], target_state: str,
+                        on_reconfigure: Callable[[str], None]) -> bool:
+        with self._lock:
+            if name in self._connectors:
+                raise ConnectError(f"Connector {name} already running on this worker")
+            try:
+                connector = self.plugins.new_connector(config["connector.class"])
+                connector.initialize(HerderConnectorContext(name, on_reconfigure, self._connector_failed))
+                wc = WorkerConnector(name, connector, dict(config))
+                self._connectors[name] = wc
+                connector.start(dict(config))
+                wc.started = True
+            except Exception as exc:
+                log.error("Failed to start connector %s", name, exc_info=True)
+                self._put_connector_status(name, State.FAILED, format_trace(exc))
+                return False
+            state = State.PAUSED if target_state == TargetState.PAUSED else State.RUNNING
+            self._put_connector_status(name, state)
+            return True
+
+    def _connector_failed(self, name: str, error: BaseException) -> None:
+        log.error("Connector %s raised an error", name, exc_info=error)
+        self._put_connector_status(name, State.FAILED, format_trace(error))
+
+    def stop_connector(self, name: str) -> None:
+        with self._lock:
+            wc = self._connectors.pop(name, None)
+        if wc is None or not wc.started:
+            return
+        try:
+            wc.connector.stop()
+        except Exception:
+            log.exception("Error while stopping connector %s", name)
+
+    def connector_running(self, name: str) -> bool:
+        with self._lock:
+            wc = self._connectors.get(name)
+            return wc is not None and wc.started
+
+    def connector_task_configs(self, name: str, config: Mapping[str, str], max_tasks: int, enforce: bool = True) -> list[dict[str, str]]:
+        with self._lock:
+            wc = self._connectors.get(name)
+        if wc is None or not wc.started:
+            raise ConnectError(f"Connector {name} is not running")
+        connector = wc.connector
+        configs = connector.task_configs(max_tasks) or []
+        if len(configs) > max_tasks and enforce:
+            raise ConnectError(
+                f"The connector {name} has generated {len(configs)} tasks, which is greater than {max_tasks}, "
+                "the maximum number of tasks it is configured to create."
+            )
+        task_cls = connector.task_class()
+        task_class_name = f"{task_cls.__module__}.{task_cls.__qualname__}"
+        out = []
+        for task_config in configs:
+            props = {str(k): str(v) for k, v in task_config.items()}
+            props["task.class"] = task_class_name
+            if wc.is_sink:
+                # Sink tasks subscribe to the connector's topics, as Worker.connectorTaskConfigs does.
+                for key in ("topics", "topics.regex"):
+                    if config.get(key):
+                        props[key] = config[key]
+            out.append(props)
+        return out
+
+    def set_target_state(self, name: str, target_state: str) -> None:
+        with self._lock:
+            tasks = [t for tid, t in self._tasks.items() if tid.connector == name]
+            running = name in self._connectors
+        for task in tasks:
+            task.transition_to(target_state)
+        if running:
+            status = self.status_store.connector(name)
+            if status is None or status.state != State.FAILED:
+                self._put_connector_status(name, State.PAUSED if target_state == TargetState.PAUSED else State.RUNNING)
+
+    def _put_connector_status(self, name: str, state: str, trace: str | None = None) -> None:
+        self.status_store.put_connector(name, Status(state, self.worker_id, trace))
+
+    # -- tasks -----------------------------------------------------------------------------------
+    def start_task(self, task_id: ConnectorTaskId, connector_config: Mapping[str, str],
+                   task_config: Mapping[str, str], target_state: str) -> bool:
+        with self._lock:
+            if task_id in self._tasks:
+                raise ConnectError(f"Task {task_id} already running on this worker")
+            self.status_store.put_task(task_id, Status(State.UNASSIGNED, self.worker_id))
+            try:
+                worker_task = self._build_task(task_id, dict(connector_config), dict(task_config), target_state)
+            except Exception as exc:
+                log.error("Failed to start task %s", task_id, exc_info=True)
+                self.status_store.put_task(task_id, Status(State.FAILED, self.worker_id, format_trace(exc)))
+                return False
+            self._tasks[task_id] = worker_task
+        worker_task.start()
+        return True
+
+    def _task_exited(self, worker_task: WorkerTask) -> None:
+        with self._lock:
+            if self._tasks.get(worker_task.id) is worker_task:
+                del self._tasks[worker_task.id]
+
+    def stop_and_await_tasks(self, task_ids: list[ConnectorTaskId]) -> None:
+        with self._lock:
+            tasks = [self._tasks[t] for t in task_ids if t in self._tasks]
+        for task in tasks:
+            task.stop()
+        for task in tasks:
+            if not task.await_stop(self.graceful_timeout + 5.0):
+                task.cancel()
+            self._task_exited(task)
+
+    def task_ids(self, connector: str | None = None) -> list[ConnectorTaskId]:
+        with self._lock:
+            return [t for t in self._tasks if connector is None or t.connector == connector]
+
+    def _build_task(self, task_id: ConnectorTaskId, connector_config: dict[str, str],
+                    task_config: dict[str, str], target_state: str) -> WorkerTask:
+        task_class = _import_class(task_config.get("task.class", ""))
+        if task_class is None:
+            raise ConnectError(f"Task class {task_config.get('task.class')!r} for {task_id} could not be loaded")
+        connector_desc = self.plugins.connector_desc(connector_config["connector.class"])
+        parsed = ConfigDefinition.load("connector-common", f"connector-{connector_desc.type}").parse(connector_config)
+        common = dict(
+            task_id=task_id, status_store=self.status_store, worker_id=self.worker_id,
+            target_state=target_state, on_exit=self._task_exited,
+        )
+        key_converter = self._converter("key", connector_config)
+        value_converter = self._converter("value", connector_config)
+        chain = TransformationChain()
+        flush_ms = int(self.config.get("offset.flush.interval.ms", 60000))
+        if connector_desc.type == "source":
+            worker_task: WorkerTask = WorkerSourceTask(
+                task=task_class(), task_config=task_config, key_converter=key_converter,
+                value_converter=value_converter, transformations=chain,
+                producer_config=self.producer_config(task_id, connector_config),
+                offset_store=self.offset_store, offset_flush_interval_ms=flush_ms,
+                error_handler=ErrorHandler(task_id.connector, task_id.task, parsed), **common,
+            )
+            worker_task.graceful_timeout = self.graceful_timeout
+            return worker_task
+        consumer_settings = {**self.config.client_settings("consumer."), **prefixed(connector_config, "consumer.override.")}
+        max_poll = int(consumer_settings.get("max.poll.records") or prefixed(self.config.originals, "consumer.").get("max.poll.records") or 500)
+        dlq_topic = str(parsed.get("errors.deadletterqueue.topic.name") or "").strip()
+        dlq_producer = Producer(self.producer_config(task_id, connector_config, suffix="dlq")) if dlq_topic else None
+        return WorkerSinkTask(
+            task=task_class(), task_config=task_config, key_converter=key_converter,
+            value_converter=value_converter, transformations=chain,
+            consumer_config=self.consumer_config(task_id, connector_config),
+            max_poll_records=max_poll, offset_flush_interval_ms=flush_ms,
+            error_handler=ErrorHandler(task_id.connector, task_id.task, parsed, dlq_producer), **common,
+        )
+
+    # -- per-task clients and converters -----------------------------------------------------------
+    def _converter(self, kind: str, connector_config: Mapping[str, str]) -> Converter:
+        key = f"{kind}.converter"
+        worker_class = self.config.originals.get(key)
+        connector_class = connector_config.get(key)
+        settings: dict[str, Any] = {}
+        same_class = not connector_class or (
+            worker_class and self.plugins.find(worker_class) is self.plugins.find(connector_class)
+        )
+        if same_class:
+            settings.update(prefixed(self.config.originals, key + "."))
+        settings.update(prefixed(connector_config, key + "."))
+        name = connector_class or worker_class
+        if not name:
+            raise ConnectError(f"No {key} is configured for the worker or the connector")
+        return self.plugins.new_converter(name, settings, is_key=(kind == "key"))
+
+    def producer_config(self, task_id: ConnectorTaskId, connector_config: Mapping[str, str], suffix: str = "") -> dict[str, Any]:
+        config: dict[str, Any] = {
+            **self.config.base_client_config(),
+            # Connect's producer defaults: no reordering, no loss on retries.
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": 10,
+            "client.id": f"connector-producer-{task_id.connector}-{task_id.task}{'-' + suffix if suffix else ''}",
+        }
+        config.update(self.config.client_settings("producer."))
+        config.update(translate(prefixed(connector_config, "producer.override.")))
+        return config
+
+    def consumer_config(self, task_id: ConnectorTaskId, connector_config: Mapping[str, str]) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            **self.config.base_client_config(),
+            "group.id": f"connect-{task_id.connector}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "client.id": f"connector-consumer-{task_id.connector}-{task_id.task}",
+        }
+        config.update(self.config.client_settings("consumer."))
+        config.update(translate(prefixed(connector_config, "consumer.override.")))
+        return config
+
+    def admin_config(self) -> dict[str, Any]:
+        return {**self.config.base_client_config(), **self.config.client_settings("admin.")}

@@ -1,0 +1,57 @@
+"""The worker's configuration (WorkerConfig): parsed once from the worker file."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Mapping
+
+from ..api.config import ConfigDefinition
+from ..api.errors import ConfigError
+from .kafka_clients import prefixed, translate
+
+
+class WorkerConfig:
+    def __init__(self, props: Mapping[str, str]) -> None:
+        self.originals: dict[str, str] = dict(props)
+        definition = ConfigDefinition.load("worker")
+        errors = definition.validate(self.originals)
+        if errors:
+            lines = [message for messages in errors.values() for message in messages]
+            raise ConfigError("The worker configuration is invalid:\n" + "\n".join(lines), errors)
+        self.values: dict[str, Any] = definition.parse(self.originals)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key)
+        return default if value is None else value
+
+    @property
+    def bootstrap_servers(self) -> str:
+        servers = self.values.get("bootstrap.servers") or ["localhost:9092"]
+        return ",".join(servers) if isinstance(servers, list) else str(servers)
+
+    @property
+    def listeners(self) -> list[str]:
+        """``listeners``, or the deprecated ``rest.host.name``/``rest.port`` pair when only they are set."""
+        if "listeners" not in self.originals and (self.values.get("rest.port") or self.values.get("rest.host.name")):
+            host = self.values.get("rest.host.name") or ""
+            return [f"http://{host}:{self.values.get('rest.port') or 8083}"]
+        listeners = self.values.get("listeners") or ["http://:8083"]
+        return listeners if isinstance(listeners, list) else [listeners]
+
+    def worker_id(self, bound_port: int) -> str:
+        """``host:port`` as Kafka Connect shows it in statuses."""
+        host = self.values.get("rest.advertised.host.name") or socket.gethostname()
+        port = self.values.get("rest.advertised.port") or bound_port
+        return f"{host}:{port}"
+
+    def client_settings(self, prefix: str) -> dict[str, Any]:
+        """``producer.*`` / ``consumer.*`` / ``admin.*`` settings, translated for librdkafka."""
+        return translate(prefixed(self.originals, prefix))
+
+    def base_client_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
+        # Security settings given at the top level apply to every client, as in Kafka Connect.
+        for key, value in self.originals.items():
+            if key.startswith(("security.", "sasl.", "ssl.")):
+                config.update(translate({key: value}))
+        return config

@@ -1,0 +1,121 @@
+"""WorkerTask: one task instance on its own thread, with its lifecycle and status reports."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from typing import Callable
+
+from .stores.configs import TargetState
+from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+
+log = logging.getLogger(__name__)
+
+
+class WorkerTask(ABC):
+    def __init__(
+        self,
+        task_id: ConnectorTaskId,
+        status_store: StatusBackingStore,
+        worker_id: str,
+        target_state: str,
+        on_exit: Callable[["WorkerTask"], None] | None = None,
+    ) -> None:
+        self.id = task_id
+        self._status_store = status_store
+        self._worker_id = worker_id
+        self._target_state = target_state
+        self._on_exit = on_exit
+        self._stopping = threading.Event()
+        self._state_changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"task-thread-{task_id}", daemon=True)
+        self.failed = False
+
+    # -- lifecycle driven by the Worker -------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to finish; ``await_stop`` waits for it."""
+        self._stopping.set()
+        with self._state_changed:
+            self._state_changed.notify_all()
+
+    def await_stop(self, timeout: float) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def cancel(self) -> None:
+        """Called when a graceful stop timed out: the thread is abandoned (it is a daemon)."""
+        log.error("Graceful stop of task %s failed.", self.id)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def transition_to(self, target_state: str) -> None:
+        with self._state_changed:
+            self._target_state = target_state
+            self._state_changed.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._target_state == TargetState.PAUSED
+
+    def wait_while_paused(self) -> bool:
+        """Block while the target state is PAUSED; returns False if stopping meanwhile."""
+        with self._state_changed:
+            if self._target_state != TargetState.PAUSED:
+                return not self.stopping
+            self._report(State.PAUSED)
+            self.on_pause()
+            while self._target_state == TargetState.PAUSED and not self.stopping:
+                self._state_changed.wait(0.5)
+        if not self.stopping:
+            self.on_resume()
+            self._report(State.RUNNING)
+        return not self.stopping
+
+    def on_pause(self) -> None:
+        pass
+
+    def on_resume(self) -> None:
+        pass
+
+    # -- the thread -----------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self.initialize_and_start()
+            if not self.stopping:
+                self._report(State.PAUSED if self.paused else State.RUNNING)
+                self.execute()
+        except BaseException as exc:  # noqa: BLE001 — a failing task never takes the worker down
+            self.failed = True
+            log.error("Task %s threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted", self.id, exc_info=True)
+            self._report(State.FAILED, format_trace(exc))
+        finally:
+            try:
+                self.close()
+            except Exception:
+                log.exception("Error while closing task %s", self.id)
+            if not self.failed:
+                self._report(State.UNASSIGNED)
+            if self._on_exit:
+                self._on_exit(self)
+
+    def _report(self, state: str, trace: str | None = None) -> None:
+        current = self._status_store.task(self.id)
+        # A shutdown must not overwrite FAILED: the trace stays visible until a restart.
+        if state == State.UNASSIGNED and current is not None and current.state == State.FAILED:
+            return
+        self._status_store.put_task(self.id, Status(state, self._worker_id, trace))
+
+    @abstractmethod
+    def initialize_and_start(self) -> None: ...
+
+    @abstractmethod
+    def execute(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,107 @@
+"""The worker fixture: real standalone workers against the session's embedded broker."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import pytest
+import requests
+
+from dbconnect.runtime.connect import StandaloneConnect
+
+
+class WorkerHandle:
+    """A running standalone worker plus small REST helpers for tests."""
+
+    def __init__(self, connect: StandaloneConnect) -> None:
+        self.connect = connect
+        self.url = connect.url
+        self.http = requests.Session()
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return self.http.get(self.url + path, timeout=30, **kw)
+
+    def post(self, path: str, **kw: Any) -> requests.Response:
+        return self.http.post(self.url + path, timeout=30, **kw)
+
+    def put(self, path: str, **kw: Any) -> requests.Response:
+        return self.http.put(self.url + path, timeout=30, **kw)
+
+    def patch(self, path: str, **kw: Any) -> requests.Response:
+        return self.http.patch(self.url + path, timeout=30, **kw)
+
+    def delete(self, path: str, **kw: Any) -> requests.Response:
+        return self.http.delete(self.url + path, timeout=30, **kw)
+
+    def wait_for_state(self, name: str, state: str = "RUNNING", tasks: int | None = 1, timeout: float = 30.0) -> dict:
+        """Poll /status until the connector (and ``tasks`` tasks) reach ``state``."""
+        deadline = time.monotonic() + timeout
+        status: dict = {}
+        while time.monotonic() < deadline:
+            response = self.get(f"/connectors/{name}/status")
+            if response.status_code == 200:
+                status = response.json()
+                task_states = [t["state"] for t in status["tasks"]]
+                if status["connector"]["state"] == state and (
+                    tasks is None or (len(task_states) == tasks and all(s == state for s in task_states))
+                ):
+                    return status
+            time.sleep(0.1)
+        raise AssertionError(f"{name} did not reach {state} within {timeout}s: {status}")
+
+    def wait_for_task_state(self, name: str, task: int, state: str, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        status: dict = {}
+        while time.monotonic() < deadline:
+            response = self.get(f"/connectors/{name}/tasks/{task}/status")
+            if response.status_code == 200:
+                status = response.json()
+                if status["state"] == state:
+                    return status
+            time.sleep(0.1)
+        raise AssertionError(f"task {name}-{task} did not reach {state} within {timeout}s: {status}")
+
+    def stop(self) -> None:
+        self.http.close()
+        self.connect.stop()
+
+
+def worker_properties(broker: Any, tmp_path: Any, **overrides: str) -> dict[str, str]:
+    props = {
+        "bootstrap.servers": broker.bootstrap_servers,
+        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "offset.storage.file.filename": str(tmp_path / "connect.offsets"),
+        "offset.flush.interval.ms": "500",
+        "listeners": "http://127.0.0.1:0",
+        "rest.advertised.host.name": "127.0.0.1",
+        # Tansu joins a consumer group in about half the session timeout.
+        "consumer.session.timeout.ms": "6000",
+        "consumer.heartbeat.interval.ms": "1000",
+        "task.shutdown.graceful.timeout.ms": "10000",
+    }
+    props.update(overrides)
+    return props
+
+
+@pytest.fixture
+def start_worker(broker, tmp_path) -> Callable[..., WorkerHandle]:
+    """Start a standalone worker (``start_worker(**worker_overrides)``); stopped at teardown."""
+    started: list[WorkerHandle] = []
+
+    def start(**overrides: str) -> WorkerHandle:
+        connect = StandaloneConnect(worker_properties(broker, tmp_path, **overrides))
+        connect.start()
+        handle = WorkerHandle(connect)
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in reversed(started):
+        handle.stop()
+
+
+@pytest.fixture
+def worker(start_worker) -> WorkerHandle:
+    return start_worker()

@@ -1,0 +1,446 @@
+import base64
+import datetime as dt
+import decimal
+import json
+import math
+
+import orjson
+import pytest
+
+from dbconnect.api.data import (
+    BOOLEAN_SCHEMA, BYTES_SCHEMA, FLOAT32_SCHEMA, FLOAT64_SCHEMA, INT8_SCHEMA, INT16_SCHEMA, INT32_SCHEMA,
+    INT64_SCHEMA, NULL_SCHEMA_AND_VALUE, OPTIONAL_BYTES_SCHEMA, OPTIONAL_INT32_SCHEMA, OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA, Date, Decimal, SchemaBuilder, Struct, Time, Timestamp,
+)
+from dbconnect.api.errors import ConfigError, DataError
+from dbconnect.converters import (
+    BUILTIN_CONVERTERS, ByteArrayConverter, Converter, JsonConverter, StringConverter,
+)
+from dbconnect.converters.base import parse_bool
+from dbconnect.converters.json import ENVELOPE_ERROR
+
+D = decimal.Decimal
+UTC = dt.timezone.utc
+
+
+def json_converter(**configs):
+    converter = JsonConverter()
+    converter.configure(configs, False)
+    return converter
+
+
+def order_schema():
+    return (
+        SchemaBuilder.struct().name("com.example.Order")
+        .field("id", INT32_SCHEMA)
+        .field("name", OPTIONAL_STRING_SCHEMA)
+        .field("price", Decimal.schema(2))
+        .field("d", Date.OPTIONAL_SCHEMA)
+        .field("t", Time.OPTIONAL_SCHEMA)
+        .field("ts", Timestamp.OPTIONAL_SCHEMA)
+        .build()
+    )
+
+
+def order():
+    return (
+        Struct(order_schema()).put("id", 1).put("price", D("4.82")).put("d", dt.date(2022, 1, 8))
+        .put("t", dt.time(1)).put("ts", dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC))
+    )
+
+
+REFERENCE_EXAMPLE = """
+{"schema":{"type":"struct","fields":[
+   {"type":"int32","optional":false,"field":"id"},
+   {"type":"string","optional":true,"field":"name"},
+   {"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"field":"price"},
+   {"type":"int32","optional":true,"name":"org.apache.kafka.connect.data.Date","version":1,"field":"d"},
+   {"type":"int32","optional":true,"name":"org.apache.kafka.connect.data.Time","version":1,"field":"t"},
+   {"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","version":1,"field":"ts"}],
+  "optional":false,"name":"com.example.Order"},
+ "payload":{"id":1,"name":null,"price":"AeI=","d":19000,"t":3600000,"ts":1700000000000}}
+"""
+
+
+# -- JsonConverter: the envelope ---------------------------------------------------------------
+
+def test_reference_envelope():
+    out = json_converter().from_connect_data("orders", order_schema(), order())
+    assert json.loads(out) == json.loads(REFERENCE_EXAMPLE)
+    # Same keys in the same order as Kafka writes them, compact.
+    assert out == orjson.dumps(json.loads(REFERENCE_EXAMPLE))
+
+
+def test_reference_envelope_reads_back():
+    converter = json_converter()
+    for _ in range(2):  # the second read takes the cached-prefix path
+        sv = converter.to_connect_data("orders", orjson.dumps(json.loads(REFERENCE_EXAMPLE)))
+        assert sv.schema == order_schema() and sv.value == order()
+    # Pretty-printed input (no prefix match) still parses.
+    sv = converter.to_connect_data("orders", REFERENCE_EXAMPLE.encode())
+    assert sv.value == order()
+
+
+def test_schema_attributes_order():
+    schema = (
+        SchemaBuilder.map(STRING_SCHEMA, SchemaBuilder.array(INT32_SCHEMA).optional().build())
+        .name("m").version(2).doc("docs").parameter("a", "b").default_value({"k": [1]}).build()
+    )
+    converter = json_converter()
+    node = converter.as_json_schema(schema)
+    assert list(node) == ["type", "keys", "values", "optional", "name", "version", "doc", "parameters", "default"]
+    assert node["values"] == {"type": "array", "items": {"type": "int32", "optional": False}, "optional": True}
+    assert node["default"] == {"k": [1]}
+    assert converter.as_connect_schema(node) == schema
+
+
+def test_schemaless_read_with_schemas_enabled_fails_with_kafka_message():
+    converter = json_converter()
+    for raw in (b'{"a":1}', b'{"schema":null,"payload":1,"x":2}', b"[1]", b"null", b"5", b""):
+        with pytest.raises(DataError) as info:
+            converter.to_connect_data("t", raw)
+        assert str(info.value) == ENVELOPE_ERROR
+    assert ENVELOPE_ERROR == (
+        'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain '
+        "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in "
+        "your converter configuration."
+    )
+
+
+def test_cached_prefix_does_not_hide_extra_fields():
+    converter = json_converter()
+    out = converter.from_connect_data("t", INT32_SCHEMA, 1)
+    assert converter.to_connect_data("t", out) == (INT32_SCHEMA, 1)
+    assert converter.to_connect_data("t", memoryview(out)) == (INT32_SCHEMA, 1)
+    with pytest.raises(DataError) as info:
+        converter.to_connect_data("t", out[:-1] + b',"x":2}')
+    assert str(info.value) == ENVELOPE_ERROR
+
+
+def test_invalid_json():
+    for converter in (json_converter(), json_converter(**{"schemas.enable": False})):
+        with pytest.raises(DataError, match="Converting byte\\[\\] to Kafka Connect data failed due to serialization"):
+            converter.to_connect_data("t", b"{not json")
+
+
+def test_null_handling():
+    on, off = json_converter(), json_converter(**{"schemas.enable": "false"})
+    assert on.from_connect_data("t", None, None) is None
+    assert off.from_connect_data("t", None, None) is None
+    assert on.to_connect_data("t", None) == NULL_SCHEMA_AND_VALUE
+    assert off.to_connect_data("t", None) == NULL_SCHEMA_AND_VALUE
+    out = on.from_connect_data("t", OPTIONAL_INT32_SCHEMA, None)
+    assert json.loads(out) == {"schema": {"type": "int32", "optional": True}, "payload": None}
+    assert on.to_connect_data("t", out) == (OPTIONAL_INT32_SCHEMA, None)
+    assert off.from_connect_data("t", OPTIONAL_INT32_SCHEMA, None) is None
+    assert off.to_connect_data("t", b"null") == (None, None)
+    with pytest.raises(DataError, match="null value for field that is required"):
+        on.from_connect_data("t", INT32_SCHEMA, None)
+
+
+def test_schema_null_envelope():
+    converter = json_converter()
+    out = converter.from_connect_data("t", None, {"a": 1})
+    assert out == b'{"schema":null,"payload":{"a":1}}'
+    assert converter.to_connect_data("t", out) == (None, {"a": 1})
+
+
+# -- JsonConverter: round trips ----------------------------------------------------------------
+
+ROUND_TRIPS = [
+    (INT8_SCHEMA, -128, "-128"),
+    (INT16_SCHEMA, 32767, "32767"),
+    (INT32_SCHEMA, -(2**31), str(-(2**31))),
+    (INT64_SCHEMA, 2**63 - 1, str(2**63 - 1)),
+    (FLOAT32_SCHEMA, 1.5, "1.5"),
+    (FLOAT64_SCHEMA, -0.1, "-0.1"),
+    (BOOLEAN_SCHEMA, True, "true"),
+    (STRING_SCHEMA, "héllo \"x\"", '"héllo \\"x\\""'),
+    (BYTES_SCHEMA, b"\x00\xffab", '"AP9hYg=="'),
+    (SchemaBuilder.array(STRING_SCHEMA).build(), ["a", "b"], '["a","b"]'),
+    (SchemaBuilder.map(STRING_SCHEMA, INT64_SCHEMA).build(), {"a": 1}, '{"a":1}'),
+    (SchemaBuilder.map(INT32_SCHEMA, STRING_SCHEMA).build(), {1: "a", 2: "b"}, '[[1,"a"],[2,"b"]]'),
+    (Decimal.schema(2), D("4.82"), '"AeI="'),
+    (Decimal.schema(2), D("-4.82"), '"/h4="'),
+    (Date.SCHEMA, dt.date(2022, 1, 8), "19000"),
+    (Time.SCHEMA, dt.time(1), "3600000"),
+    (Timestamp.SCHEMA, dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC), "1700000000000"),
+]
+
+
+@pytest.mark.parametrize("schema, value, payload", ROUND_TRIPS)
+def test_round_trip_with_schemas(schema, value, payload):
+    converter = json_converter()
+    out = converter.from_connect_data("t", schema, value)
+    assert out.endswith(b',"payload":' + payload.encode() + b"}")
+    sv = converter.to_connect_data("t", out)
+    assert sv.schema == schema and sv.value == value
+
+
+@pytest.mark.parametrize("schema, value, payload", ROUND_TRIPS)
+def test_round_trip_without_schemas(schema, value, payload):
+    converter = json_converter(**{"schemas.enable": False})
+    out = converter.from_connect_data("t", schema, value)
+    assert out == payload.encode()
+    sv = converter.to_connect_data("t", out)
+    assert sv.schema is None and sv.value == json.loads(payload)
+
+
+def test_struct_round_trip_nested():
+    inner = SchemaBuilder.struct().name("inner").field("x", OPTIONAL_INT32_SCHEMA).optional().build()
+    schema = (
+        SchemaBuilder.struct().name("outer")
+        .field("in", inner)
+        .field("items", SchemaBuilder.array(inner).build())
+        .field("by_id", SchemaBuilder.map(INT64_SCHEMA, inner).build())
+        .field("f", FLOAT64_SCHEMA)
+        .build()
+    )
+    value = (
+        Struct(schema).put("in", Struct(inner).put("x", 1))
+        .put("items", [Struct(inner), Struct(inner).put("x", 2)])
+        .put("by_id", {7: Struct(inner).put("x", 3)})
+        .put("f", 2.5)
+    )
+    converter = json_converter()
+    out = converter.from_connect_data("t", schema, value)
+    assert json.loads(out)["payload"] == {
+        "in": {"x": 1}, "items": [{"x": None}, {"x": 2}], "by_id": [[7, {"x": 3}]], "f": 2.5,
+    }
+    sv = converter.to_connect_data("t", out)
+    assert sv.schema == schema and sv.value == value
+
+
+def test_float_non_finite_round_trip():
+    converter = json_converter()
+    out = converter.from_connect_data("t", SchemaBuilder.array(FLOAT64_SCHEMA).build(), [math.nan, math.inf, -math.inf])
+    assert out.endswith(b'"payload":["NaN","Infinity","-Infinity"]}')
+    nan, inf, minus_inf = converter.to_connect_data("t", out).value
+    assert math.isnan(nan) and inf == math.inf and minus_inf == -math.inf
+
+
+def test_decimal_numeric_format():
+    converter = json_converter(**{"decimal.format": "numeric"})
+    schema = Decimal.schema(2)
+    assert converter.from_connect_data("t", schema, D("4.82")).endswith(b'"payload":4.82}')
+    big = D("12345678901234567890123.45")
+    out = converter.from_connect_data("t", schema, big)
+    assert out.endswith(b'"payload":12345678901234567890123.45}')
+    assert converter.to_connect_data("t", out).value == big
+    assert converter.to_connect_data("t", out).value == big  # cached-prefix path
+    assert str(converter.to_connect_data("t", out.replace(b"23.45}", b"23.40}")).value).endswith("23.40")
+
+
+def test_decimal_numeric_inside_struct_without_schemas():
+    converter = json_converter(**{"decimal.format": "NUMERIC", "schemas.enable": "false"})
+    schema = SchemaBuilder.struct().field("p", Decimal.schema(3)).field("q", FLOAT64_SCHEMA).build()
+    out = converter.from_connect_data("t", schema, Struct(schema).put("p", D("-0.125")).put("q", 0.5))
+    assert out == b'{"p":-0.125,"q":0.5}'
+
+
+def test_decimal_reader_accepts_both_formats():
+    base64_converter = json_converter()
+    numeric = json_converter(**{"decimal.format": "NUMERIC"})
+    schema = Decimal.schema(2)
+    value = D("-123.45")
+    for writer in (base64_converter, numeric):
+        out = writer.from_connect_data("t", schema, value)
+        for reader in (base64_converter, numeric):
+            assert reader.to_connect_data("t", out).value == value
+
+
+def test_decimal_base64_known_bytes():
+    out = json_converter().from_connect_data("t", Decimal.schema(2), D("4.82"))
+    assert json.loads(out)["payload"] == "AeI="
+    assert base64.b64decode("AeI=") == b"\x01\xe2"
+
+
+def test_decimal_format_invalid():
+    with pytest.raises(ConfigError, match="decimal.format"):
+        json_converter(**{"decimal.format": "HEX"})
+
+
+def test_replace_null_with_default():
+    schema = (
+        SchemaBuilder.struct()
+        .field("a", SchemaBuilder.int32().optional().default_value(42).build())
+        .field("b", SchemaBuilder.string().default_value("x").build())
+        .build()
+    )
+    value = Struct(schema)
+    replacing = json_converter(**{"schemas.enable": False})
+    assert replacing.from_connect_data("t", schema, value) == b'{"a":42,"b":"x"}'
+    keeping = json_converter(**{"schemas.enable": False, "replace.null.with.default": "false"})
+    with pytest.raises(DataError, match="required"):
+        keeping.from_connect_data("t", schema, value)  # b is required: no default to fall back on
+    value.put("b", "y")
+    assert keeping.from_connect_data("t", schema, value) == b'{"a":null,"b":"y"}'
+    # Reading: a null with a default becomes the default unless disabled.
+    with_schema = json_converter()
+    out = with_schema.from_connect_data("t", schema, Struct(schema).put("b", "y"))
+    assert json.loads(out)["schema"]["fields"][0]["default"] == 42
+    raw = out.replace(b'"a":42', b'"a":null')
+    assert with_schema.to_connect_data("t", raw).value.get_without_default("a") == 42
+    no_replace = json_converter(**{"replace.null.with.default": False})
+    assert no_replace.to_connect_data("t", raw).value.get_without_default("a") is None
+
+
+def test_map_with_non_string_keys_schemaless():
+    converter = json_converter(**{"schemas.enable": False})
+    assert converter.from_connect_data("t", None, {1: "a", 2: "b"}) == b'[[1,"a"],[2,"b"]]'
+    assert converter.from_connect_data("t", None, {"k": {1: 2}}) == b'{"k":[[1,2]]}'
+
+
+def test_schemaless_python_values():
+    converter = json_converter(**{"schemas.enable": False})
+    value = {
+        "n": None, "b": True, "i": 3, "f": 1.25, "s": "x", "l": [1, (2, 3)], "raw": b"\x01",
+        "dec": D("1.10"), "ts": dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC), "d": dt.date(1970, 1, 2),
+    }
+    assert json.loads(converter.from_connect_data("t", None, value)) == {
+        "n": None, "b": True, "i": 3, "f": 1.25, "s": "x", "l": [1, [2, 3]], "raw": "AQ==",
+        "dec": 1.1, "ts": 1000, "d": 86_400_000,
+    }
+    assert converter.from_connect_data("t", None, {"dec": D("1.10")}) == b'{"dec":1.10}'
+    with pytest.raises(DataError):
+        converter.from_connect_data("t", None, object())
+
+
+def test_schemaless_read():
+    converter = json_converter(**{"schemas.enable": "false"})
+    assert converter.to_connect_data("t", b'{"a":[1,2.5,"x",null,true]}') == (None, {"a": [1, 2.5, "x", None, True]})
+    assert converter.to_connect_data("t", bytearray(b"7")) == (None, 7)
+
+
+def test_type_errors():
+    converter = json_converter()
+    with pytest.raises(DataError):
+        converter.from_connect_data("t", INT32_SCHEMA, "1")
+    with pytest.raises(DataError):
+        converter.from_connect_data("t", INT8_SCHEMA, 300)
+    with pytest.raises(DataError, match="Mismatching schema"):
+        other = SchemaBuilder.struct().field("z", INT32_SCHEMA).build()
+        converter.from_connect_data("t", order_schema(), Struct(other).put("z", 1))
+    raw = converter.from_connect_data("t", order_schema(), order()).replace(b'"id":1', b'"id":"one"')
+    with pytest.raises(DataError):
+        converter.to_connect_data("x", raw)
+    raw = raw.replace(b'"id":"one",', b"")
+    with pytest.raises(DataError, match="Invalid null value for required INT32 field"):
+        converter.to_connect_data("x", raw)
+
+
+def test_struct_given_as_dict_is_accepted():
+    converter = json_converter(**{"schemas.enable": False})
+    schema = SchemaBuilder.struct().field("id", INT32_SCHEMA).field("name", OPTIONAL_STRING_SCHEMA).build()
+    assert converter.from_connect_data("t", schema, {"id": 1}) == b'{"id":1,"name":null}'
+
+
+def test_equal_schema_objects_share_cache():
+    converter = json_converter()
+    a = converter.from_connect_data("t", order_schema(), order())
+    b = converter.from_connect_data("t", order_schema(), order())
+    assert a == b and len(converter._entries) == 1
+
+
+def test_schema_cache_is_bounded():
+    converter = json_converter(**{"schemas.cache.size": "2"})
+    for i in range(5):
+        schema = SchemaBuilder.int32().name(f"n{i}").build()
+        converter.to_connect_data("t", converter.from_connect_data("t", schema, i))
+    assert len(converter._entries) <= 2 and len(converter._parsed) <= 2
+
+
+def test_schema_parsing_errors():
+    converter = json_converter()
+    cases = {
+        b'{"schema":{"optional":true},"payload":1}': "Schema must contain 'type' field",
+        b'{"schema":{"type":"uint8"},"payload":1}': "Unknown schema type: uint8",
+        b'{"schema":{"type":"array"},"payload":[]}': "Array schema did not specify the element type",
+        b'{"schema":{"type":"struct"},"payload":{}}': 'Struct schema\'s "fields" argument is not an array.',
+        b'{"schema":{"type":"string","parameters":{"a":1}},"payload":"x"}': "Schema parameters must have string",
+    }
+    for raw, message in cases.items():
+        with pytest.raises(DataError) as info:
+            converter.to_connect_data("t", raw)
+        assert message in str(info.value)
+
+
+def test_json_config_keys_and_configure_strings():
+    names = [k["name"] for k in JsonConverter.config_keys()]
+    assert names == ["converter.type", "schemas.enable", "schemas.cache.size", "decimal.format",
+                     "replace.null.with.default"]
+    key = JsonConverter.config_keys()[1]
+    assert set(key) == {"name", "type", "required", "default_value", "importance", "documentation", "group",
+                        "width", "display_name", "dependents", "order"}
+    assert key["default_value"] == "true" and key["type"] == "BOOLEAN" and key["group"] == "Schemas"
+    converter = json_converter(**{"schemas.enable": "FALSE", "schemas.cache.size": "10", "unknown.key": 1})
+    assert converter.schemas_enable is False and converter.cache_size == 10
+    with pytest.raises(ConfigError) as info:
+        json_converter(**{"schemas.enable": "nope"})
+    assert str(info.value) == (
+        "Invalid value nope for configuration schemas.enable: Expected value to be either true or false"
+    )
+
+
+def test_parse_bool():
+    assert parse_bool("True", "k") is True and parse_bool(False, "k") is False
+    with pytest.raises(ConfigError, match="Invalid value 1 for configuration k"):
+        parse_bool(1, "k")
+
+
+# -- StringConverter ---------------------------------------------------------------------------
+
+def test_string_converter_default_utf8():
+    converter = StringConverter()
+    converter.configure({}, False)
+    assert converter.from_connect_data("t", STRING_SCHEMA, "héllo") == "héllo".encode()
+    assert converter.from_connect_data("t", None, 12) == b"12"
+    assert converter.from_connect_data("t", None, True) == b"true"
+    assert converter.from_connect_data("t", None, None) is None
+    assert converter.to_connect_data("t", "héllo".encode()) == (OPTIONAL_STRING_SCHEMA, "héllo")
+    assert converter.to_connect_data("t", None) == (OPTIONAL_STRING_SCHEMA, None)
+
+
+def test_string_converter_encodings():
+    converter = StringConverter()
+    converter.configure({"converter.encoding": "ISO-8859-1"}, True)
+    assert converter.from_connect_data("t", None, "é") == b"\xe9"
+    assert converter.to_connect_data("t", b"\xe9").value == "é"
+    utf16 = StringConverter()
+    utf16.configure({"converter.encoding": "UTF-16"}, False)
+    assert utf16.from_connect_data("t", None, "a") == b"\xfe\xff\x00a"  # Java: big-endian with BOM
+    assert utf16.to_connect_data("t", b"\xfe\xff\x00a").value == "a"
+    assert utf16.to_connect_data("t", b"\x00a").value == "a"
+    split = StringConverter()
+    split.configure({"serializer.encoding": "UTF-16LE", "deserializer.encoding": "latin-1"}, False)
+    assert split.from_connect_data("t", None, "a") == b"a\x00"
+    assert split.to_connect_data("t", b"\xe9").value == "é"
+    with pytest.raises(ConfigError, match="converter.encoding"):
+        StringConverter().configure({"converter.encoding": "no-such-charset"}, False)
+    assert [k["name"] for k in StringConverter.config_keys()] == ["converter.type", "converter.encoding"]
+
+
+# -- ByteArrayConverter ------------------------------------------------------------------------
+
+def test_byte_array_converter():
+    converter = ByteArrayConverter()
+    converter.configure({}, False)
+    assert converter.from_connect_data("t", BYTES_SCHEMA, b"ab") == b"ab"
+    assert converter.from_connect_data("t", None, bytearray(b"ab")) == b"ab"
+    assert converter.from_connect_data("t", None, memoryview(b"ab")) == b"ab"
+    assert converter.from_connect_data("t", None, None) is None
+    assert converter.to_connect_data("t", b"ab") == (OPTIONAL_BYTES_SCHEMA, b"ab")
+    assert converter.to_connect_data("t", None) == (OPTIONAL_BYTES_SCHEMA, None)
+    with pytest.raises(DataError) as info:
+        converter.from_connect_data("t", STRING_SCHEMA, "ab")
+    assert str(info.value) == "Invalid schema type for ByteArrayConverter: STRING"
+    with pytest.raises(DataError, match="not compatible"):
+        converter.from_connect_data("t", None, "ab")
+
+
+def test_builtins_and_aliases():
+    assert BUILTIN_CONVERTERS == (StringConverter, JsonConverter, ByteArrayConverter)
+    for cls in BUILTIN_CONVERTERS:
+        assert issubclass(cls, Converter)
+        short, java = cls.aliases
+        assert short == cls.__name__ and java.endswith("." + cls.__name__)
