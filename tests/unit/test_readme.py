@@ -1,0 +1,25 @@
+"""The README's configuration reference is generated from schemas/ and must not go stale."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_config_reference_in_readme_matches_schemas():
+    spec = importlib.util.spec_from_file_location("gen_config_docs", ROOT / "tools" / "gen_config_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = (ROOT / "README.md").read_text()
+    expected = module.splice(readme, module.render(ROOT / "schemas"))
+    assert readme == expected, "README is stale: run python tools/gen_config_docs.py --write README.md"
+
+
+def test_quick_start_has_exactly_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line for line in section.splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert "dbconnect demo" in commands[0] and ".ci/run" in commands[1]
