@@ -26,6 +26,8 @@ def run_demo(args: argparse.Namespace) -> int:
         source_file, sink_file = work / "test.txt", work / "test.sink.txt"
         source_file.write_text("".join(line + "\n" for line in lines))
         print(f"embedded broker at {broker.bootstrap_servers}")
+        # One partition keeps the lines in order end to end (the broker would auto-create several).
+        broker.create_topic("connect-test", partitions=1)
         connect = StandaloneConnect({
             "bootstrap.servers": broker.bootstrap_servers,
             "key.converter": "org.apache.kafka.connect.json.JsonConverter",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
+from ..api.config import ConfigDefinition, mask_passwords
 from ..api.errors import BadRequestError, ForbiddenError, NotFoundError
 from .herder import Herder
 from .plugins import PluginDesc, Plugins
 from .stores.configs import ConfigBackingStore
 from .stores.status import ConnectorTaskId, StatusBackingStore
+from .validation import ConnectorValidator
 from .worker import connector_definition
 
 log = logging.getLogger(__name__)
@@ -36,41 +37,11 @@ class AbstractHerder(Herder):
         self.plugins = plugins
         self.config_store = config_store
         self.status_store = status_store
+        self.validator = ConnectorValidator(plugins)
 
     # -- validation ------------------------------------------------------------------------------
-    def _validate(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition, dict[str, list[str]], dict[str, list[str]]]:
-        """Returns (plugin, merged definition, definition errors, extra errors)."""
-        class_name = config.get("connector.class")
-        if not class_name:
-            raise BadRequestError("Connector config " + str(dict(mask_passwords(config, ConfigDefinition.of(None)))) + " contains no connector type")
-        desc = self.plugins.connector_desc(class_name)
-        connector = desc.cls()
-        definition = connector_definition(desc.type, connector)
-        errors = definition.validate(config)
-        extra: dict[str, list[str]] = {}
-        if desc.type == "sink":
-            _merge(extra, sink_topics_errors(config))
-        for key in ("key.converter", "value.converter"):
-            if config.get(key):
-                found = self.plugins.find(config[key])
-                if found is None or found.type != "converter":
-                    _merge(extra, {key: [f"Invalid value {config[key]} for configuration {key}: Class {config[key]} could not be found."]})
-        if not errors:
-            # Live checks (a file, a database) only make sense once the static ones pass.
-            try:
-                _merge(extra, connector.validate(dict(config)) or {})
-            except Exception as exc:
-                log.warning("Connector %s validate() raised", class_name, exc_info=True)
-                _merge(extra, {"connector.class": [f"{type(exc).__name__}: {exc}"]})
-        return desc, definition, errors, extra
-
     def _check_valid(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition]:
-        desc, definition, errors, extra = self._validate(config)
-        merged = dict(errors)
-        _merge(merged, extra)
-        if merged:
-            raise BadRequestError(invalid_config_message(merged))
-        return desc, definition
+        return self.validator.check(config)
 
     def validate_connector_config(self, plugin: str, config: Mapping[str, str]) -> dict[str, Any]:
         config = dict(config)
@@ -78,7 +49,7 @@ class AbstractHerder(Herder):
         if included and not _normalized_plugin_name(included).endswith(_normalized_plugin_name(plugin)):
             raise BadRequestError(f"Included connector type {included} does not match request type {plugin}")
         config.setdefault("connector.class", plugin)
-        desc, definition, _errors, extra = self._validate(config)
+        desc, definition, _errors, extra = self.validator.validate(config)
         return definition.validate_response(desc.class_name, config, extra)
 
     # -- plugins ---------------------------------------------------------------------------------
@@ -167,7 +138,3 @@ class AbstractHerder(Herder):
     def reset_connector_active_topics(self, name: str) -> None:
         raise ForbiddenError("Topic tracking is disabled.")
 
-
-def _merge(into: dict[str, list[str]], more: Mapping[str, list[str]]) -> None:
-    for key, messages in more.items():
-        into.setdefault(key, []).extend(m for m in messages if m not in into.get(key, []))

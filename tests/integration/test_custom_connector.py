@@ -29,6 +29,7 @@ def installed_plugin(tmp_path, monkeypatch):
 
 
 def test_custom_connector_listed_created_and_running(installed_plugin, start_worker, broker, tmp_path, topic_name):
+    broker.create_topic(topic_name, partitions=1)
     worker = start_worker()
     plugins = worker.get("/connector-plugins").json()
     assert {"class": JAVA_NAME, "type": "source", "version": "1.0"} in plugins

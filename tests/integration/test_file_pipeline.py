@@ -30,6 +30,7 @@ def sink_config(sink: Path, topic: str) -> dict[str, str]:
 
 
 def test_three_lines_then_more_then_restart_without_duplicates(start_worker, broker, tmp_path, topic_name):
+    broker.create_topic(topic_name, partitions=1)
     source, sink = tmp_path / "test.txt", tmp_path / "test.sink.txt"
     source.write_text("hello-1\nhello-2\nhello-3\n")
     worker = start_worker(**{"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"})
@@ -80,6 +81,7 @@ def test_source_offsets_survive_in_the_offsets_file(start_worker, tmp_path, topi
 
 
 def test_schemas_enabled_envelope_on_the_topic(start_worker, broker, tmp_path, topic_name):
+    broker.create_topic(topic_name, partitions=1)
     source = tmp_path / "in.txt"
     source.write_text("foo\nbar\n\n")
     worker = start_worker()

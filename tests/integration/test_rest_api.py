@@ -144,6 +144,7 @@ def test_source_offsets_require_stopped_and_can_be_patched(worker, tmp_path, top
 
 
 def test_sink_offsets_in_kafka_format(worker, broker, tmp_path, topic_name):
+    broker.create_topic(topic_name, partitions=1)
     broker.produce(topic_name, [b'"a"', b'"b"', b'"c"'])
     sink = tmp_path / "sink.txt"
     config = {"connector.class": "FileStreamSink", "file": str(sink), "topics": topic_name,

@@ -1,0 +1,57 @@
+"""Connector config validation: the static definition, the cross-key rules, then the connector's own checks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
+from ..api.errors import BadRequestError
+from .plugins import PluginDesc, Plugins
+from .worker import connector_definition
+
+log = logging.getLogger(__name__)
+
+
+class ConnectorValidator:
+    def __init__(self, plugins: Plugins) -> None:
+        self.plugins = plugins
+
+    def validate(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition, dict[str, list[str]], dict[str, list[str]]]:
+        """Returns (plugin, merged definition, definition errors, extra errors)."""
+        class_name = config.get("connector.class")
+        if not class_name:
+            raise BadRequestError("Connector config " + str(dict(mask_passwords(config, ConfigDefinition.of(None)))) + " contains no connector type")
+        desc = self.plugins.connector_desc(class_name)
+        connector = desc.cls()
+        definition = connector_definition(desc.type, connector)
+        errors = definition.validate(config)
+        extra: dict[str, list[str]] = {}
+        if desc.type == "sink":
+            _merge(extra, sink_topics_errors(config))
+        for key in ("key.converter", "value.converter"):
+            if config.get(key):
+                found = self.plugins.find(config[key])
+                if found is None or found.type != "converter":
+                    _merge(extra, {key: [f"Invalid value {config[key]} for configuration {key}: Class {config[key]} could not be found."]})
+        if not errors:
+            # Live checks (a file, a database) only make sense once the static ones pass.
+            try:
+                _merge(extra, connector.validate(dict(config)) or {})
+            except Exception as exc:
+                log.warning("Connector %s validate() raised", class_name, exc_info=True)
+                _merge(extra, {"connector.class": [f"{type(exc).__name__}: {exc}"]})
+        return desc, definition, errors, extra
+
+    def check(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition]:
+        desc, definition, errors, extra = self.validate(config)
+        merged = dict(errors)
+        _merge(merged, extra)
+        if merged:
+            raise BadRequestError(invalid_config_message(merged))
+        return desc, definition
+
+
+def _merge(into: dict[str, list[str]], more: Mapping[str, list[str]]) -> None:
+    for key, messages in more.items():
+        into.setdefault(key, []).extend(m for m in messages if m not in into.get(key, []))

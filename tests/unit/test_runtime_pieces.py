@@ -1,0 +1,123 @@
+"""Pure logic of the runtime: properties files, offset tracking, stores, client settings, plugins."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+
+from dbconnect.api.errors import BadRequestError, ConfigError, ConnectError
+from dbconnect.runtime.kafka_clients import translate
+from dbconnect.runtime.plugins import Plugins
+from dbconnect.runtime.properties import load_connector_file, parse_properties
+from dbconnect.runtime.stores.offsets import (
+    ConnectorOffsetReader, FileOffsetBackingStore, MemoryOffsetBackingStore, encode_offset, offset_key,
+)
+from dbconnect.runtime.submitted_records import SubmittedRecords
+
+
+def test_properties_syntax():
+    text = "# comment\n! also\nname=local-file-source # 커넥터에서 식별하는 이름\na = b\nc:d\ne f\nlong=x\\\n   y\nurl=jdbc:x?a=b#frag\nesc=tab\\tand\\u0041\nempty=\n"
+    assert parse_properties(text) == {
+        "name": "local-file-source", "a": "b", "c": "d", "e": "f", "long": "xy",
+        "url": "jdbc:x?a=b#frag", "esc": "tab\tandA", "empty": "",
+    }
+
+
+def test_connector_files(tmp_path):
+    body = tmp_path / "post.json"
+    body.write_text(json.dumps({"name": "n1", "config": {"connector.class": "FileStreamSink", "tasks.max": 1, "x": True}, "initial_state": "PAUSED"}))
+    assert load_connector_file(body) == ("n1", {"connector.class": "FileStreamSink", "tasks.max": "1", "x": "true", "name": "n1"}, "PAUSED")
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"name": "n2", "connector.class": "FileStreamSink"}))
+    assert load_connector_file(flat)[0] == "n2"
+    props = tmp_path / "c.properties"
+    props.write_text("name=n3\nconnector.class=FileStreamSource\n")
+    assert load_connector_file(props)[1]["connector.class"] == "FileStreamSource"
+    nameless = tmp_path / "nameless.properties"
+    nameless.write_text("connector.class=FileStreamSource\n")
+    with pytest.raises(ConfigError, match="has no name"):
+        load_connector_file(nameless)
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps({"name": "n", "config": {"a": {"b": 1}}}))
+    with pytest.raises(ConfigError, match="must be a string"):
+        load_connector_file(nested)
+
+
+def test_submitted_records_commit_only_acknowledged_prefix():
+    submitted = SubmittedRecords()
+    p1, p2 = {"f": "a"}, {"f": "b"}
+    r1 = submitted.submit(p1, {"pos": 1})
+    r2 = submitted.submit(p1, {"pos": 2})
+    r3 = submitted.submit(p2, {"pos": 10})
+    assert submitted.submit(None, None) is None
+    r2.ack()
+    r3.ack()
+    # r1 is still in flight: p1 cannot advance, p2 can.
+    assert list(submitted.committable().values()) == [(p2, {"pos": 10})]
+    r1.ack()
+    assert list(submitted.committable().values()) == [(p1, {"pos": 2})]
+    assert submitted.committable() == {} and submitted.in_flight == 0
+
+
+def test_file_offset_store_round_trip_and_atomicity(tmp_path):
+    path = tmp_path / "offsets.json"
+    store = FileOffsetBackingStore(path)
+    store.start()
+    key = offset_key("src", {"filename": "/x", "a": 1})
+    store.set({key: encode_offset({"position": 42})})
+    assert not list(tmp_path.glob("*.tmp"))
+    reopened = FileOffsetBackingStore(path)
+    reopened.start()
+    # Key order inside the partition map does not matter.
+    assert ConnectorOffsetReader(reopened, "src").offset({"a": 1, "filename": "/x"}) == {"position": 42}
+    assert ConnectorOffsetReader(reopened, "other").offset({"filename": "/x", "a": 1}) is None
+    assert reopened.connector_offsets("src") == [{"partition": {"a": 1, "filename": "/x"}, "offset": {"position": 42}}]
+    assert reopened.delete_connector("src") == 1
+    assert orjson.loads(path.read_bytes())["offsets"] == []
+
+
+def test_corrupt_offsets_file_is_an_error(tmp_path):
+    path = tmp_path / "offsets.json"
+    path.write_text("{not json")
+    with pytest.raises(ConnectError, match="corrupt"):
+        FileOffsetBackingStore(path).start()
+
+
+def test_memory_offset_store_tombstones():
+    store = MemoryOffsetBackingStore()
+    key = offset_key("c", {"p": 1})
+    store.set({key: b'{"o":1}'})
+    store.set({key: None})
+    assert store.get([key]) == {key: None}
+
+
+def test_java_client_settings_are_translated():
+    out = translate({
+        "buffer.memory": "33554432", "key.serializer": "x", "linger.ms": "5",
+        "sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";',
+        "sasl.mechanism": "PLAIN",
+        "partition.assignment.strategy": "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+        "max.poll.records": "10",
+    })
+    assert out == {
+        "queue.buffering.max.kbytes": 32768, "linger.ms": "5", "sasl.username": "u", "sasl.password": "p",
+        "sasl.mechanisms": "PLAIN", "partition.assignment.strategy": "cooperative-sticky",
+    }
+
+
+def test_plugin_aliases_and_paths():
+    plugins = Plugins(load_entry_points=False)
+    names = ["FileStreamSource", "FileStreamSourceConnector", "org.apache.kafka.connect.file.FileStreamSourceConnector",
+             "dbconnect.connectors.file.FileStreamSourceConnector", "dbconnect.connectors.file:FileStreamSourceConnector"]
+    assert len({plugins.find(n).cls for n in names}) == 1
+    assert plugins.find("org.apache.kafka.connect.json.JsonConverter").type == "converter"
+    with pytest.raises(BadRequestError, match="com.example.Missing"):
+        plugins.connector_desc("com.example.Missing")
+    with pytest.raises(BadRequestError):
+        plugins.connector_desc("JsonConverter")  # a converter is not a connector
+    listed = plugins.connector_plugins()
+    assert {"class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "type": "sink", "version": listed[0]["version"]} in listed
+    assert all(p["type"] in ("source", "sink") for p in listed)
+    assert any(p["type"] == "converter" for p in plugins.connector_plugins(connectors_only=False))
