@@ -39,6 +39,7 @@ class StandaloneConnect:
             advertised_port=self.config.get("rest.advertised.port"),
             advertised_listener=self.config.get("rest.advertised.listener"),
         )
+        self._stopping = threading.Event()
         self._stopped = threading.Event()
 
     def start(self) -> None:
@@ -55,17 +56,22 @@ class StandaloneConnect:
             raise ConnectError(f"Failed to create connector {name}: {exc}") from exc
 
     def stop(self) -> None:
-        if self._stopped.is_set():
+        if self._stopping.is_set():
+            self._stopped.wait()
             return
-        self._stopped.set()
+        self._stopping.set()
         log.info("Kafka Connect stopping")
         try:
             self.rest.stop()
         finally:
-            self.herder.stop()
+            try:
+                self.herder.stop()
+            finally:
+                self._stopped.set()
         log.info("Kafka Connect stopped")
 
     def await_stop(self, timeout: float | None = None) -> bool:
+        """True once a stop has completed (tasks stopped, offsets flushed)."""
         return self._stopped.wait(timeout)
 
     @property

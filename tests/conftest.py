@@ -1,0 +1,44 @@
+"""Session-wide real services for the whole suite.
+
+Each fixture starts its server the first time a test asks for it and stops it
+when the session ends, so a run of unit tests alone starts nothing.  The
+servers live on free loopback ports in temp dirs (see dbconnect.embedded).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Iterator
+
+import pytest
+
+from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[EmbeddedPostgres]:
+    with EmbeddedPostgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[EmbeddedMariaDB]:
+    with EmbeddedMariaDB() as server:
+        yield server
+
+
+@pytest.fixture
+def topic_name(request: pytest.FixtureRequest) -> str:
+    """A topic name no other test uses (readable prefix from the test name, random suffix).
+
+    The broker is shared by the whole session, so tests must never share topics.
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name).strip("-")[:80]
+    return f"{stem}-{uuid.uuid4().hex[:8]}"
