@@ -54,7 +54,9 @@ def raw_produce(bootstrap: str, topic: str, values: list[bytes]) -> float:
 
 
 def raw_consume(bootstrap: str, topic: str, n: int) -> float:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-raw", "enable.auto.commit": False})
+    # The best raw settings we found (the worker's sink consumers use the same prefetch).
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-raw", "enable.auto.commit": False,
+                         "queued.min.messages": 1_000_000})
     consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
     got = 0
     start = time.perf_counter()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as _dt
 import decimal as _decimal
 from enum import Enum
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from .errors import DataError
 

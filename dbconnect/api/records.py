@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .data import Schema
 
@@ -34,7 +35,7 @@ class Headers(list):
 
 
 def _headers(value: Any) -> Headers:
-    if value is None:
+    if not value:
         return Headers()
     if isinstance(value, Headers):
         return value

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 import dbconnect
 
@@ -32,6 +33,8 @@ def freeze_partition(partition: Mapping[str, Any]) -> tuple:
 
 
 def _freeze(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
     if isinstance(value, Mapping):
         return freeze_partition(value)
     if isinstance(value, list):

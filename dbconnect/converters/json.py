@@ -15,7 +15,8 @@ import datetime as _dt
 import decimal
 import json as _stdjson
 from collections import OrderedDict
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import orjson
 

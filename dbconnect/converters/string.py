@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import codecs
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..api.data import OPTIONAL_STRING_SCHEMA, Schema, SchemaAndValue
 from ..api.errors import ConfigError, DataError
@@ -21,6 +22,10 @@ def _codec(encoding: Any, key: str) -> str:
             f"Invalid value {encoding} for configuration {key}: Unsupported encoding",
             {key: ["Unsupported encoding"]},
         ) from None
+
+
+# Immutable, so one instance serves every null key and value.
+_NULL_STRING = SchemaAndValue(OPTIONAL_STRING_SCHEMA, None)
 
 
 class StringConverter(Converter):
@@ -68,7 +73,9 @@ class StringConverter(Converter):
 
     def to_connect_data(self, topic: str, value: bytes | None, headers: Any = None) -> SchemaAndValue:
         if value is None:
-            return SchemaAndValue(OPTIONAL_STRING_SCHEMA, None)
+            return _NULL_STRING
+        if self._decode_codec == "utf-8" and type(value) is bytes:
+            return SchemaAndValue(OPTIONAL_STRING_SCHEMA, value.decode("utf-8", "replace"))
         try:
             codec = self._decode_codec
             if codec == "utf-16" and bytes(value[:2]) not in (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE):

@@ -13,7 +13,8 @@ import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 import pymysql

@@ -26,7 +26,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 LOOPBACK = "127.0.0.1"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..api.config import ConfigDefinition, mask_passwords
 from ..api.errors import BadRequestError, ForbiddenError, NotFoundError

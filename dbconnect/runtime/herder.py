@@ -15,7 +15,8 @@ Shapes returned (all JSON-ready, matching Kafka Connect's REST entities):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 class Herder(ABC):

@@ -18,7 +18,8 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import dbconnect
 

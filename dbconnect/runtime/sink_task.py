@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
@@ -31,7 +32,7 @@ class _Reporter(ErrantRecordReporter):
         self._owner = owner
 
     def report(self, record: SinkRecord, error: BaseException) -> None:
-        raw = self._owner._raw.get((record.original_topic, record.original_kafka_partition, record.original_kafka_offset))
+        raw = self._owner.raw_message(record.original_topic, record.original_kafka_partition, record.original_kafka_offset)
         self._owner.errors.handle(
             Stage.TASK_PUT, error, cls=type(self._owner.task), topic=record.original_topic,
             partition=record.original_kafka_partition, offset=record.original_kafka_offset,
@@ -69,7 +70,7 @@ class WorkerSinkTask(WorkerTask):
         self.context = SinkTaskContext()
         self._current: dict[TopicPartition, int] = {}  # next offset to consume, per partition
         self._committed: dict[TopicPartition, int] = {}
-        self._raw: dict[tuple, Any] = {}
+        self._batch: list[Any] = []
         self._next_commit = 0.0
         self._started = False
 
@@ -151,8 +152,13 @@ class WorkerSinkTask(WorkerTask):
         resets.clear()
 
     def _convert(self, messages: list[Any]) -> list[SinkRecord]:
+        # The hot path of every sink: one pass, no per-record allocations beyond the record.
         records: list[SinkRecord] = []
-        self._raw.clear()
+        self._batch = messages
+        key_to_connect = self.key_converter.to_connect_data
+        value_to_connect = self.value_converter.to_connect_data
+        transform = self.transformations.apply if self.transformations.stages else None
+        last_offsets: dict[tuple[str, int], int] = {}
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -163,18 +169,16 @@ class WorkerSinkTask(WorkerTask):
                 log.warning("Task %s: transient consumer error: %s", self.id, err.str())
                 continue
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
-            tp = TopicPartition(topic, partition)
             # Offsets advance for every consumed record, converted or tolerated.
-            self._current[tp] = offset + 1
-            self._raw[(topic, partition, offset)] = msg
+            last_offsets[(topic, partition)] = offset
             headers = msg.headers()
             try:
-                key = self.key_converter.to_connect_data(topic, msg.key(), headers)
+                key = key_to_connect(topic, msg.key(), headers)
             except Exception as exc:
                 self._tolerate(Stage.KEY_CONVERTER, exc, self.key_converter, msg)
                 continue
             try:
-                value = self.value_converter.to_connect_data(topic, msg.value(), headers)
+                value = value_to_connect(topic, msg.value(), headers)
             except Exception as exc:
                 self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
                 continue
@@ -182,16 +186,27 @@ class WorkerSinkTask(WorkerTask):
             record = SinkRecord(
                 topic, partition, key.schema, key.value, value.schema, value.value, offset,
                 timestamp=ts if ts_type else None, timestamp_type=_TIMESTAMP_TYPES.get(ts_type, "NoTimestampType"),
-                headers=decode_headers(headers),
+                headers=decode_headers(headers) if headers else None,
             )
-            try:
-                transformed = self.transformations.apply(record)
-            except Exception as exc:
-                self._tolerate(Stage.TRANSFORMATION, exc, None, msg)
-                continue
-            if transformed is not None:
-                records.append(transformed)
+            if transform is not None:
+                try:
+                    record = transform(record)
+                except Exception as exc:
+                    self._tolerate(Stage.TRANSFORMATION, exc, None, msg)
+                    continue
+                if record is None:
+                    continue
+            records.append(record)
+        for (topic, partition), offset in last_offsets.items():
+            self._current[TopicPartition(topic, partition)] = offset + 1
         return records
+
+    def raw_message(self, topic: str, partition: int, offset: int) -> Any:
+        """The consumed message behind a record of the current batch (for the DLQ)."""
+        for msg in self._batch:
+            if msg.offset() == offset and msg.partition() == partition and msg.topic() == topic:
+                return msg
+        return None
 
     def _tolerate(self, stage: str, exc: Exception, component: Any, msg: Any) -> None:
         self.errors.handle(stage, exc, cls=type(component) if component is not None else None,

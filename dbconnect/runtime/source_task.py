@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
@@ -88,43 +89,67 @@ class WorkerSourceTask(WorkerTask):
                 log.exception("Error while stopping task %s", self.id)
 
     def _send(self, records: list[SourceRecord]) -> None:
-        producer = self.producer
-        submit = self.submitted.submit
-        for record in records:
-            transformed = self.transformations.apply(record)
-            if transformed is None:
-                # Filtered out by a transform: its offset still counts as processed.
-                tracked = submit(record.source_partition, record.source_offset)
-                if tracked is not None:
-                    tracked.ack()
-                continue
-            try:
-                key = self.key_converter.from_connect_data(transformed.topic, transformed.key_schema, transformed.key, transformed.headers)
-            except Exception as exc:
-                self._tolerate(Stage.KEY_CONVERTER, exc, type(self.key_converter), record)
-                continue
-            try:
-                value = self.value_converter.from_connect_data(transformed.topic, transformed.value_schema, transformed.value, transformed.headers)
-            except Exception as exc:
-                self._tolerate(Stage.VALUE_CONVERTER, exc, type(self.value_converter), record)
-                continue
-            tracked = submit(record.source_partition, record.source_offset)
-            self._produce(transformed, key, value, tracked, record)
+        batch = self.submitted.new_batch()
+        add = batch.add
+        key_from_connect = self.key_converter.from_connect_data
+        value_from_connect = self.value_converter.from_connect_data
+        transform = self.transformations.apply if self.transformations.stages else None
+        produce = self.producer.produce
+        # Most tasks don't override commit_record(): they share one callback per batch.
+        per_record = type(self.task).commit_record is not SourceTask.commit_record
+        on_delivery = self._delivery_callback(batch, None)
+        try:
+            for record in records:
+                transformed = transform(record) if transform is not None else record
+                if transformed is None:
+                    # Filtered out by a transform: its offset still counts as processed.
+                    add(record.source_partition, record.source_offset, in_flight=False)
+                    continue
+                topic = transformed.topic
+                try:
+                    key = key_from_connect(topic, transformed.key_schema, transformed.key, transformed.headers)
+                except Exception as exc:
+                    self._tolerate(Stage.KEY_CONVERTER, exc, type(self.key_converter), record, batch)
+                    continue
+                try:
+                    value = value_from_connect(topic, transformed.value_schema, transformed.value, transformed.headers)
+                except Exception as exc:
+                    self._tolerate(Stage.VALUE_CONVERTER, exc, type(self.value_converter), record, batch)
+                    continue
+                add(record.source_partition, record.source_offset)
+                if per_record:
+                    on_delivery = self._delivery_callback(batch, record)
+                if transformed.partition is None and transformed.timestamp is None and not transformed.headers:
+                    try:
+                        produce(topic, value, key, on_delivery=on_delivery)
+                        continue
+                    except BufferError:
+                        pass
+                self._produce_slow(transformed, key, value, on_delivery)
+        finally:
+            batch.closed = True
 
-    def _produce(self, record: SourceRecord, key: bytes | None, value: bytes | None, tracked: Any, original: SourceRecord) -> None:
-        producer = self.producer
-        task = self.task
+    def _delivery_callback(self, batch: Any, record: SourceRecord | None):
+        commit_record = self.task.commit_record if record is not None else None
 
         def on_delivery(err: KafkaError | None, msg: Any) -> None:
             if err is not None:
                 if self._send_error is None:
                     self._send_error = err
                 return
-            if tracked is not None:
-                tracked.ack()
-            task.commit_record(original, msg)
+            batch.remaining -= 1
+            if commit_record is not None:
+                commit_record(record, msg)
 
-        kwargs: dict[str, Any] = {"value": value, "key": key, "on_delivery": on_delivery}
+        return on_delivery
+
+    def _tolerate(self, stage: str, exc: Exception, cls: type, record: SourceRecord, batch: Any) -> None:
+        self.errors.handle(stage, exc, cls=cls)
+        # A skipped record's offset is processed as far as the source is concerned.
+        batch.add(record.source_partition, record.source_offset, in_flight=False)
+
+    def _produce_slow(self, record: SourceRecord, key: bytes | None, value: bytes | None, on_delivery: Any) -> None:
+        kwargs: dict[str, Any] = {"on_delivery": on_delivery}
         if record.partition is not None:
             kwargs["partition"] = record.partition
         if record.timestamp is not None:
@@ -133,21 +158,14 @@ class WorkerSourceTask(WorkerTask):
             kwargs["headers"] = encode_headers(record.headers)
         while True:
             try:
-                producer.produce(record.topic, **kwargs)
+                self.producer.produce(record.topic, value, key, **kwargs)
                 return
             except BufferError:
                 # The local queue is full: let librdkafka deliver, then retry.
-                producer.poll(0.1)
+                self.producer.poll(0.1)
                 self._raise_send_error()
             except KafkaException as exc:
                 raise ConnectError(f"Failed to send a record to topic {record.topic}: {exc}") from exc
-
-    def _tolerate(self, stage: str, exc: Exception, cls: type, record: SourceRecord) -> None:
-        self.errors.handle(stage, exc, cls=cls)
-        # A skipped record's offset is processed as far as the source is concerned.
-        tracked = self.submitted.submit(record.source_partition, record.source_offset)
-        if tracked is not None:
-            tracked.ack()
 
     def _raise_send_error(self) -> None:
         if self._send_error is not None:

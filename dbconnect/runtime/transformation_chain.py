@@ -6,7 +6,8 @@ loops so that adding them changes nothing in the worker.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 class TransformationStage:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
 from ..api.errors import BadRequestError

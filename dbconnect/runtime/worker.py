@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from confluent_kafka import Producer
 
@@ -284,6 +285,10 @@ class Worker:
             "group.id": f"connect-{task_id.connector}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
+            # librdkafka prefetches only until 100k messages are queued; with small records
+            # that starves the sink (118k vs 750k msgs/s measured on Tansu). Memory stays
+            # bounded by queued.max.messages.kbytes (64 MiB by default).
+            "queued.min.messages": 1_000_000,
             "client.id": f"connector-consumer-{task_id.connector}-{task_id.task}",
         }
         config.update(self.config.client_settings("consumer."))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import socket
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..api.config import ConfigDefinition
 from ..api.errors import ConfigError

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from fastapi import Request
