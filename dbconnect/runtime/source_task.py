@@ -12,6 +12,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from ..api.errors import ConnectError
 from ..api.records import SourceRecord
 from ..api.task import SourceTask, SourceTaskContext
+from ..converters import BUILTIN_CONVERTERS
 from ..converters.base import Converter
 from .errors import ErrorHandler, Stage
 from .headers import encode_headers
@@ -92,6 +93,7 @@ class WorkerSourceTask(WorkerTask):
         batch = self.submitted.new_batch()
         add = batch.add
         key_from_connect = self.key_converter.from_connect_data
+        builtin_key = type(self.key_converter) in BUILTIN_CONVERTERS
         value_from_connect = self.value_converter.from_connect_data
         transform = self.transformations.apply if self.transformations.stages else None
         produce = self.producer.produce
@@ -107,7 +109,11 @@ class WorkerSourceTask(WorkerTask):
                     continue
                 topic = transformed.topic
                 try:
-                    key = key_from_connect(topic, transformed.key_schema, transformed.key, transformed.headers)
+                    # Every built-in converter writes no bytes for a null key without a schema.
+                    if transformed.key is None and transformed.key_schema is None and builtin_key:
+                        key = None
+                    else:
+                        key = key_from_connect(topic, transformed.key_schema, transformed.key, transformed.headers)
                 except Exception as exc:
                     self._tolerate(Stage.KEY_CONVERTER, exc, type(self.key_converter), record, batch)
                     continue
