@@ -13,11 +13,9 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from ..api.errors import ConnectError, RetriableError
 from ..api.records import SinkRecord
-from ..api.task import ErrantRecordReporter, SinkTask, SinkTaskContext, TopicPartition
-from ..converters.base import Converter
-from .errors import ErrorHandler, Stage
+from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
+from .errors import Stage
 from .headers import decode_headers
-from .transformation_chain import TransformationChain
 from .worker_task import WorkerTask
 
 log = logging.getLogger(__name__)
@@ -45,34 +43,18 @@ class WorkerSinkTask(WorkerTask):
     def __init__(
         self,
         *,
-        task: SinkTask,
-        task_config: Mapping[str, str],
-        key_converter: Converter,
-        value_converter: Converter,
-        transformations: TransformationChain,
         consumer_config: Mapping[str, Any],
         max_poll_records: int,
-        offset_flush_interval_ms: int,
-        error_handler: ErrorHandler,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.task = task
-        self.task_config = dict(task_config)
-        self.key_converter = key_converter
-        self.value_converter = value_converter
-        self.transformations = transformations
         self.consumer_config = dict(consumer_config)
         self.max_poll_records = max(1, max_poll_records)
-        self.flush_interval = max(offset_flush_interval_ms, 0) / 1000.0
-        self.errors = error_handler
         self.consumer: Consumer | None = None
         self.context = SinkTaskContext()
         self._current: dict[TopicPartition, int] = {}  # next offset to consume, per partition
         self._committed: dict[TopicPartition, int] = {}
         self._batch: list[Any] = []
-        self._next_commit = 0.0
-        self._started = False
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:

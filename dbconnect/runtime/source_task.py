@@ -13,12 +13,10 @@ from ..api.errors import ConnectError
 from ..api.records import SourceRecord
 from ..api.task import SourceTask, SourceTaskContext
 from ..converters import BUILTIN_CONVERTERS
-from ..converters.base import Converter
-from .errors import ErrorHandler, Stage
+from .errors import Stage
 from .headers import encode_headers
 from .stores.offsets import ConnectorOffsetReader, OffsetBackingStore, encode_offset, offset_key
 from .submitted_records import SubmittedRecords
-from .transformation_chain import TransformationChain
 from .worker_task import WorkerTask
 
 log = logging.getLogger(__name__)
@@ -28,32 +26,16 @@ class WorkerSourceTask(WorkerTask):
     def __init__(
         self,
         *,
-        task: SourceTask,
-        task_config: Mapping[str, str],
-        key_converter: Converter,
-        value_converter: Converter,
-        transformations: TransformationChain,
         producer_config: Mapping[str, Any],
         offset_store: OffsetBackingStore,
-        offset_flush_interval_ms: int,
-        error_handler: ErrorHandler,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.task = task
-        self.task_config = dict(task_config)
-        self.key_converter = key_converter
-        self.value_converter = value_converter
-        self.transformations = transformations
         self.producer_config = dict(producer_config)
         self.offset_store = offset_store
-        self.flush_interval = max(offset_flush_interval_ms, 0) / 1000.0
-        self.errors = error_handler
         self.submitted = SubmittedRecords()
         self.producer: Producer | None = None
         self._send_error: KafkaError | None = None
-        self._next_commit = 0.0
-        self._started = False
 
     def initialize_and_start(self) -> None:
         self.producer = Producer(self.producer_config)

@@ -5,23 +5,46 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from ..converters.base import Converter
+from .errors import ErrorHandler
 from .stores.configs import TargetState
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+from .transformation_chain import TransformationChain
 
 log = logging.getLogger(__name__)
 
 
 class WorkerTask(ABC):
+    """The parts every task loop has: the task, its converters, transforms and error handler."""
+
     def __init__(
         self,
+        *,
+        task: Any,
+        task_config: Mapping[str, str],
+        key_converter: Converter,
+        value_converter: Converter,
+        transformations: TransformationChain,
+        error_handler: ErrorHandler,
+        offset_flush_interval_ms: int,
         task_id: ConnectorTaskId,
         status_store: StatusBackingStore,
         worker_id: str,
         target_state: str,
         on_exit: Callable[["WorkerTask"], None] | None = None,
     ) -> None:
+        self.task = task
+        self.task_config = dict(task_config)
+        self.key_converter = key_converter
+        self.value_converter = value_converter
+        self.transformations = transformations
+        self.errors = error_handler
+        self.flush_interval = max(offset_flush_interval_ms, 0) / 1000.0
+        self._next_commit = 0.0
+        self._started = False
         self.id = task_id
         self._status_store = status_store
         self._worker_id = worker_id

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
 
 def file_source(tmp_path, topic, **extra):
