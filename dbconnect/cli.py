@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -34,9 +35,14 @@ def _install_signal_handlers(stop) -> None:
 
 def cmd_standalone(args: argparse.Namespace) -> int:
     from .runtime.connect import StandaloneConnect
-    from .runtime.properties import load_connector_file, load_properties
+    from .runtime.properties import load_connector_file, load_properties, properties_from_env
 
     worker_props = load_properties(args.worker_properties)
+    # CONNECT_* variables (as in Confluent's images and compose files) override the file.
+    overrides = properties_from_env(dict(os.environ))
+    if overrides:
+        log.info("Worker settings from CONNECT_* environment variables: %s", ", ".join(sorted(overrides)))
+        worker_props.update(overrides)
     connectors = [load_connector_file(path) for path in args.connector_files]
     connect = StandaloneConnect(worker_props)
     _install_signal_handlers(connect.stop)

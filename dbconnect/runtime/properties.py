@@ -139,3 +139,29 @@ def load_connector_file(path: str | Path) -> tuple[str, dict[str, str], str | No
         raise ConfigError(f"{path}: the connector has no name")
     config.setdefault("name", name)
     return name, config, initial_state
+
+
+ENV_PREFIX = "CONNECT_"
+
+
+def env_to_property(name: str) -> str:
+    """``CONNECT_VALUE_CONVERTER_SCHEMA_REGISTRY_URL`` → ``value.converter.schema.registry.url``.
+
+    The Confluent images' rule: strip the prefix, lower-case, ``___`` → ``-``, ``__`` → ``_``,
+    ``_`` → ``.``.
+    """
+    key = name[len(ENV_PREFIX):].lower()
+    return key.replace("___", "\0").replace("__", "\1").replace("_", ".").replace("\0", "-").replace("\1", "_")
+
+
+# Variables of the Confluent image that configure the container, not the worker.
+_ENV_NOT_WORKER = {"CONNECT_LOG4J_LOGGERS", "CONNECT_LOG4J_ROOT_LOGLEVEL", "CONNECT_LOG4J_APPENDER_STDOUT_LAYOUT_CONVERSIONPATTERN"}
+
+
+def properties_from_env(environ: dict[str, str]) -> dict[str, str]:
+    """Worker settings given as ``CONNECT_*`` environment variables (docker-compose files)."""
+    return {
+        env_to_property(name): value
+        for name, value in environ.items()
+        if name.startswith(ENV_PREFIX) and name not in _ENV_NOT_WORKER and len(name) > len(ENV_PREFIX)
+    }

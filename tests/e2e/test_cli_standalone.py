@@ -105,3 +105,24 @@ def test_demo_command_succeeds():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "demo OK" in result.stdout
     assert '"state": "RUNNING"' in result.stdout
+
+
+def test_connect_environment_variables_configure_the_worker(broker, tmp_path):
+    port = free_port()
+    worker = tmp_path / "w.properties"
+    worker.write_text("key.converter=JsonConverter\nvalue.converter=JsonConverter\n")
+    env = {**os.environ, "CONNECT_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+           "CONNECT_LISTENERS": f"http://127.0.0.1:{port}", "CONNECT_REST_ADVERTISED_HOST_NAME": "connect"}
+    process = subprocess.Popen([sys.executable, "-m", "dbconnect.cli", "standalone", str(worker)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/")
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=10).json()["kafka_cluster_id"]
+        created = requests.put(f"http://127.0.0.1:{port}/connectors/s/config", timeout=10, json={
+            "connector.class": "FileStreamSource", "file": str(tmp_path / "x"), "topic": "t"})
+        assert created.status_code == 201
+        status = requests.get(f"http://127.0.0.1:{port}/connectors/s/status", timeout=10).json()
+        assert status["connector"]["worker_id"] == f"connect:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0

@@ -138,3 +138,26 @@ def test_plugin_aliases_and_paths():
     assert {"class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "type": "sink", "version": listed[0]["version"]} in listed
     assert all(p["type"] in ("source", "sink") for p in listed)
     assert any(p["type"] == "converter" for p in plugins.connector_plugins(connectors_only=False))
+
+
+def test_connect_environment_variables_become_worker_properties():
+    from dbconnect.runtime.properties import properties_from_env
+
+    env = {
+        "CONNECT_BOOTSTRAP_SERVERS": "broker:29092",
+        "CONNECT_REST_ADVERTISED_HOST_NAME": "connect",
+        "CONNECT_VALUE_CONVERTER_SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
+        "CONNECT_CONFIG_STORAGE_REPLICATION_FACTOR": "1",
+        "CONNECT_PRODUCER_CLIENT__ID": "x",
+        "CONNECT_SOME___DASHED": "y",
+        "CONNECT_LOG4J_ROOT_LOGLEVEL": "INFO",
+        "PATH": "/usr/bin",
+    }
+    assert properties_from_env(env) == {
+        "bootstrap.servers": "broker:29092",
+        "rest.advertised.host.name": "connect",
+        "value.converter.schema.registry.url": "http://schema-registry:8081",
+        "config.storage.replication.factor": "1",
+        "producer.client_id": "x",
+        "some-dashed": "y",
+    }
