@@ -66,6 +66,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def cmd_registry(args: argparse.Namespace) -> int:
+    from .registry.server.main import run_registry
+
+    return run_registry(args.host, args.port, args.data)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dbconnect", description="A pure-Python Kafka Connect worker.")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
@@ -83,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rest-port", type=int, default=0, help="REST port (default: a free port)")
     demo.add_argument("--keep-running", action="store_true", help="keep the worker running until Ctrl-C")
     demo.set_defaults(func=cmd_demo)
+
+    registry = sub.add_parser("registry", help="run a Confluent-compatible Schema Registry for JSON Schema")
+    registry.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    registry.add_argument("--port", type=int, default=8081, help="port to listen on (default 8081)")
+    registry.add_argument("--data", metavar="DIR", default=None,
+                          help="directory that keeps schemas across restarts (default: in memory)")
+    registry.set_defaults(func=cmd_registry)
     return parser
 
 

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres
+from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres, EmbeddedRegistry
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,13 @@ def postgres() -> Iterator[EmbeddedPostgres]:
 @pytest.fixture(scope="session")
 def mariadb() -> Iterator[EmbeddedMariaDB]:
     with EmbeddedMariaDB() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def schema_registry() -> Iterator[EmbeddedRegistry]:
+    """An in-memory Schema Registry (dbconnect.registry) on a free port, in this process."""
+    with EmbeddedRegistry() as server:
         yield server
 
 

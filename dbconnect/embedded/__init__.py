@@ -16,11 +16,13 @@ from .broker import EmbeddedBroker
 from .mariadb import EmbeddedMariaDB
 from .ports import EmbeddedServer, EmbeddedServerError, free_port
 from .postgres import EmbeddedPostgres
+from .registry import EmbeddedRegistry
 
 __all__ = [
     "EmbeddedBroker",
     "EmbeddedMariaDB",
     "EmbeddedPostgres",
+    "EmbeddedRegistry",
     "EmbeddedServer",
     "EmbeddedServerError",
     "free_port",
