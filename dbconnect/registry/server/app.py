@@ -31,7 +31,7 @@ from dbconnect.registry.server.store import (
     parse_version,
 )
 from dbconnect.runtime.rest._http import OrjsonResponse, http_status_message, parse_bool
-from dbconnect.runtime.rest.app import _StripTrailingSlash
+from dbconnect.runtime.rest.app import StripTrailingSlash
 
 log = logging.getLogger(__name__)
 
@@ -300,5 +300,5 @@ def create_registry_app(store: SchemaStore) -> FastAPI:
         log.error("Uncaught exception in %s %s", request.method, request.url.path, exc_info=exc)
         return _error(500, 500, str(exc) or type(exc).__name__)
 
-    app.add_middleware(_StripTrailingSlash)
+    app.add_middleware(StripTrailingSlash)
     return app

@@ -52,7 +52,7 @@ def default_commit() -> str:
     return commit if result.returncode == 0 and commit else UNKNOWN_COMMIT
 
 
-class _StripTrailingSlash:
+class StripTrailingSlash:
     """Serve ``/connectors/`` like ``/connectors`` (Jersey matches both) instead of redirecting."""
 
     def __init__(self, app: ASGIApp):
@@ -124,7 +124,7 @@ def create_app(
         return internal_error_response(request, exc)
 
     _clean_openapi(app)
-    app.add_middleware(_StripTrailingSlash)
+    app.add_middleware(StripTrailingSlash)
     return app
 
 
