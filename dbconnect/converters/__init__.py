@@ -1,10 +1,12 @@
-"""Built-in converters: String, JSON and ByteArray, as shipped with Kafka Connect."""
+"""Built-in converters: String, JSON and ByteArray as shipped with Kafka Connect, and Confluent's JSON Schema one."""
 
 from .base import Converter
 from .bytes import ByteArrayConverter
 from .json import JsonConverter
+from .jsonschema import JsonSchemaConverter
 from .string import StringConverter
 
-BUILTIN_CONVERTERS = (StringConverter, JsonConverter, ByteArrayConverter)
+BUILTIN_CONVERTERS = (StringConverter, JsonConverter, ByteArrayConverter, JsonSchemaConverter)
 
-__all__ = ["Converter", "StringConverter", "JsonConverter", "ByteArrayConverter", "BUILTIN_CONVERTERS"]
+__all__ = ["Converter", "StringConverter", "JsonConverter", "ByteArrayConverter", "JsonSchemaConverter",
+           "BUILTIN_CONVERTERS"]

@@ -12,6 +12,8 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from ..api.errors import RetriableError
+
 log = logging.getLogger(__name__)
 
 
@@ -52,9 +54,13 @@ class ErrorHandler:
     def handle(self, stage: str, error: BaseException, *, cls: type | None = None, topic: str | None = None,
                partition: int | None = None, offset: int | None = None, key: bytes | None = None,
                value: bytes | None = None, headers: list | None = None) -> None:
-        """Tolerate ``error`` (log, DLQ) or raise ToleranceExceeded."""
+        """Tolerate ``error`` (log, DLQ) or raise ToleranceExceeded.
+
+        A RetriableError (an unreachable schema registry, a lost connection) says nothing about
+        the record: skipping it would lose data that is fine, so it always fails the task.
+        """
         self.failures += 1
-        if not self.tolerate_all:
+        if not self.tolerate_all or isinstance(error, RetriableError):
             raise ToleranceExceeded(f"Tolerance exceeded in error handler: {stage} failed: {error}") from error
         if self.log_enabled:
             where = f"topic={topic}, partition={partition}, offset={offset}" if topic is not None else "a source record"

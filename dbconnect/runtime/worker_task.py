@@ -122,6 +122,11 @@ class WorkerTask(ABC):
                 self.close()
             except Exception:
                 log.exception("Error while closing task %s", self.id)
+            for converter in (self.key_converter, self.value_converter):
+                try:
+                    converter.close()
+                except Exception:
+                    log.exception("Error while closing a converter of task %s", self.id)
             if not self.failed:
                 self._report(State.UNASSIGNED)
             if self._on_exit:

@@ -439,7 +439,9 @@ def test_byte_array_converter():
 
 
 def test_builtins_and_aliases():
-    assert BUILTIN_CONVERTERS == (StringConverter, JsonConverter, ByteArrayConverter)
+    from dbconnect.converters.jsonschema import JsonSchemaConverter
+
+    assert BUILTIN_CONVERTERS == (StringConverter, JsonConverter, ByteArrayConverter, JsonSchemaConverter)
     for cls in BUILTIN_CONVERTERS:
         assert issubclass(cls, Converter)
         short, java = cls.aliases

@@ -161,3 +161,16 @@ def test_connect_environment_variables_become_worker_properties():
         "producer.client_id": "x",
         "some-dashed": "y",
     }
+
+
+def test_error_handler_never_tolerates_retriable_errors():
+    from dbconnect.api.errors import DataError, RetriableError
+    from dbconnect.runtime.errors import ErrorHandler, Stage, ToleranceExceeded
+
+    handler = ErrorHandler("c", 0, {"errors.tolerance": "all"})
+    handler.handle(Stage.VALUE_CONVERTER, DataError("bad record"))  # tolerated: the record is bad
+    with pytest.raises(ToleranceExceeded):
+        handler.handle(Stage.VALUE_CONVERTER, RetriableError("registry unreachable"))
+    strict = ErrorHandler("c", 0, {})
+    with pytest.raises(ToleranceExceeded, match="Tolerance exceeded in error handler"):
+        strict.handle(Stage.VALUE_CONVERTER, DataError("bad record"))

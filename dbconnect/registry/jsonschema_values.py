@@ -1,0 +1,524 @@
+"""Connect values ↔ JSON values for the JSON Schema converter (JsonSchemaData's value half).
+
+Encoders turn a Connect value into what ``orjson.dumps`` writes; decoders turn parsed JSON back
+into Connect values. Both are built once per schema. Struct encoders and decoders are generated
+Python functions (as in JsonConverter) so that a record costs one call plus an inline type test
+per field; logical types have inlined fast paths for the common Python classes.
+
+Null handling follows Confluent's JsonSchemaData: a null field with a default writes the
+default, an optional one writes ``null``, and a required one without default is left out of the
+object; in arrays and maps a null element is written as ``null``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import decimal
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from ..api.data import INT_RANGES, Date, Decimal, Schema, Struct, Time, Timestamp, Type
+from ..api.errors import DataError
+from .jsonschema_data import JSON_TYPE_ONE_OF, KEY_FIELD, VALUE_FIELD
+
+__all__ = ["ValueCodec", "NeedExact", "MISSING", "node_type"]
+
+Encoder = Callable[[Any], Any]
+Decoder = Callable[[Any], Any]
+
+MISSING = object()  # a property absent from a JSON object (not the same as an explicit null)
+_EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_ONE_MS = _dt.timedelta(milliseconds=1)
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+_NON_FINITE_OUT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+_NON_FINITE_IN = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+_LOGICAL = (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME)
+_b2a = binascii.b2a_base64
+
+
+class NeedExact(Exception):
+    """A Decimal arrived as a float: the payload must be re-parsed without rounding."""
+
+
+class _Omit(Exception):
+    """A required struct field without default is null: Confluent leaves it out of the object."""
+
+
+def node_type(value: Any) -> str:
+    """Jackson's JsonNodeType names, used in Confluent's error messages."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return "NUMBER"
+    if isinstance(value, str):
+        return "STRING"
+    return "ARRAY" if isinstance(value, list) else "OBJECT" if isinstance(value, dict) else type(value).__name__
+
+
+def _b64(v: Any) -> str:
+    return base64.b64encode(v).decode("ascii")
+
+
+def _invalid(schema: Schema, v: Any) -> DataError:
+    return DataError(f"Invalid type for {schema.type}: {type(v)}")
+
+
+class ValueCodec:
+    """Builds (and caches) the encoder and decoder of each schema."""
+
+    def __init__(self, decimal_format: str = "BASE64"):
+        self.decimal_format = decimal_format
+        self._encoders: dict[tuple[Schema, bool], Encoder] = {}
+        self._decoders: dict[Schema, Decoder] = {}
+
+    # == Connect -> JSON ============================================================================
+
+    def encoder(self, schema: Schema, field: bool = False) -> Encoder:
+        """value → JSON-ready object; ``field`` selects struct-field null handling (omission)."""
+        key = (schema, field)
+        cached = self._encoders.get(key)
+        if cached is None:
+            cached = self._encoders[key] = self._with_nulls(schema, self._base_encoder(schema), field)
+        return cached
+
+    def _with_nulls(self, schema: Schema, base: Encoder, field: bool) -> Encoder:
+        if schema.default is not None:
+            null_out = base(schema.default)
+        elif schema.optional or not field:
+            null_out = None
+        else:
+            def required(v: Any) -> Any:
+                if v is None:
+                    raise _Omit()
+                return base(v)
+            return required
+
+        def nullable(v: Any) -> Any:
+            return null_out if v is None else base(v)
+        return nullable
+
+    def _base_encoder(self, schema: Schema) -> Encoder:
+        name, t = schema.name, schema.type
+        if name == Decimal.LOGICAL_NAME:
+            return self._decimal_encoder(schema)
+        if name == Date.LOGICAL_NAME:
+            return lambda v: Date.from_logical(schema, v)
+        if name == Time.LOGICAL_NAME:
+            return lambda v: Time.from_logical(schema, v)
+        if name == Timestamp.LOGICAL_NAME:
+            return lambda v: Timestamp.from_logical(schema, v)
+        if t in INT_RANGES:
+            lo, hi = INT_RANGES[t]
+
+            def integer(v: Any) -> Any:
+                if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
+                    return int(v)
+                raise _invalid(schema, v)
+            return integer
+        if t is Type.FLOAT32 or t is Type.FLOAT64:
+            def floating(v: Any) -> Any:
+                if isinstance(v, (float, int)) and not isinstance(v, bool):
+                    v = float(v)
+                    return v if v - v == 0.0 else _NON_FINITE_OUT.get(v, "NaN")
+                raise _invalid(schema, v)
+            return floating
+        if t is Type.BOOLEAN:
+            def boolean(v: Any) -> Any:
+                if isinstance(v, bool):
+                    return v
+                raise _invalid(schema, v)
+            return boolean
+        if t is Type.STRING:
+            def string(v: Any) -> Any:
+                if isinstance(v, str):
+                    return str(v)
+                raise _invalid(schema, v)
+            return string
+        if t is Type.BYTES:
+            def binary(v: Any) -> Any:
+                if isinstance(v, (bytes, bytearray, memoryview)):
+                    return _b64(v)
+                if isinstance(v, decimal.Decimal):  # as Java's BYTES branch does for a BigDecimal
+                    return _decimal_number(v)
+                raise DataError(f"Invalid type for bytes type: {type(v)}")
+            return binary
+        if t is Type.ARRAY:
+            item = self.encoder(schema.value_schema)
+
+            def array(v: Any) -> Any:
+                if isinstance(v, (list, tuple)):
+                    return [item(x) for x in v]
+                raise _invalid(schema, v)
+            return array
+        if t is Type.MAP:
+            return self._map_encoder(schema)
+        if name == JSON_TYPE_ONE_OF:
+            return self._union_encoder(schema)
+        return self._struct_encoder(schema)
+
+    def _decimal_encoder(self, schema: Schema) -> Encoder:
+        if self.decimal_format == "NUMERIC":
+            def numeric(v: Any) -> Any:
+                if not isinstance(v, decimal.Decimal):
+                    raise DataError(f"Invalid type for Decimal, expected BigDecimal but was {type(v)}")
+                return _decimal_number(v)
+            return numeric
+
+        def exact(v: Any) -> Any:
+            if not isinstance(v, decimal.Decimal):
+                raise DataError(f"Invalid type for Decimal, expected BigDecimal but was {type(v)}")
+            return _b64(Decimal.from_logical(schema, v))
+
+        k = Decimal.scale(schema)
+        if k <= 0:
+            return exact
+        D, b2a = decimal.Decimal, _b2a
+
+        def base64_decimal(v: Any) -> Any:
+            # Fast path: a Decimal already at the schema's scale prints as "digits.kdigits"; its
+            # unscaled value is those digits. Anything else takes the exact (slower) route.
+            if v.__class__ is D:
+                s = v.__str__()
+                if len(s) > k and s[-k - 1] == "." and "E" not in s:
+                    u = int(s.replace(".", ""))
+                    # Java's BigInteger.toByteArray(): shortest two's complement, sign bit included.
+                    if u >= 0:
+                        return b2a(u.to_bytes((u.bit_length() >> 3) + 1, "big"))[:-1].decode()
+                    n = ((~u).bit_length() >> 3) + 1
+                    return b2a((u + (1 << (n << 3))).to_bytes(n, "big"))[:-1].decode()
+            return exact(v)
+        return base64_decimal
+
+    def _map_encoder(self, schema: Schema) -> Encoder:
+        key, val = self.encoder(schema.key_schema), self.encoder(schema.value_schema)
+        as_object = schema.key_schema.type is Type.STRING and not schema.key_schema.optional
+
+        def mapping(v: Any) -> Any:
+            if not isinstance(v, Mapping):
+                raise _invalid(schema, v)
+            if as_object:
+                return {str(key(k)): val(x) for k, x in v.items()}
+            return [{KEY_FIELD: key(k), VALUE_FIELD: val(x)} for k, x in v.items()]
+        return mapping
+
+    def _union_encoder(self, schema: Schema) -> Encoder:
+        fields = [(f, self.encoder(f.schema)) for f in schema.fields]
+
+        def union(s: Any) -> Any:
+            if not isinstance(s, Struct):
+                raise _invalid(schema, s)
+            for f, encode in fields:
+                value = s.get(f)
+                if value is not None:
+                    return encode(value)
+            return None
+        return union
+
+    def _struct_encoder(self, schema: Schema) -> Encoder:
+        # Generated so that each field costs an inline type test instead of a function call.
+        # Field names go into the source as repr() literals (always a valid, inert Python string
+        # literal), so the dict is built with constant keys.
+        ns: dict[str, Any] = {"Struct": Struct, "SCHEMA": schema, "_Omit": _Omit, **_INLINE_NS}
+        exprs = []
+        encoders = []
+        for i, f in enumerate(schema.fields):
+            encode = self.encoder(f.schema, field=True)
+            ns[f"E{i}"] = encode
+            encoders.append((f.name, encode))
+            exprs.append(f"{f.name!r}: " + _inline(f.schema, f"v{i}", f"E{i}"))
+        n = len(schema.fields)
+        unpack = f"    {', '.join(f'v{i}' for i in range(n))}, = s.values\n" if n else ""
+
+        def other(s: Any) -> Any:
+            if isinstance(s, Struct):
+                if s.schema != schema and s.schema.fields != schema.fields:
+                    raise DataError("Mismatching schema.")
+                return encode(Struct._of(schema, s.values))
+            if isinstance(s, Mapping):  # a plain dict stands in for a Struct
+                return encode(Struct.from_dict(schema, s))
+            raise _invalid(schema, s)
+
+        def with_omissions(s: Struct) -> Any:
+            out = {}
+            for (field_name, encode_field), value in zip(encoders, s.values):
+                try:
+                    out[field_name] = encode_field(value)
+                except _Omit:
+                    pass
+            return out
+
+        ns["other"], ns["with_omissions"] = other, with_omissions
+        source = (
+            "def encode(s):\n"
+            "    if s.__class__ is not Struct or s.schema is not SCHEMA:\n"
+            "        return other(s)\n"
+            f"{unpack}"
+            "    try:\n"
+            f"        return {{{', '.join(exprs)}}}\n"
+            "    except _Omit:\n"
+            "        return with_omissions(s)\n"
+        )
+        exec(compile(source, f"<jsonschema encoder {schema!r}>", "exec"), ns)
+        encode = ns["encode"]
+        return encode
+
+    # == JSON -> Connect ============================================================================
+
+    def decoder(self, schema: Schema) -> Decoder:
+        """JSON value (or MISSING) → Connect value, with Confluent's null/default handling."""
+        cached = self._decoders.get(schema)
+        if cached is not None:
+            return cached
+        base = self._base_decoder(schema)
+        default = schema.default
+        if default is not None:
+            def defaulted(v: Any) -> Any:
+                return default if v is None or v is MISSING else base(v)
+            decode = defaulted
+        elif schema.optional:
+            def nullable(v: Any) -> Any:
+                return None if v is None or v is MISSING else base(v)
+            decode = nullable
+        else:
+            message = f"Invalid null value for required {schema.type} field"
+
+            def required(v: Any) -> Any:
+                if v is None:
+                    raise DataError(message)
+                return None if v is MISSING else base(v)
+            decode = required
+        self._decoders[schema] = decode
+        return decode
+
+    def _base_decoder(self, schema: Schema) -> Decoder:
+        name, t = schema.name, schema.type
+        if name == Decimal.LOGICAL_NAME:
+            def to_decimal(v: Any) -> Any:
+                cls = v.__class__
+                if cls is str:
+                    try:
+                        return Decimal.to_logical(schema, base64.b64decode(v, validate=True))
+                    except (binascii.Error, ValueError, DataError) as exc:
+                        raise DataError(f"Invalid bytes for Decimal field: {exc}") from exc
+                if cls is float:
+                    raise NeedExact()
+                if cls is decimal.Decimal:
+                    return v
+                if cls is int:
+                    return decimal.Decimal(v)
+                raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
+                                f"but was {node_type(v)}")
+            return to_decimal
+        for logical, what in ((Date, "integer"), (Time, "integer"), (Timestamp, "integral")):
+            if name == logical.LOGICAL_NAME:
+                return _logical_int_decoder(schema, logical, what)
+        if t in INT_RANGES:
+            lo, hi = INT_RANGES[t]
+
+            def integer(v: Any) -> Any:
+                if v.__class__ is not int and isinstance(v, (float, decimal.Decimal)) and v - v == 0:
+                    v = int(v)  # Jackson's intValue()/longValue() truncate a fractional number
+                if v.__class__ is int and lo <= v <= hi:
+                    return v
+                raise DataError(f"Invalid value for {t} field: {node_type(v)} {v!r}")
+            return integer
+        if t is Type.FLOAT32 or t is Type.FLOAT64:
+            def floating(v: Any) -> Any:
+                if v.__class__ is str and v in _NON_FINITE_IN:
+                    return _NON_FINITE_IN[v]
+                if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
+                    return float(v)
+                raise DataError(f"Invalid value for {t} field: {node_type(v)}")
+            return floating
+        if t is Type.BOOLEAN or t is Type.STRING:
+            expected = bool if t is Type.BOOLEAN else str
+
+            def simple(v: Any) -> Any:
+                if v.__class__ is expected:
+                    return v
+                raise DataError(f"Invalid value for {t} field: {node_type(v)}")
+            return simple
+        if t is Type.BYTES:
+            def binary(v: Any) -> Any:
+                if isinstance(v, decimal.Decimal):
+                    return v
+                try:
+                    return base64.b64decode(v, validate=True)
+                except (binascii.Error, ValueError, TypeError) as exc:
+                    raise DataError("Invalid bytes field") from exc
+            return binary
+        if t is Type.ARRAY:
+            item = self.decoder(schema.value_schema)
+
+            def array(v: Any) -> Any:
+                if v.__class__ is not list:
+                    raise DataError(f"Arrays should be encoded as JSON arrays, but found {node_type(v)}")
+                return [item(x) for x in v]
+            return array
+        if t is Type.MAP:
+            return self._map_decoder(schema)
+        if name == JSON_TYPE_ONE_OF:
+            return self._union_decoder(schema)
+        return self._struct_decoder(schema)
+
+    def _map_decoder(self, schema: Schema) -> Decoder:
+        key, val = self.decoder(schema.key_schema), self.decoder(schema.value_schema)
+        if schema.key_schema.type is Type.STRING and not schema.key_schema.optional:
+            def object_map(v: Any) -> Any:
+                if v.__class__ is not dict:
+                    raise DataError(f"Maps with string fields should be encoded as JSON objects, but found {node_type(v)}")
+                return {k: val(x) for k, x in v.items()}
+            return object_map
+
+        def entries_map(v: Any) -> Any:
+            if v.__class__ is not list:
+                raise DataError("Maps with non-string fields should be encoded as JSON array of objects, but found "
+                                f"{node_type(v)}")
+            result = {}
+            for entry in v:
+                if entry.__class__ is not dict:
+                    raise DataError(f"Found invalid map entry instead of object: {node_type(entry)}")
+                if len(entry) != 2:
+                    raise DataError(f"Found invalid map entry, expected length 2 but found :{len(entry)}")
+                result[key(entry.get(KEY_FIELD))] = val(entry.get(VALUE_FIELD))
+            return result
+        return entries_map
+
+    def _union_decoder(self, schema: Schema) -> Decoder:
+        members = [(f, self.decoder(f.schema)) for f in schema.fields]
+
+        def union(v: Any) -> Any:
+            best, best_score = None, -1
+            for f, decode in members:
+                if _matches_simple(f.schema, v):
+                    values = [None] * len(members)
+                    values[f.index] = decode(v)
+                    return Struct._of(schema, values)
+                if f.schema.type is Type.STRUCT and v.__class__ is dict:
+                    score = len(set(f.schema.field_names) & v.keys())
+                    if score > best_score:
+                        best, best_score = (f, decode), score
+            if best is None:
+                raise DataError("Did not find matching oneof field for data")
+            values = [None] * len(members)
+            values[best[0].index] = best[1](v)
+            return Struct._of(schema, values)
+        return union
+
+    def _struct_decoder(self, schema: Schema) -> Decoder:
+        ns: dict[str, Any] = {"SCHEMA": schema, "make": Struct._of, "MISSING": MISSING}
+        lines, exprs = [], []
+        for i, f in enumerate(schema.fields):
+            ns[f"D{i}"] = self.decoder(f.schema)
+            lines.append(f"    v{i} = get({f.name!r}, MISSING)\n")
+            exprs.append(_inline_decode(f.schema, f"v{i}", f"D{i}"))
+
+        def not_object(o: Any) -> Any:
+            raise DataError(f"Structs should be encoded as JSON objects, but found {node_type(o)}")
+
+        ns["not_object"] = not_object
+        source = (
+            "def decode(o):\n"
+            "    if o.__class__ is not dict:\n"
+            "        return not_object(o)\n"
+            "    get = o.get\n"
+            f"{''.join(lines)}"
+            f"    return make(SCHEMA, [{', '.join(exprs)}])\n"
+        )
+        exec(compile(source, f"<jsonschema decoder {schema!r}>", "exec"), ns)
+        return ns["decode"]
+
+
+# -- helpers for generated code ----------------------------------------------------------------
+
+_INLINE_NS = {"DT": _dt.datetime, "DATE": _dt.date, "EPOCH": _EPOCH_UTC, "MS": _ONE_MS, "ORD0": _EPOCH_ORDINAL}
+
+
+def _inline(schema: Schema, var: str, fn: str) -> str:
+    """Source for one struct field: the common well-typed value inline, anything else via ``fn``."""
+    expr = _inline_value(schema, var, fn)
+    if schema.optional and schema.default is None and expr != f"{fn}({var})":
+        # An optional field's null is written as null: no call needed for it either.
+        head, _, tail = expr.rpartition(" else ")
+        return f"{head} else None if {var} is None else {tail}"
+    return expr
+
+
+def _inline_value(schema: Schema, var: str, fn: str) -> str:
+    name, t = schema.name, schema.type
+    if name == Timestamp.LOGICAL_NAME:
+        # (d.days * 86400 + d.seconds) * 1000 + d.microseconds // 1000 is exact and cheaper than d // MS.
+        return (f"((d := {var} - EPOCH).days * 86400 + d.seconds) * 1000 + d.microseconds // 1000 "
+                f"if {var}.__class__ is DT and {var}.tzinfo is not None else {fn}({var})")
+    if name == Date.LOGICAL_NAME:
+        return f"{var}.toordinal() - ORD0 if {var}.__class__ is DATE else {fn}({var})"
+    if name in _LOGICAL:
+        return f"{fn}({var})"
+    if t in INT_RANGES:
+        lo, hi = INT_RANGES[t]
+        return f"{var} if {var}.__class__ is int and {lo} <= {var} <= {hi} else {fn}({var})"
+    if t is Type.STRING:
+        return f"{var} if {var}.__class__ is str else {fn}({var})"
+    if t is Type.BOOLEAN:
+        return f"{var} if {var}.__class__ is bool else {fn}({var})"
+    if t is Type.FLOAT32 or t is Type.FLOAT64:
+        return f"{var} if {var}.__class__ is float and {var} - {var} == 0.0 else {fn}({var})"
+    return f"{fn}({var})"
+
+
+def _inline_decode(schema: Schema, var: str, fn: str) -> str:
+    if schema.name in _LOGICAL:
+        return f"{fn}({var})"
+    t = schema.type
+    if t is Type.INT64:
+        return f"{var} if {var}.__class__ is int else {fn}({var})"
+    if t is Type.STRING:
+        return f"{var} if {var}.__class__ is str else {fn}({var})"
+    if t is Type.BOOLEAN:
+        return f"{var} if {var}.__class__ is bool else {fn}({var})"
+    if t is Type.FLOAT64:
+        return f"{var} if {var}.__class__ is float else {fn}({var})"
+    return f"{fn}({var})"
+
+
+def _decimal_number(v: decimal.Decimal) -> orjson.Fragment:
+    if not v.is_finite():
+        raise DataError(f"Invalid Decimal value {v}: only finite values can be written as JSON numbers")
+    return orjson.Fragment(str(v))
+
+
+def _logical_int_decoder(schema: Schema, logical: Any, what: str) -> Decoder:
+    lo, hi = INT_RANGES[Type.INT64 if logical is Timestamp else Type.INT32]
+    label = logical.__name__
+
+    def decode(v: Any) -> Any:
+        if v.__class__ is int and lo <= v <= hi:
+            return logical.to_logical(schema, v)
+        raise DataError(f"Invalid type for {label}, underlying representation should be {what} but was {node_type(v)}")
+    return decode
+
+
+def _matches_simple(schema: Schema, v: Any) -> bool:
+    """isInstanceOfSchemaTypeForSimpleSchema: does a JSON value fit a non-struct union member?"""
+    t, cls = schema.type, v.__class__
+    if t in INT_RANGES:
+        return cls is int
+    if t is Type.FLOAT32 or t is Type.FLOAT64:
+        return cls in (int, float, decimal.Decimal)
+    if t is Type.BOOLEAN:
+        return cls is bool
+    if t is Type.STRING:
+        return cls is str
+    if t is Type.BYTES:  # Jackson's text nodes are never "binary": only exact numbers match
+        return cls is decimal.Decimal
+    if t is Type.ARRAY:
+        return cls is list
+    if t is Type.MAP:
+        return cls is dict or cls is list
+    return False
