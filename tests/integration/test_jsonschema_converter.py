@@ -424,3 +424,27 @@ def test_unknown_schema_id_names_the_id(schema_registry, topic_name):
     with pytest.raises(DataError, match="Error retrieving JSON schema for id 987654: .*40403"):
         conv.to_connect_data(topic_name, b"\x00" + (987654).to_bytes(4, "big") + b"{}")
     conv.close()
+
+
+def test_unknown_magic_byte_goes_to_the_dead_letter_queue(start_worker, broker, schema_registry, tmp_path, topic_name):
+    broker.create_topic(topic_name)
+    dlq = topic_name + "-dlq"
+    broker.create_topic(dlq)
+    good = converter(schema_registry.url).from_connect_data(topic_name, STRING_SCHEMA, "framed")
+    broker.produce(topic_name, [b'{"plain":"json"}', good])
+    sink = tmp_path / "out.txt"
+    worker = start_worker()
+    worker.connect.add_connector("magic-dlq", {
+        "name": "magic-dlq", "connector.class": "FileStreamSink", "file": str(sink), "topics": topic_name,
+        "value.converter": CONVERTER, "value.converter.schema.registry.url": schema_registry.url,
+        "errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.context.headers.enable": "true"})
+    [dead] = broker.consume(dlq, 1, timeout=60)
+    assert dead.value() == b'{"plain":"json"}'
+    headers = {k: v.decode() for k, v in dead.headers()}
+    assert headers["__connect.errors.exception.message"].endswith("Unknown magic byte!")
+    assert headers["__connect.errors.stage"] == "VALUE_CONVERTER"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (sink.exists() and sink.read_text()):
+        time.sleep(0.1)
+    assert sink.read_text() == "framed\n"
