@@ -14,18 +14,27 @@ import binascii
 import datetime as _dt
 import decimal
 import json as _stdjson
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
 from ..api.data import (
-    INT_RANGES, NULL_SCHEMA_AND_VALUE, Date, Decimal, Schema, SchemaAndValue, SchemaBuilder, Struct,
-    Time, Timestamp, Type,
+    INT_RANGES,
+    NULL_SCHEMA_AND_VALUE,
+    Date,
+    Decimal,
+    Schema,
+    SchemaAndValue,
+    SchemaBuilder,
+    Struct,
+    Time,
+    Timestamp,
+    Type,
 )
 from ..api.errors import ConfigError, DataError
 from .base import Converter, config_key, parse_bool, parse_int
+from .common import BoundedCache, b64, invalid_type, node_type
 
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
 SCHEMAS_CACHE_SIZE_CONFIG = "schemas.cache.size"
@@ -61,19 +70,6 @@ def _loads_exact(text: bytes | str) -> Any:
     return _stdjson.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
 
 
-def _node_type(value: Any) -> str:
-    """Jackson's JsonNodeType names, used in Kafka's error messages."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        return "NUMBER"
-    if isinstance(value, str):
-        return "STRING"
-    return "ARRAY" if isinstance(value, list) else "OBJECT" if isinstance(value, dict) else type(value).__name__
-
-
 def _float_out(v: float) -> Any:
     return v if v - v == 0.0 else _NON_FINITE_OUT.get(v, "NaN")
 
@@ -82,26 +78,6 @@ def _decimal_number(v: decimal.Decimal) -> orjson.Fragment:
     if not v.is_finite():
         raise DataError(f"Invalid Decimal value {v}: only finite values can be written as JSON numbers")
     return orjson.Fragment(str(v))
-
-
-def _b64(v: Any) -> str:
-    return base64.b64encode(v).decode("ascii")
-
-
-def _invalid(schema: Schema, v: Any) -> DataError:
-    return DataError(f"Invalid type for {schema.type.name}: {type(v)}")
-
-
-class _LRU(OrderedDict):
-    def __init__(self, size: int):
-        super().__init__()
-        self.size = max(size, 1)
-
-    def put(self, key: Any, value: Any) -> Any:
-        self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return value
 
 
 class _Entry:
@@ -125,9 +101,9 @@ class JsonConverter(Converter):
         self._reset()
 
     def _reset(self) -> None:
-        self._entries = _LRU(self.cache_size)
+        self._entries = BoundedCache(self.cache_size)
         self._last_entry: tuple[Schema | None, _Entry | None] = (None, None)
-        self._parsed = _LRU(self.cache_size)  # schema JSON text -> (Schema, decoder)
+        self._parsed = BoundedCache(self.cache_size)  # schema JSON text -> (Schema, decoder)
         self._prefixes: dict[str, tuple[bytes, Schema, Decoder]] = {}
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
@@ -254,7 +230,7 @@ class JsonConverter(Converter):
                         raise DataError(f"Invalid type for Decimal, expected Decimal but was {type(v)}")
                     return _decimal_number(v)
                 return numeric
-            return lambda v: _b64(Decimal.from_logical(schema, v))
+            return lambda v: b64(Decimal.from_logical(schema, v))
         if name == Date.LOGICAL_NAME:
             return lambda v: Date.from_logical(schema, v)
         if name == Time.LOGICAL_NAME:
@@ -269,13 +245,13 @@ class JsonConverter(Converter):
                     if lo <= v <= hi:
                         return int(v)
                     raise DataError(f"Invalid value for {t.name}: {v} is out of range")
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return integer
         if t is Type.FLOAT32 or t is Type.FLOAT64:
             def floating(v: Any) -> Any:
                 if isinstance(v, (float, int)) and not isinstance(v, bool):
                     return _float_out(float(v))
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return floating
         if t is Type.BOOLEAN or t is Type.STRING:
             expected = bool if t is Type.BOOLEAN else str
@@ -283,12 +259,12 @@ class JsonConverter(Converter):
             def simple(v: Any) -> Any:
                 if isinstance(v, expected):
                     return v
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return simple
         if t is Type.BYTES:
             def binary(v: Any) -> Any:
                 if isinstance(v, (bytes, bytearray, memoryview)):
-                    return _b64(v)
+                    return b64(v)
                 raise DataError(f"Invalid type for bytes type: {type(v)}")
             return binary
         if t is Type.ARRAY:
@@ -297,7 +273,7 @@ class JsonConverter(Converter):
             def array(v: Any) -> Any:
                 if isinstance(v, (list, tuple)):
                     return [item(x) for x in v]
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return array
         if t is Type.MAP:
             key, val = self._encoder(schema.key_schema), self._encoder(schema.value_schema)
@@ -305,7 +281,7 @@ class JsonConverter(Converter):
 
             def mapping(v: Any) -> Any:
                 if not isinstance(v, Mapping):
-                    raise _invalid(schema, v)
+                    raise invalid_type(schema, v)
                 if as_object:
                     return {key(k): val(x) for k, x in v.items()}
                 return [[key(k), val(x)] for k, x in v.items()]
@@ -332,7 +308,7 @@ class JsonConverter(Converter):
                 return encode(Struct._of(schema, s.values))
             if isinstance(s, Mapping):  # a plain dict stands in for a Struct
                 return encode(Struct.from_dict(schema, s))
-            raise _invalid(schema, s)
+            raise invalid_type(schema, s)
 
         ns["other"] = other
         source = (
@@ -362,7 +338,7 @@ class JsonConverter(Converter):
         if isinstance(v, Struct):
             return self._entry(v.schema).encode(v)
         if isinstance(v, (bytes, bytearray, memoryview)):
-            return _b64(v)
+            return b64(v)
         if isinstance(v, decimal.Decimal):
             return _decimal_number(v)
         if isinstance(v, _dt.datetime):
@@ -527,7 +503,7 @@ class JsonConverter(Converter):
                 if type(v) is int:
                     return decimal.Decimal(v)
                 raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
-                                f"but was {_node_type(v)}")
+                                f"but was {node_type(v)}")
             return to_decimal
         for logical, integral_range, what in (
             (Date, INT_RANGES[Type.INT32], "integer"), (Time, INT_RANGES[Type.INT32], "integer"),
@@ -543,7 +519,7 @@ class JsonConverter(Converter):
                     v = int(v)  # Jackson's intValue() truncates a fractional number
                 if type(v) is int and lo <= v <= hi:
                     return v
-                raise DataError(f"Invalid value for {t.name} field: {_node_type(v)} {v!r}")
+                raise DataError(f"Invalid value for {t.name} field: {node_type(v)} {v!r}")
             return integer
         if t is Type.FLOAT32 or t is Type.FLOAT64:
             def floating(v: Any) -> Any:
@@ -551,7 +527,7 @@ class JsonConverter(Converter):
                     return _NON_FINITE_IN[v]
                 if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
                     return float(v)
-                raise DataError(f"Invalid value for {t.name} field: {_node_type(v)}")
+                raise DataError(f"Invalid value for {t.name} field: {node_type(v)}")
             return floating
         if t is Type.BOOLEAN or t is Type.STRING:
             expected = bool if t is Type.BOOLEAN else str
@@ -559,7 +535,7 @@ class JsonConverter(Converter):
             def simple(v: Any) -> Any:
                 if type(v) is expected:
                     return v
-                raise DataError(f"Invalid value for {t.name} field: {_node_type(v)}")
+                raise DataError(f"Invalid value for {t.name} field: {node_type(v)}")
             return simple
         if t is Type.BYTES:
             def binary(v: Any) -> Any:
@@ -573,7 +549,7 @@ class JsonConverter(Converter):
 
             def array(v: Any) -> Any:
                 if type(v) is not list:
-                    raise DataError(f"Arrays should be encoded as JSON arrays, but found {_node_type(v)}")
+                    raise DataError(f"Arrays should be encoded as JSON arrays, but found {node_type(v)}")
                 return [item(x) for x in v]
             return array
         if t is Type.MAP:
@@ -585,19 +561,19 @@ class JsonConverter(Converter):
         if schema.key_schema.type is Type.STRING:
             def object_map(v: Any) -> Any:
                 if type(v) is not dict:
-                    raise DataError(f"Maps with string fields should be encoded as JSON objects, but found {_node_type(v)}")
+                    raise DataError(f"Maps with string fields should be encoded as JSON objects, but found {node_type(v)}")
                 return {key(k): val(x) for k, x in v.items()}
             return object_map
 
         def pairs_map(v: Any) -> Any:
             if type(v) is not list:
                 raise DataError(
-                    f"Maps with non-string fields should be encoded as JSON array of tuples, but found {_node_type(v)}"
+                    f"Maps with non-string fields should be encoded as JSON array of tuples, but found {node_type(v)}"
                 )
             result = {}
             for entry in v:
                 if type(entry) is not list:
-                    raise DataError(f"Found invalid map entry instead of array tuple: {_node_type(entry)}")
+                    raise DataError(f"Found invalid map entry instead of array tuple: {node_type(entry)}")
                 if len(entry) != 2:
                     raise DataError(f"Found invalid map entry, expected length 2 but found :{len(entry)}")
                 result[key(entry[0])] = val(entry[1])
@@ -613,7 +589,7 @@ class JsonConverter(Converter):
             exprs.append(_fast_expr(f.schema, f"v{i}", f"D{i}", decoding=True))
 
         def not_object(o: Any) -> Any:
-            raise DataError(f"Structs should be encoded as JSON objects, but found {_node_type(o)}")
+            raise DataError(f"Structs should be encoded as JSON objects, but found {node_type(o)}")
 
         ns["not_object"] = not_object
         source = (
@@ -655,6 +631,6 @@ def _logical_int_decoder(schema: Schema, logical: Any, bounds: tuple[int, int], 
         if type(v) is int and lo <= v <= hi:
             return logical.to_logical(schema, v)
         raise DataError(
-            f"Invalid type for {label}, underlying representation should be {what} but was {_node_type(v)}"
+            f"Invalid type for {label}, underlying representation should be {what} but was {node_type(v)}"
         )
     return decode

@@ -12,7 +12,6 @@ from __future__ import annotations
 import decimal
 import json as _stdjson
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,12 +22,18 @@ from jsonschema.exceptions import best_match
 from ..api.data import NULL_SCHEMA_AND_VALUE, Schema, SchemaAndValue
 from ..api.errors import ConfigError, DataError
 from ..registry.client import (
-    CREDENTIALS_SOURCE_CONFIG, URL_CONFIG, USER_INFO_CONFIG, SchemaRegistryClient, acquire_client, release_client,
+    CREDENTIALS_SOURCE_CONFIG,
+    URL_CONFIG,
+    USER_INFO_CONFIG,
+    SchemaRegistryClient,
+    acquire_client,
+    release_client,
 )
 from ..registry.errors import SchemaRegistryError, SchemaRegistryUnavailableError
 from ..registry.jsonschema_data import DECIMAL_FORMATS, JsonSchemaData
 from ..registry.jsonschema_values import NeedExact, ValueCodec
 from .base import Converter, config_key, parse_bool, parse_int
+from .common import BoundedCache
 
 __all__ = ["JsonSchemaConverter", "SUBJECT_NAME_STRATEGIES", "subject_name_strategy", "topic_name_strategy",
            "record_name_strategy", "topic_record_name_strategy", "MAGIC_BYTE"]
@@ -95,18 +100,6 @@ def subject_name_strategy(name: Any, key: str = VALUE_STRATEGY_CONFIG) -> Callab
 
 # -- small pieces ---------------------------------------------------------------------------------
 
-class _LRU(OrderedDict):
-    def __init__(self, size: int):
-        super().__init__()
-        self.size = max(size, 1)
-
-    def put(self, key: Any, value: Any) -> Any:
-        self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return value
-
-
 class _Writer:
     """What the converter keeps per (topic, schema): the 5-byte prefix and the encoder."""
 
@@ -165,10 +158,10 @@ class JsonSchemaConverter(Converter):
 
     def _reset(self) -> None:
         self.codec = ValueCodec(self.decimal_format)
-        self._writers = _LRU(self.cache_size)
-        self._readers = _LRU(self.cache_size)
-        self._texts = _LRU(self.cache_size)  # Schema -> (JSON Schema text, document)
-        self._validators = _LRU(self.cache_size)  # schema id -> compiled validator
+        self._writers = BoundedCache(self.cache_size)
+        self._readers = BoundedCache(self.cache_size)
+        self._texts = BoundedCache(self.cache_size)  # Schema -> (JSON Schema text, document)
+        self._validators = BoundedCache(self.cache_size)  # schema id -> compiled validator
         self._forget_last()
 
     def _forget_last(self) -> None:

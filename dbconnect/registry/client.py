@@ -21,7 +21,10 @@ import requests
 
 from ..api.errors import ConfigError
 from .errors import (
-    SUBJECT_LEVEL_CONFIG_NOT_FOUND, SchemaRegistryError, SchemaRegistryUnavailableError, parse_error_body,
+    SUBJECT_LEVEL_CONFIG_NOT_FOUND,
+    SchemaRegistryError,
+    SchemaRegistryUnavailableError,
+    parse_error_body,
 )
 
 __all__ = ["RegisteredSchema", "SchemaRegistryClient", "acquire_client", "release_client", "client_settings",

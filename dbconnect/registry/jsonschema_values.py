@@ -23,6 +23,7 @@ import orjson
 
 from ..api.data import INT_RANGES, Date, Decimal, Schema, Struct, Time, Timestamp, Type
 from ..api.errors import DataError
+from ..converters.common import b64, invalid_type, node_type
 from .jsonschema_data import JSON_TYPE_ONE_OF, KEY_FIELD, VALUE_FIELD
 
 __all__ = ["ValueCodec", "NeedExact", "MISSING", "node_type"]
@@ -46,27 +47,6 @@ class NeedExact(Exception):
 
 class _Omit(Exception):
     """A required struct field without default is null: Confluent leaves it out of the object."""
-
-
-def node_type(value: Any) -> str:
-    """Jackson's JsonNodeType names, used in Confluent's error messages."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        return "NUMBER"
-    if isinstance(value, str):
-        return "STRING"
-    return "ARRAY" if isinstance(value, list) else "OBJECT" if isinstance(value, dict) else type(value).__name__
-
-
-def _b64(v: Any) -> str:
-    return base64.b64encode(v).decode("ascii")
-
-
-def _invalid(schema: Schema, v: Any) -> DataError:
-    return DataError(f"Invalid type for {schema.type}: {type(v)}")
 
 
 class ValueCodec:
@@ -119,31 +99,31 @@ class ValueCodec:
             def integer(v: Any) -> Any:
                 if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
                     return int(v)
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return integer
         if t is Type.FLOAT32 or t is Type.FLOAT64:
             def floating(v: Any) -> Any:
                 if isinstance(v, (float, int)) and not isinstance(v, bool):
                     v = float(v)
                     return v if v - v == 0.0 else _NON_FINITE_OUT.get(v, "NaN")
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return floating
         if t is Type.BOOLEAN:
             def boolean(v: Any) -> Any:
                 if isinstance(v, bool):
                     return v
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return boolean
         if t is Type.STRING:
             def string(v: Any) -> Any:
                 if isinstance(v, str):
                     return str(v)
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return string
         if t is Type.BYTES:
             def binary(v: Any) -> Any:
                 if isinstance(v, (bytes, bytearray, memoryview)):
-                    return _b64(v)
+                    return b64(v)
                 if isinstance(v, decimal.Decimal):  # as Java's BYTES branch does for a BigDecimal
                     return _decimal_number(v)
                 raise DataError(f"Invalid type for bytes type: {type(v)}")
@@ -154,7 +134,7 @@ class ValueCodec:
             def array(v: Any) -> Any:
                 if isinstance(v, (list, tuple)):
                     return [item(x) for x in v]
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             return array
         if t is Type.MAP:
             return self._map_encoder(schema)
@@ -173,7 +153,7 @@ class ValueCodec:
         def exact(v: Any) -> Any:
             if not isinstance(v, decimal.Decimal):
                 raise DataError(f"Invalid type for Decimal, expected BigDecimal but was {type(v)}")
-            return _b64(Decimal.from_logical(schema, v))
+            return b64(Decimal.from_logical(schema, v))
 
         k = Decimal.scale(schema)
         if k <= 0:
@@ -201,7 +181,7 @@ class ValueCodec:
 
         def mapping(v: Any) -> Any:
             if not isinstance(v, Mapping):
-                raise _invalid(schema, v)
+                raise invalid_type(schema, v)
             if as_object:
                 return {str(key(k)): val(x) for k, x in v.items()}
             return [{KEY_FIELD: key(k), VALUE_FIELD: val(x)} for k, x in v.items()]
@@ -212,7 +192,7 @@ class ValueCodec:
 
         def union(s: Any) -> Any:
             if not isinstance(s, Struct):
-                raise _invalid(schema, s)
+                raise invalid_type(schema, s)
             for f, encode in fields:
                 value = s.get(f)
                 if value is not None:
@@ -242,7 +222,7 @@ class ValueCodec:
                 return encode(Struct._of(schema, s.values))
             if isinstance(s, Mapping):  # a plain dict stands in for a Struct
                 return encode(Struct.from_dict(schema, s))
-            raise _invalid(schema, s)
+            raise invalid_type(schema, s)
 
         def with_omissions(s: Struct) -> Any:
             out = {}

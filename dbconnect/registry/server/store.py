@@ -26,7 +26,12 @@ from typing import Any, Iterator
 import orjson
 
 from dbconnect.registry import compatibility
-from dbconnect.registry.canonical import InvalidSchemaError, canonical, compact, parse_schema
+from dbconnect.registry.canonical import (
+    InvalidSchemaError,
+    canonical,
+    compact,
+    parse_schema,
+)
 
 log = logging.getLogger(__name__)
 
