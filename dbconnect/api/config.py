@@ -486,6 +486,8 @@ class ConfigDefinition:
             value = raw if isinstance(raw, str) else _render(raw)
         if value is not None and ((key is not None and key.is_password) or is_secret_key(name)):
             value = HIDDEN
+        elif isinstance(value, str):
+            value = mask_value_secrets(value)
         recommended = [_render(e) for e in key.enum] if key and key.enum else []
         return {"name": name, "value": value, "recommended_values": recommended, "errors": list(errors),
                 "visible": True}
@@ -594,10 +596,27 @@ def invalid_config_message(errors: Mapping[str, list[str]]) -> str:
               "`/connector-plugins/{connectorType}/config/validate`")
 
 
+# Secrets inside other values: ``?password=…``/``;password=…`` URL parameters and ``user:pass@``.
+_URL_PASSWORD_PARAM = re.compile(r"(?i)((?:^|[?&;])password=)[^&;]*")
+_URL_USERINFO = re.compile(r"(://[^/@:?#]*:)[^/@?#]*@")
+
+
+def mask_value_secrets(value: str) -> str:
+    """``value`` with passwords embedded in URLs (JDBC ``password=`` parameters, ``user:pw@``) hidden."""
+    if "password=" not in value.lower() and "@" not in value:
+        return value
+    return _URL_USERINFO.sub(rf"\g<1>{HIDDEN}@", _URL_PASSWORD_PARAM.sub(rf"\g<1>{HIDDEN}", value))
+
+
 def mask_passwords(config: Mapping[str, Any], definition: Any = None) -> dict[str, Any]:
-    """A copy of ``config`` with PASSWORD keys and secret-looking keys (``*password``, …) shown as [hidden]."""
+    """A copy of ``config`` with PASSWORD keys and secret-looking keys (``*password``, …) shown as
+    [hidden], and passwords embedded in URL values (``connection.url``) hidden too."""
     secret = ConfigDefinition.of(definition).password_keys()
-    return {k: (HIDDEN if v is not None and (k in secret or is_secret_key(k)) else v) for k, v in config.items()}
+    return {
+        k: (HIDDEN if v is not None and (k in secret or is_secret_key(k))
+            else mask_value_secrets(v) if isinstance(v, str) else v)
+        for k, v in config.items()
+    }
 
 
 def sink_topics_errors(props: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -80,6 +80,12 @@ def _decimal_number(v: decimal.Decimal) -> orjson.Fragment:
     return orjson.Fragment(str(v))
 
 
+# Kafka's envelope names the float types "float" and "double" (JsonSchema.FLOAT_TYPE_NAME…);
+# "float32"/"float64" are accepted on read as well.
+_ENVELOPE_TYPE_NAMES = {Type.FLOAT32: "float", Type.FLOAT64: "double"}
+_ENVELOPE_TYPES = {"float": Type.FLOAT32, "double": Type.FLOAT64}
+
+
 class _Entry:
     """What the converter keeps per schema on the way out."""
 
@@ -180,7 +186,7 @@ class JsonConverter(Converter):
         """The envelope's ``schema`` object, keys in the order Kafka's asJsonSchema writes them."""
         if schema is None:
             return None
-        out: dict[str, Any] = {"type": schema.type.value}
+        out: dict[str, Any] = {"type": _ENVELOPE_TYPE_NAMES.get(schema.type, schema.type.value)}
         t = schema.type
         if t is Type.ARRAY:
             out["items"] = self.as_json_schema(schema.value_schema)
@@ -443,7 +449,7 @@ class JsonConverter(Converter):
                 builder.field(field_name, self.as_connect_schema(field))
         else:
             try:
-                builder = SchemaBuilder(Type(type_name))
+                builder = SchemaBuilder(_ENVELOPE_TYPES.get(type_name) or Type(type_name))
             except ValueError:
                 raise DataError(f"Unknown schema type: {type_name}") from None
         if node.get("optional") is True:

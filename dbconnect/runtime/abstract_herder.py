@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..api.config import ConfigDefinition, mask_passwords
+from ..api.config import ConfigDefinition, mask_passwords, mask_value_secrets
 from ..api.errors import BadRequestError, ForbiddenError, NotFoundError
 from .herder import Herder
 from .plugins import PluginDesc, Plugins
@@ -88,7 +88,15 @@ class AbstractHerder(Herder):
     def _unmask(self, name: str, config: Mapping[str, str]) -> dict[str, str]:
         """A config read back from GET and PUT again keeps its real secrets, not "[hidden]"."""
         existing = self.config_store.connector_config(name) or {}
-        return {k: (existing[k] if v == HIDDEN and k in existing else v) for k, v in config.items()}
+
+        def restored(key: str, value: str) -> str:
+            if key in existing and isinstance(value, str) and HIDDEN in value:
+                # Whole secrets, and URLs whose embedded password was hidden on the way out.
+                if value == HIDDEN or mask_value_secrets(existing[key]) == value:
+                    return existing[key]
+            return value
+
+        return {k: restored(k, v) for k, v in config.items()}
 
     def connector_info(self, name: str) -> dict[str, Any]:
         config = self._require(name)

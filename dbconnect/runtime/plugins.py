@@ -188,6 +188,9 @@ def _optional_builtins() -> list[type]:
     from ..transforms import BUILTIN_TRANSFORMS
 
     found.extend(BUILTIN_TRANSFORMS)
+    from ..connectors.jdbc import JdbcSourceConnector
+
+    found.append(JdbcSourceConnector)
     return found
 
 

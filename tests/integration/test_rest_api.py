@@ -212,7 +212,8 @@ def test_topics_plugins_validate_and_loggers(worker, tmp_path, topic_name):
 
 
 def test_passwords_never_appear(worker, tmp_path, topic_name):
-    config = {**file_source(tmp_path, topic_name), "connection.password": "s3cret!", "producer.override.sasl.jaas.config": 'x password="s3cret!"'}
+    config = {**file_source(tmp_path, topic_name), "connection.password": "s3cret!", "producer.override.sasl.jaas.config": 'x password="s3cret!"',
+              "connection.url": "jdbc:postgresql://db:5432/app?user=u&password=s3cret!"}
     created = worker.put("/connectors/src/config", json=config)
     assert created.status_code == 201
     for path in ("/connectors/src", "/connectors/src/config", "/connectors/src/tasks", "/connectors?expand=info"):
@@ -221,7 +222,10 @@ def test_passwords_never_appear(worker, tmp_path, topic_name):
     round_trip = worker.get("/connectors/src/config").json()
     assert round_trip["connection.password"] == "[hidden]"
     assert worker.put("/connectors/src/config", json=round_trip).status_code == 200
-    assert worker.connect.herder.config_store.connector_config("src")["connection.password"] == "s3cret!"
+    stored = worker.connect.herder.config_store.connector_config("src")
+    assert stored["connection.password"] == "s3cret!"
+    assert stored["connection.url"] == "jdbc:postgresql://db:5432/app?user=u&password=s3cret!"
+    assert round_trip["connection.url"] == "jdbc:postgresql://db:5432/app?user=u&password=[hidden]"
 
 
 def test_failed_task_keeps_worker_serving_and_restart_recovers(worker, tmp_path, topic_name):

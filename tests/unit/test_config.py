@@ -457,3 +457,15 @@ def test_gen_config_docs_tool_prints_every_schema():
     for path in SCHEMAS:
         assert f"`schemas/{path.name}`" in out
     assert "| `bootstrap.servers` | list | `localhost:9092` |" in out
+
+
+def test_passwords_inside_url_values_are_hidden():
+    from dbconnect.api.config import mask_passwords
+
+    masked = mask_passwords({"connection.url": "jdbc:postgresql://h:5432/db?user=u&password=s3cret",
+                             "other": "postgresql://u:s3cret@h/db", "plain": "x@y"})
+    assert masked == {"connection.url": "jdbc:postgresql://h:5432/db?user=u&password=[hidden]",
+                      "other": "postgresql://u:[hidden]@h/db", "plain": "x@y"}
+    definition = ConfigDefinition.from_json_schema({"type": "object", "properties": {"connection.url": {"type": "string"}}})
+    response = definition.validate_response("c", {"connection.url": "jdbc:mariadb://h/db?password=s3cret"})
+    assert "s3cret" not in json.dumps(response)

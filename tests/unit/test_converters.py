@@ -10,7 +10,7 @@ import pytest
 from dbconnect.api.data import (
     BOOLEAN_SCHEMA, BYTES_SCHEMA, FLOAT32_SCHEMA, FLOAT64_SCHEMA, INT8_SCHEMA, INT16_SCHEMA, INT32_SCHEMA,
     INT64_SCHEMA, NULL_SCHEMA_AND_VALUE, OPTIONAL_BYTES_SCHEMA, OPTIONAL_INT32_SCHEMA, OPTIONAL_STRING_SCHEMA,
-    STRING_SCHEMA, Date, Decimal, SchemaBuilder, Struct, Time, Timestamp,
+    STRING_SCHEMA, Date, Decimal, SchemaBuilder, Struct, Time, Timestamp, Type,
 )
 from dbconnect.api.errors import ConfigError, DataError
 from dbconnect.converters import (
@@ -446,3 +446,15 @@ def test_builtins_and_aliases():
         assert issubclass(cls, Converter)
         short, java = cls.aliases
         assert short == cls.__name__ and java.endswith("." + cls.__name__)
+
+
+def test_envelope_names_float_types_as_kafka_does():
+    conv = JsonConverter()
+    conv.configure({}, False)
+    schema = SchemaBuilder.struct().field("f", FLOAT32_SCHEMA).field("d", FLOAT64_SCHEMA).build()
+    doc = json.loads(conv.from_connect_data("t", schema, Struct(schema).put("f", 1.5).put("d", 2.5)))
+    assert [f["type"] for f in doc["schema"]["fields"]] == ["float", "double"]
+    back = conv.to_connect_data("t", json.dumps(doc).encode())
+    assert [f.schema.type for f in back.schema.fields] == [Type.FLOAT32, Type.FLOAT64]
+    legacy = {"schema": {"type": "float64", "optional": False}, "payload": 1.0}
+    assert conv.to_connect_data("t", json.dumps(legacy).encode()).schema.type == Type.FLOAT64

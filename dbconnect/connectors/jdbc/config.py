@@ -1,0 +1,157 @@
+"""The parsed JDBC source config: typed values from schemas/jdbc-source.json plus cross-key rules."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Any
+
+from ...api.config import ConfigDefinition
+from .url import ConnectionSpec, family_from_dialect_name, parse_url
+
+BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING = "bulk", "incrementing", "timestamp", "timestamp+incrementing"
+MODES = (BULK, TIMESTAMP, INCREMENTING, TIMESTAMP_INCREMENTING)
+# The task config key carrying a task's tables (JSON), as Confluent's "tables".
+TABLES_KEY = "tables"
+
+
+def definition() -> ConfigDefinition:
+    return ConfigDefinition.load("jdbc-source")
+
+
+@dataclass
+class JdbcSourceConfig:
+    raw: dict[str, Any]
+    spec: ConnectionSpec | None
+    family: str | None
+    mode: str
+    incrementing_column: str
+    timestamp_columns: list[str]
+    timestamp_initial: int | None
+    delay_ms: int
+    validate_non_null: bool
+    query: str
+    query_suffix: str
+    quote: bool
+    isolation: str
+    whitelist: list[str]
+    blacklist: list[str]
+    include: list[re.Pattern]
+    exclude: list[re.Pattern]
+    catalog_pattern: str | None
+    schema_pattern: str | None
+    table_types: list[str]
+    poll_interval_ms: int
+    batch_max_rows: int
+    table_poll_interval_ms: int
+    topic_prefix: str
+    timezone: zoneinfo.ZoneInfo | Any
+    numeric_mapping: str
+    key_mode: str
+    key_columns: list[str]
+    attempts: int
+    backoff_ms: int
+    timestamp_granularity: str
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def uses_timestamp(self) -> bool:
+        return self.mode in (TIMESTAMP, TIMESTAMP_INCREMENTING)
+
+    @property
+    def uses_incrementing(self) -> bool:
+        return self.mode in (INCREMENTING, TIMESTAMP_INCREMENTING)
+
+    @property
+    def query_mode(self) -> bool:
+        return bool(self.query)
+
+
+def _lower(value: Any) -> str:
+    return (value or "").strip().lower() if isinstance(value, str) else ""
+
+
+def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSourceConfig:
+    """Typed config; cross-key problems go to ``.errors`` ({key: [message]}).
+
+    With ``strict`` a definition error raises ConfigError (tasks); validate() passes False
+    after the definition's own checks have passed.
+    """
+    values = definition().parse(props) if strict else {**{k: v.default for k, v in definition().keys.items()},
+                                                        **definition().parse(props)}
+    errors: dict[str, list[str]] = {}
+
+    def err(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    spec = None
+    try:
+        spec = parse_url(values["connection.url"], values.get("connection.user"), values.get("connection.password"))
+    except Exception as exc:  # ConfigError: the message never echoes the password
+        err("connection.url", str(exc))
+    family = family_from_dialect_name(values.get("dialect.name") or "") or (spec.family if spec else None)
+    if family == "unsupported":
+        err("dialect.name", f"Dialect {values['dialect.name']} is not supported; use PostgreSqlDatabaseDialect, "
+                            "MySqlDatabaseDialect or MariaDbDatabaseDialect")
+    mode = values.get("mode") or ""
+    if not mode:
+        err("mode", "Invalid value  for configuration mode: String must be one of: bulk, timestamp, "
+                    "incrementing, timestamp+incrementing")
+    ts_cols = [c for c in (values.get("timestamp.column.name") or []) if c]
+    if mode in (TIMESTAMP, TIMESTAMP_INCREMENTING) and not ts_cols:
+        err("timestamp.column.name", f"timestamp.column.name must be set when mode is {mode}")
+    whitelist = [t for t in values.get("table.whitelist") or [] if t]
+    blacklist = [t for t in values.get("table.blacklist") or [] if t]
+    include_raw = [t for t in values.get("table.include.list") or [] if t]
+    exclude_raw = [t for t in values.get("table.exclude.list") or [] if t]
+    if whitelist and blacklist:
+        for key in ("table.whitelist", "table.blacklist"):
+            err(key, "table.whitelist and table.blacklist are mutually exclusive; set only one")
+    if (whitelist or blacklist) and (include_raw or exclude_raw):
+        err("table.include.list", "table.include.list/table.exclude.list cannot be combined with "
+                                  "table.whitelist/table.blacklist")
+    if exclude_raw and not include_raw:
+        err("table.exclude.list", "table.exclude.list requires table.include.list")
+    include, exclude = [], []
+    for key, raw, out in (("table.include.list", include_raw, include), ("table.exclude.list", exclude_raw, exclude)):
+        for pattern in raw:
+            try:
+                out.append(re.compile(pattern))
+            except re.error as exc:
+                err(key, f"Invalid regex {pattern!r}: {exc}")
+    query = (values.get("query") or "").strip()
+    if query and (whitelist or blacklist or include_raw or exclude_raw):
+        err("query", "Do not specify table filtering (table.whitelist/blacklist/include.list/exclude.list) "
+                     "together with query")
+    try:
+        tz = zoneinfo.ZoneInfo(values.get("db.timezone") or "UTC")
+    except Exception:
+        err("db.timezone", f"Invalid value {values.get('db.timezone')} for configuration db.timezone: "
+                           "Invalid time zone identifier")
+        tz = zoneinfo.ZoneInfo("UTC")
+    mapping = _lower(values.get("numeric.mapping")) or ("precision_only" if values.get("numeric.precision.mapping")
+                                                        else "none")
+    granularity = _lower(values.get("timestamp.granularity")) or "connect_logical"
+    if granularity != "connect_logical":
+        err("timestamp.granularity", "Only connect_logical is supported by this connector")
+    return JdbcSourceConfig(
+        raw=dict(props), spec=spec, family=family if family != "unsupported" else None, mode=mode,
+        incrementing_column=(values.get("incrementing.column.name") or "").strip(),
+        timestamp_columns=ts_cols, timestamp_initial=values.get("timestamp.initial"),
+        delay_ms=int(values.get("timestamp.delay.interval.ms") or 0),
+        validate_non_null=bool(values.get("validate.non.null")), query=query,
+        query_suffix=(values.get("query.suffix") or "").strip(),
+        quote=_lower(values.get("quote.sql.identifiers")) != "never",
+        isolation=(values.get("transaction.isolation.mode") or "DEFAULT").upper(),
+        whitelist=whitelist, blacklist=blacklist, include=include, exclude=exclude,
+        catalog_pattern=values.get("catalog.pattern"), schema_pattern=values.get("schema.pattern"),
+        table_types=[t.upper() for t in values.get("table.types") or ["TABLE"]],
+        poll_interval_ms=int(values["poll.interval.ms"]), batch_max_rows=int(values["batch.max.rows"]),
+        table_poll_interval_ms=int(values["table.poll.interval.ms"]), topic_prefix=values.get("topic.prefix") or "",
+        timezone=tz, numeric_mapping=mapping, key_mode=_lower(values.get("key.mode")) or "primary_key",
+        key_columns=[c for c in values.get("key.columns") or [] if c],
+        attempts=int(values["connection.attempts"]), backoff_ms=int(values["connection.backoff.ms"]),
+        timestamp_granularity=granularity, errors=errors,
+    )

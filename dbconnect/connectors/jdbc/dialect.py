@@ -1,0 +1,200 @@
+"""The database dialect interface (Confluent's DatabaseDialect, dlt's sql_client).
+
+Everything that differs between databases lives behind this class: connecting, quoting,
+catalog queries, the "now" + open-transaction queries the no-missed-rows design relies on,
+server-side cursors, and the DB → Connect type mapping. ``dialects/postgresql.py`` and
+``dialects/mariadb.py`` implement it with the same shape; nothing outside them asks which
+database it is talking to. The sink (a later issue) adds Connect → DB DDL types and bulk
+upserts here: see ``ddl_type`` / ``upsert_sql``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ...api.data import Schema
+
+APPLICATION_NAME = "dbconnect-jdbc-source"
+# Prefixed to every statement the connector runs, so that its own sessions can be told apart
+# from writers in the server's activity views (MariaDB has no application_name).
+SQL_MARKER = f"/* {APPLICATION_NAME} */ "
+# Subtracted from every timestamp upper bound. It covers (1) the sub-second gap between a
+# writer's statement taking its timestamp and the server publishing that statement/transaction
+# in its activity views, (2) MariaDB's whole-second innodb_trx.trx_started and (3) columns that
+# truncate or round timestamps to whole seconds. See docs/jdbc-source.md, "No missed rows".
+SAFETY_MARGIN = dt.timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class TableId:
+    catalog: str | None
+    schema: str | None
+    name: str
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(p for p in (self.catalog, self.schema, self.name) if p)
+
+    def fqn(self) -> str:
+        """Unquoted ``catalog.schema.table`` (what Confluent puts in the source partition)."""
+        return ".".join(self.parts)
+
+    def to_json(self) -> list[str | None]:
+        return [self.catalog, self.schema, self.name]
+
+    @classmethod
+    def from_json(cls, value: Sequence[str | None]) -> "TableId":
+        return cls(value[0], value[1], value[2])  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ColumnMeta:
+    """Catalog facts about one table column (nullability, key, auto-increment, precision)."""
+
+    name: str
+    nullable: bool
+    type_name: str
+    datetime_precision: int | None = None
+    auto_increment: bool = False
+
+
+@dataclass
+class ColumnMapping:
+    """How one result column becomes a Connect field: its schema and a value converter.
+
+    ``convert`` is None when the driver's value is already the Connect value (the common case,
+    which keeps the per-row loop cheap). ``zone_less`` marks timestamp columns whose values are
+    wall-clock times in db.timezone (bound parameters must be converted the same way).
+    """
+
+    name: str
+    schema: Schema
+    convert: Callable[[Any], Any] | None = None
+    is_timestamp: bool = False
+    zone_less: bool = False
+
+
+class TransientDatabaseError(Exception):
+    """A connection-level failure: reconnect with backoff rather than fail the task."""
+
+
+class Dialect(ABC):
+    """One database family. Instances are cheap; connections are created per use."""
+
+    name: str = "Generic"
+    quote_char = '"'
+
+    def __init__(self, spec: Any, config: Any) -> None:
+        self.spec = spec
+        self.config = config
+
+    # -- connections ----------------------------------------------------------------------------
+    @abstractmethod
+    def connect(self, *, autocommit: bool) -> Any:
+        """A new DB-API connection (raises the driver's error; see ``is_connection_error``)."""
+
+    @abstractmethod
+    def is_connection_error(self, exc: BaseException) -> bool:
+        """True when ``exc`` means the connection is gone/unusable (retry after a reconnect)."""
+
+    def is_missing_table(self, exc: BaseException) -> bool:
+        return False
+
+    @abstractmethod
+    def begin_read(self, conn: Any) -> None:
+        """Start the read transaction (isolation level, read-only) on a non-autocommit connection."""
+
+    @abstractmethod
+    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int) -> Any:
+        """Execute ``sql`` on a server-side (streaming) cursor; rows are pulled with ``fetchmany``."""
+
+    def end_read(self, conn: Any, cursor: Any) -> None:
+        """Close the cursor and end the read transaction."""
+        try:
+            if cursor is not None:
+                cursor.close()
+        finally:
+            conn.rollback()
+
+    # -- identifiers ----------------------------------------------------------------------------
+    def quote(self, ident: str) -> str:
+        if not self.config.quote:
+            return ident
+        q = self.quote_char
+        return q + ident.replace(q, q + q) + q
+
+    def quote_table(self, table: TableId) -> str:
+        return ".".join(self.quote(p) for p in self.table_name_parts(table))
+
+    def table_name_parts(self, table: TableId) -> tuple[str, ...]:
+        """The parts of a table name used in SQL (PostgreSQL drops the catalog)."""
+        return table.parts
+
+    # -- catalog --------------------------------------------------------------------------------
+    @abstractmethod
+    def list_tables(self, conn: Any) -> list[TableId]:
+        """Tables and views matching catalog.pattern / schema.pattern / table.types."""
+
+    @abstractmethod
+    def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]: ...
+
+    @abstractmethod
+    def primary_key(self, conn: Any, table: TableId) -> list[str]: ...
+
+    def increment_step(self, conn: Any, table: TableId | None, column: str) -> int:
+        """The auto-increment/sequence step of ``column`` (1 when unknown)."""
+        return 1
+
+    # -- time and transactions (the no-missed-rows design) ----------------------------------------
+    @abstractmethod
+    def time_bound(self, conn: Any) -> tuple[dt.datetime, dt.datetime | None]:
+        """(database now, start of the oldest other open transaction that could still write).
+
+        Both are aware UTC datetimes; the second is None when no such transaction is open.
+        Runs on an autocommit connection, BEFORE the data query takes its snapshot.
+        """
+
+    @abstractmethod
+    def open_transactions(self, conn: Any) -> frozenset:
+        """Identities of the other open transactions that could still write (autocommit conn)."""
+
+    # -- types ----------------------------------------------------------------------------------
+    @abstractmethod
+    def result_signature(self, cursor: Any) -> tuple:
+        """A hashable description of the cursor's result columns (to cache mappings)."""
+
+    @abstractmethod
+    def map_columns(self, conn: Any, cursor: Any, nullable: dict[str, bool] | None) -> list[ColumnMapping]:
+        """Connect schema + converter per result column. ``nullable`` from the catalog (table
+        mode) decides optionality; None means use what the result metadata says."""
+
+    def bind_timestamp(self, instant: dt.datetime, zone_less: bool) -> Any:
+        """An aware UTC instant → the parameter value for a timestamp column."""
+        if zone_less:
+            return instant.astimezone(self.config.timezone).replace(tzinfo=None)
+        return instant
+
+    # -- room for the sink ----------------------------------------------------------------------
+    def ddl_type(self, schema: Schema) -> str:  # pragma: no cover - the sink issue implements it
+        raise NotImplementedError
+
+    def upsert_sql(self, table: TableId, keys: Sequence[str], columns: Sequence[str]) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+
+def get_dialect(config: Any) -> Dialect:
+    """The dialect for a parsed JdbcSourceConfig (dialect.name, else the URL's database)."""
+    family = config.family
+    if family == "postgresql":
+        from .dialects.postgresql import PostgreSqlDialect
+
+        return PostgreSqlDialect(config.spec, config)
+    if family == "mariadb":
+        from .dialects.mariadb import MariaDbDialect
+
+        return MariaDbDialect(config.spec, config)
+    raise ValueError(f"No dialect for {family!r}")

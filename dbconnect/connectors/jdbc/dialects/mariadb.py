@@ -1,0 +1,247 @@
+"""MariaDB (and MySQL) through PyMySQL: unbuffered SSCursor reads, innodb_trx for open transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+from pymysql.constants import FIELD_TYPE, FLAG
+
+from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Type
+from ....api.errors import ConnectError
+from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, TableId
+from .. import types as T
+
+log = logging.getLogger(__name__)
+
+_UTC = dt.timezone.utc
+_BINARY_CHARSET = 63
+_STRINGS = {FIELD_TYPE.VARCHAR, FIELD_TYPE.VAR_STRING, FIELD_TYPE.STRING, FIELD_TYPE.TINY_BLOB,
+            FIELD_TYPE.MEDIUM_BLOB, FIELD_TYPE.LONG_BLOB, FIELD_TYPE.BLOB, FIELD_TYPE.JSON, FIELD_TYPE.ENUM,
+            FIELD_TYPE.SET, FIELD_TYPE.GEOMETRY}
+_ISOLATION = {"READ_UNCOMMITTED": "READ UNCOMMITTED", "READ_COMMITTED": "READ COMMITTED",
+              "REPEATABLE_READ": "REPEATABLE READ", "SERIALIZABLE": "SERIALIZABLE",
+              "SQL_SERVER_SNAPSHOT": "REPEATABLE READ"}
+_CONNECTION_ERRORS = {2003, 2006, 2013, 2055, 1053, 1927, 4031}  # can't connect, gone away, lost, shutdown, killed
+_MARKER_LIKE = SQL_MARKER.strip().replace("*", "*") + "%"
+
+
+class MariaDbDialect(Dialect):
+    name = "MySqlDatabaseDialect"
+    quote_char = "`"
+
+    # -- connections ----------------------------------------------------------------------------
+    def connect(self, *, autocommit: bool) -> Any:
+        spec = self.spec
+        params = dict(spec.params)
+        ssl = {"ssl": {}} if str(params.get("useSSL", params.get("sslMode", ""))).lower() in ("true", "required") else {}
+        conn = pymysql.connect(host=spec.host, port=spec.port, user=spec.user or "", password=spec.password or "",
+                               database=spec.database, charset="utf8mb4", autocommit=autocommit,
+                               connect_timeout=10, program_name=APPLICATION_NAME,
+                               # TIMESTAMP columns then read as UTC; DATETIME stays wall-clock (db.timezone).
+                               init_command="SET time_zone = '+00:00'", **ssl)
+        if not autocommit:
+            level = _ISOLATION.get(self.config.isolation)
+            if level:
+                with conn.cursor() as cur:
+                    cur.execute(f"SET SESSION TRANSACTION ISOLATION LEVEL {level}")
+        return conn
+
+    def is_connection_error(self, exc: BaseException) -> bool:
+        if isinstance(exc, pymysql.err.InterfaceError):
+            return True
+        if isinstance(exc, pymysql.err.OperationalError):
+            code = exc.args[0] if exc.args else None
+            return code in _CONNECTION_ERRORS or not isinstance(code, int) or code >= 2000
+        return isinstance(exc, (ConnectionError, OSError))
+
+    def is_missing_table(self, exc: BaseException) -> bool:
+        return isinstance(exc, pymysql.err.ProgrammingError) and bool(exc.args) and exc.args[0] == 1146
+
+    def begin_read(self, conn: Any) -> None:
+        # READ ONLY: other tasks' readers then show trx_is_read_only = 1 and are not waited for.
+        with conn.cursor() as cur:
+            cur.execute("START TRANSACTION READ ONLY")
+
+    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int) -> Any:
+        cursor = conn.cursor(pymysql.cursors.SSCursor)
+        cursor.execute(SQL_MARKER + sql, params)
+        return cursor
+
+    def end_read(self, conn: Any, cursor: Any) -> None:
+        try:
+            if cursor is not None:
+                cursor.close()  # drains what is left of an unbuffered result
+        finally:
+            conn.rollback()
+
+    # -- catalog --------------------------------------------------------------------------------
+    def _rows(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+
+    def list_tables(self, conn: Any) -> list[TableId]:
+        cfg = self.config
+        kinds = [{"TABLE": "BASE TABLE", "VIEW": "VIEW", "SYSTEM TABLE": "SYSTEM VIEW"}.get(t, t) for t in cfg.table_types]
+        sql = ("SELECT table_schema, table_name FROM information_schema.tables WHERE table_type IN ("
+               + ", ".join(["%s"] * len(kinds)) + ")")
+        params: list[Any] = list(kinds)
+        if cfg.catalog_pattern is not None:
+            sql += " AND table_schema LIKE %s"
+            params.append(cfg.catalog_pattern)
+        else:
+            sql += " AND table_schema = DATABASE()"
+        rows = self._rows(conn, sql + " ORDER BY 1, 2", params)
+        return [TableId(c, None, n) for c, n in rows]
+
+    def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
+        rows = self._rows(conn, "SELECT column_name, is_nullable = 'YES', column_type, datetime_precision, "
+                                "extra LIKE '%%auto_increment%%' FROM information_schema.columns "
+                                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                          (table.catalog, table.name))
+        return [ColumnMeta(n, bool(nl), t, p, bool(ai)) for n, nl, t, p, ai in rows]
+
+    def primary_key(self, conn: Any, table: TableId) -> list[str]:
+        rows = self._rows(conn, "SELECT column_name FROM information_schema.key_column_usage WHERE "
+                                "table_schema = %s AND table_name = %s AND constraint_name = 'PRIMARY' "
+                                "ORDER BY ordinal_position", (table.catalog, table.name))
+        return [r[0] for r in rows]
+
+    def increment_step(self, conn: Any, table: TableId | None, column: str) -> int:
+        row = self._rows(conn, "SELECT @@auto_increment_increment")
+        return int(row[0][0]) if row and row[0][0] else 1
+
+    # -- time and transactions ------------------------------------------------------------------
+    def time_bound(self, conn: Any) -> tuple[dt.datetime, dt.datetime | None]:
+        # MariaDB's CURRENT_TIMESTAMP is the *statement* start, so only two kinds of writers can
+        # still commit a row stamped before now: a transaction that has already modified rows
+        # (its rows are stamped no earlier than its start, trx_started, whole seconds), and a
+        # statement running right now (stamped at its start = now - TIME_MS). Read-only
+        # transactions and SELECTs are ignored; our own statements carry SQL_MARKER.
+        rows = self._rows(conn, SQL_MARKER + (
+            "SELECT NOW(6), "
+            "(SELECT MIN(trx_started) FROM information_schema.innodb_trx WHERE trx_mysql_thread_id <> CONNECTION_ID() "
+            " AND trx_is_read_only = 0 AND trx_rows_modified > 0), "
+            "(SELECT MIN(NOW(6) - INTERVAL CAST(time_ms * 1000 AS SIGNED) MICROSECOND) FROM information_schema.processlist "
+            " WHERE id <> CONNECTION_ID() AND command IN ('Query', 'Execute') AND info IS NOT NULL "
+            " AND info NOT LIKE %s AND TRIM(info) NOT LIKE 'select%%' AND TRIM(info) NOT LIKE 'show%%')"),
+            (_MARKER_LIKE,))
+        now, trx, stmt = rows[0]
+        oldest = min((t for t in (trx, stmt) if t is not None), default=None)
+        return now.replace(tzinfo=_UTC), oldest.replace(tzinfo=_UTC) if oldest is not None else None
+
+    def open_transactions(self, conn: Any) -> frozenset:
+        rows = self._rows(conn, SQL_MARKER + (
+            "SELECT trx_mysql_thread_id, trx_id, trx_started FROM information_schema.innodb_trx "
+            "WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_is_read_only = 0"))
+        return frozenset(rows)
+
+    # -- types ----------------------------------------------------------------------------------
+    def result_signature(self, cursor: Any) -> tuple:
+        return tuple((f.name, f.type_code, f.length, f.flags, f.scale, f.charsetnr) for f in cursor._result.fields)
+
+    def map_columns(self, conn: Any, cursor: Any, nullable: dict[str, bool] | None) -> list[ColumnMapping]:
+        return [self._field(f, nullable) for f in cursor._result.fields]
+
+    def _field(self, f: Any, nullable: dict[str, bool] | None) -> ColumnMapping:
+        optional = not (f.flags & FLAG.NOT_NULL) if nullable is None else nullable.get(f.name, not (f.flags & FLAG.NOT_NULL))
+        unsigned = bool(f.flags & FLAG.UNSIGNED)
+        t = f.type_code
+        m = ColumnMapping(f.name, T.primitive(Type.STRING, optional))
+        if t == FIELD_TYPE.TINY:
+            if f.length == 1:  # tinyint(1): MySQL's boolean
+                m.schema, m.convert = T.primitive(Type.BOOLEAN, optional), _to_bool
+            else:
+                m.schema = T.primitive(Type.INT16 if unsigned else Type.INT8, optional)
+        elif t == FIELD_TYPE.SHORT:
+            m.schema = T.primitive(Type.INT32 if unsigned else Type.INT16, optional)
+        elif t == FIELD_TYPE.INT24:
+            m.schema = T.primitive(Type.INT32, optional)
+        elif t == FIELD_TYPE.LONG:
+            m.schema = T.primitive(Type.INT64 if unsigned else Type.INT32, optional)
+        elif t == FIELD_TYPE.LONGLONG:
+            if unsigned:
+                m.schema, m.convert = T.decimal_from_int(20, optional)
+            else:
+                m.schema = T.primitive(Type.INT64, optional)
+        elif t == FIELD_TYPE.FLOAT:
+            m.schema = T.primitive(Type.FLOAT32, optional)
+        elif t == FIELD_TYPE.DOUBLE:
+            m.schema = T.primitive(Type.FLOAT64, optional)
+        elif t in (FIELD_TYPE.DECIMAL, FIELD_TYPE.NEWDECIMAL):
+            scale = f.scale or 0
+            # The protocol's length counts the sign and the decimal point.
+            precision = f.length - (1 if scale > 0 else 0) - (0 if unsigned else 1)
+            m.schema, m.convert = T.numeric_mapping(max(precision, 1), scale, optional, self.config.numeric_mapping)
+        elif t == FIELD_TYPE.YEAR:
+            m.schema = T.primitive(Type.INT32, optional)
+        elif t in (FIELD_TYPE.DATE, FIELD_TYPE.NEWDATE):
+            m.schema, m.convert = T.date_schema(optional), _valid_date
+        elif t == FIELD_TYPE.TIME:
+            m.schema, m.convert = T.time_schema(optional), _timedelta_to_time
+        elif t == FIELD_TYPE.DATETIME:
+            m.schema, m.is_timestamp, m.zone_less = T.timestamp_schema(optional), True, True
+            m.convert = T.compose(_valid_date, T.zone_less_converter(self.config.timezone))
+        elif t == FIELD_TYPE.TIMESTAMP:
+            m.schema, m.is_timestamp = T.timestamp_schema(optional), True  # session time_zone is UTC
+            m.convert = _valid_date
+        elif t == FIELD_TYPE.BIT:
+            if f.length == 1:
+                m.schema, m.convert = T.primitive(Type.BOOLEAN, optional), _bit_to_bool
+            else:
+                m.schema = OPTIONAL_BYTES_SCHEMA if optional else BYTES_SCHEMA
+        elif t in _STRINGS:
+            if f.charsetnr == _BINARY_CHARSET and t not in (FIELD_TYPE.JSON, FIELD_TYPE.ENUM, FIELD_TYPE.SET):
+                m.schema = OPTIONAL_BYTES_SCHEMA if optional else BYTES_SCHEMA
+            elif t == FIELD_TYPE.SET:
+                m.convert = _set_to_str
+        else:
+            m.convert = _to_text
+        return m
+
+    def bind_timestamp(self, instant: dt.datetime, zone_less: bool) -> Any:
+        # TIMESTAMP columns are compared in the session zone (UTC); DATETIME in db.timezone.
+        zone = self.config.timezone if zone_less else _UTC
+        return instant.astimezone(zone).replace(tzinfo=None)
+
+
+def _to_bool(v: Any) -> Any:
+    return None if v is None else bool(v)
+
+
+def _bit_to_bool(v: Any) -> Any:
+    return None if v is None else any(v)
+
+
+def _valid_date(v: Any) -> Any:
+    # PyMySQL returns zero dates ('0000-00-00') as strings: they are not dates.
+    return None if type(v) is str else v
+
+
+def _set_to_str(v: Any) -> Any:
+    return ",".join(sorted(v)) if isinstance(v, (set, frozenset)) else v
+
+
+def _timedelta_to_time(v: Any) -> Any:
+    if v is None or isinstance(v, dt.time):
+        return v
+    micros = (v.days * 86400 + v.seconds) * 1_000_000 + v.microseconds
+    if not 0 <= micros < 86_400_000_000:
+        raise ConnectError(f"TIME value {v} is outside 00:00:00–23:59:59.999999 and cannot be a Connect Time")
+    return (dt.datetime.min + v).time()
+
+
+def _to_text(v: Any) -> Any:
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "replace")
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    return str(v)

@@ -1,0 +1,234 @@
+"""PostgreSQL through psycopg 3: named (server-side) cursors, pg_stat_activity for open transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import IsolationLevel
+from psycopg.types.string import TextLoader
+
+from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Type
+from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, TableId
+from .. import types as T
+
+log = logging.getLogger(__name__)
+
+# libpq keywords a URL may carry through (jdbc:postgresql://h/db?sslmode=require …).
+_LIBPQ_PARAMS = {"sslmode", "sslcert", "sslkey", "sslrootcert", "sslpassword", "connect_timeout", "options",
+                 "target_session_attrs", "gssencmode", "channel_binding", "keepalives", "keepalives_idle"}
+# JDBC spellings of the same settings.
+_JDBC_ALIASES = {"ssl": None, "loginTimeout": "connect_timeout", "connectTimeout": "connect_timeout"}
+# Types psycopg would parse into Python objects that we publish as strings: load their text.
+_TEXT_TYPES = ("json", "jsonb", "uuid", "interval", "inet", "cidr", "money", "int4range", "int8range",
+               "numrange", "tsrange", "tstzrange", "daterange")
+_ISOLATION = {"READ_UNCOMMITTED": IsolationLevel.READ_UNCOMMITTED, "READ_COMMITTED": IsolationLevel.READ_COMMITTED,
+              "REPEATABLE_READ": IsolationLevel.REPEATABLE_READ, "SERIALIZABLE": IsolationLevel.SERIALIZABLE,
+              "SQL_SERVER_SNAPSHOT": IsolationLevel.REPEATABLE_READ}
+_INTS = {"int2": Type.INT16, "int4": Type.INT32, "int8": Type.INT64, "oid": Type.INT64}
+_FLOATS = {"float4": Type.FLOAT32, "float8": Type.FLOAT64}
+# Sessions that cannot insert user rows, whatever their transaction state.
+_OTHER_SESSIONS = ("pid <> pg_backend_pid() AND datname = current_database() AND xact_start IS NOT NULL "
+                   "AND backend_type NOT IN ('autovacuum worker', 'autovacuum launcher', 'walsender') "
+                   "AND application_name IS DISTINCT FROM %s")
+_cursor_ids = itertools.count(1)
+
+
+class PostgreSqlDialect(Dialect):
+    name = "PostgreSqlDatabaseDialect"
+    quote_char = '"'
+
+    def __init__(self, spec: Any, config: Any) -> None:
+        super().__init__(spec, config)
+        self._checked_visibility = False
+
+    # -- connections ----------------------------------------------------------------------------
+    def connect(self, *, autocommit: bool) -> Any:
+        spec = self.spec
+        kwargs: dict[str, Any] = {}
+        for key, value in spec.params:
+            key = _JDBC_ALIASES.get(key, key)
+            if key in _LIBPQ_PARAMS:
+                kwargs[key] = value
+        kwargs.setdefault("connect_timeout", 10)
+        # ISO-8601 intervals ("P1DT2H") and ISO dates whatever the server's defaults.
+        options = (kwargs.pop("options", "") + " -c IntervalStyle=iso_8601 -c DateStyle=ISO").strip()
+        conn = psycopg.connect(host=spec.host, port=spec.port, dbname=spec.database, user=spec.user,
+                               password=spec.password, application_name=APPLICATION_NAME, autocommit=autocommit,
+                               options=options, **kwargs)
+        for name in _TEXT_TYPES:
+            conn.adapters.register_loader(name, TextLoader)
+        if not autocommit:
+            level = _ISOLATION.get(self.config.isolation)
+            if level is not None:
+                conn.isolation_level = level
+            conn.read_only = True
+        elif not self._checked_visibility:
+            self._checked_visibility = True
+            self._warn_if_blind(conn)
+        return conn
+
+    def _warn_if_blind(self, conn: Any) -> None:
+        # Without pg_read_all_stats, pg_stat_activity hides other roles' xact_start, and the
+        # open-transaction bound could not see their transactions.
+        row = conn.execute("SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') "
+                           "FROM pg_roles WHERE rolname = current_user").fetchone()
+        if not (row and row[0]):
+            log.warning("User %s is neither superuser nor member of pg_read_all_stats: transactions of other "
+                        "roles are invisible in pg_stat_activity, so rows they commit late can be missed "
+                        "(GRANT pg_read_all_stats TO %s)", self.spec.user, self.spec.user)
+
+    def is_connection_error(self, exc: BaseException) -> bool:
+        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+            # Query cancellations and lock timeouts are OperationalErrors too, but not outages.
+            return not isinstance(exc, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable))
+        return False
+
+    def is_missing_table(self, exc: BaseException) -> bool:
+        return isinstance(exc, psycopg.errors.UndefinedTable)
+
+    def begin_read(self, conn: Any) -> None:
+        pass  # psycopg opens the transaction at the first statement; isolation/read-only set at connect
+
+    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int) -> Any:
+        cursor = conn.cursor(name=f"dbconnect_{next(_cursor_ids)}")
+        cursor.itersize = fetch_size
+        cursor.execute(SQL_MARKER + sql, params)
+        return cursor
+
+    # -- identifiers / catalog ------------------------------------------------------------------
+    def table_name_parts(self, table: TableId) -> tuple[str, ...]:
+        # The catalog is the connected database; PostgreSQL rejects cross-database names.
+        return tuple(p for p in (table.schema, table.name) if p)
+
+    def list_tables(self, conn: Any) -> list[TableId]:
+        cfg = self.config
+        kinds = [{"TABLE": "BASE TABLE", "VIEW": "VIEW", "PARTITIONED TABLE": "BASE TABLE",
+                  "LOCAL TEMPORARY": "LOCAL TEMPORARY"}.get(t, t) for t in cfg.table_types]
+        sql = ("SELECT current_database(), table_schema, table_name FROM information_schema.tables "
+               "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'pg\\_%%' "
+               "AND table_type = ANY(%s)")
+        params: list[Any] = [kinds]
+        if cfg.schema_pattern is not None:
+            sql += " AND table_schema LIKE %s"
+            params.append(cfg.schema_pattern)
+        if cfg.catalog_pattern is not None:
+            sql += " AND current_database() LIKE %s"
+            params.append(cfg.catalog_pattern)
+        rows = conn.execute(sql + " ORDER BY 2, 3", params).fetchall()
+        return [TableId(c, s, n) for c, s, n in rows]
+
+    def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
+        rows = conn.execute(
+            "SELECT column_name, is_nullable = 'YES', data_type, datetime_precision, "
+            "coalesce(column_default LIKE 'nextval(%%', false) OR is_identity = 'YES' "
+            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (table.schema, table.name)).fetchall()
+        return [ColumnMeta(n, bool(nl), t, p, bool(ai)) for n, nl, t, p, ai in rows]
+
+    def primary_key(self, conn: Any, table: TableId) -> list[str]:
+        rows = conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indisprimary AND n.nspname = %s AND c.relname = %s "
+            "ORDER BY array_position(i.indkey::int2[], a.attnum)", (table.schema, table.name)).fetchall()
+        return [r[0] for r in rows]
+
+    def increment_step(self, conn: Any, table: TableId | None, column: str) -> int:
+        if table is None:
+            return 1
+        row = conn.execute(
+            "SELECT s.seqincrement FROM pg_sequence s WHERE s.seqrelid = "
+            "pg_get_serial_sequence(quote_ident(%s) || '.' || quote_ident(%s), %s)::regclass",
+            (table.schema, table.name, column)).fetchone()
+        return int(row[0]) if row and row[0] and row[0] > 0 else 1
+
+    # -- time and transactions ------------------------------------------------------------------
+    def time_bound(self, conn: Any) -> tuple[dt.datetime, dt.datetime | None]:
+        # now() is the start of this (autocommit) statement. Another session's now() — what its
+        # DEFAULT now() / CURRENT_TIMESTAMP columns get — is its transaction start, so the oldest
+        # xact_start of the other open transactions bounds every timestamp still to be committed.
+        row = conn.execute(f"{SQL_MARKER}SELECT now(), (SELECT min(xact_start) FROM pg_stat_activity "
+                           f"WHERE {_OTHER_SESSIONS})", (APPLICATION_NAME,)).fetchone()
+        return row[0], row[1]
+
+    def open_transactions(self, conn: Any) -> frozenset:
+        rows = conn.execute(f"{SQL_MARKER}SELECT pid, xact_start FROM pg_stat_activity WHERE {_OTHER_SESSIONS}",
+                            (APPLICATION_NAME,)).fetchall()
+        return frozenset(rows)
+
+    # -- types ----------------------------------------------------------------------------------
+    def result_signature(self, cursor: Any) -> tuple:
+        return tuple((c.name, c.type_code, c.precision, c.scale) for c in cursor.description)
+
+    def _type_info(self, conn: Any, oids: list[int]) -> dict[int, tuple]:
+        rows = conn.execute(
+            "SELECT t.oid::int, t.typname, t.typtype, t.typcategory, e.typname, e.typtype, b.typname "
+            "FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
+            "LEFT JOIN pg_type b ON b.oid = t.typbasetype AND t.typtype = 'd' "
+            "WHERE t.oid = ANY(%s)", (oids,)).fetchall()
+        return {r[0]: r[1:] for r in rows}
+
+    def map_columns(self, conn: Any, cursor: Any, nullable: dict[str, bool] | None) -> list[ColumnMapping]:
+        desc = cursor.description
+        info = self._type_info(conn, sorted({c.type_code for c in desc}))
+        out = []
+        for c in desc:
+            optional = True if nullable is None else nullable.get(c.name, True)
+            typname, typtype, category, elem, elem_type, base = info.get(c.type_code, ("text", "b", "S", None, None, None))
+            if typtype == "d" and base:
+                typname = base
+            if category == "A" and elem:
+                element, conv = self._scalar(elem, "e" if elem_type == "e" else "b", None, None, True)
+                mapping = ColumnMapping(c.name, T.array_schema(element.schema, optional))
+                inner = element.convert
+                if inner is not None:
+                    mapping.convert = lambda v, f=inner: None if v is None else [None if x is None else f(x) for x in v]
+                out.append(mapping)
+                continue
+            mapping, _ = self._scalar(typname, typtype, c.precision, c.scale, optional)
+            mapping.name = c.name
+            out.append(mapping)
+        return out
+
+    def _scalar(self, typname: str, typtype: str, precision: int | None, scale: int | None,
+                optional: bool) -> tuple[ColumnMapping, None]:
+        m = ColumnMapping("", T.primitive(Type.STRING, optional))
+        if typname in _INTS:
+            m.schema = T.primitive(_INTS[typname], optional)
+        elif typname in _FLOATS:
+            m.schema = T.primitive(_FLOATS[typname], optional)
+        elif typname == "bool":
+            m.schema = T.primitive(Type.BOOLEAN, optional)
+        elif typname == "numeric":
+            m.schema, m.convert = T.numeric_mapping(precision, scale, optional, self.config.numeric_mapping)
+        elif typname == "bytea":
+            m.schema = OPTIONAL_BYTES_SCHEMA if optional else BYTES_SCHEMA
+        elif typname == "date":
+            m.schema = T.date_schema(optional)
+        elif typname in ("time", "timetz"):
+            m.schema = T.time_schema(optional)
+        elif typname == "timestamp":
+            m.schema, m.is_timestamp, m.zone_less = T.timestamp_schema(optional), True, True
+            m.convert = T.zone_less_converter(self.config.timezone)
+        elif typname == "timestamptz":
+            m.schema, m.is_timestamp = T.timestamp_schema(optional), True
+        elif typtype == "e" or typname in ("text", "varchar", "bpchar", "name", "char", "xml", "citext") \
+                or typname in _TEXT_TYPES:
+            pass  # strings already (json/jsonb/uuid/interval via the text loaders registered at connect)
+        else:
+            m.convert = _to_text  # anything else: its text form
+        return m, None
+
+
+def _to_text(v: Any) -> Any:
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).decode("utf-8", "replace")
+    return str(v)

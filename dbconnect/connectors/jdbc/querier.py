@@ -1,0 +1,376 @@
+"""Per-table (or per-query) reading: SQL per mode, offsets, and the no-missed-rows bounds.
+
+A *round* is one execution of the mode's query on a server-side cursor, drained over as many
+``poll()`` calls as it takes (at most ``batch.max.rows`` rows each), as Confluent's querier
+drains its ResultSet. The pure parts (SQL text, offset maps, the timestamp bound) are module
+functions so the unit tests can check them without a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ...api.data import Schema, SchemaBuilder, Struct
+from ...api.errors import ConnectError
+from ...api.records import SourceRecord
+from .config import BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING
+from .dialect import SAFETY_MARGIN, ColumnMapping, Dialect, TableId
+from .types import instant
+
+log = logging.getLogger(__name__)
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+INCREMENTING_FIELD, TIMESTAMP_FIELD, TIMESTAMP_NANOS_FIELD = "incrementing", "timestamp", "timestamp_nanos"
+_PARAM = "\x00?"  # placeholder while SQL is assembled; becomes %s once literal % are escaped
+
+
+# ------------------------------------------------------------------------------ pure helpers
+
+def build_query(base: str, mode: str, ts_expr: str | None, inc_expr: str | None,
+                suffix: str = "") -> tuple[str, list[str]]:
+    """The SQL for one round and the roles of its parameters, Confluent's criteria (§1.4).
+
+    Returns (sql with %s placeholders, roles) where roles are "begin", "end" and "inc".
+    """
+    if mode == INCREMENTING:
+        where, order, roles = f"WHERE {inc_expr} > {_PARAM}", f"ORDER BY {inc_expr} ASC", ["inc"]
+    elif mode == TIMESTAMP:
+        where = f"WHERE {ts_expr} > {_PARAM} AND {ts_expr} < {_PARAM}"
+        order, roles = f"ORDER BY {ts_expr} ASC", ["begin", "end"]
+    elif mode == TIMESTAMP_INCREMENTING:
+        where = (f"WHERE {ts_expr} < {_PARAM} AND (({ts_expr} = {_PARAM} AND {inc_expr} > {_PARAM}) "
+                 f"OR {ts_expr} > {_PARAM})")
+        order, roles = f"ORDER BY {ts_expr},{inc_expr} ASC", ["end", "begin", "inc", "begin"]
+    else:
+        where, order, roles = "", "", []
+    sql = " ".join(p for p in (base, where, order, suffix) if p)
+    if roles:  # drivers format %s only when there are parameters: escape literal % then
+        sql = sql.replace("%", "%%").replace(_PARAM, "%s")
+    return sql, roles
+
+
+def base_query(dialect: Dialect, table: TableId | None, query: str, mode: str) -> str:
+    if table is not None:
+        return f"SELECT * FROM {dialect.quote_table(table)}"
+    query = query.strip().rstrip(";").strip()
+    # A user query may have its own WHERE / ORDER BY / GROUP BY: wrap it so criteria apply to
+    # its result (Confluent concatenates and breaks, issue #566).
+    return query if mode == BULK else f"SELECT * FROM ({query}) o"
+
+
+def timestamp_expr(dialect: Dialect, columns: Sequence[str]) -> str:
+    quoted = [dialect.quote(c) for c in columns]
+    return quoted[0] if len(quoted) == 1 else f"COALESCE({', '.join(quoted)})"
+
+
+def upper_bound(now: dt.datetime, oldest_open: dt.datetime | None, delay_ms: int,
+                margin: dt.timedelta = SAFETY_MARGIN) -> dt.datetime:
+    """end = min(now - max(delay, margin), oldest other open writer's start - margin)."""
+    end = now - max(dt.timedelta(milliseconds=delay_ms), margin)
+    if oldest_open is not None:
+        end = min(end, oldest_open - margin)
+    return end
+
+
+def offset_map(mode: str, ts: dt.datetime | None, inc: int | None) -> dict[str, Any]:
+    """Confluent's TimestampIncrementingOffset.toMap(): absent parts left out."""
+    out: dict[str, Any] = {}
+    if inc is not None and mode in (INCREMENTING, TIMESTAMP_INCREMENTING):
+        out[INCREMENTING_FIELD] = inc
+    if ts is not None and mode in (TIMESTAMP, TIMESTAMP_INCREMENTING):
+        micros = (ts - EPOCH) // dt.timedelta(microseconds=1)
+        out[TIMESTAMP_FIELD] = micros // 1000
+        out[TIMESTAMP_NANOS_FIELD] = (micros % 1_000_000) * 1000
+    return out
+
+
+def parse_offset(offset: Mapping[str, Any] | None) -> tuple[dt.datetime | None, int | None]:
+    """(timestamp, incrementing) from an offset map written by us or by Confluent."""
+    if not offset:
+        return None, None
+    inc = offset.get(INCREMENTING_FIELD)
+    ts = None
+    millis = offset.get(TIMESTAMP_FIELD)
+    if millis is not None:
+        nanos = offset.get(TIMESTAMP_NANOS_FIELD)
+        if nanos is None:
+            ts = EPOCH + dt.timedelta(milliseconds=int(millis))
+        else:  # seconds from the millis, the fraction from the nanos (as java.sql.Timestamp)
+            ts = EPOCH + dt.timedelta(seconds=int(millis) // 1000, microseconds=int(nanos) // 1000)
+    return ts, (int(inc) if inc is not None else None)
+
+
+@dataclass
+class QuerierSpec:
+    """What a querier needs to know about its table/query, gathered once by the task."""
+
+    table: TableId | None
+    query: str
+    topic: str
+    partition: dict[str, Any] | None
+    incrementing_column: str | None
+    timestamp_columns: list[str]
+    key_columns: list[str]
+    nullable: dict[str, bool] | None
+    step: int = 1
+
+
+class Querier:
+    """One table or query: its offset, its current round, the incrementing-mode horizon."""
+
+    def __init__(self, dialect: Dialect, config: Any, spec: QuerierSpec, offset: Mapping[str, Any] | None) -> None:
+        self.dialect = dialect
+        self.config = config
+        self.spec = spec
+        self.mode = config.mode
+        self.topic = spec.topic
+        self.partition = spec.partition
+        self.ts, self.inc = parse_offset(offset)
+        if self.inc is None:
+            self.inc = -1
+        self._initial_pending = self.ts is None and self.mode in (TIMESTAMP, TIMESTAMP_INCREMENTING)
+        base = base_query(dialect, spec.table, spec.query, self.mode)
+        self.base = base
+        ts_expr = timestamp_expr(dialect, spec.timestamp_columns) if spec.timestamp_columns else None
+        inc_expr = dialect.quote(spec.incrementing_column) if spec.incrementing_column else None
+        self.sql, self.roles = build_query(base, self.mode, ts_expr, inc_expr, config.query_suffix)
+        self.max_inc_sql = f"SELECT max({inc_expr}) FROM ({base}) m" if inc_expr else None
+        self.name = spec.table.fqn() if spec.table else "query"
+        # Round state.
+        self.cursor: Any = None
+        self.end: dt.datetime | None = None
+        self._signature: tuple | None = None
+        self._lookahead: tuple | None = None
+        self.rerun_soon = False
+        # Incrementing horizon: ids <= safe_inc are final (every writer that could still commit
+        # one has ended); ``pending`` = (candidate horizon, open transactions to wait for).
+        self.safe_inc: int | None = None
+        self.pending: tuple[int, frozenset] | None = None
+        self.zone_less = False
+        self.next_run = 0.0
+
+    # -- schema -------------------------------------------------------------------------------------
+    def describe(self, meta: Any) -> None:
+        """Learn the result columns before the first round (the timestamp binding depends on them)."""
+        cur = meta.cursor()
+        try:
+            cur.execute(f"SELECT * FROM ({self.base}) d WHERE 1=0")
+            self._build(meta, cur)
+            cur.fetchall()
+        finally:
+            cur.close()
+
+    def _build(self, meta: Any, cursor: Any) -> None:
+        signature = self.dialect.result_signature(cursor)
+        if signature == self._signature:
+            return
+        self._signature = signature
+        columns: list[ColumnMapping] = self.dialect.map_columns(meta, cursor, self.spec.nullable)
+        builder = SchemaBuilder.struct()
+        if self.spec.table is not None:
+            builder.name(self.spec.table.name)
+        for c in columns:
+            builder.field(c.name, c.schema)
+        self.schema: Schema = builder.build()
+        names = [c.name for c in columns]
+        self.converters = [(i, c.convert) for i, c in enumerate(columns) if c.convert is not None]
+        self.key_schema = None
+        self.key_index: list[int] = []
+        if self.spec.key_columns and all(k in names for k in self.spec.key_columns):
+            kb = SchemaBuilder.struct()
+            if self.spec.table is not None:
+                kb.name(f"{self.spec.table.name}.Key")
+            for k in self.spec.key_columns:
+                kb.field(k, columns[names.index(k)].schema)
+            self.key_schema = kb.build()
+            self.key_index = [names.index(k) for k in self.spec.key_columns]
+        missing = [c for c in ([self.spec.incrementing_column] if self.spec.incrementing_column else [])
+                   + self.spec.timestamp_columns if c not in names]
+        if missing:
+            raise ConnectError(f"Column(s) {', '.join(missing)} not found in the result of {self.name}")
+        self.inc_index = names.index(self.spec.incrementing_column) if self.spec.incrementing_column else None
+        self.ts_index = [names.index(c) for c in self.spec.timestamp_columns]
+        if self.ts_index:
+            self.zone_less = columns[self.ts_index[0]].zone_less
+
+    # -- rounds ---------------------------------------------------------------------------------
+    @property
+    def in_round(self) -> bool:
+        return self.cursor is not None
+
+    def start_round(self, meta: Any, data: Any) -> None:
+        """Compute the bounds (before the snapshot is taken), then open the cursor."""
+        self.rerun_soon = False
+        if self._signature is None:
+            self.describe(meta)
+        params: list[Any] = []
+        if self.mode in (TIMESTAMP, TIMESTAMP_INCREMENTING):
+            now, oldest = self.dialect.time_bound(meta)
+            if self._initial_pending:
+                self._initial_pending = False
+                initial = self.config.timestamp_initial
+                self.ts = now if initial == -1 else EPOCH + dt.timedelta(milliseconds=initial or 0)
+            self.end = upper_bound(now, oldest, self.config.delay_ms)
+            if oldest is not None and self.end < now - dt.timedelta(milliseconds=self.config.delay_ms) - SAFETY_MARGIN:
+                log.debug("%s: timestamp bound held back to %s by a transaction open since %s", self.name, self.end, oldest)
+        if self.mode == INCREMENTING and self.pending is not None:
+            horizon, waiting = self.pending
+            if not (waiting & self.dialect.open_transactions(meta)):
+                # Every writer that could own a missing id <= horizon has ended: the snapshot
+                # taken next sees all of them that were ever committed.
+                self.safe_inc = horizon if self.safe_inc is None else max(self.safe_inc, horizon)
+                self.pending = None
+        for role in self.roles:
+            if role == "inc":
+                params.append(self.inc)
+            elif role == "begin":
+                params.append(self.dialect.bind_timestamp(self.ts, self.zone_less))
+            else:
+                params.append(self.dialect.bind_timestamp(self.end, self.zone_less))
+        self.dialect.begin_read(data)
+        self.cursor = self.dialect.open_cursor(data, self.sql, params or None, self.config.batch_max_rows)
+        self._lookahead = None
+        self._build(meta, self.cursor)  # the table may have changed since the last round
+
+    def end_round(self, data: Any) -> None:
+        cursor, self.cursor = self.cursor, None
+        self._lookahead = None
+        try:
+            self.dialect.end_read(data, cursor)
+        except Exception:
+            log.debug("closing the cursor of %s failed", self.name, exc_info=True)
+
+    def abort_round(self) -> None:
+        """The connection is gone: forget the cursor (the offset is where the last record left it)."""
+        self.cursor = None
+        self._lookahead = None
+
+    def fetch(self, meta: Any, max_rows: int) -> tuple[list[SourceRecord], bool]:
+        """Up to ``max_rows`` records; ``done`` once the round is over (drained or held at a gap)."""
+        rows = self.cursor.fetchmany(max_rows)
+        exhausted = len(rows) < max_rows
+        if self.mode == INCREMENTING:
+            return self._incrementing(meta, rows, exhausted)
+        if self.mode == TIMESTAMP:
+            return self._timestamp(rows, exhausted)
+        return self._records(rows, self.mode == TIMESTAMP_INCREMENTING), exhausted
+
+    # -- per mode -----------------------------------------------------------------------------
+    def _values(self, row: Sequence[Any]) -> list[Any]:
+        values = list(row)
+        for i, convert in self.converters:
+            values[i] = convert(values[i])
+        return values
+
+    def _record(self, values: list[Any], offset: dict[str, Any] | None) -> SourceRecord:
+        key = Struct._of(self.key_schema, [values[i] for i in self.key_index]) if self.key_schema is not None else None
+        return SourceRecord(self.partition, offset, self.topic, Struct._of(self.schema, values), self.schema,
+                            key, self.key_schema)
+
+    def _ts_of(self, values: list[Any]) -> dt.datetime | None:
+        for i in self.ts_index:  # COALESCE order
+            if values[i] is not None:
+                return instant(values[i])
+        return None
+
+    def _records(self, rows: list[tuple], with_offsets: bool) -> list[SourceRecord]:
+        out = []
+        mode = self.mode
+        for row in rows:
+            values = self._values(row)
+            offset = None
+            if with_offsets:
+                ts = self._ts_of(values)
+                inc = int(values[self.inc_index]) if self.inc_index is not None else None
+                self.ts, self.inc = ts or self.ts, inc if inc is not None else self.inc
+                offset = offset_map(mode, self.ts, self.inc)
+            out.append(self._record(values, offset))
+        return out
+
+    def _timestamp(self, rows: list[tuple], exhausted: bool) -> tuple[list[SourceRecord], bool]:
+        # PR #1093: a row's offset moves to its timestamp only once the last row with that
+        # timestamp has been read, so a restart never skips the rest of a same-timestamp group.
+        # One row of lookahead tells whether the next row shares the timestamp.
+        items = [self._lookahead] if self._lookahead is not None else []
+        for row in rows:
+            values = self._values(row)
+            items.append((values, self._ts_of(values)))
+        self._lookahead = None
+        if not exhausted and items:
+            self._lookahead = items.pop()
+        out = []
+        for i, (values, ts) in enumerate(items):
+            nxt = items[i + 1][1] if i + 1 < len(items) else (self._lookahead[1] if self._lookahead else None)
+            if ts is not None and ts != nxt:
+                self.ts = ts
+            out.append(self._record(values, offset_map(TIMESTAMP, self.ts, None)))
+        return out, exhausted and self._lookahead is None
+
+    def _incrementing(self, meta: Any, rows: list[tuple], exhausted: bool) -> tuple[list[SourceRecord], bool]:
+        # Ids are allocated before commit, so a smaller id can commit after a larger one. Emit in
+        # id order while ids are contiguous (last + step) or at most the safe horizon; at the
+        # first gap stop the round and remember which transactions must end before ids up to the
+        # current max can be considered final (see docs/jdbc-source.md, "No missed rows").
+        out: list[SourceRecord] = []
+        append = out.append
+        step, safe = self.spec.step, self.safe_inc
+        if safe is None:
+            safe = -(1 << 63)
+        index, last = self.inc_index, self.inc
+        converters, schema, key_schema, key_index = self.converters, self.schema, self.key_schema, self.key_index
+        partition, topic, new = self.partition, self.topic, object.__new__
+        # The hot loop: Structs are built without validation (values come from typed columns).
+        for row in rows:
+            inc = row[index]
+            if type(inc) is not int:
+                inc = int(inc)
+            if inc > safe and inc != last + step:
+                self.inc = last
+                self._hold_at_gap(meta, inc)
+                return out, True
+            values = list(row)
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            value = new(Struct)
+            value.schema, value.values = schema, values
+            if key_schema is not None:
+                key = new(Struct)
+                key.schema, key.values = key_schema, [values[i] for i in key_index]
+            else:
+                key = None
+            last = inc
+            append(SourceRecord(partition, {INCREMENTING_FIELD: inc}, topic, value, schema, key, key_schema))
+        self.inc = last
+        return out, exhausted
+
+    def _hold_at_gap(self, meta: Any, blocking: int) -> None:
+        if self.pending is not None:
+            return  # already waiting for the writers of an earlier horizon
+        horizon = blocking
+        try:  # the max id committed *now* (read before the transaction list): a wider horizon
+            with_max = self._max_inc(meta)
+            if with_max is not None and with_max > horizon:
+                horizon = with_max
+        except Exception:
+            log.debug("max(%s) failed on %s", self.spec.incrementing_column, self.name, exc_info=True)
+        waiting = self.dialect.open_transactions(meta)
+        self.pending = (horizon, waiting)
+        # Nobody to wait for: the next round (a fresh snapshot) may release everything <= horizon.
+        self.rerun_soon = not waiting
+        log.debug("%s: id gap after %s (next %s); horizon %s waits for %d transaction(s)",
+                  self.name, self.inc, blocking, horizon, len(waiting))
+
+    def _max_inc(self, meta: Any) -> int | None:
+        if self.max_inc_sql is None:
+            return None
+        cur = meta.cursor()
+        try:
+            cur.execute(self.max_inc_sql)
+            row = cur.fetchone()
+        finally:
+            cur.close()
+        return int(row[0]) if row and row[0] is not None else None
