@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
-from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres  # noqa: E402
+from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres, EmbeddedRegistry  # noqa: E402
 from dbconnect.runtime.connect import StandaloneConnect  # noqa: E402
 
 PG_DDL = """CREATE TABLE IF NOT EXISTS bench_rows (id bigint PRIMARY KEY, account_id int NOT NULL,
@@ -85,11 +85,24 @@ def read_limit(kind: str, server, dbname: str, rows: int) -> float:
     return rows / (time.perf_counter() - start)
 
 
+# Set by main(): the value/key converter settings for the worker (--converter).
+CONVERTER_PROPS: dict[str, str] = {}
+
+
+def converter_props(kind: str, registry_url: str | None) -> dict[str, str]:
+    if kind == "json":
+        return {"key.converter": "org.apache.kafka.connect.json.JsonConverter",
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter"}
+    return {"key.converter": "io.confluent.connect.json.JsonSchemaConverter",
+            "value.converter": "io.confluent.connect.json.JsonSchemaConverter",
+            "key.converter.schema.registry.url": registry_url or "",
+            "value.converter.schema.registry.url": registry_url or ""}
+
+
 def worker_props(bootstrap: str, work: Path) -> dict[str, str]:
     return {
         "bootstrap.servers": bootstrap,
-        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        **CONVERTER_PROPS,
         "offset.storage.file.filename": str(work / "connect.offsets"),
         "offset.flush.interval.ms": "500",
         "listeners": "http://127.0.0.1:0",
@@ -162,6 +175,7 @@ def rss_child(args: argparse.Namespace) -> None:
     """Child process: run the pipeline over an existing table, print peak RSS (MiB)."""
     server = json.loads(args.rss_child)
     kind = server.pop("kind")
+    CONVERTER_PROPS.update(server.pop("converter_props"))
     cls = EmbeddedPostgres if kind == "postgresql" else EmbeddedMariaDB
 
     class Attached:  # the parent's server, by address
@@ -194,12 +208,16 @@ def main() -> None:
     parser.add_argument("--db", default="postgresql,mariadb")
     parser.add_argument("--rss-rows", default="100000,2000000")
     parser.add_argument("--only-rss", action="store_true", help="skip the throughput part")
+    parser.add_argument("--converter", choices=("jsonschema", "json"), default="jsonschema",
+                        help="JsonSchemaConverter against an embedded registry (default), or JsonConverter with schemas")
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
         rss_child(args)
         return
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+    with EmbeddedBroker() as broker, EmbeddedRegistry() as registry, tempfile.TemporaryDirectory() as tmp:
+        CONVERTER_PROPS.update(converter_props(args.converter, registry.url))
+        print(f"converter: {args.converter}", flush=True)
         for kind in args.db.split(","):
             cls = EmbeddedPostgres if kind == "postgresql" else EmbeddedMariaDB
             extra = {"settings": {"shared_buffers": "512MB"}} if kind == "postgresql" else {}
@@ -237,7 +255,7 @@ def rss(kind: str, server, broker, args: argparse.Namespace) -> None:
         broker.create_topic(topic_prefix + "bench_rows", partitions=1)
         child = json.dumps({"kind": kind, "user": server.user, "password": server.password, "host": server.host,
                             "port": server.port, "dbname": dbname, "prefix": topic_prefix, "rows": n,
-                            "bootstrap": broker.bootstrap_servers})
+                            "bootstrap": broker.bootstrap_servers, "converter_props": CONVERTER_PROPS})
         out = subprocess.run([sys.executable, __file__, "--rss-child", child], capture_output=True, text=True,
                              timeout=7200)
         result = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {"error": out.stderr[-500:]}
