@@ -314,7 +314,7 @@ class Querier:
         # Ids are allocated before commit, so a smaller id can commit after a larger one. Emit in
         # id order while ids are contiguous (last + step) or at most the safe horizon; at the
         # first gap stop the round and remember which transactions must end before ids up to the
-        # current max can be considered final (see docs/jdbc-source.md, "No missed rows").
+        # current max can be considered final (see the README, JDBC source connector, "No missed rows").
         out: list[SourceRecord] = []
         append = out.append
         step, safe = self.spec.step, self.safe_inc
