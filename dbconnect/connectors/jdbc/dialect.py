@@ -25,7 +25,7 @@ SQL_MARKER = f"/* {APPLICATION_NAME} */ "
 # Subtracted from every timestamp upper bound. It covers (1) the sub-second gap between a
 # writer's statement taking its timestamp and the server publishing that statement/transaction
 # in its activity views, (2) MariaDB's whole-second innodb_trx.trx_started and (3) columns that
-# truncate or round timestamps to whole seconds. See docs/jdbc-source.md, "No missed rows".
+# truncate or round timestamps to whole seconds. See the README, JDBC source connector, "No missed rows".
 SAFETY_MARGIN = dt.timedelta(seconds=1)
 
 
