@@ -116,6 +116,8 @@ class SinkRecord(ConnectRecord):
     original_topic: str | None = None
     original_kafka_partition: int | None = None
     original_kafka_offset: int | None = None
+    # The consumed Kafka message this record came from (runtime-internal; the DLQ reports it).
+    consumed: Any = None
 
     def __init__(
         self,
@@ -145,6 +147,7 @@ class SinkRecord(ConnectRecord):
         self.original_topic = topic
         self.original_kafka_partition = kafka_partition
         self.original_kafka_offset = kafka_offset
+        self.consumed = None
 
     def new_record(self, **changes: Any) -> "SinkRecord":
         record = SinkRecord(
@@ -162,4 +165,5 @@ class SinkRecord(ConnectRecord):
         record.original_topic = self.original_topic
         record.original_kafka_partition = self.original_kafka_partition
         record.original_kafka_offset = self.original_kafka_offset
+        record.consumed = self.consumed
         return record

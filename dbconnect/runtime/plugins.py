@@ -191,6 +191,9 @@ def _optional_builtins() -> list[type]:
     from ..connectors.jdbc import JdbcSourceConnector
 
     found.append(JdbcSourceConnector)
+    from ..connectors.jdbc.sink import JdbcSinkConnector
+
+    found.append(JdbcSinkConnector)
     return found
 
 

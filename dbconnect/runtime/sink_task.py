@@ -30,7 +30,9 @@ class _Reporter(ErrantRecordReporter):
         self._owner = owner
 
     def report(self, record: SinkRecord, error: BaseException) -> None:
-        raw = self._owner.raw_message(record.original_topic, record.original_kafka_partition, record.original_kafka_offset)
+        # The consumed message travels with the record (as Kafka's InternalSinkRecord does), so a
+        # record reported long after its put() — a sink buffering across puts — keeps its bytes.
+        raw = record.consumed
         self._owner.errors.handle(
             Stage.TASK_PUT, error, cls=type(self._owner.task), topic=record.original_topic,
             partition=record.original_kafka_partition, offset=record.original_kafka_offset,
@@ -54,7 +56,7 @@ class WorkerSinkTask(WorkerTask):
         self.context = SinkTaskContext()
         self._current: dict[TopicPartition, int] = {}  # next offset to consume, per partition
         self._committed: dict[TopicPartition, int] = {}
-        self._batch: list[Any] = []
+        self._closing = False
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
@@ -85,6 +87,8 @@ class WorkerSinkTask(WorkerTask):
             consumer.pause(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        if self._closing:
+            return  # close() already committed and closed every partition
         tps = [TopicPartition(p.topic, p.partition) for p in partitions]
         if tps:
             # Write out what was put for these partitions before another task takes them over.
@@ -95,7 +99,10 @@ class WorkerSinkTask(WorkerTask):
             self._current.pop(tp, None)
             self._committed.pop(tp, None)
 
+
     def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        if self._closing:
+            return
         tps = [TopicPartition(p.topic, p.partition) for p in partitions]
         self.task.close(tps)
         for tp in tps:
@@ -136,7 +143,6 @@ class WorkerSinkTask(WorkerTask):
     def _convert(self, messages: list[Any]) -> list[SinkRecord]:
         # The hot path of every sink: one pass, no per-record allocations beyond the record.
         records: list[SinkRecord] = []
-        self._batch = messages
         key_to_connect = self.key_converter.to_connect_data
         value_to_connect = self.value_converter.to_connect_data
         transform = self.transformations.apply if self.transformations.stages else None
@@ -170,6 +176,7 @@ class WorkerSinkTask(WorkerTask):
                 timestamp=ts if ts_type else None, timestamp_type=_TIMESTAMP_TYPES.get(ts_type, "NoTimestampType"),
                 headers=decode_headers(headers) if headers else None,
             )
+            record.consumed = msg
             if transform is not None:
                 try:
                     record = transform(record)
@@ -182,13 +189,6 @@ class WorkerSinkTask(WorkerTask):
         for (topic, partition), offset in last_offsets.items():
             self._current[TopicPartition(topic, partition)] = offset + 1
         return records
-
-    def raw_message(self, topic: str, partition: int, offset: int) -> Any:
-        """The consumed message behind a record of the current batch (for the DLQ)."""
-        for msg in self._batch:
-            if msg.offset() == offset and msg.partition() == partition and msg.topic() == topic:
-                return msg
-        return None
 
     def _tolerate(self, stage: str, exc: Exception, component: Any, msg: Any) -> None:
         self.errors.handle(stage, exc, cls=type(component) if component is not None else None,
@@ -233,6 +233,7 @@ class WorkerSinkTask(WorkerTask):
         for p in offsets:
             self._committed[TopicPartition(p.topic, p.partition)] = p.offset
 
+
     def close(self) -> None:
         consumer = self.consumer
         if consumer is None:
@@ -247,5 +248,7 @@ class WorkerSinkTask(WorkerTask):
                 if self._started:
                     self.task.stop()
             finally:
-                self.consumer = None
+                # Leaving the group fires the revoke callback: it must not commit or close again.
+                self._closing = True
                 consumer.close()
+                self.consumer = None

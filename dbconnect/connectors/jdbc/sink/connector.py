@@ -1,0 +1,408 @@
+"""JdbcSinkConnector and JdbcSinkTask (Confluent's io.confluent.connect.jdbc.JdbcSinkConnector).
+
+Delivery guarantees, in short (the README section "JDBC sink connector" has the long version):
+
+- Records are buffered across ``put()`` calls and written when ``batch.size`` is reached and at
+  every offset commit (``pre_commit``). Each write is ONE transaction; ``pre_commit`` returns
+  only offsets whose records are committed in the database, so the runtime never commits a
+  consumer offset ahead of the data (at-least-once; upserts make replays idempotent).
+- ``exactly.once.enabled``: the next offset per partition is stored in ``dbconnect_sink_offsets``
+  in the same transaction as the rows; on assignment the task seeks there and skips anything
+  below it, so replays after a crash write nothing twice, even with insert.mode=insert.
+- Transient database errors (lost connection, deadlock, serialization failure) are retried
+  ``max.retries`` times, ``retry.backoff.ms`` apart, while the task stays RUNNING: ``put()``
+  raises RetriableError and the runtime redelivers the batch. Record-level errors (constraint
+  violations, values that do not fit, records that cannot be mapped) fail the task with
+  ``errors.tolerance=none``; with ``all`` the failing records are isolated by bisection and sent
+  to the errant record reporter (DLQ) and the others are written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ....api.config import ConfigDefinition
+from ....api.connector import SinkConnector
+from ....api.errors import ConfigError, ConnectError, RetriableError
+from ....api.records import SinkRecord
+from ....api.task import SinkTask, TopicPartition
+from .buffer import Entry, collapse, coordinates, next_offsets
+from .config import JdbcSinkConfig, definition, parse_config
+from .records import RecordError, RecordMapper, where
+from .writers import TransientError, Writer, writer_for
+
+log = logging.getLogger(__name__)
+
+VERSION = "10.8.0-dbconnect"
+
+
+class JdbcSinkConnector(SinkConnector):
+    aliases = ("JdbcSinkConnector", "JdbcSink", "io.confluent.connect.jdbc.JdbcSinkConnector")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._props: dict[str, str] = {}
+
+    def config(self) -> ConfigDefinition:
+        return definition()
+
+    def validate(self, props: Mapping[str, str]) -> dict[str, list[str]]:
+        try:
+            return parse_config(props).errors
+        except ConfigError as exc:
+            return exc.errors or {"connection.url": [str(exc)]}
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self._props = dict(props)
+        parse_config(self._props).check()
+
+    def task_class(self) -> type[SinkTask]:
+        return JdbcSinkTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self._props) for _ in range(max_tasks)]
+
+    def stop(self) -> None:
+        pass
+
+    def version(self) -> str:
+        return VERSION
+
+
+class JdbcSinkTask(SinkTask):
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__()
+        self._sleep = sleep
+        self.cfg: JdbcSinkConfig | None = None
+        self.writer: Writer | None = None
+        self.mapper: RecordMapper | None = None
+        self._plans: dict[tuple, Any] = {}  # (topic, key schema, value schema, tombstone) → plan
+        self._buffer: list[Entry] = []
+        # (topic, partition) → next offset of everything handed to put() (written, buffered or
+        # reported), stored with the next transaction (exactly-once mode).
+        self._pending: dict[tuple[str, int], int] = {}
+        self._retries = 0
+        # At most one write runs in the background while the next batch is built (it overlaps
+        # the database's work with this thread's); None with errors.tolerance=all.
+        self._executor: ThreadPoolExecutor | None = None
+        self._inflight: tuple[list[Entry], dict | None, Future] | None = None
+        # Exactly-once state per (topic, partition): the next offset committed in the database, and
+        # the next offset accepted into the buffer (records below it are replays: skipped).
+        self._durable: dict[tuple[str, int], int] = {}
+        self._accepted: dict[tuple[str, int], int] = {}
+        self._stale = False  # a write failed: reload offsets from the database and rewind
+
+    def version(self) -> str:
+        return VERSION
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self, props: Mapping[str, str]) -> None:
+        cfg = self.cfg = parse_config(props, task=True)
+        cfg.check()
+        self.mapper = RecordMapper(cfg)
+        self.writer = writer_for(cfg, sleep=self._sleep)
+        log.info("Starting JDBC sink task for %s (insert.mode=%s, pk.mode=%s, batch.size=%d, exactly.once=%s)",
+                 cfg.spec.describe(), cfg.insert_mode, cfg.pk_mode, cfg.batch_size, cfg.exactly_once)
+        try:
+            self.writer.run(lambda: None)  # connect now: a wrong URL or password fails the task at start
+            if cfg.exactly_once:
+                self.writer.ensure_offsets_table()
+        except TransientError as exc:
+            raise ConnectError(str(exc)) from None
+        if not cfg.tolerate_all:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="jdbc-sink-writer")
+
+    def open(self, partitions: list[TopicPartition]) -> None:
+        if self.cfg is not None and self.cfg.exactly_once and partitions:
+            try:
+                self._rewind(partitions)
+            except TransientError as exc:
+                log.warning("Could not read stored offsets on assignment (retrying at the next put): %s", exc)
+                self._stale = True
+
+    def close(self, partitions: list[TopicPartition]) -> None:
+        try:
+            self._collect(wait=True)
+        except Exception as exc:  # noqa: BLE001 — the records come back to whoever gets the partitions
+            log.warning("A write failed while partitions were revoked: %s", exc)
+        gone = {(tp.topic, tp.partition) for tp in partitions}
+        self._buffer = [e for e in self._buffer if coordinates(e[0])[0] not in gone]
+        for tp in gone:
+            self._pending.pop(tp, None)
+            self._durable.pop(tp, None)
+            self._accepted.pop(tp, None)
+
+    def stop(self) -> None:
+        if self._inflight is not None:
+            _wait(self._inflight[2])
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        if self.writer is not None:
+            self.writer.close()
+
+    # -- put ------------------------------------------------------------------------------------
+    def put(self, records: list[SinkRecord]) -> None:
+        cfg = self.cfg
+        try:
+            self._collect(wait=False)
+            if cfg.exactly_once and self._stale:
+                self._rewind()
+                return  # the runtime seeks to the stored offsets next: these records come back
+        except TransientError as exc:
+            self._transient(exc)
+            raise RetriableError(f"JDBC sink write failed, will retry "
+                                 f"({self._retries}/{cfg.max_retries}): {exc}") from None
+        if not records and not self._buffer:
+            return
+        mark, pending_before = len(self._buffer), dict(self._pending)
+        accepted: dict[tuple[str, int], int] = {}
+        failed: list[tuple[SinkRecord, BaseException]] = []
+        added = -1
+        try:
+            self._add(records, accepted, failed)
+            added = len(self._buffer) - mark
+            if failed and not cfg.tolerate_all:
+                record, exc = failed[0]
+                raise ConnectError(f"Failed to write record {where(record)} to the database"
+                                   f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
+            # With errors.tolerance=all every put() is written at once: the runtime's reporter can
+            # only attach the original bytes of records from the batch being put.
+            if len(self._buffer) >= cfg.batch_size or (cfg.tolerate_all and self._buffer):
+                failed += self._flush(background=self._executor is not None)
+        except TransientError as exc:
+            # Drop this put's entries (the runtime redelivers them). A failed background write
+            # may have put its entries back at the front, so they are counted from the end.
+            added = len(self._buffer) - mark if added < 0 else added
+            if added:
+                del self._buffer[-added:]
+            self._pending = pending_before
+            self._transient(exc)
+            raise RetriableError(f"JDBC sink write failed, will retry "
+                                 f"({self._retries}/{cfg.max_retries}): {exc}") from None
+        self._accepted.update(accepted)
+        self._report(failed)
+
+    def _add(self, records: list[SinkRecord], accepted: dict, failed: list) -> None:
+        """Map records to (plan, key, row) entries in the buffer; unmappable ones go to ``failed``."""
+        cfg, buffer, pending, plans = self.cfg, self._buffer, self._pending, self._plans
+        eos, deletes = cfg.exactly_once, cfg.delete_enabled
+        floor, durable = self._accepted, self._durable
+        append = buffer.append
+        last: dict[tuple[str, int], int] = {}
+        for record in records:
+            # SinkRecord always carries where it was consumed, whatever an SMT changed.
+            tp, offset = (record.original_topic, record.original_kafka_partition), record.original_kafka_offset
+            if eos:
+                low = accepted.get(tp, floor.get(tp))
+                if low is not None and offset < low:
+                    continue  # already written (or buffered): a replay after a rewind or restart
+                accepted[tp] = offset + 1
+                if tp not in durable:
+                    durable[tp] = offset  # nothing before it is ours: the place to rewind to
+            last[tp] = offset
+            value = record.value
+            try:
+                plan = plans.get((record.topic, record.key_schema, record.value_schema, value is None))
+                if plan is None:
+                    plan = self._plan(record)
+                if value is None:
+                    if not deletes:
+                        raise RecordError(f"Record {where(record)} has a null value (a tombstone) but "
+                                          "delete.enabled is false")
+                    append((record, plan, plan.layout.extract_key(record), None))
+                else:
+                    key, row = plan.extract(record)
+                    append((record, plan, key, row))
+            except TransientError:
+                raise
+            except Exception as exc:  # the record, not the database, is the problem
+                failed.append((record, exc))
+        for tp, offset in last.items():
+            if pending.get(tp, -1) <= offset:
+                pending[tp] = offset + 1
+
+    def _plan(self, record: SinkRecord) -> Any:
+        """The write plan for a record shape (may reflect, create or alter the table)."""
+        if self._inflight is not None:
+            _wait(self._inflight[2])  # the connection is busy with the background write
+        plan = self.writer.plan_for(self.mapper.table_for(record.topic), self.mapper.layout_for(record))
+        # Schemaless maps (and schemaless map keys in record_key mode) vary per record: not cached.
+        cacheable = (record.value_schema is not None or record.value is None) and (
+            record.key_schema is not None or self.cfg.pk_mode != "record_key")
+        if cacheable:
+            self._plans[(record.topic, record.key_schema, record.value_schema, record.value is None)] = plan
+        return plan
+
+    def _report(self, failed: list[tuple[SinkRecord, BaseException]]) -> None:
+        if not failed:
+            return
+        reporter = self.context.errant_record_reporter() if self.context is not None else None
+        for record, exc in failed:
+            log.warning("Record %s could not be written and is reported: %s", where(record), exc)
+            if reporter is not None:
+                reporter.report(record, exc)
+
+    # -- writing --------------------------------------------------------------------------------
+    def _flush(self, background: bool = False) -> list[tuple[SinkRecord, BaseException]]:
+        """Write the whole buffer in one transaction (bisecting on record-level errors)."""
+        self._collect(wait=True)
+        entries = self._buffer
+        if not entries and not (self.cfg.exactly_once and self._pending):
+            return []
+        offsets = dict(self._pending) if self.cfg.exactly_once else None
+        if background:
+            self._buffer, self._pending = [], {}
+            future = self._executor.submit(self._write, entries, offsets)
+            self._inflight = (entries, offsets, future)
+            return []
+        failed: list[tuple[SinkRecord, BaseException]] = []
+        try:
+            self._write(entries, offsets)
+        except TransientError:
+            raise
+        except ConnectError:
+            raise
+        except Exception as exc:
+            log.warning("Writing %d record(s) failed (%s): isolating the failing records",
+                        len(entries), self.writer.describe_error(exc))
+            self._bisect(entries, failed)
+            if offsets:
+                self.writer.write([], offsets)  # the reported records' offsets count as done too
+        self._written(offsets)
+        self._buffer = []
+        self._pending = {}
+        return failed
+
+    def _write(self, entries: list[Entry], offsets: dict | None) -> None:
+        """One transaction; without tolerance a record-level failure is final (ConnectError)."""
+        try:
+            self.writer.write(collapse(entries, self.writer.sort_keys), offsets)
+        except TransientError:
+            raise
+        except Exception as exc:
+            if not self.cfg.tolerate_all:
+                raise ConnectError(f"Failed to write {len(entries)} record(s) to the database: "
+                                   f"{self.writer.describe_error(exc)}") from exc
+            raise
+
+    def _written(self, offsets: dict | None) -> None:
+        self._retries = 0
+        if offsets:
+            self._durable.update(offsets)
+
+    def _collect(self, wait: bool) -> None:
+        """Finish the background write (if it is done, or ``wait``): success, or its failure."""
+        inflight = self._inflight
+        if inflight is None or (not wait and not inflight[2].done()):
+            return
+        self._inflight = None
+        entries, offsets, future = inflight
+        try:
+            future.result()
+        except TransientError:
+            if not self.cfg.exactly_once:
+                # Written again with the next flush (the runtime will not redeliver them).
+                self._buffer[:0] = entries
+            raise
+        self._written(offsets)
+
+    def _bisect(self, entries: list[Entry], failed: list) -> None:
+        """Write halves separately, in order, down to single failing records."""
+        mid = len(entries) // 2
+        for part in (entries[:mid], entries[mid:]):
+            if not part:
+                continue
+            try:
+                self.writer.write(collapse(part, self.writer.sort_keys),
+                                  next_offsets(part) if self.cfg.exactly_once else None)
+            except TransientError:
+                raise
+            except Exception as exc:
+                if len(part) == 1:
+                    failed.append((part[0][0], _RecordWriteError(self.writer.describe_error(exc))))
+                else:
+                    self._bisect(part, failed)
+
+    def _transient(self, exc: TransientError) -> None:
+        """Count a transient failure (fail the task past max.retries) and arm the backoff."""
+        cfg = self.cfg
+        self._retries += 1
+        if self._retries > cfg.max_retries:
+            raise ConnectError(f"JDBC sink write failed after {cfg.max_retries} retries: {exc}") from None
+        log.warning("JDBC sink write failed (attempt %d of %d, retrying in %d ms): %s", self._retries,
+                    cfg.max_retries + 1, cfg.retry_backoff_ms, exc)
+        if self.context is not None:
+            self.context.timeout(cfg.retry_backoff_ms)
+        if cfg.exactly_once:
+            # What the database holds is the truth: forget the buffer and rewind to it.
+            self._buffer = []
+            self._pending = {}
+            self._stale = True
+
+    def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+        cfg = self.cfg
+        failed: list = []
+        try:
+            self._collect(wait=True)
+            if cfg.exactly_once and self._stale:
+                self._rewind()
+            else:
+                failed = self._flush()
+        except TransientError as exc:
+            self._transient(exc)
+            self._sleep(cfg.retry_backoff_ms / 1000.0)  # the runtime retries the commit right away
+            if self.context is not None:
+                self.context.request_commit()
+        self._report(failed)
+        if cfg.exactly_once:
+            return {tp: self._durable[(tp.topic, tp.partition)] for tp in current_offsets
+                    if (tp.topic, tp.partition) in self._durable}
+        if not self._buffer:
+            return dict(current_offsets)
+        # A failed flush: only offsets before the first unwritten record are safe.
+        first: dict[tuple[str, int], int] = {}
+        for entry in self._buffer:
+            tp, offset = coordinates(entry[0])
+            if tp not in first:
+                first[tp] = offset
+        return {tp: first.get((tp.topic, tp.partition), o) for tp, o in current_offsets.items()}
+
+    # -- exactly once ---------------------------------------------------------------------------
+    def _rewind(self, partitions: list[TopicPartition] | None = None) -> None:
+        """Read the stored offsets of ``partitions`` and seek there (at assignment, after failures).
+
+        A partition without a stored offset goes back to the first record this task accepted
+        from it (``_durable`` was set to that offset when the record arrived).
+        """
+        if self._inflight is not None:
+            _wait(self._inflight[2])
+        if partitions is None:
+            assigned = self.context.assignment() if self.context is not None else set()
+            partitions = list(assigned | {TopicPartition(*tp) for tp in self._durable})
+        stored = self.writer.load_offsets({tp.topic for tp in partitions})
+        seek: dict[TopicPartition, int] = {}
+        for tp in partitions:
+            key = (tp.topic, tp.partition)
+            if key in stored:
+                self._durable[key] = stored[key]
+            if key in self._durable:
+                self._accepted[key] = seek[tp] = self._durable[key]
+        if seek and self.context is not None:
+            log.info("Exactly-once: consuming from the offsets stored in the database: %s",
+                     {f"{t.topic}-{t.partition}": o for t, o in seek.items()})
+            self.context.offset(seek)
+        self._stale = False
+
+
+def _wait(future: Future) -> None:
+    """Wait for ``future`` without taking its result (that is ``_collect``'s job)."""
+    futures_wait([future])
+
+
+class _RecordWriteError(ConnectError):
+    """The database rejected this record (it was isolated by bisecting its batch)."""

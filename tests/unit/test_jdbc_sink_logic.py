@@ -1,0 +1,271 @@
+"""JDBC sink logic without a database: config rules, record → row mapping, batching, retries, quoting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import zoneinfo
+from typing import Any
+
+import pytest
+
+from dbconnect.api.data import (
+    INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, Date, Decimal, SchemaBuilder, Struct, Timestamp,
+)
+from dbconnect.api.errors import ConfigError, ConnectError, RetriableError
+from dbconnect.api.records import SinkRecord
+from dbconnect.api.task import SinkTaskContext, TopicPartition
+from dbconnect.connectors.jdbc.sink import JdbcSinkConnector, JdbcSinkTask
+from dbconnect.connectors.jdbc.sink.buffer import collapse, next_offsets
+from dbconnect.connectors.jdbc.sink.config import parse_config
+from dbconnect.connectors.jdbc.sink.records import RecordError, RecordMapper, table_id_for, to_json_text
+from dbconnect.connectors.jdbc.sink.writers import TransientError
+from dbconnect.connectors.jdbc.sink.writers.base import (
+    DECIMAL, JSON, TEXT, TIMESTAMP, TIMESTAMPTZ, standard_adapter,
+)
+
+URL = "jdbc:postgresql://db.example:5432/shop"
+VALUE = SchemaBuilder.struct().field("id", INT64_SCHEMA).field("name", STRING_SCHEMA).field(
+    "note", SchemaBuilder.string().optional().default_value("none").build()).build()
+KEY = SchemaBuilder.struct().field("id", INT64_SCHEMA).field("region", STRING_SCHEMA).build()
+
+
+def cfg(**props: str):
+    return parse_config({"connection.url": URL, "name": "c", **props})
+
+
+def rec(offset: int, value: Any = None, key: Any = None, key_schema=None, value_schema=VALUE, topic: str = "t"):
+    return SinkRecord(topic, 0, key_schema, key, value_schema, value, offset)
+
+
+def val(i: int, name: str = "n", note: str | None = "x") -> Struct:
+    return Struct(VALUE).put("id", i).put("name", f"{name}{i}").put("note", note)
+
+
+# -- config -------------------------------------------------------------------------------------------
+
+def test_delete_enabled_needs_record_key_with_confluents_messages():
+    errors = cfg(**{"delete.enabled": "true", "pk.mode": "record_value"}).errors
+    assert errors == {"pk.mode": ["Deletes are only supported for pk.mode record_key"],
+                      "delete.enabled": ["Deletes are only supported for pk.mode record_key"]}
+    task_errors = parse_config({"connection.url": URL, "delete.enabled": "true"}, task=True)
+    with pytest.raises(ConfigError, match="Primary key mode must be 'record_key' when delete support is enabled"):
+        task_errors.check()
+    assert JdbcSinkConnector().validate({"connection.url": URL, "delete.enabled": "true", "pk.mode": "kafka"})[
+        "delete.enabled"] == ["Deletes are only supported for pk.mode record_key"]
+
+
+def test_cross_key_rules_and_defaults():
+    c = cfg()
+    assert (c.insert_mode, c.pk_mode, c.batch_size, c.max_retries, c.retry_backoff_ms) == ("insert", "none", 3000, 10, 3000)
+    assert c.table_name_format == "${topic}" and c.quote and c.table_types == {"TABLE"} and not c.exactly_once
+    assert "insert.mode" in cfg(**{"insert.mode": "upsert"}).errors
+    assert "pk.fields" in cfg(**{"pk.mode": "kafka", "pk.fields": "a,b"}).errors
+    assert "db.timezone" in cfg(**{"db.timezone": "Mars/Olympus"}).errors
+    assert cfg(**{"pk.mode": "RECORD_KEY", "insert.mode": "UPSERT"}).errors == {}
+    assert cfg(**{"connection.url": "jdbc:oracle:thin:@x:1521/y"}).errors["connection.url"]
+
+
+def test_password_never_in_config_errors():
+    c = parse_config({"connection.url": "jdbc:postgresql://h/db?password=hunter2222", "name": "x"})
+    assert "hunter2222" not in repr(c.spec) and "hunter2222" not in c.spec.describe()
+    assert c.spec.scrub("auth failed for hunter2222") == "auth failed for [hidden]"
+
+
+# -- table names -------------------------------------------------------------------------------------
+
+def test_table_names_from_topics():
+    assert table_id_for("${topic}", "orders").name == "orders"
+    dotted = table_id_for("${topic}", "db.orders")
+    assert (dotted.schema, dotted.name) == (None, "db.orders")  # the topic stays one identifier
+    staged = table_id_for("staging.kafka_${topic}", "a.b")
+    assert (staged.schema, staged.name) == ("staging", "kafka_a.b")
+    with pytest.raises(RecordError):
+        table_id_for("a.b.c.${topic}", "x")
+    with pytest.raises(RecordError):
+        table_id_for("${topic}", "nul\x00byte")
+
+
+def test_identifier_quoting_rules():
+    from dbconnect.connectors.jdbc.sink.writers.mariadb import MariaDbWriter
+    from dbconnect.connectors.jdbc.sink.writers.postgresql import PostgreSqlWriter
+
+    pg = PostgreSqlWriter(cfg())
+    assert pg.quote('we"ird%') == '"we""ird%%"'  # % doubled: statements run with parameters
+    assert pg.quote_table(table_id_for("s.${topic}", 'x"; DROP TABLE y; --')) == '"s"."x""; DROP TABLE y; --"'
+    with pytest.raises(RecordError, match="longer than"):
+        pg.quote("é" * 32)  # 64 bytes
+    maria = MariaDbWriter(parse_config({"connection.url": "jdbc:mariadb://h/db"}))
+    assert maria.quote("a`b") == "`a``b`"
+    never = PostgreSqlWriter(cfg(**{"quote.sql.identifiers": "never"}))
+    assert never.quote("plain_1") == "plain_1"
+    with pytest.raises(RecordError, match="needs quoting"):
+        never.quote("has space")
+
+
+# -- record mapping ----------------------------------------------------------------------------------
+
+def test_pk_modes_map_keys_and_rows():
+    kafka = RecordMapper(cfg(**{"pk.mode": "kafka"}))
+    layout = kafka.layout_for(rec(7, val(1)))
+    assert layout.names == ("__connect_topic", "__connect_partition", "__connect_offset", "id", "name", "note")
+    assert layout.extract(rec(7, val(1))) == (("t", 0, 7), ("t", 0, 7, 1, "n1", "x"))
+
+    by_key = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "region"}))
+    key = Struct(KEY).put("id", 5).put("region", "eu")
+    r = rec(0, val(1), key, KEY)
+    assert by_key.layout_for(r).names == ("region", "id", "name", "note")
+    assert by_key.layout_for(r).extract(r) == (("eu",), ("eu", 1, "n1", "x"))
+
+    primitive = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "key_id"}))
+    r = rec(0, val(1), 99, INT64_SCHEMA)
+    assert primitive.layout_for(r).extract(r) == ((99,), (99, 1, "n1", "x"))
+    with pytest.raises(RecordError, match="Need exactly one PK column"):
+        RecordMapper(cfg(**{"pk.mode": "record_key"})).layout_for(r)
+
+    by_value = RecordMapper(cfg(**{"pk.mode": "record_value", "pk.fields": "name", "fields.whitelist": "id"}))
+    r = rec(0, val(2))
+    assert by_value.layout_for(r).names == ("name", "id")  # the whitelist filters non-key fields only
+    assert by_value.layout_for(r).extract(r) == (("n2",), ("n2", 2))
+
+
+def test_defaults_schemaless_and_shape_errors():
+    mapper = RecordMapper(cfg())
+    r = rec(0, val(1, note=None))
+    assert mapper.layout_for(r).extract(r) == (None, (1, "n1", "none"))  # replace.null.with.default
+    keep_null = RecordMapper(cfg(**{"replace.null.with.default": "false"}))
+    assert keep_null.layout_for(r).extract(r) == (None, (1, "n1", None))
+    loose = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "id"}))
+    r = rec(0, {"id": 3, "doc": {"a": 1}}, {"id": 3}, None, None)
+    layout = loose.layout_for(r)
+    assert layout.schemaless and layout.names == ("id", "doc")
+    assert layout.extract(r) == ((3,), (3, {"a": 1}))
+    with pytest.raises(RecordError, match="schemaless list value"):
+        mapper.layout_for(rec(0, [1, 2], value_schema=None))
+    with pytest.raises(RecordError, match="Value schema must be of type Struct"):
+        mapper.layout_for(rec(0, "text", value_schema=STRING_SCHEMA))
+
+
+def test_json_text_for_nested_values():
+    inner = SchemaBuilder.struct().field("x", INT32_SCHEMA).field("s", OPTIONAL_STRING_SCHEMA).build()
+    text = to_json_text({"s": Struct(inner).put("x", 1), "d": decimal.Decimal("1.10"), "b": b"\x01", 1: [None]})
+    assert text == '{"s":{"x":1,"s":null},"d":1.10,"b":"AQ==","1":[null]}'
+
+
+def test_adapters_convert_only_what_needs_converting():
+    utc = zoneinfo.ZoneInfo("UTC")
+    ts = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    to_naive = standard_adapter(TIMESTAMP, None, Timestamp.SCHEMA, utc)
+    assert to_naive(ts) == dt.datetime(2024, 1, 2, 3, 4, 5)
+    oslo = standard_adapter(TIMESTAMP, None, Timestamp.SCHEMA, zoneinfo.ZoneInfo("Europe/Oslo"))
+    assert oslo(ts) == dt.datetime(2024, 1, 2, 4, 4, 5)
+    assert standard_adapter(TIMESTAMPTZ, None, Timestamp.SCHEMA, utc) is None
+    assert standard_adapter(DECIMAL, None, Decimal.schema(2), utc) is None
+    assert standard_adapter(DECIMAL, None, None, utc)(12.5) == decimal.Decimal("12.5")
+    assert standard_adapter(TEXT, None, STRING_SCHEMA, utc) is None
+    assert standard_adapter(TEXT, None, INT32_SCHEMA, utc)(5) == "5"
+    assert standard_adapter(JSON, None, None, utc)({"a": [1]}) == '{"a":[1]}'
+    assert standard_adapter(TIMESTAMP, None, None, utc)("2024-01-02T03:04:05Z") == dt.datetime(2024, 1, 2, 3, 4, 5)
+    assert standard_adapter("date", None, Date.SCHEMA, utc) is None
+
+
+# -- batching ------------------------------------------------------------------------------------
+
+class FakePlan:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+
+def test_collapse_last_write_wins_and_deletes_first():
+    a, b = FakePlan("a"), FakePlan("b")
+    records = [rec(i) for i in range(8)]
+    entries = [
+        (records[0], a, (1,), ["v1"]), (records[1], a, (2,), ["v2"]), (records[2], a, (1,), ["v1b"]),
+        (records[3], a, (2,), None), (records[4], a, (3,), None), (records[5], a, (3,), ["v3"]),
+        (records[6], b, None, ["x"]), (records[7], b, None, ["x"]),
+    ]
+    [ops_a, ops_b] = collapse(entries)
+    assert ops_a.deletes == {a: [(2,), (3,)]}
+    assert ops_a.writes == {a: [["v1b"], ["v3"]]}  # 2 was deleted last; 3 deleted then re-written
+    assert ops_b.writes == {b: [["x"], ["x"]]} and not ops_b.deletes  # no key: both rows
+    assert next_offsets(entries) == {("t", 0): 8}
+
+
+# -- the task's retry and failure handling, with a scripted writer ---------------------------------------
+
+class ScriptedWriter:
+    """Fails ``write`` with the queued exceptions, then succeeds; records what was written."""
+
+    sort_keys = False
+
+    def __init__(self, failures: list[BaseException]) -> None:
+        self.failures = list(failures)
+        self.written: list[Any] = []
+        self.offsets: list[Any] = []
+
+    def plan_for(self, table, layout):
+        plan = FakePlan(table)
+        plan.layout = layout
+        plan.extract = layout.extract
+        return plan
+
+    def write(self, tables, offsets) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.written.append(sum(len(rows) for ops in tables for rows in ops.writes.values()))
+        self.offsets.append(offsets)
+
+    def describe_error(self, exc) -> str:
+        return str(exc)
+
+    def close(self) -> None:
+        pass
+
+
+def started_task(writer: ScriptedWriter, **props: str) -> JdbcSinkTask:
+    task = JdbcSinkTask(sleep=lambda s: None)
+    task.initialize(SinkTaskContext())
+    c = task.cfg = cfg(**props)
+    task.mapper = RecordMapper(c)
+    task.writer = writer
+    return task
+
+
+def test_transient_errors_redeliver_then_fail_past_max_retries():
+    writer = ScriptedWriter([TransientError("connection lost")] * 3)
+    task = started_task(writer, **{"max.retries": "2", "retry.backoff.ms": "250", "batch.size": "1"})
+    batch = [rec(0, val(1)), rec(1, val(2))]
+    for attempt in (1, 2):
+        with pytest.raises(RetriableError, match=f"will retry \\({attempt}/2\\)"):
+            task.put(batch)
+        assert task.context._timeout_ms == 250 and task._buffer == []  # the batch comes back
+    with pytest.raises(ConnectError, match="failed after 2 retries: connection lost"):
+        task.put(batch)
+
+
+def test_buffering_across_puts_and_commit_offsets():
+    writer = ScriptedWriter([])
+    task = started_task(writer, **{"batch.size": "3"})
+    tp = TopicPartition("t", 0)
+    task.put([rec(0, val(1)), rec(1, val(2))])
+    assert writer.written == []  # below batch.size: buffered, not written
+    task.put([rec(2, val(3))])
+    assert writer.written == [3]
+    task.put([rec(3, val(4))])
+    assert task.pre_commit({tp: 4}) == {tp: 4} and writer.written == [3, 1]
+
+
+def test_a_failed_flush_at_commit_only_commits_what_is_written():
+    writer = ScriptedWriter([TransientError("deadlock detected")])
+    task = started_task(writer, **{"batch.size": "100"})
+    tp = TopicPartition("t", 0)
+    task.put([rec(5, val(1)), rec(6, val(2))])
+    assert task.pre_commit({tp: 7}) == {tp: 5}  # records 5 and 6 are not in the database yet
+    assert task.context._commit_requested
+    assert task.pre_commit({tp: 7}) == {tp: 7} and writer.written == [2]
+
+
+def test_record_errors_fail_the_task_without_tolerance():
+    task = started_task(ScriptedWriter([]), **{"pk.mode": "record_key"})
+    with pytest.raises(ConnectError, match="null key but pk.mode is record_key"):
+        task.put([rec(0, val(1))])
