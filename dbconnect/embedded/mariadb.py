@@ -137,6 +137,9 @@ class EmbeddedMariaDB(EmbeddedServer):
         finally:
             conn.close()
 
+    def _ready(self) -> bool:
+        return self._tcp_login_ok()
+
     def _tcp_login_ok(self) -> bool:
         self.connect(connect_timeout=2).close()
         return True

@@ -129,6 +129,7 @@ class EmbeddedServer:
         self.log_path: Path | None = None
         self.startup_seconds: float | None = None
         self._proc: subprocess.Popen | None = None
+        self._last_spawn: tuple | None = None
         self._lock = threading.RLock()
 
     # -- public API
@@ -186,6 +187,28 @@ class EmbeddedServer:
                 with _live_lock:
                     _live.discard(self)
 
+    def restart(self) -> "EmbeddedServer":
+        """Stop the server process and start it again on the same port and data.
+
+        For tests of what clients do when their database goes away mid-stream: connections
+        break, the data survives.
+        """
+        with self._lock:
+            if self._last_spawn is None or self.base_dir is None:
+                raise self._error("restart() needs a server that was started")
+            proc, self._proc = self._proc, None
+            self._before_stop()
+            if proc is not None:
+                _terminate(proc, self.stop_signal, self.stop_grace)
+            argv, env, user, cwd = self._last_spawn
+            self._spawn(argv, env=env, user=user, cwd=cwd)
+            self._wait_until(self._ready, "waiting for the restarted server")
+            return self
+
+    def _ready(self) -> bool:
+        """True once the server answers a client (used by restart())."""
+        raise NotImplementedError
+
     def log_tail(self, lines: int = 40) -> str:
         """The last ``lines`` lines of the server log (for error messages)."""
         if self.log_path is None or not self.log_path.exists():
@@ -222,6 +245,7 @@ class EmbeddedServer:
         we can stop it in order; ``user`` drops root privileges (Postgres refuses root).
         """
         assert self.log_path is not None and self.base_dir is not None
+        self._last_spawn = (list(argv), env, user, cwd)
         kwargs: dict[str, Any] = {}
         if user is not None:
             kwargs.update(user=user, group=_primary_group(user), extra_groups=[])

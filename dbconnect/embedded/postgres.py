@@ -172,6 +172,9 @@ class EmbeddedPostgres(EmbeddedServer):
         if self.dbname != "postgres":
             self.create_database(self.dbname)
 
+    def _ready(self) -> bool:
+        return self._accepts_password_login()
+
     def _accepts_password_login(self) -> bool:
         with self.connect("postgres", connect_timeout=2) as conn:
             conn.execute("SELECT 1")

@@ -253,3 +253,25 @@ def test_exactly_once_survives_kill_minus_nine(kind, request, broker, tmp_path, 
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# -- the database restarts mid-stream -----------------------------------------------------------------------
+
+def test_database_restart_mid_stream_loses_nothing(db: Db, worker, broker, topic_name):
+    """The whole server goes away and comes back on the same port and data, while records flow."""
+    broker.create_topic(topic_name)
+    config = sink_config(db, topic_name, **{"pk.mode": "record_value", "pk.fields": "id", "insert.mode": "upsert",
+                                            "batch.size": "100", "max.retries": "30", "retry.backoff.ms": "500"})
+    name = f"restart-{topic_name[-8:]}"
+    assert worker.put(f"/connectors/{name}/config", json=config).status_code == 201
+    worker.wait_for_state(name)
+    total = 2000
+    broker.produce(topic_name, [envelope(i) for i in range(0, 1000)])
+    wait_until(lambda: count(db) > 0, what="some rows")
+    pid = db.server.pid
+    db.server.restart()
+    assert db.server.pid != pid
+    broker.produce(topic_name, [envelope(i) for i in range(1000, total)])
+    wait_until(lambda: count(db) == total, timeout=90, what=f"{total} rows")
+    assert db.execute("SELECT count(DISTINCT id), min(id), max(id) FROM orders") == [(total, 0, total - 1)]
+    assert worker.get(f"/connectors/{name}/status").json()["tasks"][0]["state"] == "RUNNING"
