@@ -142,6 +142,41 @@ def test_bad_records_go_to_the_dlq_with_every_header(db: Db, worker, broker, top
     worker.wait_for_state(name)
 
 
+def test_tolerant_sink_buffers_across_puts_and_the_dlq_keeps_the_bytes(db: Db, start_worker, broker, topic_name,
+                                                                       caplog):
+    """errors.tolerance=all no longer writes each put() alone: with consumer.max.poll.records=2 and
+    batch.size=10, ten records arrive in five puts and are written as one batch; the bad record of
+    the first put is reported after the fifth and still reaches the DLQ with its own bytes."""
+    worker = start_worker(**{"consumer.max.poll.records": "2", "offset.flush.interval.ms": "120000"})
+    db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(4) NOT NULL, amount NUMERIC(10,2), "
+               f"at {db.ts_type})")
+    broker.create_topic(topic_name)
+    dlq = topic_name + "-dlq"
+    broker.create_topic(dlq)
+    values = [envelope(i, "too-long-name" if i == 1 else "n") for i in range(10)]
+    broker.produce(topic_name, values, keys=[f"k{i}".encode() for i in range(10)],
+                   headers=[("origin", b"early-put")])
+    config = sink_config(db, topic_name, **{
+        "pk.mode": "record_value", "pk.fields": "id", "batch.size": "10",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.context.headers.enable": "true"})
+    name = f"buffered-dlq-{topic_name[-8:]}"
+    with caplog.at_level("WARNING", logger="dbconnect.connectors.jdbc.sink.connector"):
+        assert worker.put(f"/connectors/{name}/config", json=config).status_code == 201
+        wait_until(lambda: count(db) == 9, what="the 9 good rows")
+        [dead] = broker.consume(dlq, 1, timeout=30)
+    assert dead.value() == values[1] and dead.key() == b"k1"
+    headers = {k: v.decode() for k, v in dead.headers()}
+    assert headers["origin"] == "early-put" and headers["__connect.errors.offset"] == "1"
+    assert headers["__connect.errors.stage"] == "TASK_PUT"
+    # One batch of all ten records (five puts of two), bisected down to the bad one.
+    assert any("Writing 10 record(s) failed" in r.getMessage() for r in caplog.records), \
+        [r.getMessage() for r in caplog.records]
+    assert db.execute("SELECT id FROM orders ORDER BY id") == [(i,) for i in range(10) if i != 1]
+    worker.wait_for_state(name)
+
+
 def test_json_schema_converter_input_from_confluents_serializer(postgres, worker, broker, schema_registry, topic_name):
     from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.json_schema import JSONSerializer

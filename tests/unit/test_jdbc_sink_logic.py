@@ -142,8 +142,8 @@ def test_defaults_schemaless_and_shape_errors():
     assert layout.extract(r) == ((3,), (3, {"a": 1}))
     with pytest.raises(RecordError, match="schemaless list value"):
         mapper.layout_for(rec(0, [1, 2], value_schema=None))
-    with pytest.raises(RecordError, match="Value schema must be of type Struct"):
-        mapper.layout_for(rec(0, "text", value_schema=STRING_SCHEMA))
+    with pytest.raises(RecordError, match="Value schema must be of type Struct or String"):
+        mapper.layout_for(rec(0, 7, value_schema=INT32_SCHEMA))
 
 
 def test_json_text_for_nested_values():
@@ -269,3 +269,118 @@ def test_record_errors_fail_the_task_without_tolerance():
     task = started_task(ScriptedWriter([]), **{"pk.mode": "record_key"})
     with pytest.raises(ConnectError, match="null key but pk.mode is record_key"):
         task.put([rec(0, val(1))])
+
+
+# -- timestamp.fields.list, date.timezone, string.output.value.column.name ----------------------------
+
+EVENT = (SchemaBuilder.struct().field("id", INT64_SCHEMA).field("at_us", INT64_SCHEMA)
+         .field("at_text", OPTIONAL_STRING_SCHEMA)
+         .field("since", SchemaBuilder.int64().optional().default_value(1_000_000).build())
+         .field("plain", INT64_SCHEMA).build())
+
+
+def event(i: int, at: int, text: str | None, since: int | None = None) -> Struct:
+    return Struct(EVENT).put("id", i).put("at_us", at).put("at_text", text).put("since", since).put("plain", at)
+
+
+def test_new_keys_defaults_and_parsing():
+    c = cfg()
+    assert (c.timestamp_fields, c.timestamp_nanos, c.date_timezone, c.string_value_column) == (
+        frozenset(), False, None, "record_value")
+    assert c.string_value_conflicts == ()
+    ny = zoneinfo.ZoneInfo("America/New_York")
+    assert cfg(**{"db.timezone": "America/New_York"}).date_timezone == ny  # DB_TIMEZONE follows db.timezone
+    assert cfg(**{"db.timezone": "America/New_York", "date.timezone": "utc"}).date_timezone is None
+    c = cfg(**{"timestamp.fields.list": "a, b", "timestamp.precision.mode": "NANOSECONDS",
+               "string.output.value.column.name": "body", "fields.whitelist": "x"})
+    assert (c.timestamp_fields, c.timestamp_nanos, c.string_value_column) == (frozenset({"a", "b"}), True, "body")
+    assert c.string_value_conflicts == ("fields.whitelist", "timestamp.fields.list", "timestamp.precision.mode")
+    for key, bad in (("date.timezone", "Europe/Paris"), ("timestamp.precision.mode", "millis")):
+        with pytest.raises(ConfigError):
+            cfg(**{key: bad})
+        assert key in JdbcSinkConnector().validate({"connection.url": URL, key: bad})
+
+
+def test_timestamp_fields_list_converts_int64_and_iso_strings():
+    oslo = RecordMapper(cfg(**{"timestamp.fields.list": "at_us,at_text,since,missing", "db.timezone": "Europe/Oslo"}))
+    r = rec(0, value_schema=EVENT, value=event(1, 1_700_000_000_123_456, "2024-01-15T10:20:30.123456789"))
+    layout = oslo.layout_for(r)
+    by_name = {f.name: f for f in layout.fields}
+    assert [n for n, f in by_name.items() if f.precise] == ["at_us", "at_text", "since"]
+    assert by_name["at_us"].schema.name == Timestamp.LOGICAL_NAME and not by_name["at_us"].schema.optional
+    assert by_name["at_text"].schema.optional and by_name["plain"].schema is INT64_SCHEMA
+    utc = dt.timezone.utc
+    assert by_name["since"].schema.default == dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=utc)
+    _key, row = layout.extract(r)
+    assert row[1] == dt.datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=utc)
+    # No offset: the wall clock in db.timezone; digits past the microsecond are dropped.
+    assert row[2] == dt.datetime(2024, 1, 15, 10, 20, 30, 123456, tzinfo=zoneinfo.ZoneInfo("Europe/Oslo"))
+    assert row[3] == dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=utc)  # null → the converted default
+    assert row[4] == 1_700_000_000_123_456  # not listed: untouched
+    r = rec(1, value_schema=EVENT, value=event(2, 0, "2024-01-15T10:20:30Z", 5))
+    assert layout.extract(r)[1][2:4] == (dt.datetime(2024, 1, 15, 10, 20, 30, tzinfo=utc),
+                                         dt.datetime(1970, 1, 1, 0, 0, 0, 5, tzinfo=utc))
+    nanos = RecordMapper(cfg(**{"timestamp.fields.list": "at_us", "timestamp.precision.mode": "nanoseconds",
+                                "pk.mode": "record_value", "pk.fields": "at_us"}))
+    r = rec(0, value_schema=EVENT, value=event(1, 1_700_000_000_123_456_789, None))
+    key, row = nanos.layout_for(r).extract(r)
+    assert key == (dt.datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=utc),) and row[0] == key[0]
+    assert nanos.layout_for(r).fields[0].precise and nanos.layout_for(r).fields[0].is_key
+    with pytest.raises(Exception, match="not an ISO-8601 timestamp"):
+        oslo.layout_for(r).extract(rec(0, value_schema=EVENT, value=event(1, 0, "yesterday")))
+    # Schemaless maps: listed numbers and strings become timestamps too.
+    loose = RecordMapper(cfg(**{"timestamp.fields.list": "at"}))
+    r = rec(0, {"id": 1, "at": 1_000_000, "other": 1_000_000}, value_schema=None)
+    assert loose.layout_for(r).extract(r) == (None, (1, dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=utc), 1_000_000))
+
+
+def test_string_values_go_to_the_string_output_column():
+    mapper = RecordMapper(cfg())
+    r = rec(0, "hello", value_schema=STRING_SCHEMA)
+    layout = mapper.layout_for(r)
+    assert layout.names == ("record_value",) and layout.extract(r) == (None, ("hello",))
+    keyed_mapper = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "id",
+                                       "string.output.value.column.name": "body"}))
+    r = rec(3, "hi", 7, INT64_SCHEMA, None)  # a schemaless string (JsonConverter, schemas.enable=false)
+    layout = keyed_mapper.layout_for(r)
+    assert layout.names == ("id", "body") and layout.extract(r) == ((7,), (7, "hi"))
+    assert layout.fields[1].schema.type.name == "STRING" and layout.extract_key(r) == (7,)
+    kafka = RecordMapper(cfg(**{"pk.mode": "kafka"}))
+    assert kafka.layout_for(r).extract(r) == (("t", 0, 3), ("t", 0, 3, "hi"))
+    conflicting = RecordMapper(cfg(**{"timestamp.fields.list": "at", "fields.whitelist": "a"}))
+    with pytest.raises(RecordError, match="fields.whitelist, timestamp.fields.list are not applicable to String"):
+        conflicting.layout_for(rec(0, "x", value_schema=STRING_SCHEMA))
+    with pytest.raises(RecordError, match="timestamp.precision.mode is not applicable to String"):
+        RecordMapper(cfg(**{"timestamp.precision.mode": "microseconds"})).layout_for(rec(0, "x", value_schema=None))
+    with pytest.raises(RecordError, match="record_value needs a struct value"):
+        RecordMapper(cfg(**{"pk.mode": "record_value"})).layout_for(rec(0, "x", value_schema=STRING_SCHEMA))
+
+
+def test_date_timezone_shifts_dates_like_confluent():
+    ny, tokyo = zoneinfo.ZoneInfo("America/New_York"), zoneinfo.ZoneInfo("Asia/Tokyo")
+    day = dt.date(2024, 1, 15)
+    assert standard_adapter("date", None, Date.SCHEMA, ny, None) is None  # date.timezone=UTC: the day as is
+    assert standard_adapter("date", None, Date.SCHEMA, ny, ny)(day) == dt.date(2024, 1, 14)
+    assert standard_adapter("date", None, Date.SCHEMA, tokyo, tokyo)(day) == day
+    assert standard_adapter("date", None, None, ny, ny)("2024-01-15") == day  # schemaless text: not shifted
+
+
+def test_tolerant_sinks_buffer_across_puts_and_report_at_commit():
+    class Reporter:
+        def __init__(self) -> None:
+            self.reported: list = []
+
+        def report(self, record, error) -> None:
+            self.reported.append((record, error))
+
+    writer = ScriptedWriter([ValueError("bad row"), ValueError("bad row")])
+    task = started_task(writer, **{"batch.size": "10", "errors.tolerance": "all"})
+    reporter = task.context._reporter = Reporter()
+    tp = TopicPartition("t", 0)
+    first, second = [rec(0, val(1)), rec(1, val(2))], [rec(2, val(3))]
+    task.put(first)
+    task.put(second)
+    assert writer.written == [] and len(task._buffer) == 3  # not one write per put any more
+    assert task.pre_commit({tp: 3}) == {tp: 3}
+    # The batch failed, its first half (record 0, from the first put) failed alone, the rest was written.
+    assert [r for r, _e in reporter.reported] == [first[0]] and writer.written == [2]

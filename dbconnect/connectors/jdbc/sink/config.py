@@ -42,6 +42,14 @@ class JdbcSinkConfig:
     table_types: set[str]
     replace_null_with_default: bool
     timezone: Any
+    # DATE values are shifted into this zone before their day is taken (date.timezone=DB_TIMEZONE
+    # with a db.timezone other than UTC, as Confluent does); None writes the day unchanged.
+    date_timezone: Any
+    timestamp_fields: frozenset[str]
+    timestamp_nanos: bool  # timestamp.precision.mode=nanoseconds
+    string_value_column: str
+    # Keys set by the user that do not apply to records whose value is a plain string.
+    string_value_conflicts: tuple[str, ...]
     max_retries: int
     retry_backoff_ms: int
     attempts: int
@@ -103,18 +111,31 @@ def parse_config(props: Mapping[str, Any], *, task: bool = False) -> JdbcSinkCon
         err("db.timezone", f"Invalid value {values.get('db.timezone')} for configuration db.timezone: "
                            "Invalid time zone identifier")
         tz = zoneinfo.ZoneInfo("UTC")
+    date_tz = None
+    if (values.get("date.timezone") or "DB_TIMEZONE").strip().upper() == "DB_TIMEZONE" and \
+            tz.key not in ("UTC", "Etc/UTC"):
+        date_tz = tz
+    timestamp_fields = frozenset(f.strip() for f in values.get("timestamp.fields.list") or [] if f and f.strip())
+    fields_whitelist = {f.strip() for f in values.get("fields.whitelist") or [] if f and f.strip()}
+    conflicts = tuple(k for k, present in (
+        ("fields.whitelist", bool(fields_whitelist)), ("timestamp.fields.list", bool(timestamp_fields)),
+        ("timestamp.precision.mode", props.get("timestamp.precision.mode") not in (None, ""))) if present)
     fmt = values.get("table.name.format") or "${topic}"
     if "\x00" in fmt:
         err("table.name.format", "table.name.format must not contain NUL characters")
     return JdbcSinkConfig(
         raw=dict(props), spec=spec, family=family, connector_name=str(props.get("name") or "jdbc-sink"),
         insert_mode=insert_mode, pk_mode=pk_mode, pk_fields=pk_fields,
-        fields_whitelist={f.strip() for f in values.get("fields.whitelist") or [] if f and f.strip()},
+        fields_whitelist=fields_whitelist,
         delete_enabled=delete_enabled, batch_size=int(values["batch.size"]),
         auto_create=bool(values.get("auto.create")), auto_evolve=bool(values.get("auto.evolve")),
         table_name_format=fmt, quote=_lower(values.get("quote.sql.identifiers")) != "never",
         table_types={t.strip().upper() for t in values.get("table.types") or ["TABLE"]},
         replace_null_with_default=bool(values.get("replace.null.with.default")), timezone=tz,
+        date_timezone=date_tz, timestamp_fields=timestamp_fields,
+        timestamp_nanos=_lower(values.get("timestamp.precision.mode")) == "nanoseconds",
+        string_value_column=(values.get("string.output.value.column.name") or "record_value").strip() or "record_value",
+        string_value_conflicts=conflicts,
         max_retries=int(values["max.retries"]), retry_backoff_ms=int(values["retry.backoff.ms"]),
         attempts=int(values["connection.attempts"]), backoff_ms=int(values["connection.backoff.ms"]),
         exactly_once=bool(values.get("exactly.once.enabled")),

@@ -170,9 +170,9 @@ class JdbcSinkTask(SinkTask):
                 record, exc = failed[0]
                 raise ConnectError(f"Failed to write record {where(record)} to the database"
                                    f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
-            # With errors.tolerance=all every put() is written at once: the runtime's reporter can
-            # only attach the original bytes of records from the batch being put.
-            if len(self._buffer) >= cfg.batch_size or (cfg.tolerate_all and self._buffer):
+            # Tolerant sinks buffer across puts too: a record reported after a later put keeps its
+            # consumed message (SinkRecord.consumed), so the DLQ still gets its original bytes.
+            if len(self._buffer) >= cfg.batch_size:
                 failed += self._flush(background=self._executor is not None)
         except TransientError as exc:
             # Drop this put's entries (the runtime redelivers them). A failed background write

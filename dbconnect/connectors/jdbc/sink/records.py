@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ....api.data import (
-    BOOLEAN_SCHEMA, FLOAT64_SCHEMA, INT32_SCHEMA, INT64_SCHEMA, STRING_SCHEMA, Schema, Struct, Type,
+    BOOLEAN_SCHEMA, FLOAT64_SCHEMA, INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, Schema, Struct,
+    Timestamp, Type,
 )
 from ....api.errors import DataError
 from ....api.records import SinkRecord
@@ -38,6 +39,8 @@ class SinkField:
     name: str
     schema: Schema | None
     is_key: bool
+    # A timestamp.fields.list field: microsecond values (MariaDB creates DATETIME(6), not DATETIME(3)).
+    precise: bool = False
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: layouts are cached and looked up per record
@@ -103,6 +106,23 @@ def _with_defaults(get: Callable[[Any], tuple], fields: Sequence[SinkField], off
     return get_with_defaults
 
 
+def _converting(get: Callable[[Any], tuple], fields: Sequence[SinkField], names: Any,
+                convert: Callable[[Any], Any]) -> Callable[[Any], tuple]:
+    """Wrap ``get`` so that the values of ``fields`` named in ``names`` go through ``convert``."""
+    positions = [i for i, f in enumerate(fields) if f.name in names]
+    if not positions:
+        return get
+
+    def get_converted(values: Any) -> tuple:
+        row = list(get(values))
+        for i in positions:
+            if row[i] is not None:
+                row[i] = convert(row[i])
+        return tuple(row)
+
+    return get_converted
+
+
 def _infer_schema(value: Any) -> Schema | None:
     """The schema of a schemaless primitive key (only used to create its column)."""
     if isinstance(value, bool):
@@ -132,6 +152,7 @@ class RecordMapper:
         self._tables: dict[str, TableId] = {}
         self._layouts: dict[tuple, Layout] = {}
         self._kafka_names = tuple(cfg.pk_fields) if cfg.pk_mode == PK_KAFKA and cfg.pk_fields else KAFKA_PK_DEFAULTS
+        self._to_timestamp = timestamp_converter(cfg.timestamp_nanos, cfg.timezone)
 
     def table_for(self, topic: str) -> TableId:
         table = self._tables.get(topic)
@@ -148,9 +169,12 @@ class RecordMapper:
             shape = record.value_schema
         elif isinstance(value, dict):
             shape = tuple(value)
+        elif isinstance(value, str):
+            shape = str  # a schemaless string: written to string.output.value.column.name
         else:
             raise RecordError(f"Record {where(record)} has a schemaless {type(value).__name__} value: the sink "
-                              "needs a struct (with a schema) or a JSON object (a map, written to an existing table)")
+                              "needs a struct (with a schema), a string, or a JSON object (a map, written to an "
+                              "existing table)")
         key = record.key
         key_shape = record.key_schema if record.key_schema is not None else (
             tuple(key) if isinstance(key, dict) else type(key))
@@ -206,12 +230,21 @@ class RecordMapper:
         if value is None:  # a tombstone: only the key matters
             return Layout(tuple(key_fields), len(key_fields), lambda r: (key_fn(r), ()), key_fn)
 
+        if (schema is None and isinstance(value, str)) or (schema is not None and schema.type is Type.STRING):
+            return self._string_layout(record, key_fields, key_fn)
+        ts_names: set[str] = set()
         if schema is not None:
             if schema.type is not Type.STRUCT:
-                raise RecordError(f"Value schema must be of type Struct, got {schema.type} in record {where(record)}")
+                raise RecordError(f"Value schema must be of type Struct or String, got {schema.type} in record "
+                                  f"{where(record)}")
             all_names = list(schema.field_names)
             field_schema = {n: schema.field(n).schema for n in all_names}
             index = {n: schema.field(n).index for n in all_names}
+            for n in cfg.timestamp_fields:
+                s = field_schema.get(n)
+                if s is not None and s.name is None and s.type in (Type.INT64, Type.STRING):
+                    field_schema[n] = self._timestamp_schema(s)
+                    ts_names.add(n)
         else:
             all_names = list(value)
             field_schema = {n: None for n in all_names}
@@ -226,24 +259,30 @@ class RecordMapper:
             key_fields = [SinkField(n, field_schema[n], True) for n in names]
         key_names = {f.name for f in key_fields}
         rest = [n for n in all_names if n not in key_names and (not whitelist or n in whitelist)]
-        value_fields = [SinkField(n, field_schema[n], False) for n in rest]
+        value_fields = [SinkField(n, field_schema[n], False, n in ts_names) for n in rest]
+        if ts_names and cfg.pk_mode == PK_RECORD_VALUE:
+            key_fields = [SinkField(f.name, f.schema, True, f.name in ts_names) for f in key_fields]
         fields = key_fields + value_fields
         nk = len(key_fields)
+        to_ts = self._to_timestamp
 
         if schema is not None:
             if cfg.pk_mode == PK_RECORD_VALUE:
                 get = _with_defaults(_getter([index[f.name] for f in fields]), fields, 0, replace)
+                get = _converting(get, fields, ts_names, to_ts)
 
                 def extract(r: SinkRecord) -> tuple[Any, tuple]:
                     row = get(r.value.values)
                     return row[:nk], row
             elif cfg.pk_mode == PK_NONE:
                 get = _with_defaults(_getter([index[n] for n in rest]), value_fields, 0, replace)
+                get = _converting(get, value_fields, ts_names, to_ts)
 
                 def extract(r: SinkRecord) -> tuple[Any, tuple]:
                     return None, get(r.value.values)
             else:
                 get = _with_defaults(_getter([index[n] for n in rest]), value_fields, 0, replace)
+                get = _converting(get, value_fields, ts_names, to_ts)
 
                 def extract(r: SinkRecord) -> tuple[Any, tuple]:
                     key = key_fn(r)
@@ -251,10 +290,19 @@ class RecordMapper:
         else:
             value_names = [f.name for f in fields[nk:]] if cfg.pk_mode != PK_RECORD_VALUE else [f.name for f in fields]
             prefix = cfg.pk_mode in (PK_KAFKA, PK_RECORD_KEY)
+            # Listed fields of a schemaless map: epoch numbers and ISO text become timestamps.
+            listed = [i for i, n in enumerate(value_names) if n in cfg.timestamp_fields]
 
             def extract(r: SinkRecord) -> tuple[Any, tuple]:
                 get = r.value.get
                 row = tuple(get(n) for n in value_names)
+                if listed:
+                    row = list(row)
+                    for i in listed:
+                        v = row[i]
+                        if isinstance(v, (int, str)) and not isinstance(v, bool):
+                            row[i] = to_ts(v)
+                    row = tuple(row)
                 if prefix:
                     key = key_fn(r)
                     return key, key + row
@@ -266,6 +314,41 @@ class RecordMapper:
         else:
             extract_key = key_fn
         return Layout(tuple(fields), nk, extract, extract_key, schemaless=schema is None)
+
+    def _timestamp_schema(self, schema: Schema) -> Schema:
+        """The Timestamp schema a timestamp.fields.list field is written with (its default converted)."""
+        builder = Timestamp.builder()
+        if schema.optional:
+            builder.optional()
+        if schema.default is not None:
+            try:
+                builder.default_value(self._to_timestamp(schema.default))
+            except Exception:  # noqa: BLE001 — a default that is no timestamp is dropped, not fatal
+                pass
+        return builder.build()
+
+    def _string_layout(self, record: SinkRecord, key_fields: list[SinkField],
+                       key_fn: Callable[[SinkRecord], tuple]) -> Layout:
+        """A plain string value: one column, string.output.value.column.name, after the key columns."""
+        cfg = self.cfg
+        if cfg.string_value_conflicts:
+            raise RecordError(f"Record {where(record)} has a String value: {', '.join(cfg.string_value_conflicts)} "
+                              f"{'is' if len(cfg.string_value_conflicts) == 1 else 'are'} not applicable to String "
+                              "values")
+        if cfg.pk_mode == PK_RECORD_VALUE:
+            raise RecordError(f"PK mode for record_value needs a struct value, but record {where(record)} has a "
+                              "String value (use pk.mode record_key, kafka or none)")
+        column = SinkField(cfg.string_value_column, record.value_schema or OPTIONAL_STRING_SCHEMA, False)
+        fields = tuple(key_fields) + (column,)
+        nk = len(key_fields)
+        if cfg.pk_mode == PK_NONE:
+            def extract(r: SinkRecord) -> tuple[Any, tuple]:
+                return None, (r.value,)
+        else:
+            def extract(r: SinkRecord) -> tuple[Any, tuple]:
+                key = key_fn(r)
+                return key, key + (r.value,)
+        return Layout(fields, nk, extract, key_fn, schemaless=False)
 
 
 # -- JSON for nested values (struct/map/array columns) -----------------------------------------------
@@ -321,6 +404,28 @@ def parse_instant(value: Any) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(_ISO_Z.sub("+00:00", value.strip()))
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.timezone.utc)
     raise DataError(f"Cannot convert {type(value).__name__} {value!r} to a timestamp")
+
+
+_EXCESS_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def timestamp_converter(nanos: bool, tz: Any) -> Callable[[Any], dt.datetime]:
+    """timestamp.fields.list values → aware datetime: INT64 epoch micros (or nanos, truncated to the
+    microsecond), ISO-8601 text (without an offset: wall clock in ``tz``, db.timezone)."""
+    def convert(value: Any) -> dt.datetime:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _EPOCH + dt.timedelta(microseconds=value // 1000 if nanos else value)
+        if isinstance(value, str):
+            text = _EXCESS_FRACTION.sub(r"\1", _ISO_Z.sub("+00:00", value.strip()))
+            try:
+                parsed = dt.datetime.fromisoformat(text)
+            except ValueError:
+                raise DataError(f"Cannot convert {value!r} to a timestamp: not an ISO-8601 timestamp") from None
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+        raise DataError(f"Cannot convert {type(value).__name__} {value!r} to a timestamp")
+    return convert
 
 
 def parse_date(value: Any) -> dt.date:

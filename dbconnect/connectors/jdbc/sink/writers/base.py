@@ -338,7 +338,7 @@ class Writer(ABC):
 
     def adapter(self, column: Column, schema: Schema | None) -> Callable[[Any], Any] | None:
         """Function turning a Connect value into what the driver writes to ``column`` (None: as is)."""
-        return standard_adapter(column.category, column.element, schema, self.cfg.timezone)
+        return standard_adapter(column.category, column.element, schema, self.cfg.timezone, self.cfg.date_timezone)
 
     # -- writing --------------------------------------------------------------------------------
     def write(self, tables: list[TableOps], offsets: dict[tuple[str, int], int] | None) -> None:
@@ -429,14 +429,25 @@ def _naive_in(tz: Any) -> Callable[[Any], Any]:
     return to_naive
 
 
-def standard_adapter(category: str, element: str | None, schema: Schema | None, tz: Any) -> Callable[[Any], Any] | None:
+def _date_in(tz: Any) -> Callable[[Any], Any]:
+    """date.timezone=DB_TIMEZONE: a Connect Date (midnight UTC of its day) → its day in ``tz``."""
+    def shift(value: Any) -> Any:
+        day = value if type(value) is dt.date else R.parse_date(value)
+        return dt.datetime(day.year, day.month, day.day, tzinfo=_UTC).astimezone(tz).date()
+    return shift
+
+
+def standard_adapter(category: str, element: str | None, schema: Schema | None, tz: Any,
+                     date_tz: Any = None) -> Callable[[Any], Any] | None:
     kind = value_kind(schema)
     if category == TIMESTAMP:
         return _naive_in(tz)
+    if category == DATE and kind == "date" and date_tz is not None:
+        return _date_in(date_tz)
     if category == ARRAY:
         if kind != "array":
             return _to_list
-        inner = standard_adapter(element, None, schema.value_schema, tz) if element else None
+        inner = standard_adapter(element, None, schema.value_schema, tz, date_tz) if element else None
         if inner is None:
             return None
         return lambda values: [None if v is None else inner(v) for v in values]

@@ -117,6 +117,8 @@ class MariaDbWriter(Writer):
             scale = int(schema.parameters.get(Decimal.SCALE_FIELD, "0"))
             precision = int(schema.parameters.get(Decimal.PRECISION_FIELD, "65"))
             return f"DECIMAL({min(max(precision, scale, 1), 65)},{min(scale, 30)})"
+        if field.precise and schema.name == Timestamp.LOGICAL_NAME:
+            return "DATETIME(6)"  # timestamp.fields.list: microseconds since the epoch
         if schema.name in _LOGICAL_DDL:
             return _LOGICAL_DDL[schema.name]
         if field.is_key and schema.type is Type.STRING:
