@@ -54,6 +54,22 @@ _WRITE_ERROR = "Converting Kafka Connect data to byte[] failed due to serializat
 _NON_FINITE_OUT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
 _NON_FINITE_IN = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
+_LOGICAL_NAMES = (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME)
+# For the generated struct decoders' inline logical types (same results as the to_logical helpers).
+_EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_ONE_MS = _dt.timedelta(milliseconds=1)
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+# Values outside these ranges (which the datetime types cannot hold) take the full decoder.
+_TIMESTAMP_INLINE_RANGE = (
+    (_dt.datetime(1, 1, 1, tzinfo=_dt.UTC) - _EPOCH_UTC) // _ONE_MS,
+    (_dt.datetime.max.replace(tzinfo=_dt.UTC) - _EPOCH_UTC) // _ONE_MS,
+)
+_DATE_INLINE_RANGE = (1 - _EPOCH_ORDINAL, _dt.date.max.toordinal() - _EPOCH_ORDINAL)
+_DECIMAL_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+_orjson_loads = orjson.loads
+_new_tuple = tuple.__new__  # SchemaAndValue(schema, value) without the namedtuple's Python-level __new__
+
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
 
@@ -110,7 +126,8 @@ class JsonConverter(Converter):
         self._entries = BoundedCache(self.cache_size)
         self._last_entry: tuple[Schema | None, _Entry | None] = (None, None)
         self._parsed = BoundedCache(self.cache_size)  # schema JSON text -> (Schema, decoder)
-        self._prefixes: dict[str, tuple[bytes, Schema, Decoder]] = {}
+        # topic -> (envelope prefix, its length, schema, decoder) of the last message read on it
+        self._prefixes: dict[str, tuple[bytes, int, Schema, Decoder]] = {}
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         super().configure(configs, is_key)
@@ -376,17 +393,22 @@ class JsonConverter(Converter):
             return SchemaAndValue(None, self._loads(value))
         hit = self._prefixes.get(topic)
         if hit is not None and value.startswith(hit[0]):
-            body = value[len(hit[0]):].rstrip()
-            if body.endswith(b"}"):
+            # The payload alone is parsed: one slice when the message ends in "}" (the usual case).
+            if value[-1] == 125:  # b"}"
+                body = value[hit[1]:-1]
+            else:
+                body = value[hit[1]:].rstrip()
+                body = body[:-1] if body.endswith(b"}") else None
+            if body is not None:
                 try:
-                    payload = orjson.loads(body[:-1])
+                    payload = _orjson_loads(body)
                 except orjson.JSONDecodeError:
                     pass  # not a plain envelope after all: take the general path for its error
                 else:
                     try:
-                        return SchemaAndValue(hit[1], hit[2](payload))
+                        return _new_tuple(SchemaAndValue, (hit[2], hit[3](payload)))
                     except _NeedExact:
-                        return SchemaAndValue(hit[1], hit[2](self._loads(body[:-1], exact=True)))
+                        return SchemaAndValue(hit[2], hit[3](self._loads(body, exact=True)))
         doc = self._loads(value)
         try:
             return self._from_envelope(topic, value, doc, exact=False)
@@ -416,7 +438,7 @@ class JsonConverter(Converter):
         schema, decode = cached
         prefix = b'{"schema":' + key + b',"payload":'
         if value.startswith(prefix):
-            self._prefixes[topic] = (prefix, schema, decode)
+            self._prefixes[topic] = (prefix, len(prefix), schema, decode)
         return SchemaAndValue(schema, decode(payload))
 
     def as_connect_schema(self, node: Any) -> Schema | None:
@@ -475,6 +497,15 @@ class JsonConverter(Converter):
 
     def _decoder(self, schema: Schema) -> Decoder:
         """JSON value -> Connect value for ``schema``, null handling included (convertToConnect)."""
+        if schema.type is Type.STRUCT and schema.name not in _LOGICAL_NAMES:
+            # The generated decoder handles null itself, off its fast path: no wrapper call.
+            if schema.default is not None and self.replace_null_with_default:
+                null: tuple[bool, Any] = (False, schema.default)
+            elif schema.optional:
+                null = (False, None)
+            else:
+                null = (True, f"Invalid null value for required {schema.type.name} field")
+            return self._struct_decoder(schema, null)
         base = self._base_decoder(schema)
         if schema.default is not None and self.replace_null_with_default:
             null_in = schema.default
@@ -586,28 +617,109 @@ class JsonConverter(Converter):
             return result
         return pairs_map
 
-    def _struct_decoder(self, schema: Schema) -> Decoder:
-        ns: dict[str, Any] = {"SCHEMA": schema, "make": Struct._of}
-        lines, exprs = [], []
+    def _struct_decoder(self, schema: Schema, null: tuple[bool, Any] | None = None) -> Decoder:
+        """``null``: (True, error message) or (False, value) for a JSON null; None: not an object."""
+        # Generated like the encoder: each field is a specialised subscript (no call), the common
+        # well-typed value is converted inline — logical types included (Decimal from base64,
+        # Timestamp, Date) — and anything else goes to the field's full decoder D<i>, which gives
+        # the exact result or error of the general path. Only variable names go into the source.
+        ns: dict[str, Any] = {"SCHEMA": schema, "Struct": Struct, "new": object.__new__}
+        fast, slow, lines, names = [], [], [], []
         for i, f in enumerate(schema.fields):
             ns[f"N{i}"], ns[f"D{i}"] = f.name, self._decoder(f.schema)
-            lines.append(f"    v{i} = get(N{i})\n")
-            exprs.append(_fast_expr(f.schema, f"v{i}", f"D{i}", decoding=True))
+            fast.append(f"        v{i} = o[N{i}]\n")
+            slow.append(f"        v{i} = get(N{i})\n")
+            lines.append(self._field_decode_source(f.schema, i, ns))
+            names.append(f"v{i}")
 
         def not_object(o: Any) -> Any:
+            if o is None and null is not None:
+                if null[0]:
+                    raise DataError(null[1])
+                return null[1]
             raise DataError(f"Structs should be encoded as JSON objects, but found {node_type(o)}")
 
         ns["not_object"] = not_object
+        fetch = (
+            "    try:\n"  # every field present (the usual case): no dict.get calls
+            f"{''.join(fast)}"
+            "    except KeyError:\n"  # a missing field reads as null
+            "        get = o.get\n"
+            f"{''.join(slow)}"
+        ) if names else ""
         source = (
             "def decode(o):\n"
             "    if o.__class__ is not dict:\n"
             "        return not_object(o)\n"
-            "    get = o.get\n"
+            f"{fetch}"
             f"{''.join(lines)}"
-            f"    return make(SCHEMA, [{', '.join(exprs)}])\n"
+            "    s = new(Struct)\n"  # Struct._of, inline: the values are already valid
+            "    s.schema = SCHEMA\n"
+            f"    s.values = [{', '.join(names)}]\n"
+            "    return s\n"
         )
         exec(compile(source, f"<json decoder {schema!r}>", "exec"), ns)
         return ns["decode"]
+
+    def _field_decode_source(self, schema: Schema, i: int, ns: dict[str, Any]) -> str:
+        """Statement(s) turning JSON value ``v<i>`` into its Connect value, ``D<i>`` for the rest."""
+        v, fn = f"v{i}", f"D{i}"
+        # A null that decodes to None (optional, no default applied) is also handled inline.
+        null_ok = schema.optional and not (schema.default is not None and self.replace_null_with_default)
+        name = schema.name
+        if name == Decimal.LOGICAL_NAME:
+            scale = _inline_scale(schema)
+            if scale is None:
+                return f"    {v} = {fn}({v})\n"
+            ns.update(a2b=binascii.a2b_base64, from_bytes=int.from_bytes, Dec=decimal.Decimal,
+                      mul=_DECIMAL_EXACT.multiply, BinError=(ValueError, TypeError))
+            ns[f"Q{i}"] = decimal.Decimal(f"1E{-scale}")
+            # Strict base64 accepts a subset of what b64decode(validate=True) does and decodes it
+            # identically; unscaled * 1E-scale in an unbounded context is exactly Decimal(f"{n}E{-scale}").
+            # Anything else (empty, invalid, NUMERIC format, null, and values past 1 KiB, whose
+            # digits str() may refuse to write) takes the full decoder.
+            return (
+                f"    if {v}.__class__ is str:\n"
+                "        try:\n"
+                f"            b = a2b({v}, strict_mode=True)\n"
+                "        except BinError:\n"
+                "            b = b''\n"
+                f"        {v} = mul(Dec(from_bytes(b, 'big', signed=True)), Q{i}) if 0 < len(b) <= 1024 else {fn}({v})\n"
+                f"    else:\n"
+                f"        {v} = {fn}({v})\n"
+            )
+        none = f" or {v} is None" if null_ok else ""
+        if name == Timestamp.LOGICAL_NAME:
+            lo, hi = _TIMESTAMP_INLINE_RANGE
+            ns.update(EPOCH_UTC=_EPOCH_UTC, ONE_MS=_ONE_MS)
+            cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
+            return f"    {v} = EPOCH_UTC + ONE_MS * {v} if {cond} else {v} if {v} is None else {fn}({v})\n" \
+                if null_ok else f"    {v} = EPOCH_UTC + ONE_MS * {v} if {cond} else {fn}({v})\n"
+        if name == Date.LOGICAL_NAME:
+            lo, hi = _DATE_INLINE_RANGE
+            ns.update(fromordinal=_dt.date.fromordinal)
+            cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
+            expr = f"fromordinal({v} + {_EPOCH_ORDINAL})"
+            return f"    {v} = {expr} if {cond} else {v} if {v} is None else {fn}({v})\n" \
+                if null_ok else f"    {v} = {expr} if {cond} else {fn}({v})\n"
+        if name in (Time.LOGICAL_NAME,):
+            return f"    {v} = {fn}({v})\n"
+        expr = _fast_expr(schema, v, fn, decoding=True)
+        if expr == f"{fn}({v})":
+            return f"    {v} = {fn}({v})\n"
+        if null_ok:  # "x if C else D(x)" -> "x if C or x is None else D(x)"
+            head, _, tail = expr.rpartition(" else ")
+            expr = f"{head}{none} else {tail}"
+        return f"    {v} = {expr}\n"
+
+
+def _inline_scale(schema: Schema) -> int | None:
+    """A Decimal schema's scale when its decoding can be inlined, else None (the full path decides)."""
+    try:
+        scale = Decimal.scale(schema)
+    except (DataError, ValueError, TypeError):
+        return None
+    return scale if -1000 <= scale <= 1000 else None
 
 
 def _fast_expr(schema: Schema, var: str, fn: str, decoding: bool = False) -> str:

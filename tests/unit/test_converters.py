@@ -458,3 +458,127 @@ def test_envelope_names_float_types_as_kafka_does():
     assert [f.schema.type for f in back.schema.fields] == [Type.FLOAT32, Type.FLOAT64]
     legacy = {"schema": {"type": "float64", "optional": False}, "payload": 1.0}
     assert conv.to_connect_data("t", json.dumps(legacy).encode()).schema.type == Type.FLOAT64
+
+
+# -- JsonConverter: the generated struct decoder's inline fast paths ---------------------------
+# Each struct field's value must decode exactly as the field's own (general) decoder does on its
+# own, errors included: the inline Decimal / Timestamp / Date / primitive paths only shortcut it.
+
+def _outcome(fn, value):
+    try:
+        result = fn(value)
+    except Exception as exc:  # noqa: BLE001 - comparing failures too
+        return ("error", type(exc), str(exc))
+    return ("ok", type(result), result, getattr(result, "as_tuple", lambda: None)(),
+            getattr(result, "tzinfo", None))
+
+
+def _b64_unscaled(n):
+    length = (n if n >= 0 else ~n).bit_length() // 8 + 1
+    return base64.b64encode(n.to_bytes(length, "big", signed=True)).decode()
+
+
+_TS_MIN = (dt.datetime(1, 1, 1, tzinfo=UTC) - dt.datetime(1970, 1, 1, tzinfo=UTC)) // dt.timedelta(milliseconds=1)
+_TS_MAX = (dt.datetime.max.replace(tzinfo=UTC) - dt.datetime(1970, 1, 1, tzinfo=UTC)) // dt.timedelta(milliseconds=1)
+_DATE_MIN = 1 - dt.date(1970, 1, 1).toordinal()
+_DATE_MAX = dt.date.max.toordinal() - dt.date(1970, 1, 1).toordinal()
+
+_UNSCALED = [0, 1, -1, 5, -5, 127, 128, -128, -129, 255, 256, -256, 123456789012, -123456789012,
+             10**30 + 7, -(10**30) - 7, 2**8191, -(2**8191), 10**2500, -(10**2500), 10**5000, -(10**5000)]
+_BAD_BASE64 = ["", "=", "A", "AA", "AA=", "AA===", "!!!!", "AAAA\n", " AAA", "AA==AA==", "é", "AA-_", "AAAAAA=="]
+_FIELD_CASES = [
+    (Decimal.schema(0), [_b64_unscaled(n) for n in _UNSCALED] + _BAD_BASE64 + [None, 5, True, [1], {"a": 1}]),
+    (Decimal.schema(2, optional=True), [_b64_unscaled(n) for n in _UNSCALED] + _BAD_BASE64 + [None, -7, D("1.25")]),
+    (Decimal.schema(5), [_b64_unscaled(n) for n in _UNSCALED] + [None]),
+    (Decimal.schema(-3), [_b64_unscaled(n) for n in _UNSCALED] + [None]),
+    (Decimal.schema(40, optional=True), [_b64_unscaled(n) for n in _UNSCALED]),
+    (Timestamp.SCHEMA, [0, 1, -1, -86_400_001, -62_135_596_800_001, 1_700_000_000_123, _TS_MIN, _TS_MIN - 1,
+                        _TS_MAX, _TS_MAX + 1, 2**63 - 1, -(2**63), 2**63, None, True, 1.5, "1", [0]]),
+    (Timestamp.OPTIONAL_SCHEMA, [None, 0, -1, -1_000_000_000_000, _TS_MAX + 1, False, 0.0]),
+    (Date.SCHEMA, [0, 1, -1, 19_000, -25_000, _DATE_MIN, _DATE_MIN - 1, _DATE_MAX, _DATE_MAX + 1,
+                   2**31 - 1, 2**31, -(2**31), None, True, 1.0, "1"]),
+    (Date.OPTIONAL_SCHEMA, [None, 0, -1, _DATE_MAX + 1, False]),
+    (Time.OPTIONAL_SCHEMA, [None, 0, 86_399_999, 86_400_000, -1, True]),
+    (INT32_SCHEMA, [0, -(2**31), 2**31 - 1, 2**31, None, True, 1.5, 2.0, "1"]),
+    (OPTIONAL_INT32_SCHEMA, [None, 7, 2**31, False]),
+    (INT64_SCHEMA, [0, 2**63 - 1, 2**63, -(2**63) - 1, None, 3.0]),
+    (STRING_SCHEMA, ["", "x", None, 1, True]),
+    (OPTIONAL_STRING_SCHEMA, ["", "x", None, 1, False, ["x"]]),
+    (FLOAT64_SCHEMA, [0.0, -1.5, 3, "NaN", "Infinity", None, True, "x"]),
+    (BOOLEAN_SCHEMA, [True, False, None, 1, "true"]),
+    (OPTIONAL_BYTES_SCHEMA, ["AAEC", None, "!", 3]),
+    (SchemaBuilder.int32().optional().default_value(42).build(), [None, 1, "x"]),
+    (SchemaBuilder.string().default_value("dflt").build(), [None, "y", 5]),
+    (Timestamp.builder().optional().default_value(dt.datetime(2020, 1, 1, tzinfo=UTC)).build(), [None, 0]),
+    (Date.builder().optional().default_value(dt.date(2020, 1, 1)).build(), [None, 0]),
+    (Decimal.builder(2).optional().default_value(D("1.00")).build(), [None, "AQ=="]),
+]
+
+
+@pytest.mark.parametrize("replace", [True, False])
+@pytest.mark.parametrize("field_schema,values", _FIELD_CASES)
+def test_struct_decoder_fields_match_general_decoder(field_schema, values, replace):
+    converter = json_converter(**{"replace.null.with.default": replace})
+    schema = SchemaBuilder.struct().field("before", INT32_SCHEMA).field("f", field_schema).build()
+    field_decode = converter._decoder(field_schema)
+    struct_decode = converter._decoder(schema)
+    for value in values:
+        expected = _outcome(field_decode, value)
+        got = _outcome(lambda v: struct_decode({"before": 1, "f": v}).values[1], value)
+        assert got == expected, (value, got, expected)
+        if value is None:  # a missing field reads as null
+            got = _outcome(lambda v: struct_decode({"before": 1}).values[1], value)
+            assert got == expected, ("missing", got, expected)
+
+
+def test_struct_decoder_inline_logical_values():
+    schema = (
+        SchemaBuilder.struct()
+        .field("amount", Decimal.schema(2, 12)).field("whole", Decimal.schema(0))
+        .field("ts", Timestamp.SCHEMA).field("day", Date.SCHEMA).field("note", OPTIONAL_STRING_SCHEMA)
+        .build()
+    )
+    converter = json_converter()
+    out = converter.from_connect_data("t", schema, Struct(schema)
+                                      .put("amount", D("-0.05")).put("whole", D("-129"))
+                                      .put("ts", dt.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=UTC))
+                                      .put("day", dt.date(1969, 12, 31)))
+    assert json.loads(out)["payload"] == {"amount": _b64_unscaled(-5), "whole": _b64_unscaled(-129),
+                                          "ts": -1, "day": -1, "note": None}
+    for _ in range(2):  # the second read takes the cached-prefix path
+        value = converter.to_connect_data("t", out).value
+        assert value.values == [D("-0.05"), D("-129"), dt.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
+                                dt.date(1969, 12, 31), None]
+        assert value.get("amount").as_tuple() == D("-0.05").as_tuple()
+        assert value.get("ts").tzinfo is UTC
+    zero = converter.to_connect_data("t", out.replace(_b64_unscaled(-5).encode(), b"AA==")).value.get("amount")
+    assert zero.as_tuple() == D("0.00").as_tuple()
+    with pytest.raises(DataError, match="Invalid bytes for Decimal field"):
+        converter.to_connect_data("t", out.replace(_b64_unscaled(-5).encode(), b"A!=="))
+
+
+def test_struct_decoder_null_handling():
+    inner = SchemaBuilder.struct().field("x", INT32_SCHEMA).build()
+    optional_inner = SchemaBuilder.struct().field("x", INT32_SCHEMA).optional().build()
+    converter = json_converter()
+    with pytest.raises(DataError, match="Invalid null value for required STRUCT field"):
+        converter._decoder(inner)(None)
+    with pytest.raises(DataError, match="Structs should be encoded as JSON objects, but found"):
+        converter._decoder(inner)([1])
+    assert converter._decoder(optional_inner)(None) is None
+    outer = SchemaBuilder.struct().field("a", optional_inner).field("b", inner).build()
+    decoded = converter._decoder(outer)({"a": None, "b": {"x": 3}})
+    assert decoded.get("a") is None and decoded.get("b").get("x") == 3
+    with pytest.raises(DataError, match="Invalid null value for required STRUCT field"):
+        converter._decoder(outer)({"a": None})
+
+
+def test_cached_prefix_with_trailing_whitespace_and_truncation():
+    converter = json_converter()
+    out = converter.from_connect_data("t", order_schema(), order())
+    assert converter.to_connect_data("t", out).value == order()
+    assert converter.to_connect_data("t", out + b" \n").value == order()  # rstrip path
+    assert converter.to_connect_data("t", out).value == order()  # cached prefix, exact end
+    for broken in (out[:-1], out[:-2] + b"}", out + b"x"):
+        with pytest.raises(DataError):
+            converter.to_connect_data("t", broken)
