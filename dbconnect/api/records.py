@@ -149,6 +149,22 @@ class SinkRecord(ConnectRecord):
         self.original_kafka_offset = kafka_offset
         self.consumed = None
 
+    @classmethod
+    def _of(cls, topic: str, kafka_partition: int, key_schema: Schema | None, key: Any,
+            value_schema: Schema | None, value: Any, kafka_offset: int, timestamp: int | None,
+            timestamp_type: str, headers: Headers, consumed: Any) -> "SinkRecord":
+        """The runtime's constructor for consumed records: the same record as ``__init__``
+        builds, without keyword handling (it runs once per consumed message)."""
+        record = object.__new__(cls)
+        record.topic = record.original_topic = topic
+        record.partition = record.kafka_partition = record.original_kafka_partition = kafka_partition
+        record.key_schema, record.key = key_schema, key
+        record.value_schema, record.value = value_schema, value
+        record.kafka_offset = record.original_kafka_offset = kafka_offset
+        record.timestamp, record.timestamp_type = timestamp, timestamp_type
+        record.headers, record.consumed = headers, consumed
+        return record
+
     def new_record(self, **changes: Any) -> "SinkRecord":
         record = SinkRecord(
             topic=changes.get("topic", self.topic),

@@ -12,7 +12,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from ..api.errors import ConnectError, RetriableError
-from ..api.records import SinkRecord
+from ..api.records import Headers, SinkRecord, _headers as _header_list
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
 from .errors import Stage
 from .headers import decode_headers
@@ -146,6 +146,7 @@ class WorkerSinkTask(WorkerTask):
         key_to_connect = self.key_converter.to_connect_data
         value_to_connect = self.value_converter.to_connect_data
         transform = self.transformations.apply if self.transformations.stages else None
+        new_record, timestamp_types = SinkRecord._of, _TIMESTAMP_TYPES
         last_offsets: dict[tuple[str, int], int] = {}
         for msg in messages:
             err = msg.error()
@@ -171,12 +172,11 @@ class WorkerSinkTask(WorkerTask):
                 self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
                 continue
             ts_type, ts = msg.timestamp()
-            record = SinkRecord(
+            record = new_record(
                 topic, partition, key.schema, key.value, value.schema, value.value, offset,
-                timestamp=ts if ts_type else None, timestamp_type=_TIMESTAMP_TYPES.get(ts_type, "NoTimestampType"),
-                headers=decode_headers(headers) if headers else None,
+                ts if ts_type else None, timestamp_types.get(ts_type, "NoTimestampType"),
+                _header_list(decode_headers(headers)) if headers else Headers(), msg,
             )
-            record.consumed = msg
             if transform is not None:
                 try:
                     record = transform(record)
