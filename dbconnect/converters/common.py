@@ -8,7 +8,21 @@ from collections import OrderedDict
 from typing import Any
 
 from ..api.data import Schema
-from ..api.errors import DataError
+from ..api.errors import ConfigError, DataError
+
+DECIMAL_FORMAT_CONFIG = "decimal.format"
+DECIMAL_FORMATS = ("BASE64", "NUMERIC")
+
+
+def parse_decimal_format(configs: Any) -> str:
+    """``decimal.format`` (BASE64 | NUMERIC, case-insensitive) with Kafka's error wording."""
+    raw = configs.get(DECIMAL_FORMAT_CONFIG, "BASE64")
+    fmt = str(raw).strip().upper()
+    if fmt not in DECIMAL_FORMATS:
+        message = "String must be one of (case insensitive): " + ", ".join(DECIMAL_FORMATS)
+        raise ConfigError(f"Invalid value {raw} for configuration {DECIMAL_FORMAT_CONFIG}: {message}",
+                          {DECIMAL_FORMAT_CONFIG: [message]})
+    return fmt
 
 
 def node_type(value: Any) -> str:

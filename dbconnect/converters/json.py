@@ -32,15 +32,13 @@ from ..api.data import (
     Timestamp,
     Type,
 )
-from ..api.errors import ConfigError, DataError
+from ..api.errors import DataError
 from .base import Converter, config_key, parse_bool, parse_int
-from .common import BoundedCache, b64, invalid_type, node_type
+from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, b64, invalid_type, node_type, parse_decimal_format
 
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
 SCHEMAS_CACHE_SIZE_CONFIG = "schemas.cache.size"
-DECIMAL_FORMAT_CONFIG = "decimal.format"
 REPLACE_NULL_WITH_DEFAULT_CONFIG = "replace.null.with.default"
-DECIMAL_FORMATS = ("BASE64", "NUMERIC")
 
 ENVELOPE_ERROR = (
     'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain '
@@ -134,14 +132,7 @@ class JsonConverter(Converter):
         get = configs.get
         self.schemas_enable = parse_bool(get(SCHEMAS_ENABLE_CONFIG, True), SCHEMAS_ENABLE_CONFIG)
         self.cache_size = parse_int(get(SCHEMAS_CACHE_SIZE_CONFIG, 1000), SCHEMAS_CACHE_SIZE_CONFIG)
-        fmt = str(get(DECIMAL_FORMAT_CONFIG, "BASE64")).strip().upper()
-        if fmt not in DECIMAL_FORMATS:
-            message = "String must be one of (case insensitive): " + ", ".join(DECIMAL_FORMATS)
-            raise ConfigError(
-                f"Invalid value {get(DECIMAL_FORMAT_CONFIG)} for configuration {DECIMAL_FORMAT_CONFIG}: {message}",
-                {DECIMAL_FORMAT_CONFIG: [message]},
-            )
-        self.decimal_format = fmt
+        self.decimal_format = parse_decimal_format(configs)
         self.replace_null_with_default = parse_bool(
             get(REPLACE_NULL_WITH_DEFAULT_CONFIG, True), REPLACE_NULL_WITH_DEFAULT_CONFIG
         )

@@ -30,10 +30,10 @@ from ..registry.client import (
     release_client,
 )
 from ..registry.errors import SchemaRegistryError, SchemaRegistryUnavailableError
-from ..registry.jsonschema_data import DECIMAL_FORMATS, JsonSchemaData
+from ..registry.jsonschema_data import JsonSchemaData
 from ..registry.jsonschema_values import NeedExact, ValueCodec
 from .base import Converter, config_key, parse_bool, parse_int
-from .common import BoundedCache
+from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, parse_decimal_format
 
 __all__ = ["JsonSchemaConverter", "SUBJECT_NAME_STRATEGIES", "subject_name_strategy", "topic_name_strategy",
            "record_name_strategy", "topic_record_name_strategy", "MAGIC_BYTE"]
@@ -49,7 +49,6 @@ NORMALIZE_CONFIG = "normalize.schemas"
 KEY_STRATEGY_CONFIG = "key.subject.name.strategy"
 VALUE_STRATEGY_CONFIG = "value.subject.name.strategy"
 FAIL_INVALID_CONFIG = "json.fail.invalid.schema"
-DECIMAL_FORMAT_CONFIG = "decimal.format"
 ADDITIONAL_PROPERTIES_CONFIG = "object.additional.properties"
 OPTIONAL_NONREQUIRED_CONFIG = "use.optional.for.nonrequired"
 CACHE_SIZE_CONFIG = "schemas.cache.size"
@@ -182,19 +181,12 @@ class JsonSchemaConverter(Converter):
         self.normalize = parse_bool(get(NORMALIZE_CONFIG, False), NORMALIZE_CONFIG)
         self.fail_invalid = parse_bool(get(FAIL_INVALID_CONFIG, False), FAIL_INVALID_CONFIG)
         self.cache_size = parse_int(get(CACHE_SIZE_CONFIG, 1000), CACHE_SIZE_CONFIG)
-        fmt = str(get(DECIMAL_FORMAT_CONFIG, "BASE64")).strip().upper()
-        if fmt not in DECIMAL_FORMATS:
-            message = "String must be one of (case insensitive): " + ", ".join(DECIMAL_FORMATS)
-            raise ConfigError(
-                f"Invalid value {get(DECIMAL_FORMAT_CONFIG)} for configuration {DECIMAL_FORMAT_CONFIG}: {message}",
-                {DECIMAL_FORMAT_CONFIG: [message]},
-            )
-        self.decimal_format = fmt
+        self.decimal_format = parse_decimal_format(configs)
         key_strategy = subject_name_strategy(get(KEY_STRATEGY_CONFIG, "TopicNameStrategy"), KEY_STRATEGY_CONFIG)
         value_strategy = subject_name_strategy(get(VALUE_STRATEGY_CONFIG, "TopicNameStrategy"), VALUE_STRATEGY_CONFIG)
         self.strategy = key_strategy if is_key else value_strategy
         self.data = JsonSchemaData(
-            decimal_format=fmt,
+            decimal_format=self.decimal_format,
             additional_properties=parse_bool(get(ADDITIONAL_PROPERTIES_CONFIG, True), ADDITIONAL_PROPERTIES_CONFIG),
             optional_for_nonrequired=parse_bool(get(OPTIONAL_NONREQUIRED_CONFIG, False), OPTIONAL_NONREQUIRED_CONFIG),
         )

@@ -35,7 +35,7 @@ JSON_TYPE_ONE_OF = NAMESPACE + ".OneOf"
 GENERALIZED_TYPE_ENUM = "org.apache.kafka.connect.data.Enum"  # ConnectEnum.LOGICAL_PARAMETER
 NULL_MARKER = "<NULL>"
 KEY_FIELD, VALUE_FIELD = "key", "value"
-DECIMAL_FORMATS = ("BASE64", "NUMERIC")
+from ..converters.common import DECIMAL_FORMATS  # noqa: E402 (one definition for both converters)
 
 _NUMBER_TYPES = {
     "int8": Type.INT8, "int16": Type.INT16, "int32": Type.INT32, "int64": Type.INT64,

@@ -291,14 +291,7 @@ class SchemaStore:
                     ) -> tuple[SubjectVersion, StoredSchema]:
         with self._locked("Get schema"):
             entries = self._visible(subject, deleted)
-            if not entries:
-                raise subject_not_found(subject)
-            if version is None:
-                entry = entries[-1]
-            else:
-                entry = next((e for e in entries if e.version == version), None)
-                if entry is None:
-                    raise version_not_found(version)
+            entry = _pick_version(entries, subject, version)
             return entry, self._schemas[entry.schema_id]
 
     def schema(self, schema_id: int) -> StoredSchema:
@@ -321,14 +314,7 @@ class SchemaStore:
     def delete_version(self, subject: str, version: int | None, permanent: bool) -> int:
         with self._locked("Delete schema version operation"):
             entries = self._visible(subject, True)
-            if not entries:
-                raise subject_not_found(subject)
-            if version is None:
-                entry = entries[-1]
-            else:
-                entry = next((e for e in entries if e.version == version), None)
-                if entry is None:
-                    raise version_not_found(version)
+            entry = _pick_version(entries, subject, version)
             if not permanent and entry.deleted:
                 raise version_soft_deleted(subject, entry.version)
             if permanent and not entry.deleted:
@@ -587,3 +573,15 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _pick_version(entries: list, subject: str, version: int | None):
+    """``version`` of a subject's entries (None: the latest); 40401 / 40402 when absent."""
+    if not entries:
+        raise subject_not_found(subject)
+    if version is None:
+        return entries[-1]
+    entry = next((e for e in entries if e.version == version), None)
+    if entry is None:
+        raise version_not_found(version)
+    return entry
