@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...api.config import ConfigDefinition
-from .url import ConnectionSpec, family_from_dialect_name, parse_url
+from .url import ConnectionSpec, connection_settings
 
 BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING = "bulk", "incrementing", "timestamp", "timestamp+incrementing"
 MODES = (BULK, TIMESTAMP, INCREMENTING, TIMESTAMP_INCREMENTING)
@@ -86,15 +86,7 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
     def err(key: str, message: str) -> None:
         errors.setdefault(key, []).append(message)
 
-    spec = None
-    try:
-        spec = parse_url(values["connection.url"], values.get("connection.user"), values.get("connection.password"))
-    except Exception as exc:  # ConfigError: the message never echoes the password
-        err("connection.url", str(exc))
-    family = family_from_dialect_name(values.get("dialect.name") or "") or (spec.family if spec else None)
-    if family == "unsupported":
-        err("dialect.name", f"Dialect {values['dialect.name']} is not supported; use PostgreSqlDatabaseDialect, "
-                            "MySqlDatabaseDialect or MariaDbDatabaseDialect")
+    spec, family = connection_settings(values, err)
     mode = values.get("mode") or ""
     if not mode:
         err("mode", "Invalid value  for configuration mode: String must be one of: bulk, timestamp, "

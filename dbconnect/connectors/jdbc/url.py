@@ -133,3 +133,21 @@ def family_from_dialect_name(name: str) -> str | None:
     if "mysql" in low or "maria" in low:
         return "mariadb"
     return "unsupported"
+
+
+def connection_settings(values: dict, err) -> tuple[ConnectionSpec | None, str | None]:
+    """The connection spec and dialect family from parsed source or sink config values.
+
+    Problems go to ``err(key, message)`` (never with the password); the family is
+    ``"unsupported"`` when ``dialect.name`` names a database we have no dialect for.
+    """
+    spec = None
+    try:
+        spec = parse_url(values["connection.url"], values.get("connection.user"), values.get("connection.password"))
+    except (ConfigError, ValueError) as exc:  # urlsplit's ValueError (a bad IPv6 host) too; never the password
+        err("connection.url", str(exc))
+    family = family_from_dialect_name(values.get("dialect.name") or "") or (spec.family if spec else None)
+    if family == "unsupported":
+        err("dialect.name", f"Dialect {values['dialect.name']} is not supported; use PostgreSqlDatabaseDialect, "
+                            "MySqlDatabaseDialect or MariaDbDatabaseDialect")
+    return spec, family

@@ -9,7 +9,7 @@ from typing import Any
 
 from ....api.config import ConfigDefinition
 from ....api.errors import ConfigError
-from ..url import ConnectionSpec, family_from_dialect_name, parse_url
+from ..url import ConnectionSpec, connection_settings
 
 INSERT, UPSERT, UPDATE = "insert", "upsert", "update"
 PK_NONE, PK_KAFKA, PK_RECORD_KEY, PK_RECORD_VALUE = "none", "kafka", "record_key", "record_value"
@@ -79,15 +79,8 @@ def parse_config(props: Mapping[str, Any], *, task: bool = False) -> JdbcSinkCon
         if message not in bucket:
             bucket.append(message)
 
-    spec = None
-    try:
-        spec = parse_url(values["connection.url"], values.get("connection.user"), values.get("connection.password"))
-    except ConfigError as exc:  # the message never echoes the password
-        err("connection.url", str(exc))
-    family = family_from_dialect_name(values.get("dialect.name") or "") or (spec.family if spec else None)
+    spec, family = connection_settings(values, err)
     if family == "unsupported":
-        err("dialect.name", f"Dialect {values['dialect.name']} is not supported; use PostgreSqlDatabaseDialect, "
-                            "MySqlDatabaseDialect or MariaDbDatabaseDialect")
         family = None
     insert_mode = _lower(values.get("insert.mode")) or INSERT
     pk_mode = _lower(values.get("pk.mode")) or PK_NONE
