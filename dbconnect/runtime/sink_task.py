@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import time
@@ -21,6 +22,21 @@ from .worker_task import WorkerTask
 log = logging.getLogger(__name__)
 
 _TIMESTAMP_TYPES = {1: "CreateTime", 2: "LogAppendTime"}
+
+
+def settle_heap() -> None:
+    """Collect, then move everything alive to the GC's permanent generation (``gc.freeze``).
+
+    A sink allocates several container objects per consumed record and keeps a batch of them
+    alive; the full collections that churn triggers would otherwise traverse the whole heap
+    (modules, drivers, the REST app: a few hundred thousand objects) each time — about a third
+    of the per-record CPU time of the JDBC sink. Frozen objects are still freed by reference
+    counting; only reference cycles among them wait until the next ``settle_heap`` (the next
+    sink task start), which unfreezes and collects first.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class _Reporter(ErrantRecordReporter):
@@ -69,6 +85,7 @@ class WorkerSinkTask(WorkerTask):
         self.task.initialize(ctx)
         self.task.start(self.task_config)
         self._started = True
+        settle_heap()
         topics = [t.strip() for t in str(self.task_config.get("topics") or "").split(",") if t.strip()]
         regex = str(self.task_config.get("topics.regex") or "").strip()
         if regex:
