@@ -43,12 +43,20 @@ def _freeze(value: Any) -> Any:
 
 
 class SourceTaskContext:
-    def __init__(self, offset_storage_reader: OffsetStorageReader, configs: Mapping[str, str] | None = None):
+    def __init__(self, offset_storage_reader: OffsetStorageReader, configs: Mapping[str, str] | None = None,
+                 key_payload_format: Any = None, value_payload_format: Any = None):
         self.offset_storage_reader = offset_storage_reader
         self._configs = dict(configs or {})
+        self._payload_formats = (value_payload_format, key_payload_format)
 
     def configs(self) -> dict[str, str]:
         return dict(self._configs)
+
+    def json_payload_format(self, is_key: bool = False) -> Any:
+        """The JsonPayloadFormat (dbconnect.api.payload) in which the record values (or keys) may be
+        handed over pre-encoded as JsonRowStructs, or None: then emit ordinary Structs. Set only
+        when the converter writes that format as it is and no transformation comes in between."""
+        return self._payload_formats[1 if is_key else 0]
 
 
 class ErrantRecordReporter(ABC):

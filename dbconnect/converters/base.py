@@ -112,6 +112,11 @@ class Converter(ABC):
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
         return self.to_connect_data(topic, value)
 
+    def json_payload_format(self) -> Any:
+        """The :class:`~dbconnect.api.payload.JsonPayloadFormat` whose pre-encoded Struct payloads
+        this converter writes as they are, or None (the default: it encodes Structs itself)."""
+        return None
+
     def close(self) -> None:
         pass
 

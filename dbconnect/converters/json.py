@@ -33,6 +33,7 @@ from ..api.data import (
     Type,
 )
 from ..api.errors import DataError
+from ..api.payload import JsonPayloadFormat, JsonRowStruct
 from .base import Converter, config_key, parse_bool, parse_int
 from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, b64, invalid_type, node_type, parse_decimal_format
 
@@ -121,6 +122,7 @@ class JsonConverter(Converter):
         self._reset()
 
     def _reset(self) -> None:
+        self.payload_format = JsonPayloadFormat(self.decimal_format)
         self._entries = BoundedCache(self.cache_size)
         self._last_entry: tuple[Schema | None, _Entry | None] = (None, None)
         self._parsed = BoundedCache(self.cache_size)  # schema JSON text -> (Schema, decoder)
@@ -166,10 +168,17 @@ class JsonConverter(Converter):
             payload = self._dumps(self._encode_any(value))
             return b'{"schema":null,"payload":' + payload + b"}" if self.schemas_enable else payload
         entry = self._entry(schema)
+        if value.__class__ is JsonRowStruct:  # the source wrote the payload (api/payload.py)
+            payload = value.payload(self.payload_format)
+            if payload is not None:
+                return entry.prefix + payload + b"}" if self.schemas_enable else payload
         if not self.schemas_enable:
             # A null value stays a null record (tombstone) rather than the text "null".
             return None if value is None else self._dumps(entry.encode(value))
         return entry.prefix + self._dumps(entry.encode(value)) + b"}"
+
+    def json_payload_format(self) -> JsonPayloadFormat:
+        return self.payload_format
 
     @staticmethod
     def _dumps(obj: Any) -> bytes:

@@ -21,6 +21,7 @@ from jsonschema.exceptions import best_match
 
 from ..api.data import NULL_SCHEMA_AND_VALUE, Schema, SchemaAndValue
 from ..api.errors import ConfigError, DataError
+from ..api.payload import JsonPayloadFormat, JsonRowStruct
 from ..registry.client import (
     CREDENTIALS_SOURCE_CONFIG,
     URL_CONFIG,
@@ -157,6 +158,7 @@ class JsonSchemaConverter(Converter):
 
     def _reset(self) -> None:
         self.codec = ValueCodec(self.decimal_format)
+        self.payload_format = JsonPayloadFormat(self.decimal_format)
         self._writers = BoundedCache(self.cache_size)
         self._readers = BoundedCache(self.cache_size)
         self._texts = BoundedCache(self.cache_size)  # Schema -> (JSON Schema text, document)
@@ -234,6 +236,9 @@ class JsonSchemaConverter(Converter):
             config_key(CACHE_SIZE_CONFIG, "INT", 1000, "LOW", "Size of the converted schemas cache.", data, 4),
         ]
 
+    def json_payload_format(self) -> JsonPayloadFormat:
+        return self.payload_format
+
     def close(self) -> None:
         if self.client is not None and self._given_client is None:
             release_client(self.client)
@@ -252,12 +257,18 @@ class JsonSchemaConverter(Converter):
         if schema is self._last_schema and topic == self._last_topic:
             # Steady state: same schema and topic as the previous record, no validation.
             try:
+                if value.__class__ is JsonRowStruct:  # the source wrote the JSON (api/payload.py)
+                    payload = value.payload(self.payload_format)
+                    if payload is not None:
+                        return self._last_prefix + payload
                 return self._last_prefix + orjson.dumps(self._last_encode(value))
             except orjson.JSONEncodeError as exc:
                 raise DataError(_WRITE_ERROR.format(topic) + str(exc)) from exc
         entry = self._writer(topic, schema)
         try:
-            payload = orjson.dumps(entry.encode(value))
+            payload = value.payload(self.payload_format) if value.__class__ is JsonRowStruct else None
+            if payload is None:
+                payload = orjson.dumps(entry.encode(value))
         except orjson.JSONEncodeError as exc:
             raise DataError(_WRITE_ERROR.format(topic) + str(exc)) from exc
         if entry.validate is not None:

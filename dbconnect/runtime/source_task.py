@@ -40,7 +40,12 @@ class WorkerSourceTask(WorkerTask):
     def initialize_and_start(self) -> None:
         self.producer = Producer(self.producer_config)
         reader = ConnectorOffsetReader(self.offset_store, self.id.connector)
-        self.task.initialize(SourceTaskContext(reader, self.task_config))
+        # Pre-encoded payloads (api/payload.py) only when nothing needs the Connect values first.
+        direct = not self.transformations.stages
+        self.task.initialize(SourceTaskContext(
+            reader, self.task_config,
+            key_payload_format=_payload_format(self.key_converter) if direct else None,
+            value_payload_format=_payload_format(self.value_converter) if direct else None))
         self.task.start(self.task_config)
         self._started = True
         self._next_commit = time.monotonic() + self.flush_interval
@@ -186,3 +191,8 @@ class WorkerSourceTask(WorkerTask):
             self.producer = None
 
     graceful_timeout = 5.0
+
+
+def _payload_format(converter: Any) -> Any:
+    advertised = getattr(converter, "json_payload_format", None)  # plugins need not derive from Converter
+    return advertised() if callable(advertised) else None

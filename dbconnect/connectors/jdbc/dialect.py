@@ -76,6 +76,16 @@ class ColumnMapping:
     convert: Callable[[Any], Any] | None = None
     is_timestamp: bool = False
     zone_less: bool = False
+    type_name: str = ""  # the database's type (what json_ready() decides on)
+
+
+@dataclass(frozen=True)
+class JsonReady:
+    """A column read as its JSON-ready value (see dbconnect/api/payload.py): the SQL that yields
+    it and what the generated encoder still does to it (None, FLOAT, FRAGMENT or BOOL)."""
+
+    sql: str
+    kind: str | None = None
 
 
 class TransientDatabaseError(Exception):
@@ -171,6 +181,12 @@ class Dialect(ABC):
     def map_columns(self, conn: Any, cursor: Any, nullable: dict[str, bool] | None) -> list[ColumnMapping]:
         """Connect schema + converter per result column. ``nullable`` from the catalog (table
         mode) decides optionality; None means use what the result metadata says."""
+
+    def json_ready(self, column: ColumnMapping, quoted: str, payload_format: Any) -> JsonReady | None:
+        """How to SELECT ``column`` (``quoted``) as the JSON value ``payload_format`` writes for it,
+        so that a row becomes JSON with no per-value Python conversion; None when this dialect
+        (or this type) cannot, and the table is read the ordinary way."""
+        return None
 
     def bind_timestamp(self, instant: dt.datetime, zone_less: bool) -> Any:
         """An aware UTC instant → the parameter value for a timestamp column."""

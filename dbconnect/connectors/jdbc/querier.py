@@ -16,9 +16,10 @@ from typing import Any
 
 from ...api.data import Schema, SchemaBuilder, Struct
 from ...api.errors import ConnectError
+from ...api.payload import JsonRowShape, JsonRowStruct
 from ...api.records import SourceRecord
 from .config import BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING
-from .dialect import SAFETY_MARGIN, ColumnMapping, Dialect, TableId
+from .dialect import SAFETY_MARGIN, SQL_MARKER, ColumnMapping, Dialect, TableId
 from .types import instant
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,8 @@ def base_query(dialect: Dialect, table: TableId | None, query: str, mode: str) -
     return query if mode == BULK else f"SELECT * FROM ({query}) o"
 
 
-def timestamp_expr(dialect: Dialect, columns: Sequence[str]) -> str:
-    quoted = [dialect.quote(c) for c in columns]
+def timestamp_expr(dialect: Dialect, columns: Sequence[str], prefix: str = "") -> str:
+    quoted = [prefix + dialect.quote(c) for c in columns]
     return quoted[0] if len(quoted) == 1 else f"COALESCE({', '.join(quoted)})"
 
 
@@ -105,6 +106,19 @@ def parse_offset(offset: Mapping[str, Any] | None) -> tuple[dt.datetime | None, 
 
 
 @dataclass
+class RowLayout:
+    """How a round's rows are read: the SQL, where the offset columns sit, and (for JSON-ready
+    rows, see dbconnect/api/payload.py) the shapes that turn a row into value and key JSON."""
+
+    sql: str
+    converters: list[tuple[int, Any]]
+    inc_index: int | None
+    ts_index: list[int]
+    value_shape: JsonRowShape | None = None
+    key_shape: JsonRowShape | None = None
+
+
+@dataclass
 class QuerierSpec:
     """What a querier needs to know about its table/query, gathered once by the task."""
 
@@ -122,8 +136,11 @@ class QuerierSpec:
 class Querier:
     """One table or query: its offset, its current round, the incrementing-mode horizon."""
 
-    def __init__(self, dialect: Dialect, config: Any, spec: QuerierSpec, offset: Mapping[str, Any] | None) -> None:
+    def __init__(self, dialect: Dialect, config: Any, spec: QuerierSpec, offset: Mapping[str, Any] | None,
+                 payload_format: Any = None) -> None:
         self.dialect = dialect
+        # The value converter's JsonPayloadFormat: rows may be read JSON-ready (api/payload.py).
+        self.payload_format = payload_format
         self.config = config
         self.spec = spec
         self.mode = config.mode
@@ -138,6 +155,8 @@ class Querier:
         ts_expr = timestamp_expr(dialect, spec.timestamp_columns) if spec.timestamp_columns else None
         inc_expr = dialect.quote(spec.incrementing_column) if spec.incrementing_column else None
         self.sql, self.roles = build_query(base, self.mode, ts_expr, inc_expr, config.query_suffix)
+        self.layout: RowLayout | None = None  # the current round's
+        self.fast: RowLayout | None = None
         self.max_inc_sql = f"SELECT max({inc_expr}) FROM ({base}) m" if inc_expr else None
         self.name = spec.table.fqn() if spec.table else "query"
         # Round state.
@@ -156,9 +175,12 @@ class Querier:
     # -- schema -------------------------------------------------------------------------------------
     def describe(self, meta: Any) -> None:
         """Learn the result columns before the first round (the timestamp binding depends on them)."""
-        cur = meta.cursor()
+        self._describe_on(meta, meta)
+
+    def _describe_on(self, meta: Any, conn: Any) -> None:
+        cur = conn.cursor()
         try:
-            cur.execute(f"SELECT * FROM ({self.base}) d WHERE 1=0")
+            cur.execute(f"{SQL_MARKER}SELECT * FROM ({self.base}) d WHERE 1=0")
             self._build(meta, cur)
             cur.fetchall()
         finally:
@@ -192,10 +214,49 @@ class Querier:
                    + self.spec.timestamp_columns if c not in names]
         if missing:
             raise ConnectError(f"Column(s) {', '.join(missing)} not found in the result of {self.name}")
-        self.inc_index = names.index(self.spec.incrementing_column) if self.spec.incrementing_column else None
-        self.ts_index = [names.index(c) for c in self.spec.timestamp_columns]
-        if self.ts_index:
-            self.zone_less = columns[self.ts_index[0]].zone_less
+        inc_index = names.index(self.spec.incrementing_column) if self.spec.incrementing_column else None
+        ts_index = [names.index(c) for c in self.spec.timestamp_columns]
+        if ts_index:
+            self.zone_less = columns[ts_index[0]].zone_less
+        self.regular = RowLayout(self.sql, self.converters, inc_index, ts_index)
+        self.fast = self._json_ready_layout(columns, names) if self.payload_format is not None else None
+
+    def _json_ready_layout(self, columns: list[ColumnMapping], names: list[str]) -> RowLayout | None:
+        """The layout reading every column as its JSON-ready value, then the raw offset columns."""
+        if len(set(names)) != len(names):
+            return None  # a query with duplicate column names: no unambiguous references
+        dialect, fmt, prefix = self.dialect, self.payload_format, "o."
+        ready = [dialect.json_ready(c, prefix + dialect.quote(c.name), fmt) for c in columns]
+        if any(r is None for r in ready):
+            return None
+        exprs = [r.sql for r in ready]
+        converters: list[tuple[int, Any]] = []
+
+        def raw(name: str) -> int:
+            at = len(exprs)
+            exprs.append(prefix + dialect.quote(name))
+            convert = columns[names.index(name)].convert
+            if convert is not None:
+                converters.append((at, convert))
+            return at
+        inc_index = None
+        if self.spec.incrementing_column:
+            i = names.index(self.spec.incrementing_column)
+            plain = ready[i].kind is None and ready[i].sql == prefix + dialect.quote(columns[i].name)
+            inc_index = i if plain and columns[i].convert is None else raw(self.spec.incrementing_column)
+        ts_index = [raw(c) for c in self.spec.timestamp_columns]
+        source = dialect.quote_table(self.spec.table) if self.spec.table is not None else \
+            f"({self.spec.query.strip().rstrip(';').strip()})"
+        # Criteria and ORDER BY name the columns through the alias: the output columns are expressions.
+        ts_expr = timestamp_expr(dialect, self.spec.timestamp_columns, prefix) if self.spec.timestamp_columns else None
+        inc_expr = prefix + dialect.quote(self.spec.incrementing_column) if self.spec.incrementing_column else None
+        sql, _roles = build_query(f"SELECT {', '.join(exprs)} FROM {source} o", self.mode, ts_expr, inc_expr,
+                                  self.config.query_suffix)
+        kinds = [r.kind for r in ready]
+        key_shape = None
+        if self.key_schema is not None:
+            key_shape = JsonRowShape(self.key_schema, fmt, [kinds[i] for i in self.key_index], self.key_index)
+        return RowLayout(sql, converters, inc_index, ts_index, JsonRowShape(self.schema, fmt, kinds), key_shape)
 
     # -- rounds ---------------------------------------------------------------------------------
     @property
@@ -232,9 +293,16 @@ class Querier:
             else:
                 params.append(self.dialect.bind_timestamp(self.end, self.zone_less))
         self.dialect.begin_read(data)
-        self.cursor = self.dialect.open_cursor(data, self.sql, params or None, self.config.batch_max_rows)
+        if self.payload_format is not None and self.fast is not None:
+            # The JSON-ready query names every column: learn them first, in the read transaction
+            # (which then holds the table's lock, so they cannot change before the query runs).
+            self._describe_on(meta, data)
+        layout = self.layout = self.fast or self.regular
+        self.cursor = self.dialect.open_cursor(data, layout.sql, params or None, self.config.batch_max_rows)
         self._lookahead = None
-        self._build(meta, self.cursor)  # the table may have changed since the last round
+        if layout is self.regular:
+            self._build(meta, self.cursor)  # the table may have changed since the last round
+            self.layout = self.regular
 
     def end_round(self, data: Any) -> None:
         cursor, self.cursor = self.cursor, None
@@ -260,19 +328,27 @@ class Querier:
         return self._records(rows, self.mode == TIMESTAMP_INCREMENTING), exhausted
 
     # -- per mode -----------------------------------------------------------------------------
-    def _values(self, row: Sequence[Any]) -> list[Any]:
+    def _values(self, row: Sequence[Any]) -> Sequence[Any]:
+        converters = self.layout.converters
+        if not converters:
+            return row
         values = list(row)
-        for i, convert in self.converters:
+        for i, convert in converters:
             values[i] = convert(values[i])
         return values
 
-    def _record(self, values: list[Any], offset: dict[str, Any] | None) -> SourceRecord:
-        key = Struct._of(self.key_schema, [values[i] for i in self.key_index]) if self.key_schema is not None else None
-        return SourceRecord(self.partition, offset, self.topic, Struct._of(self.schema, values), self.schema,
-                            key, self.key_schema)
+    def _record(self, values: Sequence[Any], offset: dict[str, Any] | None) -> SourceRecord:
+        layout = self.layout
+        if layout.value_shape is not None:
+            value: Struct = JsonRowStruct.of(layout.value_shape, values)
+            key = JsonRowStruct.of(layout.key_shape, values) if layout.key_shape is not None else None
+        else:
+            value = Struct._of(self.schema, values if type(values) is list else list(values))
+            key = Struct._of(self.key_schema, [values[i] for i in self.key_index]) if self.key_schema is not None else None
+        return SourceRecord(self.partition, offset, self.topic, value, self.schema, key, self.key_schema)
 
-    def _ts_of(self, values: list[Any]) -> dt.datetime | None:
-        for i in self.ts_index:  # COALESCE order
+    def _ts_of(self, values: Sequence[Any]) -> dt.datetime | None:
+        for i in self.layout.ts_index:  # COALESCE order
             if values[i] is not None:
                 return instant(values[i])
         return None
@@ -285,7 +361,7 @@ class Querier:
             offset = None
             if with_offsets:
                 ts = self._ts_of(values)
-                inc = int(values[self.inc_index]) if self.inc_index is not None else None
+                inc = int(values[self.layout.inc_index]) if self.layout.inc_index is not None else None
                 self.ts, self.inc = ts or self.ts, inc if inc is not None else self.inc
                 offset = offset_map(mode, self.ts, self.inc)
             out.append(self._record(values, offset))
@@ -320,8 +396,10 @@ class Querier:
         step, safe = self.spec.step, self.safe_inc
         if safe is None:
             safe = -(1 << 63)
-        index, last = self.inc_index, self.inc
-        converters, schema, key_schema, key_index = self.converters, self.schema, self.key_schema, self.key_index
+        layout = self.layout
+        index, last = layout.inc_index, self.inc
+        converters, schema, key_schema, key_index = layout.converters, self.schema, self.key_schema, self.key_index
+        value_shape, key_shape = layout.value_shape, layout.key_shape
         partition, topic, new = self.partition, self.topic, object.__new__
         # The hot loop: Structs are built without validation (values come from typed columns).
         for row in rows:
@@ -332,16 +410,25 @@ class Querier:
                 self.inc = last
                 self._hold_at_gap(meta, inc)
                 return out, True
-            values = list(row)
-            for i, convert in converters:
-                values[i] = convert(values[i])
-            value = new(Struct)
-            value.schema, value.values = schema, values
-            if key_schema is not None:
-                key = new(Struct)
-                key.schema, key.values = key_schema, [values[i] for i in key_index]
+            if value_shape is not None:  # JSON-ready row: the converter writes it as it is
+                value = new(JsonRowStruct)
+                value.schema, value.row, value.shape = schema, row, value_shape
+                if key_shape is not None:
+                    key = new(JsonRowStruct)
+                    key.schema, key.row, key.shape = key_schema, row, key_shape
+                else:
+                    key = None
             else:
-                key = None
+                values = list(row)
+                for i, convert in converters:
+                    values[i] = convert(values[i])
+                value = new(Struct)
+                value.schema, value.values = schema, values
+                if key_schema is not None:
+                    key = new(Struct)
+                    key.schema, key.values = key_schema, [values[i] for i in key_index]
+                else:
+                    key = None
             last = inc
             append(SourceRecord(partition, {INCREMENTING_FIELD: inc}, topic, value, schema, key, key_schema))
         self.inc = last

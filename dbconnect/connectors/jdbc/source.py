@@ -314,6 +314,9 @@ class JdbcSourceTask(SourceTask):
         tables: list[TableId | None] = [None] if cfg.query_mode else \
             [TableId.from_json(t) for t in orjson.loads(props.get(TABLES_KEY) or "[]")]
         reader = self.context.offset_storage_reader if self.context else None
+        # JSON-ready rows when the value converter writes JSON payloads as they are (api/payload.py).
+        advertised = getattr(self.context, "json_payload_format", None)
+        payload_format = advertised() if callable(advertised) else None
         for table in tables:
             spec = table_spec(self._dialect, self._meta, cfg, table)
             offset = None
@@ -321,7 +324,7 @@ class JdbcSourceTask(SourceTask):
                 offset = reader.offset(spec.partition)
                 if offset is None and table is not None:  # Confluent's legacy (V0) partition
                     offset = reader.offset({"table": table.name})
-            querier = Querier(self._dialect, cfg, spec, offset)
+            querier = Querier(self._dialect, cfg, spec, offset, payload_format)
             querier.describe(self._meta)
             self._queriers.append(querier)
             log.info("JDBC source task reads %s in %s mode from offset %s", querier.name, cfg.mode, offset)

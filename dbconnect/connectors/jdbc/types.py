@@ -52,7 +52,10 @@ def _to_float(v: Any) -> Any:
 
 
 def _to_str(v: Any) -> Any:
-    return None if v is None else str(v)
+    if v is None:
+        return None
+    # A Decimal in plain notation, as the database writes it ("0.0000001", not str()'s "1E-7").
+    return format(v, "f") if isinstance(v, decimal.Decimal) else str(v)
 
 
 def numeric_mapping(precision: int | None, scale: int | None, optional: bool,

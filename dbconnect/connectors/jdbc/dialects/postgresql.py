@@ -12,8 +12,9 @@ import psycopg
 from psycopg import IsolationLevel
 from psycopg.types.string import TextLoader
 
-from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Type
-from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, TableId
+from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Decimal, Type
+from ....api.payload import FLOAT, FRAGMENT
+from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, JsonReady, TableId
 from .. import types as T
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,7 @@ class PostgreSqlDialect(Dialect):
                 continue
             mapping, _ = self._scalar(typname, typtype, c.precision, c.scale, optional)
             mapping.name = c.name
+            mapping.type_name = "enum" if typtype == "e" else typname
             out.append(mapping)
         return out
 
@@ -224,6 +226,57 @@ class PostgreSqlDialect(Dialect):
         else:
             m.convert = _to_text  # anything else: its text form
         return m, None
+
+
+    # -- JSON-ready columns (api/payload.py) -----------------------------------------------------
+    def json_ready(self, column: ColumnMapping, quoted: str, payload_format: Any) -> JsonReady | None:
+        typname, schema = column.type_name, column.schema
+        if typname in _INTS or typname == "bool" or typname in _PLAIN_TEXT or typname in _TEXT_TYPES:
+            return JsonReady(quoted)  # ints, booleans and strings as the driver returns them
+        if typname in _FLOATS:
+            return JsonReady(quoted, FLOAT)
+        if typname == "numeric":
+            return _numeric_json(quoted, schema, payload_format)
+        if typname == "bytea":
+            return JsonReady(f"replace(encode({quoted}, 'base64'), chr(10), '')")
+        if typname == "date":
+            return JsonReady(f"({quoted} - DATE '1970-01-01')")
+        if typname == "time":
+            # Milliseconds since midnight, floored (extract is exact numeric since PostgreSQL 14).
+            return JsonReady(f"floor(extract(epoch from {quoted}) * 1000)::int4")
+        if typname in ("timestamp", "timestamptz"):
+            instant = f"date_trunc('milliseconds', {quoted})"
+            if column.zone_less:  # wall-clock values in db.timezone
+                zone = getattr(self.config.timezone, "key", "UTC")
+                if zone not in ("UTC", "Etc/UTC"):
+                    instant = f"({instant} AT TIME ZONE '{zone.replace(chr(39), chr(39) * 2)}')"
+            # date_trunc floors to the millisecond (also before 1970), so the product is integral.
+            return JsonReady(f"(extract(epoch from {instant}) * 1000)::int8")
+        return None  # timetz, arrays, anything else: read the ordinary way
+
+
+def _numeric_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | None:
+    if schema.type is Type.STRING:  # unconstrained numeric: its exact text
+        return JsonReady(f"{quoted}::text")
+    if schema.type is Type.FLOAT64:
+        return JsonReady(f"{quoted}::float8", FLOAT)
+    if schema.type is not Type.BYTES:  # an integer type (numeric.mapping): scale 0, precision < 19
+        return JsonReady(f"{quoted}::int8")
+    if payload_format.decimal_format == "NUMERIC":
+        # numeric(p,s) text never uses an exponent; NaN has no JSON number: casting it fails loudly.
+        return JsonReady(f"(CASE WHEN {quoted} = 'NaN' THEN {quoted}::int8::text ELSE {quoted}::text END)", FRAGMENT)
+    precision = int(schema.parameters.get(Decimal.PRECISION_FIELD, "0") or 0) if schema.parameters else 0
+    if not 0 < precision <= 18:
+        return None  # the unscaled value may not fit a bigint
+    scale = Decimal.scale(schema)
+    unscaled = f"({quoted} * 1{'0' * scale})::int8" if scale > 0 else f"{quoted}::int8"
+    # Java's BigInteger.toByteArray(): the shortest big-endian two's complement, base64.
+    lengths = " ".join(f"WHEN {unscaled} BETWEEN {-(1 << (8 * n - 1))} AND {(1 << (8 * n - 1)) - 1} THEN {n}"
+                       for n in range(1, 8))
+    return JsonReady(f"encode(substring(int8send({unscaled}) from 9 - (CASE {lengths} ELSE 8 END)), 'base64')")
+
+
+_PLAIN_TEXT = {"text", "varchar", "bpchar", "name", "char", "xml", "citext", "enum"}
 
 
 def _to_text(v: Any) -> Any:

@@ -1,0 +1,145 @@
+"""Pre-encoded JSON payloads: a source writes a Struct's JSON itself, the converter only frames it.
+
+Why: turning a database row into Connect values (``Decimal``, ``datetime`` …) and then into
+JSON costs several microseconds per row in Python, while the database can hand over the
+*JSON-ready* values (ints for dates and timestamps, base64 text for decimals) almost for free.
+A converter that writes Struct payloads as plain JSON advertises the encoding it uses
+(:class:`JsonPayloadFormat`); the runtime passes it to the source task (``SourceTaskContext.
+json_payload_format()``), but only when no transformation sits between them. The task may then
+emit :class:`JsonRowStruct` values: a tuple of JSON-ready values plus a :class:`JsonRowShape`
+that encodes it with one generated function. The converter recognises its own format by
+identity and writes ``prefix + shape.encode(row)``; anything else that reads the Struct (a
+different converter, an error report, ``str()``) gets ordinary Connect values, decoded lazily
+from the same JSON — correct, just not fast.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from .data import Schema, Struct
+
+__all__ = ["JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "FLOAT", "FRAGMENT", "BOOL"]
+
+# What the generated encoder does to a JSON-ready value before orjson writes it.
+FLOAT = "float"  # a Python float: NaN and ±Infinity become the strings the converters write
+FRAGMENT = "fragment"  # text that is already a JSON number (an exact decimal)
+BOOL = "bool"  # an integer 0/1 from a driver without a boolean type
+
+_NON_FINITE = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+_VALUES = Struct.__dict__["values"]  # the slot the lazy ``values`` property fills
+
+
+def _non_finite(v: float) -> str:
+    return _NON_FINITE.get(v, "NaN")
+
+
+@dataclass(frozen=True, eq=False)
+class JsonPayloadFormat:
+    """How a converter writes a Struct payload as JSON (Connect's JSON encodings).
+
+    Date → days since the epoch, Time → milliseconds since midnight, Timestamp → epoch
+    milliseconds (all JSON integers); bytes → base64; Decimal → base64 of the two's-complement
+    unscaled value (``decimal_format="BASE64"``) or a JSON number (``"NUMERIC"``); non-finite
+    floats → ``"NaN"``, ``"Infinity"``, ``"-Infinity"``; fields in schema order.
+    Compared by identity: a converter accepts only payloads made for its own format object.
+    """
+
+    decimal_format: str = "BASE64"
+
+
+class JsonRowShape:
+    """Field names + per-field handling of a result row: ``encode(row) -> bytes`` (one call).
+
+    ``row`` holds the JSON-ready values of the fields in order, at ``indexes`` (default: the
+    first len(schema.fields) positions); extra trailing values (offset columns) are ignored.
+    """
+
+    __slots__ = ("schema", "format", "encode", "_decode")
+
+    def __init__(self, schema: Schema, payload_format: JsonPayloadFormat, kinds: Sequence[str | None],
+                 indexes: Sequence[int] | None = None) -> None:
+        names = [f.name for f in schema.fields]
+        if len(kinds) != len(names):
+            raise ValueError("one kind per field")
+        indexes = list(range(len(names))) if indexes is None else list(indexes)
+        self.schema = schema
+        self.format = payload_format
+        self.encode: Callable[[Sequence[Any]], bytes] = _generate(names, kinds, indexes)
+        self._decode: Callable[[Any], Any] | None = None
+
+    def materialize(self, row: Sequence[Any]) -> list[Any]:
+        """The Connect values of ``row`` (decoded from its JSON: the slow, general path)."""
+        from ..registry.jsonschema_values import NeedExact, ValueCodec  # the JSON ↔ Connect value rules
+
+        if self._decode is None:
+            self._decode = ValueCodec(self.format.decimal_format).decoder(self.schema)
+        payload = self.encode(row)
+        try:
+            return self._decode(orjson.loads(payload)).values
+        except NeedExact:  # decimals written as JSON numbers: parse them exactly
+            return self._decode(json.loads(payload, parse_float=decimal.Decimal)).values
+
+
+def _generate(names: Sequence[str], kinds: Sequence[str | None], indexes: Sequence[int]) -> Callable[[Any], bytes]:
+    ns: dict[str, Any] = {"dumps": orjson.dumps, "NF": _non_finite, "Fragment": orjson.Fragment, "bool": bool}
+    items = []
+    for i, (name, kind, at) in enumerate(zip(names, kinds, indexes)):
+        ns[f"K{i}"] = name
+        if kind is None:
+            expr = f"r[{at}]"
+        elif kind == FLOAT:
+            expr = f"(v if (v := r[{at}]) is None or v - v == 0.0 else NF(v))"
+        elif kind == FRAGMENT:
+            expr = f"(None if (v := r[{at}]) is None else Fragment(v))"
+        elif kind == BOOL:
+            expr = f"(None if (v := r[{at}]) is None else bool(v))"
+        else:
+            raise ValueError(f"unknown JSON value kind {kind!r}")
+        items.append(f"K{i}: {expr}")
+    source = "def encode(r):\n    return dumps({" + ", ".join(items) + "})\n"
+    exec(compile(source, "<json-row-encoder>", "exec"), ns)  # noqa: S102 - names are bound, never inlined
+    return ns["encode"]
+
+
+class JsonRowStruct(Struct):
+    """A Struct carried as its JSON-ready row; ``values`` are decoded on first use."""
+
+    __slots__ = ("row", "shape")
+
+    @classmethod
+    def of(cls, shape: JsonRowShape, row: Sequence[Any]) -> "JsonRowStruct":
+        struct = object.__new__(cls)
+        struct.schema = shape.schema
+        struct.row = row
+        struct.shape = shape
+        return struct
+
+    @property  # type: ignore[override]
+    def values(self) -> list[Any]:
+        try:
+            return _VALUES.__get__(self, JsonRowStruct)
+        except AttributeError:
+            values = self.shape.materialize(self.row)
+            _VALUES.__set__(self, values)
+            return values
+
+    @values.setter
+    def values(self, values: list[Any]) -> None:
+        _VALUES.__set__(self, values)
+
+    def payload(self, payload_format: JsonPayloadFormat) -> bytes | None:
+        """The JSON bytes when ``payload_format`` is the one the row was made for, else None."""
+        if self.shape.format is payload_format:
+            try:
+                _VALUES.__get__(self, JsonRowStruct)
+            except AttributeError:
+                return self.shape.encode(self.row)
+            # Somebody set or changed values: they win over the row.
+        return None
