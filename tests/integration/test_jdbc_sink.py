@@ -286,6 +286,59 @@ def test_auto_create_maps_every_connect_type_and_round_trips_values(db: Db):
     sink.stop()
 
 
+PRICE = (SchemaBuilder.struct().name("Price").field("code", Decimal.schema(2)).field("amount", Decimal.schema(4))
+         .build())
+
+
+def price(code: str, amount: str) -> Struct:
+    return Struct(PRICE).put("code", decimal.Decimal(code)).put("amount", decimal.Decimal(amount))
+
+
+@pytest.mark.parametrize("mode", ["upsert", "insert", "update"])
+def test_decimal_keys_and_values_round_trip_exactly(db: Db, mode: str):
+    # PostgreSQL stages numeric columns as text (cast back by the server): values, keys, ordering,
+    # updates and deletes by decimal key must come out exactly as with numeric staging.
+    db.execute("CREATE TABLE prices (code NUMERIC(12,2) PRIMARY KEY, amount NUMERIC(30,4) NOT NULL)")
+    db.execute("INSERT INTO prices VALUES (10.50, 1), (-3.00, 2), (7.00, 3)")
+    sink = Sink(db, **{"pk.mode": "record_value", "pk.fields": "code", "insert.mode": mode, "topics": "prices"})
+    values = ["12345678901234567890.1234", "-0.0001", "0", "1E+3", "123.4567"]
+    if mode == "insert":
+        codes = ["0.01", "0.02", "1E+2", "-12.34", "5"]
+    else:
+        codes = ["10.50", "-3.00", "0.01", "99999.99", "7.00"]
+    sink.put(*(record(i, price(c, v), value_schema=PRICE, topic="prices")
+               for i, (c, v) in enumerate(zip(codes, values))))
+    sink.commit()
+    got = dict(db.execute("SELECT code, amount FROM prices"))
+    expected = {decimal.Decimal("10.50"): decimal.Decimal("1"), decimal.Decimal("-3.00"): decimal.Decimal("2"),
+                decimal.Decimal("7.00"): decimal.Decimal("3")}
+    for c, v in zip(codes, values):
+        if mode == "update" and decimal.Decimal(c) not in expected:
+            continue  # update mode never inserts
+        expected[decimal.Decimal(c)] = decimal.Decimal(v)
+    assert got == expected
+    assert all(str(a) == str(a.quantize(decimal.Decimal("0.0001"))) for a in got.values())  # scale 4 kept
+    sink.stop()
+
+
+def test_decimal_keys_are_deleted_by_tombstones_and_overflow_is_a_record_error(db: Db):
+    db.execute("CREATE TABLE prices (code NUMERIC(12,2) PRIMARY KEY, amount NUMERIC(8,4) NOT NULL)")
+    key = SchemaBuilder.struct().field("code", Decimal.schema(2)).build()
+    sink = Sink(db, **{"pk.mode": "record_key", "insert.mode": "upsert", "topics": "prices",
+                       "delete.enabled": "true", "errors.tolerance": "all"})
+    k = lambda c: Struct(key).put("code", decimal.Decimal(c))  # noqa: E731
+    value = SchemaBuilder.struct().field("amount", Decimal.schema(4)).build()
+    v = lambda a: Struct(value).put("amount", decimal.Decimal(a))  # noqa: E731
+    sink.put(record(0, v("1.5"), k("1.00"), key, value, "prices"), record(1, v("2.5"), k("2.00"), key, value, "prices"),
+             record(2, v("123456.0"), k("3.00"), key, value, "prices"),  # does not fit NUMERIC(8,4)
+             record(3, None, k("1.00"), key, value, "prices"))
+    sink.commit()
+    assert db.execute("SELECT code, amount FROM prices ORDER BY code") == [
+        (decimal.Decimal("2.00"), decimal.Decimal("2.5000"))]
+    assert [r.kafka_offset for r, _ in sink.reporter.reported] == [2]
+    sink.stop()
+
+
 def test_string_primary_key_gets_a_bounded_varchar_on_mariadb(db: Db):
     schema = SchemaBuilder.struct().field("code", STRING_SCHEMA).field("v", INT32_SCHEMA).build()
     sink = Sink(db, **{"pk.mode": "record_value", "pk.fields": "code", "insert.mode": "upsert", "topics": "codes"})

@@ -10,6 +10,7 @@ staged as text and cast in the INSERT … SELECT.
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import logging
 from collections.abc import Iterable
@@ -17,6 +18,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql as psql
+from psycopg.adapt import Dumper
+
+try:  # psycopg's row formatter (C in psycopg[binary]): whole batches without per-row Python frames
+    from psycopg._copy_base import format_row_binary as _format_row_binary
+except ImportError:  # pragma: no cover — another psycopg layout: Copy.write_row per row
+    _format_row_binary = None
 
 from .....api.data import Date, Decimal, Time, Timestamp, Type
 from ...dialect import TableId
@@ -40,6 +47,10 @@ _CATEGORIES = {
 # Staged as text and cast by the server: no binary dumper takes our Python values for them.
 _CAST_CATEGORIES = {JSON, UUID, OTHER}
 _TEXT_OID = 25
+# numeric columns are staged as text: psycopg's binary numeric dumper costs ≈ 1.8 µs per value,
+# str() ≈ 0.5 µs, and the server's text → numeric cast is exact. This oid (no real type has it:
+# it is only a key into psycopg's dumper map) selects that dumper in COPY's set_types().
+_DECIMAL_TEXT_OID = 0xFFFFFFFF
 _TIMESTAMPTZ_OID = 1184
 _KINDS = {"r": "TABLE", "f": "TABLE", "p": "PARTITIONED TABLE", "v": "VIEW", "m": "VIEW"}
 _PRIMITIVE_DDL = {Type.INT8: "SMALLINT", Type.INT16: "SMALLINT", Type.INT32: "INTEGER", Type.INT64: "BIGINT",
@@ -48,6 +59,10 @@ _PRIMITIVE_DDL = {Type.INT8: "SMALLINT", Type.INT16: "SMALLINT", Type.INT32: "IN
 _LOGICAL_DDL = {Decimal.LOGICAL_NAME: "DECIMAL", Date.LOGICAL_NAME: "DATE", Time.LOGICAL_NAME: "TIME",
                 Timestamp.LOGICAL_NAME: "TIMESTAMP"}
 _stage_ids = itertools.count(1)
+# PostgreSQL's binary COPY framing: signature, flags, header extension length; the trailer.
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_COPY_CHUNK = 128 * 1024  # bytes handed to libpq at a time
 
 
 class PostgreSqlWriter(Writer):
@@ -63,9 +78,11 @@ class PostgreSqlWriter(Writer):
             if key in _LIBPQ_PARAMS:
                 kwargs[key] = value
         kwargs.setdefault("connect_timeout", 10)
-        return psycopg.connect(host=spec.host, port=spec.port, dbname=spec.database, user=spec.user,
+        conn = psycopg.connect(host=spec.host, port=spec.port, dbname=spec.database, user=spec.user,
                                password=spec.password, application_name=APPLICATION_NAME, autocommit=False,
                                **kwargs)
+        conn.adapters.register_dumper(None, _DecimalTextDumper)  # found by oid only (see _DECIMAL_TEXT_OID)
+        return conn
 
     def is_transient(self, exc: BaseException) -> bool:
         # OperationalError covers lost connections, admin shutdown/termination, deadlocks and
@@ -113,6 +130,8 @@ class PostgreSqlWriter(Writer):
         return TableInfo(table, columns, _KINDS.get(relkind, "TABLE"))
 
     def _has_binary_dumper(self, oid: int) -> bool:
+        if oid == _DECIMAL_TEXT_OID:
+            return False
         try:
             self.conn.adapters.get_dumper_by_oid(oid, psycopg.pq.Format.BINARY)
             return True
@@ -164,9 +183,12 @@ class PostgreSqlWriter(Writer):
         with self.conn.cursor() as cur:
             with cur.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(plan.state["oids"])
-                write_row = copy.write_row
-                for row in rows:
-                    write_row(row)
+                if _format_row_binary is None:
+                    write_row = copy.write_row
+                    for row in rows:
+                        write_row(row)
+                else:
+                    _copy_rows(copy, rows)
         return stage
 
     def _sources(self, plan: TablePlan, alias: str = "") -> list[str]:
@@ -174,7 +196,7 @@ class PostgreSqlWriter(Writer):
         zone = self.cfg.timezone.key.replace("'", "''")
         sources = []
         for i, c in enumerate(plan.columns):
-            if c.category in _CAST_CATEGORIES:
+            if c.category in _CAST_CATEGORIES or c.category == DECIMAL:
                 sources.append(f"{prefix}s{i}::{c.type_sql}")
             elif c.category == TIMESTAMP:  # instant → wall clock in db.timezone, by the server
                 sources.append(f"({prefix}s{i} AT TIME ZONE '{zone}')::{c.type_sql}")
@@ -193,7 +215,9 @@ class PostgreSqlWriter(Writer):
         order = ""
         if plan.key_columns:
             # Lock rows in key order: concurrent tasks on one table do not deadlock (Confluent #385).
-            order = " ORDER BY " + ", ".join(f"s{i}" for i in range(len(plan.key_columns)))
+            # (numeric keys by value, not by their staged text)
+            order = " ORDER BY " + ", ".join(f"s{i}::{c.type_sql}" if c.category == DECIMAL else f"s{i}"
+                                             for i, c in enumerate(plan.key_columns))
         return (f"INSERT INTO {self.quote_table(plan.table)} ({targets}) SELECT {', '.join(self._sources(plan))} "
                 f"FROM {stage}{order}{conflict}")
 
@@ -293,8 +317,22 @@ class PostgreSqlWriter(Writer):
         return self.run(load)
 
 
+def _copy_rows(copy: Any, rows: list[Any]) -> None:
+    """The whole binary COPY stream, formatted row by row in C and sent in large chunks."""
+    fmt, tx = _format_row_binary, copy.formatter.transformer
+    write = copy.write
+    out = bytearray(_COPY_SIGNATURE)
+    for row in rows:
+        fmt(row, tx, out)
+        if len(out) > _COPY_CHUNK:
+            write(out)
+            out = bytearray()
+    out += _COPY_TRAILER
+    write(out)
+
+
 def _stage_type(column: Column) -> str:
-    if column.category in _CAST_CATEGORIES:
+    if column.category in _CAST_CATEGORIES or column.category == DECIMAL:
         return "text"
     return "timestamptz" if column.category == TIMESTAMP else column.type_sql
 
@@ -302,7 +340,23 @@ def _stage_type(column: Column) -> str:
 def _stage_oid(column: Column) -> int:
     if column.category in _CAST_CATEGORIES:
         return _TEXT_OID
+    if column.category == DECIMAL:
+        return _DECIMAL_TEXT_OID
     return _TIMESTAMPTZ_OID if column.category == TIMESTAMP else column.type_id
+
+
+class _DecimalTextDumper(Dumper):
+    """A numeric value as the text of a binary COPY text column (exact: str() of a Decimal)."""
+
+    format = psycopg.pq.Format.BINARY
+    oid = _DECIMAL_TEXT_OID
+
+    def dump(self, obj: Any) -> bytes:
+        if obj.__class__ is decimal.Decimal and not obj.is_finite():
+            if obj.is_nan():  # sNaN and -NaN too, as the binary dumper writes them
+                return b"NaN"
+            return b"-Infinity" if obj.is_signed() else b"Infinity"
+        return str(obj).encode()
 
 
 def _array_type(column: Column) -> str:
