@@ -189,7 +189,7 @@ def run_connector(target: Target, broker, topic: str, table: str, rows: list[tup
     log = open(work / f"worker-{target.kind}.log", "wb")  # noqa: SIM115
     # BENCH_PROFILE=dir: the worker runs under py-spy (collapsed stacks for the analysis in BENCHMARKS.md).
     profile = os.environ.get("BENCH_PROFILE")
-    wrapper = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o",
+    wrapper = ["py-spy", "record", "--threads", "--format", "raw", "--rate", "200", "-o",
                str(Path(profile) / f"worker-{target.kind}.txt"), "--"] if profile else []
     proc = subprocess.Popen([*wrapper, sys.executable, "-m", "dbconnect.cli", "--log-level", "WARNING", "standalone", str(worker),
                              str(connector)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
@@ -200,18 +200,28 @@ def run_connector(target: Target, broker, topic: str, table: str, rows: list[tup
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the worker did not start writing; see {log.name}")
             time.sleep(0.01)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds(proc.pid)
         deadline = time.monotonic() + 1800
         while target.value_at(table, last[0]) != last[2]:  # one partition, in order: the last row is last
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the worker did not finish; see {log.name}")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+        if not profile:  # the worker's own CPU time (all its threads) per row, in the timed window
+            cpu = _cpu_seconds(proc.pid) - cpu_started
+            print(f"{target.kind:10}  worker CPU {cpu / (len(rows) - batch) * 1e6:.1f} µs/row "
+                  f"({cpu / elapsed:.0%} of one core)", flush=True)
     finally:
         proc.send_signal(2 if profile else 15)  # py-spy writes its profile on SIGINT
         proc.wait(60)
     # The first batch was written before the clock started.
     return (len(rows) - batch) / elapsed
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def produce(broker, topic: str, rows: list[tuple]) -> None:
