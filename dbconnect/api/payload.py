@@ -33,7 +33,6 @@ FRAGMENT = "fragment"  # text that is already a JSON number (an exact decimal)
 BOOL = "bool"  # an integer 0/1 from a driver without a boolean type
 
 _NON_FINITE = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
-_VALUES = Struct.__dict__["values"]  # the slot the lazy ``values`` property fills
 
 
 def _non_finite(v: float) -> str:
@@ -109,9 +108,13 @@ def _generate(names: Sequence[str], kinds: Sequence[str | None], indexes: Sequen
 
 
 class JsonRowStruct(Struct):
-    """A Struct carried as its JSON-ready row; ``values`` are decoded on first use."""
+    """A Struct carried as its JSON-ready row; ``values`` are decoded on first use.
 
-    __slots__ = ("row", "shape")
+    Build it with ``of()`` (hot loops may set the four slots themselves: schema, row, shape and
+    ``decoded = None``).
+    """
+
+    __slots__ = ("row", "shape", "decoded")
 
     @classmethod
     def of(cls, shape: JsonRowShape, row: Sequence[Any]) -> "JsonRowStruct":
@@ -119,27 +122,23 @@ class JsonRowStruct(Struct):
         struct.schema = shape.schema
         struct.row = row
         struct.shape = shape
+        struct.decoded = None
         return struct
 
     @property  # type: ignore[override]
     def values(self) -> list[Any]:
-        try:
-            return _VALUES.__get__(self, JsonRowStruct)
-        except AttributeError:
-            values = self.shape.materialize(self.row)
-            _VALUES.__set__(self, values)
-            return values
+        decoded = self.decoded
+        if decoded is None:
+            decoded = self.decoded = self.shape.materialize(self.row)
+        return decoded
 
     @values.setter
     def values(self, values: list[Any]) -> None:
-        _VALUES.__set__(self, values)
+        self.decoded = values
 
     def payload(self, payload_format: JsonPayloadFormat) -> bytes | None:
-        """The JSON bytes when ``payload_format`` is the one the row was made for, else None."""
-        if self.shape.format is payload_format:
-            try:
-                _VALUES.__get__(self, JsonRowStruct)
-            except AttributeError:
-                return self.shape.encode(self.row)
-            # Somebody set or changed values: they win over the row.
+        """The JSON bytes when ``payload_format`` is the one the row was made for, else None
+        (also once the values were decoded: they may have been changed, and win over the row)."""
+        if self.decoded is None and self.shape.format is payload_format:
+            return self.shape.encode(self.row)
         return None

@@ -137,10 +137,15 @@ class Querier:
     """One table or query: its offset, its current round, the incrementing-mode horizon."""
 
     def __init__(self, dialect: Dialect, config: Any, spec: QuerierSpec, offset: Mapping[str, Any] | None,
-                 payload_format: Any = None) -> None:
+                 payload_format: Any = None, key_payload_format: Any = None) -> None:
         self.dialect = dialect
         # The value converter's JsonPayloadFormat: rows may be read JSON-ready (api/payload.py).
+        # Keys are made of the same JSON-ready values, so they can go to the key converter as they
+        # are when it writes decimals the same way; otherwise it decodes them (correct, slower).
         self.payload_format = payload_format
+        self.key_payload_format = key_payload_format if key_payload_format is not None and \
+            payload_format is not None and key_payload_format.decimal_format == payload_format.decimal_format \
+            else payload_format
         self.config = config
         self.spec = spec
         self.mode = config.mode
@@ -255,7 +260,8 @@ class Querier:
         kinds = [r.kind for r in ready]
         key_shape = None
         if self.key_schema is not None:
-            key_shape = JsonRowShape(self.key_schema, fmt, [kinds[i] for i in self.key_index], self.key_index)
+            key_shape = JsonRowShape(self.key_schema, self.key_payload_format, [kinds[i] for i in self.key_index],
+                                     self.key_index)
         return RowLayout(sql, converters, inc_index, ts_index, JsonRowShape(self.schema, fmt, kinds), key_shape)
 
     # -- rounds ---------------------------------------------------------------------------------
@@ -412,10 +418,10 @@ class Querier:
                 return out, True
             if value_shape is not None:  # JSON-ready row: the converter writes it as it is
                 value = new(JsonRowStruct)
-                value.schema, value.row, value.shape = schema, row, value_shape
+                value.schema, value.row, value.shape, value.decoded = schema, row, value_shape, None
                 if key_shape is not None:
                     key = new(JsonRowStruct)
-                    key.schema, key.row, key.shape = key_schema, row, key_shape
+                    key.schema, key.row, key.shape, key.decoded = key_schema, row, key_shape, None
                 else:
                     key = None
             else:

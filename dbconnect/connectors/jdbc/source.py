@@ -317,6 +317,7 @@ class JdbcSourceTask(SourceTask):
         # JSON-ready rows when the value converter writes JSON payloads as they are (api/payload.py).
         advertised = getattr(self.context, "json_payload_format", None)
         payload_format = advertised() if callable(advertised) else None
+        key_payload_format = advertised(True) if callable(advertised) else None
         for table in tables:
             spec = table_spec(self._dialect, self._meta, cfg, table)
             offset = None
@@ -324,7 +325,7 @@ class JdbcSourceTask(SourceTask):
                 offset = reader.offset(spec.partition)
                 if offset is None and table is not None:  # Confluent's legacy (V0) partition
                     offset = reader.offset({"table": table.name})
-            querier = Querier(self._dialect, cfg, spec, offset, payload_format)
+            querier = Querier(self._dialect, cfg, spec, offset, payload_format, key_payload_format)
             querier.describe(self._meta)
             self._queriers.append(querier)
             log.info("JDBC source task reads %s in %s mode from offset %s", querier.name, cfg.mode, offset)
