@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import decimal
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from .data import Schema, Struct
+from .records import SourceRecord
 
-__all__ = ["JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "FLOAT", "FRAGMENT", "BOOL"]
+__all__ = ["JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "JsonRowBatch", "FLOAT", "FRAGMENT", "BOOL"]
 
 # What the generated encoder does to a JSON-ready value before orjson writes it.
 FLOAT = "float"  # a Python float: NaN and ±Infinity become the strings the converters write
@@ -142,3 +143,55 @@ class JsonRowStruct(Struct):
         if self.decoded is None and self.shape.format is payload_format:
             return self.shape.encode(self.row)
         return None
+
+
+class JsonRowBatch(Sequence):
+    """One poll's records that share topic, source partition, schemas and shapes, as JSON-ready rows.
+
+    To any reader it is a sequence of SourceRecords (with JsonRowStruct keys and values, built on
+    access). The runtime, when no transformation runs and both converters frame payloads of these
+    formats (``Converter.json_payload_framing``), produces the rows without building records:
+    per row one generated encoder call for the value, one for the key, and the produce call.
+    ``offsets`` is a list (one offset map per row) or a function of the row.
+    """
+
+    __slots__ = ("topic", "source_partition", "value_schema", "key_schema", "value_shape", "key_shape", "rows",
+                 "_offsets")
+
+    def __init__(self, topic: str, source_partition: Any, value_shape: JsonRowShape, key_shape: JsonRowShape | None,
+                 rows: list[Sequence[Any]], offsets: list[Any] | Callable[[Sequence[Any]], Any]) -> None:
+        self.topic = topic
+        self.source_partition = source_partition
+        self.value_shape, self.value_schema = value_shape, value_shape.schema
+        self.key_shape = key_shape
+        self.key_schema = key_shape.schema if key_shape is not None else None
+        self.rows = rows
+        self._offsets = offsets
+
+    def offset(self, i: int) -> Any:
+        offsets = self._offsets
+        return offsets(self.rows[i]) if callable(offsets) else offsets[i]
+
+    def record(self, i: int) -> SourceRecord:
+        row = self.rows[i]
+        key = JsonRowStruct.of(self.key_shape, row) if self.key_shape is not None else None
+        return SourceRecord(self.source_partition, self.offset(i), self.topic, JsonRowStruct.of(self.value_shape, row),
+                            self.value_schema, key, self.key_schema)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self.record(j) for j in range(*i.indices(len(self.rows)))]
+        if i < 0:
+            i += len(self.rows)
+        if not 0 <= i < len(self.rows):
+            raise IndexError("batch index out of range")
+        return self.record(i)
+
+    def __iter__(self) -> Iterator[SourceRecord]:
+        return (self.record(i) for i in range(len(self.rows)))
+
+    def __repr__(self) -> str:
+        return f"JsonRowBatch(topic={self.topic!r}, rows={len(self.rows)})"

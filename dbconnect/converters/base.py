@@ -117,6 +117,12 @@ class Converter(ABC):
         this converter writes as they are, or None (the default: it encodes Structs itself)."""
         return None
 
+    def json_payload_framing(self, topic: str, schema: Schema, payload_format: Any) -> tuple[bytes, bytes] | None:
+        """(prefix, suffix) that make a record of ``topic`` from a pre-encoded Struct payload of
+        ``schema`` in ``payload_format``: what ``from_connect_data`` would write around it; None
+        when this converter must see each value (or the format is not its own)."""
+        return None
+
     def close(self) -> None:
         pass
 

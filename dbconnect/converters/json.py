@@ -180,6 +180,11 @@ class JsonConverter(Converter):
     def json_payload_format(self) -> JsonPayloadFormat:
         return self.payload_format
 
+    def json_payload_framing(self, topic: str, schema: Schema, payload_format: Any) -> tuple[bytes, bytes] | None:
+        if payload_format is not self.payload_format:
+            return None
+        return (self._entry(schema).prefix, b"}") if self.schemas_enable else (b"", b"")
+
     @staticmethod
     def _dumps(obj: Any) -> bytes:
         try:

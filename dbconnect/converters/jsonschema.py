@@ -239,6 +239,12 @@ class JsonSchemaConverter(Converter):
     def json_payload_format(self) -> JsonPayloadFormat:
         return self.payload_format
 
+    def json_payload_framing(self, topic: str, schema: Schema, payload_format: Any) -> tuple[bytes, bytes] | None:
+        if payload_format is not self.payload_format:
+            return None
+        entry = self._writer(topic, schema)  # registers or looks up the schema (DataError if it can't)
+        return None if entry.validate is not None else (entry.prefix, b"")
+
     def close(self) -> None:
         if self.client is not None and self._given_client is None:
             release_client(self.client)

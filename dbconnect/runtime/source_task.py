@@ -10,6 +10,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from ..api.errors import ConnectError
+from ..api.payload import JsonRowBatch
 from ..api.records import SourceRecord
 from ..api.task import SourceTask, SourceTaskContext
 from ..converters import BUILTIN_CONVERTERS
@@ -78,7 +79,12 @@ class WorkerSourceTask(WorkerTask):
             except Exception:
                 log.exception("Error while stopping task %s", self.id)
 
-    def _send(self, records: list[SourceRecord]) -> None:
+    def _send(self, records: Any) -> None:
+        if records.__class__ is JsonRowBatch and not self.transformations.stages:
+            sent = self._send_rows(records)
+            if sent == len(records):
+                return
+            records = records[sent:]  # the rest as records: per-record conversion and error handling
         batch = self.submitted.new_batch()
         add = batch.add
         key_from_connect = self.key_converter.from_connect_data
@@ -123,6 +129,65 @@ class WorkerSourceTask(WorkerTask):
                 self._produce_slow(transformed, key, value, on_delivery)
         finally:
             batch.closed = True
+
+    def _send_rows(self, rows_batch: JsonRowBatch) -> int:
+        """Produce JSON-ready rows framed by the converters, no records built (api/payload.py).
+
+        Returns how many rows went out; 0 when a converter does not frame these payloads, or the
+        task needs per-record callbacks. An encoding error stops the loop there: the caller sends
+        the rest record by record, where errors.tolerance applies.
+        """
+        if type(self.task).commit_record is not SourceTask.commit_record:
+            return 0
+        topic = rows_batch.topic
+        try:
+            value_framing = self.value_converter.json_payload_framing(
+                topic, rows_batch.value_schema, rows_batch.value_shape.format)
+            if rows_batch.key_shape is not None:
+                key_framing = self.key_converter.json_payload_framing(
+                    topic, rows_batch.key_schema, rows_batch.key_shape.format)
+            else:
+                key_framing = None if type(self.key_converter) in BUILTIN_CONVERTERS else False
+        except Exception:
+            log.debug("Converters cannot frame the rows of %s: sending records", topic, exc_info=True)
+            return 0
+        if value_framing is None or key_framing is False or (rows_batch.key_shape is not None and key_framing is None):
+            return 0
+        value_prefix, value_suffix = value_framing
+        encode_value = rows_batch.value_shape.encode
+        encode_key = rows_batch.key_shape.encode if rows_batch.key_shape is not None else None
+        key_prefix, key_suffix = key_framing if key_framing is not None else (b"", b"")
+        producer = self.producer
+        produce = producer.produce
+        batch = self.submitted.new_batch()
+        on_delivery = self._delivery_callback(batch, None)
+        sent = 0
+        key = None
+        try:
+            for row in rows_batch.rows:
+                try:
+                    value = value_prefix + encode_value(row) + value_suffix
+                    if encode_key is not None:
+                        key = key_prefix + encode_key(row) + key_suffix
+                except Exception:
+                    log.debug("Row %d of %s could not be encoded as it is", sent, topic, exc_info=True)
+                    break
+                while True:
+                    try:
+                        produce(topic, value, key, on_delivery=on_delivery)
+                        break
+                    except BufferError:
+                        producer.poll(0.1)  # the local queue is full: let librdkafka deliver
+                        self._raise_send_error()
+                    except KafkaException as exc:
+                        raise ConnectError(f"Failed to send a record to topic {topic}: {exc}") from exc
+                sent += 1
+        finally:
+            batch.remaining += sent  # acknowledgements may already have come in (remaining < 0)
+            if sent:
+                batch.add(rows_batch.source_partition, rows_batch.offset(sent - 1), in_flight=False)
+            batch.closed = True
+        return sent
 
     def _delivery_callback(self, batch: Any, record: SourceRecord | None):
         commit_record = self.task.commit_record if record is not None else None

@@ -16,7 +16,7 @@ from typing import Any
 
 from ...api.data import Schema, SchemaBuilder, Struct
 from ...api.errors import ConnectError
-from ...api.payload import JsonRowShape, JsonRowStruct
+from ...api.payload import JsonRowBatch, JsonRowShape
 from ...api.records import SourceRecord
 from .config import BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING
 from .dialect import SAFETY_MARGIN, SQL_MARKER, ColumnMapping, Dialect, TableId
@@ -343,14 +343,17 @@ class Querier:
             values[i] = convert(values[i])
         return values
 
-    def _record(self, values: Sequence[Any], offset: dict[str, Any] | None) -> SourceRecord:
+    def _emit(self, items: list[tuple[Sequence[Any], dict[str, Any] | None]]) -> Sequence[SourceRecord]:
+        """(values, offset) pairs → records: a JsonRowBatch for JSON-ready rows, else SourceRecords."""
         layout = self.layout
         if layout.value_shape is not None:
-            value: Struct = JsonRowStruct.of(layout.value_shape, values)
-            key = JsonRowStruct.of(layout.key_shape, values) if layout.key_shape is not None else None
-        else:
-            value = Struct._of(self.schema, values if type(values) is list else list(values))
-            key = Struct._of(self.key_schema, [values[i] for i in self.key_index]) if self.key_schema is not None else None
+            return JsonRowBatch(self.topic, self.partition, layout.value_shape, layout.key_shape,
+                                [values for values, _ in items], [offset for _, offset in items])
+        return [self._record(values, offset) for values, offset in items]
+
+    def _record(self, values: Sequence[Any], offset: dict[str, Any] | None) -> SourceRecord:
+        value = Struct._of(self.schema, values if type(values) is list else list(values))
+        key = Struct._of(self.key_schema, [values[i] for i in self.key_index]) if self.key_schema is not None else None
         return SourceRecord(self.partition, offset, self.topic, value, self.schema, key, self.key_schema)
 
     def _ts_of(self, values: Sequence[Any]) -> dt.datetime | None:
@@ -359,7 +362,7 @@ class Querier:
                 return instant(values[i])
         return None
 
-    def _records(self, rows: list[tuple], with_offsets: bool) -> list[SourceRecord]:
+    def _records(self, rows: list[tuple], with_offsets: bool) -> Sequence[SourceRecord]:
         out = []
         mode = self.mode
         for row in rows:
@@ -370,10 +373,10 @@ class Querier:
                 inc = int(values[self.layout.inc_index]) if self.layout.inc_index is not None else None
                 self.ts, self.inc = ts or self.ts, inc if inc is not None else self.inc
                 offset = offset_map(mode, self.ts, self.inc)
-            out.append(self._record(values, offset))
-        return out
+            out.append((values, offset))
+        return self._emit(out)
 
-    def _timestamp(self, rows: list[tuple], exhausted: bool) -> tuple[list[SourceRecord], bool]:
+    def _timestamp(self, rows: list[tuple], exhausted: bool) -> tuple[Sequence[SourceRecord], bool]:
         # PR #1093: a row's offset moves to its timestamp only once the last row with that
         # timestamp has been read, so a restart never skips the rest of a same-timestamp group.
         # One row of lookahead tells whether the next row shares the timestamp.
@@ -389,56 +392,56 @@ class Querier:
             nxt = items[i + 1][1] if i + 1 < len(items) else (self._lookahead[1] if self._lookahead else None)
             if ts is not None and ts != nxt:
                 self.ts = ts
-            out.append(self._record(values, offset_map(TIMESTAMP, self.ts, None)))
-        return out, exhausted and self._lookahead is None
+            out.append((values, offset_map(TIMESTAMP, self.ts, None)))
+        return self._emit(out), exhausted and self._lookahead is None
 
-    def _incrementing(self, meta: Any, rows: list[tuple], exhausted: bool) -> tuple[list[SourceRecord], bool]:
+    def _incrementing(self, meta: Any, rows: list[tuple], exhausted: bool) -> tuple[Sequence[SourceRecord], bool]:
         # Ids are allocated before commit, so a smaller id can commit after a larger one. Emit in
         # id order while ids are contiguous (last + step) or at most the safe horizon; at the
         # first gap stop the round and remember which transactions must end before ids up to the
         # current max can be considered final (see the README, JDBC source connector, "No missed rows").
-        out: list[SourceRecord] = []
-        append = out.append
         step, safe = self.spec.step, self.safe_inc
         if safe is None:
             safe = -(1 << 63)
         layout = self.layout
         index, last = layout.inc_index, self.inc
-        converters, schema, key_schema, key_index = layout.converters, self.schema, self.key_schema, self.key_index
-        value_shape, key_shape = layout.value_shape, layout.key_shape
-        partition, topic, new = self.partition, self.topic, object.__new__
-        # The hot loop: Structs are built without validation (values come from typed columns).
-        for row in rows:
+        kept, blocking = len(rows), None
+        for n, row in enumerate(rows):
             inc = row[index]
             if type(inc) is not int:
                 inc = int(inc)
             if inc > safe and inc != last + step:
-                self.inc = last
-                self._hold_at_gap(meta, inc)
-                return out, True
-            if value_shape is not None:  # JSON-ready row: the converter writes it as it is
-                value = new(JsonRowStruct)
-                value.schema, value.row, value.shape, value.decoded = schema, row, value_shape, None
-                if key_shape is not None:
-                    key = new(JsonRowStruct)
-                    key.schema, key.row, key.shape, key.decoded = key_schema, row, key_shape, None
-                else:
-                    key = None
-            else:
-                values = list(row)
-                for i, convert in converters:
-                    values[i] = convert(values[i])
-                value = new(Struct)
-                value.schema, value.values = schema, values
-                if key_schema is not None:
-                    key = new(Struct)
-                    key.schema, key.values = key_schema, [values[i] for i in key_index]
-                else:
-                    key = None
+                kept, blocking = n, inc
+                break
             last = inc
-            append(SourceRecord(partition, {INCREMENTING_FIELD: inc}, topic, value, schema, key, key_schema))
         self.inc = last
-        return out, exhausted
+        if blocking is not None:
+            self._hold_at_gap(meta, blocking)
+        if kept < len(rows):
+            rows = rows[:kept]
+        if layout.value_shape is not None:  # JSON-ready rows: the runtime produces them as they are
+            return JsonRowBatch(self.topic, self.partition, layout.value_shape, layout.key_shape, rows,
+                                lambda row: {INCREMENTING_FIELD: int(row[index])}), exhausted or blocking is not None
+        out: list[SourceRecord] = []
+        append = out.append
+        converters, schema, key_schema, key_index = layout.converters, self.schema, self.key_schema, self.key_index
+        partition, topic, new = self.partition, self.topic, object.__new__
+        # The hot loop: Structs are built without validation (values come from typed columns).
+        for row in rows:
+            values = list(row)
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            value = new(Struct)
+            value.schema, value.values = schema, values
+            if key_schema is not None:
+                key = new(Struct)
+                key.schema, key.values = key_schema, [values[i] for i in key_index]
+            else:
+                key = None
+            inc = values[index]
+            append(SourceRecord(partition, {INCREMENTING_FIELD: inc if type(inc) is int else int(inc)}, topic, value,
+                                schema, key, key_schema))
+        return out, exhausted or blocking is not None
 
     def _hold_at_gap(self, meta: Any, blocking: int) -> None:
         if self.pending is not None:
