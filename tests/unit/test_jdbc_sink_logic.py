@@ -384,3 +384,70 @@ def test_tolerant_sinks_buffer_across_puts_and_report_at_commit():
     assert task.pre_commit({tp: 3}) == {tp: 3}
     # The batch failed, its first half (record 0, from the first put) failed alone, the rest was written.
     assert [r for r, _e in reporter.reported] == [first[0]] and writer.written == [2]
+
+
+# -- the per-record hot path: buffer entries, shapes, offsets --------------------------------------------
+
+def test_entries_keep_records_only_when_they_may_be_reported():
+    # Without errors.tolerance=all nothing is reported after put(): entries keep where the record
+    # was consumed, not the record (its Struct and message are freed when put() returns).
+    task = started_task(ScriptedWriter([]), **{"batch.size": "100", "pk.mode": "record_value", "pk.fields": "id"})
+    task.put([rec(4, val(1)), rec(5, val(2))])
+    assert [e[0] for e in task._buffer] == [(("t", 0), 4), (("t", 0), 5)]
+    assert [(e[2], e[3]) for e in task._buffer] == [((1,), (1, "n1", "x")), ((2,), (2, "n2", "x"))]
+    records = [rec(0, val(1))]
+    tolerant = started_task(ScriptedWriter([]), **{"batch.size": "100", "errors.tolerance": "all"})
+    tolerant.put(records)
+    assert tolerant._buffer[0][0] is records[0]
+    # Both kinds of origin give the same coordinates (pre_commit after a failed flush, close()).
+    from dbconnect.connectors.jdbc.sink.buffer import coordinates
+    assert coordinates(records[0]) == coordinates((("t", 0), 0)) == (("t", 0), 0)
+
+
+def test_pending_offsets_per_partition_with_interleaved_partitions_and_shapes():
+    other = SchemaBuilder.struct().field("id", INT64_SCHEMA).field("name", STRING_SCHEMA).build()
+    task = started_task(ScriptedWriter([]), **{"batch.size": "100", "pk.mode": "record_value", "pk.fields": "id"})
+    r = lambda topic, partition, offset, schema=VALUE, value=None: SinkRecord(  # noqa: E731
+        topic, partition, None, None, schema, value or val(offset), offset)
+    batch = [r("t", 0, 10), r("t", 1, 3), r("t", 1, 4), r("u", 0, 7, other, Struct(other).put("id", 1).put("name", "o")),
+             r("t", 0, 11), r("t", 1, 5)]
+    task.put(batch)
+    assert task._pending == {("t", 0): 12, ("t", 1): 6, ("u", 0): 8}
+    plans = [e[1] for e in task._buffer]
+    assert plans[0] is plans[1] is plans[4] and plans[3] is not plans[0]  # one plan per shape, reused
+    assert [e[0] for e in task._buffer] == [(("t", 0), 10), (("t", 1), 3), (("t", 1), 4), (("u", 0), 7),
+                                            (("t", 0), 11), (("t", 1), 5)]
+
+
+def test_exactly_once_skips_replays_without_counting_them_as_pending():
+    task = started_task(ScriptedWriter([]), **{"batch.size": "100", "exactly.once.enabled": "true",
+                                               "pk.mode": "record_value", "pk.fields": "id"})
+    task._accepted[("t", 0)] = 5  # written up to offset 4 already
+    task.put([rec(3, val(3)), rec(4, val(4))])
+    assert task._buffer == [] and task._pending == {}
+    task.put([rec(4, val(4)), rec(5, val(5)), rec(6, val(6))])
+    assert [e[0][1] for e in task._buffer] == [5, 6] and task._pending == {("t", 0): 7}
+
+
+def test_a_record_that_fails_mapping_does_not_poison_the_shape_cache():
+    task = started_task(ScriptedWriter([]), **{"batch.size": "100", "pk.mode": "record_key",
+                                               "errors.tolerance": "all"})
+    task.context._reporter = type("R", (), {"reported": [], "report": lambda self, r, e: self.reported.append(r)})()
+    key = Struct(KEY).put("id", 1).put("region", "eu")
+    good = rec(1, val(1), key, KEY)
+    bad = rec(2, val(2), None, KEY)  # null key in record_key mode
+    task.put([good, bad, rec(3, val(3), key, KEY)])
+    assert [e[0].kafka_offset for e in task._buffer] == [1, 3]
+    assert [r.kafka_offset for r in task.context._reporter.reported] == [2]
+
+
+def test_collapse_with_several_plans_per_table_keeps_each_plans_rows():
+    class Plan:
+        def __init__(self, table: str) -> None:
+            self.table = table
+    a1, a2 = Plan("a"), Plan("a")
+    entries = [(((("t", 0), i)), p, (k,), (k, v)) for i, (p, k, v) in enumerate(
+        [(a1, 1, "x"), (a2, 2, "y"), (a1, 1, "z"), (a2, 3, "w")])]
+    [ops] = collapse(entries)
+    assert ops.writes == {a2: [(2, "y"), (3, "w")], a1: [(1, "z")]}
+    assert next_offsets(entries) == {("t", 0): 4}

@@ -17,9 +17,11 @@ from typing import Any
 
 from ....api.records import SinkRecord
 
-# One buffered record: (record, plan, key, row); row None means delete. Tuples, not objects:
-# this is built once per record on the hot path.
-Entry = tuple  # (SinkRecord, TablePlan, tuple | None, list | tuple | None)
+# One buffered record: (origin, plan, key, row); row None means delete. Tuples, not objects:
+# this is built once per record on the hot path. ``origin`` is the SinkRecord when the sink may
+# have to report it (errors.tolerance=all), else only where it was consumed, ((topic, partition),
+# offset): the record, its Struct and its consumed message are then freed as soon as put() returns.
+Entry = tuple  # (SinkRecord | ((str, int), int), TablePlan, tuple | None, list | tuple | None)
 
 
 @dataclass
@@ -35,9 +37,9 @@ class _TableState:
     __slots__ = ("writes", "deletes", "appends", "plans")
 
     def __init__(self) -> None:
-        self.writes: dict[Any, tuple] = {}  # key → (plan, row)
+        self.writes: dict[Any, Entry] = {}  # key → the entry of its last write
         self.deletes: dict[Any, Any] = {}  # key → plan
-        self.appends: list[tuple] = []  # (plan, row) of key-less rows
+        self.appends: list[Entry] = []  # entries of key-less rows
         self.plans: set = set()
 
 
@@ -49,21 +51,26 @@ def collapse(entries: list[Entry], sort_keys: bool = False) -> list[TableOps]:
     """
     tables: dict[Any, _TableState] = {}
     state_of: dict[Any, _TableState] = {}  # plan (identity hash) → its table's state
-    for _record, plan, key, row in entries:
-        state = state_of.get(plan)
-        if state is None:
-            state = tables.get(plan.table)
+    last_plan: Any = None
+    state: _TableState | None = None
+    for entry in entries:
+        _origin, plan, key, row = entry
+        if plan is not last_plan:  # runs of one plan are the rule: no lookup per entry
+            state = state_of.get(plan)
             if state is None:
-                state = tables[plan.table] = _TableState()
-            state_of[plan] = state
-            state.plans.add(plan)
+                state = tables.get(plan.table)
+                if state is None:
+                    state = tables[plan.table] = _TableState()
+                state_of[plan] = state
+                state.plans.add(plan)
+            last_plan = plan
         if row is None:
             state.writes.pop(key, None)
             state.deletes[key] = plan
         elif key is None:
-            state.appends.append((plan, row))  # no key (pk.mode=none): every record is its own row
+            state.appends.append(entry)  # no key (pk.mode=none): every record is its own row
         else:
-            state.writes[key] = (plan, row)
+            state.writes[key] = entry
     result = []
     for table, state in tables.items():
         ops = TableOps(table)
@@ -77,13 +84,13 @@ def collapse(entries: list[Entry], sort_keys: bool = False) -> list[TableOps]:
                 pass  # keys that do not compare (None inside): keep consumption order
         if len(state.plans) == 1:  # the common case: one record shape per table
             [plan] = state.plans
-            rows = [row for _plan, row in items.values()]
-            rows += [row for _plan, row in state.appends]
+            rows = [entry[3] for entry in items.values()]
+            rows += [entry[3] for entry in state.appends]
             if rows:
                 ops.writes[plan] = rows
         else:
-            for plan, row in list(items.values()) + state.appends:
-                ops.writes.setdefault(plan, []).append(row)
+            for entry in list(items.values()) + state.appends:
+                ops.writes.setdefault(entry[1], []).append(entry[3])
         result.append(ops)
     return result
 
@@ -98,8 +105,13 @@ def next_offsets(entries: list[Entry]) -> dict[tuple[str, int], int]:
     return offsets
 
 
-def coordinates(record: SinkRecord) -> tuple[tuple[str, int], int]:
-    """((topic, partition), offset) where the record was consumed (before any SMT renamed it)."""
+def coordinates(record: SinkRecord | tuple) -> tuple[tuple[str, int], int]:
+    """((topic, partition), offset) where the record was consumed (before any SMT renamed it).
+
+    ``record`` may be an entry's origin that is already that pair.
+    """
+    if record.__class__ is tuple:
+        return record
     topic = record.original_topic if record.original_topic is not None else record.topic
     partition = (record.original_kafka_partition if record.original_kafka_partition is not None
                  else record.kafka_partition)

@@ -72,7 +72,8 @@ class TableInfo:
 class TablePlan:
     """How records of one layout are written to one table: columns, adapters, cached SQL."""
 
-    __slots__ = ("table", "layout", "columns", "key_columns", "_adapters", "_key_adapters", "sql", "state")
+    __slots__ = ("table", "layout", "columns", "key_columns", "_adapters", "_key_adapters", "sql", "state",
+                 "extract")
 
     def __init__(self, table: TableId, layout: Layout, columns: list[Column],
                  adapters: list[Callable[[Any], Any] | None]) -> None:
@@ -84,17 +85,19 @@ class TablePlan:
         self._key_adapters = [(i, f) for i, f in self._adapters if i < layout.key_count]
         self.sql: dict[str, Any] = {}  # statements built once per plan (by the writer)
         self.state: dict[str, Any] = {}  # per-connection things (PostgreSQL stage table)
+        # record → (raw key for deduplication, row of column values ready for the driver). The
+        # per-record hot path: the layout's own function when no value needs adapting.
+        self.extract: Callable[[SinkRecord], tuple[Any, Any]] = (
+            self._extract_adapted if self._adapters else layout.extract)
 
-    def extract(self, record: SinkRecord) -> tuple[Any, Any]:
-        """(raw key for deduplication, row of column values ready for the driver)."""
+    def _extract_adapted(self, record: SinkRecord) -> tuple[Any, tuple]:
         key, row = self.layout.extract(record)
-        if self._adapters:
-            row = list(row)
-            for i, adapt in self._adapters:
-                value = row[i]
-                if value is not None:
-                    row[i] = adapt(value)
-        return key, row
+        row = list(row)
+        for i, adapt in self._adapters:
+            value = row[i]
+            if value is not None:
+                row[i] = adapt(value)
+        return key, tuple(row)  # a tuple of plain values: the GC stops tracking it
 
     def adapt_key(self, key: Sequence[Any]) -> list[Any]:
         key = list(key)
