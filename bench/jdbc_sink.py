@@ -201,6 +201,8 @@ def run_connector(target: Target, broker, topic: str, table: str, rows: list[tup
                 raise SystemExit(f"the worker did not start writing; see {log.name}")
             time.sleep(0.01)
         started, cpu_started = time.perf_counter(), _cpu_seconds(proc.pid)
+        others = {"database": server.pid, "broker": broker.pid}
+        others_started = {k: _tree_cpu(p) for k, p in others.items()}
         deadline = time.monotonic() + 1800
         while target.value_at(table, last[0]) != last[2]:  # one partition, in order: the last row is last
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -211,6 +213,12 @@ def run_connector(target: Target, broker, topic: str, table: str, rows: list[tup
             cpu = _cpu_seconds(proc.pid) - cpu_started
             print(f"{target.kind:10}  worker CPU {cpu / (len(rows) - batch) * 1e6:.1f} µs/row "
                   f"({cpu / elapsed:.0%} of one core)", flush=True)
+            print("            " + ", ".join(f"{k} CPU {(_tree_cpu(p) - others_started[k]) / (len(rows) - batch) * 1e6:.1f} "
+                                         "µs/row" for k, p in others.items()), flush=True)
+            if os.environ.get("BENCH_THREADS"):  # CPU seconds per OS thread of the worker (whole run)
+                for task in sorted(Path(f"/proc/{proc.pid}/task").iterdir()):
+                    name = (task / "comm").read_text().strip()
+                    print(f"    {name:16} {_cpu_seconds(proc.pid, task.name):6.2f} s")
     finally:
         proc.send_signal(2 if profile else 15)  # py-spy writes its profile on SIGINT
         proc.wait(60)
@@ -218,10 +226,34 @@ def run_connector(target: Target, broker, topic: str, table: str, rows: list[tup
     return (len(rows) - batch) / elapsed
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (Linux /proc), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+def _cpu_seconds(pid: int, thread: str | None = None) -> float:
+    """User + system CPU time of process ``pid`` (or one of its threads; Linux /proc), in seconds."""
+    path = f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat"
+    fields = Path(path).read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(pid: int | None) -> float:
+    """CPU seconds of ``pid`` and all its descendants (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            total += _cpu_seconds(p)
+        except OSError:
+            pass
+        todo += children.get(p, [])
+    return total
 
 
 def produce(broker, topic: str, rows: list[tuple]) -> None:
