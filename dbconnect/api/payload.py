@@ -61,7 +61,7 @@ class JsonRowShape:
     first len(schema.fields) positions); extra trailing values (offset columns) are ignored.
     """
 
-    __slots__ = ("schema", "format", "encode", "_decode")
+    __slots__ = ("schema", "format", "encode", "_decode", "_source")
 
     def __init__(self, schema: Schema, payload_format: JsonPayloadFormat, kinds: Sequence[str | None],
                  indexes: Sequence[int] | None = None) -> None:
@@ -71,8 +71,22 @@ class JsonRowShape:
         indexes = list(range(len(names))) if indexes is None else list(indexes)
         self.schema = schema
         self.format = payload_format
-        self.encode: Callable[[Sequence[Any]], bytes] = _generate(names, kinds, indexes)
+        self._source = _dict_display(names, kinds, indexes)
+        self.encode: Callable[[Sequence[Any]], bytes] = _compile(
+            "def encode(r):\n    return dumps(" + self._source[0] + ")\n", self._source[1], "encode")
         self._decode: Callable[[Any], Any] | None = None
+
+    def dict_display(self, prefix: str) -> tuple[str, dict[str, Any]]:
+        """The row → JSON-ready dict expression over row variable ``r`` (names prefixed by ``prefix``)."""
+        text, ns = self._source
+        renamed = {}
+        for name in sorted(ns, key=len, reverse=True):
+            if name[0] == "K":
+                text = text.replace(f"{name}:", f"{prefix}{name}:")
+                renamed[prefix + name] = ns[name]
+            else:
+                renamed[name] = ns[name]
+        return text, renamed
 
     def materialize(self, row: Sequence[Any]) -> list[Any]:
         """The Connect values of ``row`` (decoded from its JSON: the slow, general path)."""
@@ -87,8 +101,9 @@ class JsonRowShape:
             return self._decode(json.loads(payload, parse_float=decimal.Decimal)).values
 
 
-def _generate(names: Sequence[str], kinds: Sequence[str | None], indexes: Sequence[int]) -> Callable[[Any], bytes]:
-    ns: dict[str, Any] = {"dumps": orjson.dumps, "NF": _non_finite, "Fragment": orjson.Fragment, "bool": bool}
+def _dict_display(names: Sequence[str], kinds: Sequence[str | None],
+                  indexes: Sequence[int]) -> tuple[str, dict[str, Any]]:
+    ns: dict[str, Any] = {"NF": _non_finite, "Fragment": orjson.Fragment}
     items = []
     for i, (name, kind, at) in enumerate(zip(names, kinds, indexes)):
         ns[f"K{i}"] = name
@@ -103,9 +118,29 @@ def _generate(names: Sequence[str], kinds: Sequence[str | None], indexes: Sequen
         else:
             raise ValueError(f"unknown JSON value kind {kind!r}")
         items.append(f"K{i}: {expr}")
-    source = "def encode(r):\n    return dumps({" + ", ".join(items) + "})\n"
-    exec(compile(source, "<json-row-encoder>", "exec"), ns)  # noqa: S102 - names are bound, never inlined
-    return ns["encode"]
+    return "{" + ", ".join(items) + "}", ns
+
+
+def _compile(source: str, ns: dict[str, Any], name: str) -> Any:
+    namespace = {"dumps": orjson.dumps, "bool": bool, **ns}
+    exec(compile(source, f"<json-row-{name}>", "exec"), namespace)  # noqa: S102 - names bound, never inlined
+    return namespace[name]
+
+
+def compile_framer(value_shape: JsonRowShape, value_framing: tuple[bytes, bytes], key_shape: JsonRowShape | None,
+                   key_framing: tuple[bytes, bytes] | None) -> Callable[[Sequence[Sequence[Any]]], list[dict]]:
+    """rows → ``[{"value": bytes, "key": bytes | None}]``, every row framed as the converters would,
+    in one generated list comprehension (what ``Producer.produce_batch`` takes)."""
+    value_text, ns = value_shape.dict_display("V")
+    ns.update(VP=value_framing[0], VS=value_framing[1])
+    value = "VP + dumps(" + value_text + ")" + (" + VS" if value_framing[1] else "")
+    key = "None"
+    if key_shape is not None and key_framing is not None:
+        key_text, key_ns = key_shape.dict_display("Q")
+        ns.update(key_ns, KP=key_framing[0], KS=key_framing[1])
+        key = "KP + dumps(" + key_text + ")" + (" + KS" if key_framing[1] else "")
+    source = ("def frame(rows):\n    return [{'value': " + value + ", 'key': " + key + "} for r in rows]\n")
+    return _compile(source, ns, "frame")
 
 
 class JsonRowStruct(Struct):

@@ -10,7 +10,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from ..api.errors import ConnectError
-from ..api.payload import JsonRowBatch
+from ..api.payload import JsonRowBatch, compile_framer
 from ..api.records import SourceRecord
 from ..api.task import SourceTask, SourceTaskContext
 from ..converters import BUILTIN_CONVERTERS
@@ -37,6 +37,9 @@ class WorkerSourceTask(WorkerTask):
         self.offset_store = offset_store
         self.submitted = SubmittedRecords()
         self.producer: Producer | None = None
+        self._framers: dict[tuple, Any] = {}  # (shapes, framings) → compiled framer (api/payload.py)
+        # librdkafka's local queue size (queue.buffering.max.messages, default 100000).
+        self._queue_capacity = int(self.producer_config.get("queue.buffering.max.messages", 100000))
         self._send_error: KafkaError | None = None
 
     def initialize_and_start(self) -> None:
@@ -133,11 +136,11 @@ class WorkerSourceTask(WorkerTask):
     def _send_rows(self, rows_batch: JsonRowBatch) -> int:
         """Produce JSON-ready rows framed by the converters, no records built (api/payload.py).
 
-        Returns how many rows went out; 0 when a converter does not frame these payloads, or the
-        task needs per-record callbacks. An encoding error stops the loop there: the caller sends
-        the rest record by record, where errors.tolerance applies.
+        Returns how many rows went out: all of them, or 0 when a converter does not frame these
+        payloads, the task needs per-record callbacks, or a row cannot be encoded as it is — then
+        the caller sends the batch record by record, where errors.tolerance applies.
         """
-        if type(self.task).commit_record is not SourceTask.commit_record:
+        if not rows_batch.rows or type(self.task).commit_record is not SourceTask.commit_record:
             return 0
         topic = rows_batch.topic
         try:
@@ -153,41 +156,59 @@ class WorkerSourceTask(WorkerTask):
             return 0
         if value_framing is None or key_framing is False or (rows_batch.key_shape is not None and key_framing is None):
             return 0
-        value_prefix, value_suffix = value_framing
-        encode_value = rows_batch.value_shape.encode
-        encode_key = rows_batch.key_shape.encode if rows_batch.key_shape is not None else None
-        key_prefix, key_suffix = key_framing if key_framing is not None else (b"", b"")
-        producer = self.producer
-        produce = producer.produce
-        batch = self.submitted.new_batch()
-        on_delivery = self._delivery_callback(batch, None)
-        sent = 0
-        key = None
+        cache_key = (rows_batch.value_shape, value_framing, rows_batch.key_shape, key_framing)
+        frame = self._framers.get(cache_key)
+        if frame is None:
+            frame = self._framers[cache_key] = compile_framer(rows_batch.value_shape, value_framing,
+                                                              rows_batch.key_shape, key_framing)
         try:
-            for row in rows_batch.rows:
-                try:
-                    value = value_prefix + encode_value(row) + value_suffix
-                    if encode_key is not None:
-                        key = key_prefix + encode_key(row) + key_suffix
-                except Exception:
-                    log.debug("Row %d of %s could not be encoded as it is", sent, topic, exc_info=True)
-                    break
-                while True:
-                    try:
-                        produce(topic, value, key, on_delivery=on_delivery)
-                        break
-                    except BufferError:
-                        producer.poll(0.1)  # the local queue is full: let librdkafka deliver
-                        self._raise_send_error()
-                    except KafkaException as exc:
-                        raise ConnectError(f"Failed to send a record to topic {topic}: {exc}") from exc
-                sent += 1
+            messages = frame(rows_batch.rows)
+        except Exception:
+            log.debug("Rows of %s could not be encoded as they are: sending records", topic, exc_info=True)
+            return 0
+        batch = self.submitted.new_batch()
+        try:
+            self._produce_all(topic, messages, self._delivery_callback(batch, None))
         finally:
-            batch.remaining += sent  # acknowledgements may already have come in (remaining < 0)
-            if sent:
-                batch.add(rows_batch.source_partition, rows_batch.offset(sent - 1), in_flight=False)
+            batch.remaining += len(messages)  # acknowledgements may already have come in (remaining < 0)
+            batch.add(rows_batch.source_partition, rows_batch.offset(len(messages) - 1), in_flight=False)
             batch.closed = True
-        return sent
+        return len(messages)
+
+    def _produce_all(self, topic: str, messages: list[dict], on_delivery: Any) -> None:
+        """Queue ``messages`` in order: one produce_batch call per slice that fits the local queue."""
+        producer = self.producer
+        produce_batch = getattr(producer, "produce_batch", None)
+        if produce_batch is None:  # confluent-kafka < 2.11
+            for message in messages:
+                self._produce_one(topic, message["value"], message["key"], on_delivery)
+            return
+        start, total, room = 0, len(messages), self._queue_capacity
+        while start < total:
+            # Never more than the queue takes: a partial batch could queue later messages ahead of
+            # earlier ones (reordering keys), so wait for room instead.
+            free = room - len(producer)
+            if free <= 0:
+                producer.poll(0.05)
+                self._raise_send_error()
+                continue
+            chunk = messages[start:start + free] if start or free < total else messages
+            queued = produce_batch(topic, chunk, on_delivery=on_delivery)
+            if queued != len(chunk):
+                failed = next((m["_error"] for m in chunk if "_error" in m), None)
+                raise ConnectError(f"Failed to send records to topic {topic}: {failed}")
+            start += len(chunk)
+
+    def _produce_one(self, topic: str, value: bytes, key: bytes | None, on_delivery: Any) -> None:
+        while True:
+            try:
+                self.producer.produce(topic, value, key, on_delivery=on_delivery)
+                return
+            except BufferError:
+                self.producer.poll(0.1)  # the local queue is full: let librdkafka deliver
+                self._raise_send_error()
+            except KafkaException as exc:
+                raise ConnectError(f"Failed to send a record to topic {topic}: {exc}") from exc
 
     def _delivery_callback(self, batch: Any, record: SourceRecord | None):
         commit_record = self.task.commit_record if record is not None else None

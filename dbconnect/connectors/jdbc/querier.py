@@ -19,6 +19,7 @@ from ...api.errors import ConnectError
 from ...api.payload import JsonRowBatch, JsonRowShape
 from ...api.records import SourceRecord
 from .config import BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING
+from .readahead import ReadAheadCursor
 from .dialect import SAFETY_MARGIN, SQL_MARKER, ColumnMapping, Dialect, TableId
 from .types import instant
 
@@ -161,6 +162,8 @@ class Querier:
         inc_expr = dialect.quote(spec.incrementing_column) if spec.incrementing_column else None
         self.sql, self.roles = build_query(base, self.mode, ts_expr, inc_expr, config.query_suffix)
         self.layout: RowLayout | None = None  # the current round's
+        # An executor to fetch the next batch on while this one is sent (readahead.py), or None.
+        self.read_ahead: Any = None
         self.fast: RowLayout | None = None
         self.max_inc_sql = f"SELECT max({inc_expr}) FROM ({base}) m" if inc_expr else None
         self.name = spec.table.fqn() if spec.table else "query"
@@ -305,6 +308,8 @@ class Querier:
             self._describe_on(meta, data)
         layout = self.layout = self.fast or self.regular
         self.cursor = self.dialect.open_cursor(data, layout.sql, params or None, self.config.batch_max_rows)
+        if self.read_ahead is not None:
+            self.cursor = ReadAheadCursor(self.cursor, self.config.batch_max_rows, self.read_ahead)
         self._lookahead = None
         if layout is self.regular:
             self._build(meta, self.cursor)  # the table may have changed since the last round
@@ -320,7 +325,9 @@ class Querier:
 
     def abort_round(self) -> None:
         """The connection is gone: forget the cursor (the offset is where the last record left it)."""
-        self.cursor = None
+        cursor, self.cursor = self.cursor, None
+        if isinstance(cursor, ReadAheadCursor):
+            cursor.settle()  # no fetch may still use the connection when it is closed
         self._lookahead = None
 
     def fetch(self, meta: Any, max_rows: int) -> tuple[list[SourceRecord], bool]:

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -301,6 +302,7 @@ class JdbcSourceTask(SourceTask):
         self._failures = 0
         # poll() holds it while it uses the connections; stop() takes it to close them.
         self._busy = threading.Lock()
+        self._read_ahead: ThreadPoolExecutor | None = None
 
     def version(self) -> str:
         return VERSION
@@ -311,6 +313,8 @@ class JdbcSourceTask(SourceTask):
             raise ConnectError("; ".join(m for msgs in cfg.errors.values() for m in msgs))
         self._dialect = get_dialect(cfg)
         self._open()
+        # One helper thread fetches the next batch while poll()'s caller sends the last (readahead.py).
+        self._read_ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jdbc-read-ahead")
         tables: list[TableId | None] = [None] if cfg.query_mode else \
             [TableId.from_json(t) for t in orjson.loads(props.get(TABLES_KEY) or "[]")]
         reader = self.context.offset_storage_reader if self.context else None
@@ -326,6 +330,7 @@ class JdbcSourceTask(SourceTask):
                 if offset is None and table is not None:  # Confluent's legacy (V0) partition
                     offset = reader.offset({"table": table.name})
             querier = Querier(self._dialect, cfg, spec, offset, payload_format, key_payload_format)
+            querier.read_ahead = self._read_ahead
             querier.describe(self._meta)
             self._queriers.append(querier)
             log.info("JDBC source task reads %s in %s mode from offset %s", querier.name, cfg.mode, offset)
@@ -341,6 +346,9 @@ class JdbcSourceTask(SourceTask):
         self._meta = meta
 
     def _close(self) -> None:
+        for querier in self._queriers:
+            if querier.in_round:
+                querier.abort_round()  # waits for a read-ahead fetch: nothing uses the connections now
         for conn in (self._data, self._meta):
             if conn is not None:
                 try:
@@ -418,3 +426,5 @@ class JdbcSourceTask(SourceTask):
                 self._close()
             finally:
                 self._busy.release()
+        if self._read_ahead is not None:
+            self._read_ahead.shutdown(wait=False)
