@@ -72,3 +72,38 @@ def test_shapes_check_their_kinds():
     with pytest.raises(ValueError):
         JsonRowShape(SCHEMA, JsonPayloadFormat(), ["?"] * 6)
     assert SCHEMA.field("id").schema.type is Type.INT64
+
+
+def test_a_row_batch_is_a_sequence_of_records():
+    from dbconnect.api.payload import JsonRowBatch
+
+    key_schema = SchemaBuilder.struct().field("id", SchemaBuilder.int64().build()).build()
+    fmt = JsonPayloadFormat()
+    rows = [(1, 0.5, "AQ==", 1, 0, 0), (2, None, None, None, None, None)]
+    batch = JsonRowBatch("t", {"table": "x"}, JsonRowShape(SCHEMA, fmt, KINDS[:2] + [None, BOOL, None, None]),
+                         JsonRowShape(key_schema, fmt, [None], [0]), rows, lambda row: {"incrementing": row[0]})
+    assert len(batch) == 2 and bool(batch)
+    records = list(batch)
+    assert [r.source_offset for r in records] == [{"incrementing": 1}, {"incrementing": 2}]
+    assert records[1].value.values[1:] == [None] * 5 and records[1].key.values == [2]
+    assert batch[-1].value.get("id") == 2 and [r.key.get("id") for r in batch[1:]] == [2]
+    with pytest.raises(IndexError):
+        batch[2]
+    assert batch.offset(0) == {"incrementing": 1}
+
+
+def test_the_framer_writes_what_the_converters_would():
+    from dbconnect.api.payload import compile_framer
+
+    key_schema = SchemaBuilder.struct().field("id", SchemaBuilder.int64().build()).build()
+    fmt = JsonPayloadFormat("NUMERIC")
+    value_shape = JsonRowShape(SCHEMA, fmt, KINDS)
+    key_shape = JsonRowShape(key_schema, fmt, [None], [0])
+    rows = [(7, float("inf"), "1.50", 0, 3, 4), (8, None, None, None, None, None)]
+    frame = compile_framer(value_shape, (b"\x00\x00\x00\x00\x07", b""), key_shape, (b"<", b">"))
+    assert frame(rows) == [
+        {"value": b"\x00\x00\x00\x00\x07" + value_shape.encode(row), "key": b"<" + key_shape.encode(row) + b">"}
+        for row in rows]
+    assert frame(rows)[0]["key"] == b'<{"id":7}>'
+    assert compile_framer(value_shape, (b"", b"}"), None, None)(rows[:1]) == [
+        {"value": value_shape.encode(rows[0]) + b"}", "key": None}]
