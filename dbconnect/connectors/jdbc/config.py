@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...api.config import ConfigDefinition
+from .types import GRANULARITIES
 from .url import ConnectionSpec, connection_settings
 
 BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING = "bulk", "incrementing", "timestamp", "timestamp+incrementing"
@@ -54,6 +55,9 @@ class JdbcSourceConfig:
     attempts: int
     backoff_ms: int
     timestamp_granularity: str
+    # timestamp.columns.mapping / incrementing.column.mapping: (full-match regex, columns), in order.
+    timestamp_mapping: list[tuple[re.Pattern, list[str]]] = field(default_factory=list)
+    incrementing_mapping: list[tuple[re.Pattern, str]] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -67,6 +71,23 @@ class JdbcSourceConfig:
     @property
     def query_mode(self) -> bool:
         return bool(self.query)
+
+    def timestamp_columns_for(self, table: Any) -> list[str] | None:
+        """The timestamp columns of ``table`` (a TableId, or None in query mode): from the first
+        timestamp.columns.mapping entry whose regex matches its fqn() when that key is set, else
+        timestamp.column.name. None: the mapping is set and no entry matches."""
+        if not self.timestamp_mapping or table is None:
+            return list(self.timestamp_columns)
+        name = table.fqn()
+        return next((list(cols) for pattern, cols in self.timestamp_mapping if pattern.fullmatch(name)), None)
+
+    def incrementing_column_for(self, table: Any) -> str:
+        """The incrementing column of ``table``: from the first incrementing.column.mapping entry
+        matching its fqn() when that key is set, else incrementing.column.name; "" = auto-detect."""
+        if not self.incrementing_mapping or table is None:
+            return self.incrementing_column
+        name = table.fqn()
+        return next((col for pattern, col in self.incrementing_mapping if pattern.fullmatch(name)), "")
 
 
 def _lower(value: Any) -> str:
@@ -92,7 +113,21 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
         err("mode", "Invalid value  for configuration mode: String must be one of: bulk, timestamp, "
                     "incrementing, timestamp+incrementing")
     ts_cols = [c for c in (values.get("timestamp.column.name") or []) if c]
-    if mode in (TIMESTAMP, TIMESTAMP_INCREMENTING) and not ts_cols:
+    inc_col = (values.get("incrementing.column.name") or "").strip()
+    ts_mapping = _column_mapping(values.get("timestamp.columns.mapping"), "timestamp.columns.mapping", True, err)
+    inc_mapping = _column_mapping(values.get("incrementing.column.mapping"), "incrementing.column.mapping", False, err)
+    ts_mapping_set = any(e.strip() for e in values.get("timestamp.columns.mapping") or [])
+    inc_mapping_set = any(e.strip() for e in values.get("incrementing.column.mapping") or [])
+    # Confluent's JdbcSourceConnectorValidation messages, reported on both keys.
+    if ts_cols and ts_mapping_set:
+        for key in ("timestamp.column.name", "timestamp.columns.mapping"):
+            err(key, "Cannot use both timestamp.column.name and timestamp.columns.mapping. "
+                     "Use timestamp.columns.mapping for new implementations.")
+    if inc_col and inc_mapping_set:
+        for key in ("incrementing.column.name", "incrementing.column.mapping"):
+            err(key, "Cannot use both incrementing.column.name and incrementing.column.mapping. "
+                     "Use incrementing.column.mapping for new implementations.")
+    if mode in (TIMESTAMP, TIMESTAMP_INCREMENTING) and not ts_cols and not ts_mapping_set:
         err("timestamp.column.name", f"timestamp.column.name must be set when mode is {mode}")
     whitelist = [t for t in values.get("table.whitelist") or [] if t]
     blacklist = [t for t in values.get("table.blacklist") or [] if t]
@@ -117,6 +152,18 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
     if query and (whitelist or blacklist or include_raw or exclude_raw):
         err("query", "Do not specify table filtering (table.whitelist/blacklist/include.list/exclude.list) "
                      "together with query")
+    for key, used in (("timestamp.columns.mapping", ts_mapping_set), ("incrementing.column.mapping", inc_mapping_set)):
+        if not used:
+            continue
+        if whitelist or blacklist:
+            legacy = "table.whitelist" if whitelist else "table.blacklist"
+            message = (f"Cannot use legacy table filtering ({legacy}) with new column mapping ({key}); "
+                       "use table.include.list")
+            err(legacy, message)
+            err(key, message)
+        elif not include_raw:
+            err(key, f"{key} applies to the tables selected by table.include.list; set table.include.list"
+                     + (" (query mode has no tables)" if query else ""))
     try:
         tz = zoneinfo.ZoneInfo(values.get("db.timezone") or "UTC")
     except Exception:
@@ -126,11 +173,12 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
     mapping = _lower(values.get("numeric.mapping")) or ("precision_only" if values.get("numeric.precision.mapping")
                                                         else "none")
     granularity = _lower(values.get("timestamp.granularity")) or "connect_logical"
-    if granularity != "connect_logical":
-        err("timestamp.granularity", "Only connect_logical is supported by this connector")
+    if granularity not in GRANULARITIES:
+        err("timestamp.granularity", f"Invalid value {values.get('timestamp.granularity')} for configuration "
+                                     f"timestamp.granularity: String must be one of: {', '.join(GRANULARITIES)}")
     return JdbcSourceConfig(
         raw=dict(props), spec=spec, family=family if family != "unsupported" else None, mode=mode,
-        incrementing_column=(values.get("incrementing.column.name") or "").strip(),
+        incrementing_column=inc_col,
         timestamp_columns=ts_cols, timestamp_initial=values.get("timestamp.initial"),
         delay_ms=int(values.get("timestamp.delay.interval.ms") or 0),
         validate_non_null=bool(values.get("validate.non.null")), query=query,
@@ -145,5 +193,35 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
         timezone=tz, numeric_mapping=mapping, key_mode=_lower(values.get("key.mode")) or "primary_key",
         key_columns=[c for c in values.get("key.columns") or [] if c],
         attempts=int(values["connection.attempts"]), backoff_ms=int(values["connection.backoff.ms"]),
-        timestamp_granularity=granularity, errors=errors,
+        timestamp_granularity=granularity, timestamp_mapping=ts_mapping, incrementing_mapping=inc_mapping,
+        errors=errors,
     )
+
+
+def _column_mapping(entries: Any, key: str, bracketed: bool, err: Any) -> list[tuple[re.Pattern, Any]]:
+    """Parse ``<regex>:[c1|c2]`` (timestamp.columns.mapping) or ``<regex>:<col>``
+    (incrementing.column.mapping) entries as Confluent does: split at the first ":", regex and
+    columns trimmed; the regex must match a table's whole unquoted fully-qualified name."""
+    out: list[tuple[re.Pattern, Any]] = []
+    shape = "<table regex>:[column1|column2|...]" if bracketed else "<table regex>:<column>"
+    for entry in entries or []:
+        entry = entry.strip()
+        if not entry:
+            continue
+        regex, sep, rest = entry.partition(":")
+        regex, rest = regex.strip(), rest.strip()
+        if bracketed:
+            ok = len(rest) >= 2 and rest[0] == "[" and rest[-1] == "]"
+            value: Any = [c.strip() for c in rest[1:-1].split("|")] if ok else []
+            ok = ok and all(value)
+        else:
+            value = rest
+            ok = bool(rest)
+        if not sep or not regex or not ok:
+            err(key, f"Invalid {key} entry {entry!r}: expected {shape}")
+            continue
+        try:
+            out.append((re.compile(regex), value))
+        except re.error as exc:
+            err(key, f"Invalid regex {regex!r} in {key} entry {entry!r}: {exc}")
+    return out

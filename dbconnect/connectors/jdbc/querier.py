@@ -21,7 +21,7 @@ from ...api.records import SourceRecord
 from .config import BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING
 from .readahead import ReadAheadCursor
 from .dialect import SAFETY_MARGIN, SQL_MARKER, ColumnMapping, Dialect, TableId
-from .types import instant
+from .types import CONNECT_LOGICAL, apply_granularity, instant
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,9 @@ class RowLayout:
     ts_index: list[int]
     value_shape: JsonRowShape | None = None
     key_shape: JsonRowShape | None = None
+    # With a timestamp.granularity other than connect_logical the values of the timestamp columns
+    # are no datetimes: the offset then comes from the raw row through these converters.
+    ts_raw: list[Any] | None = None
 
 
 @dataclass
@@ -200,6 +203,8 @@ class Querier:
             return
         self._signature = signature
         columns: list[ColumnMapping] = self.dialect.map_columns(meta, cursor, self.spec.nullable)
+        granular = apply_granularity(columns, getattr(self.config, "timestamp_granularity", CONNECT_LOGICAL),
+                                     getattr(self.config, "timezone", None))
         builder = SchemaBuilder.struct()
         if self.spec.table is not None:
             builder.name(self.spec.table.name)
@@ -207,7 +212,8 @@ class Querier:
             builder.field(c.name, c.schema)
         self.schema: Schema = builder.build()
         names = [c.name for c in columns]
-        self.converters = [(i, c.convert) for i, c in enumerate(columns) if c.convert is not None]
+        self.converters = [(i, granular.get(i, c.convert)) for i, c in enumerate(columns)
+                           if c.convert is not None or i in granular]
         self.key_schema = None
         self.key_index: list[int] = []
         if self.spec.key_columns and all(k in names for k in self.spec.key_columns):
@@ -226,7 +232,8 @@ class Querier:
         ts_index = [names.index(c) for c in self.spec.timestamp_columns]
         if ts_index:
             self.zone_less = columns[ts_index[0]].zone_less
-        self.regular = RowLayout(self.sql, self.converters, inc_index, ts_index)
+        self.regular = RowLayout(self.sql, self.converters, inc_index, ts_index,
+                                 ts_raw=[columns[i].convert for i in ts_index] if granular else None)
         self.fast = self._json_ready_layout(columns, names) if self.payload_format is not None else None
 
     def _json_ready_layout(self, columns: list[ColumnMapping], names: list[str]) -> RowLayout | None:
@@ -363,8 +370,15 @@ class Querier:
         key = Struct._of(self.key_schema, [values[i] for i in self.key_index]) if self.key_schema is not None else None
         return SourceRecord(self.partition, offset, self.topic, value, self.schema, key, self.key_schema)
 
-    def _ts_of(self, values: Sequence[Any]) -> dt.datetime | None:
-        for i in self.layout.ts_index:  # COALESCE order
+    def _ts_of(self, row: Sequence[Any], values: Sequence[Any]) -> dt.datetime | None:
+        layout = self.layout
+        if layout.ts_raw is not None:  # values under timestamp.granularity: read the raw datetimes
+            for i, convert in zip(layout.ts_index, layout.ts_raw):
+                value = row[i] if convert is None else convert(row[i])
+                if value is not None:
+                    return instant(value)
+            return None
+        for i in layout.ts_index:  # COALESCE order
             if values[i] is not None:
                 return instant(values[i])
         return None
@@ -376,7 +390,7 @@ class Querier:
             values = self._values(row)
             offset = None
             if with_offsets:
-                ts = self._ts_of(values)
+                ts = self._ts_of(row, values)
                 inc = int(values[self.layout.inc_index]) if self.layout.inc_index is not None else None
                 self.ts, self.inc = ts or self.ts, inc if inc is not None else self.inc
                 offset = offset_map(mode, self.ts, self.inc)
@@ -390,7 +404,7 @@ class Querier:
         items = [self._lookahead] if self._lookahead is not None else []
         for row in rows:
             values = self._values(row)
-            items.append((values, self._ts_of(values)))
+            items.append((values, self._ts_of(row, values)))
         self._lookahead = None
         if not exhausted and items:
             self._lookahead = items.pop()

@@ -114,7 +114,12 @@ def table_spec(dialect: Dialect, conn: Any, cfg: JdbcSourceConfig, table: TableI
     name = table.fqn() if table is not None else "query"
     nullable: dict[str, bool] | None = None
     key_columns = list(cfg.key_columns) if cfg.key_mode != "none" else []
-    inc = cfg.incrementing_column or None
+    # Per table with incrementing.column.mapping / timestamp.columns.mapping (config.py).
+    inc = cfg.incrementing_column_for(table) or None
+    ts_columns = cfg.timestamp_columns_for(table) if cfg.uses_timestamp else []
+    if ts_columns is None:
+        problem("timestamp.columns.mapping", f"No timestamp.columns.mapping entry matches table {name}")
+        ts_columns = []
     step = 1
     if table is not None:
         columns = dialect.describe_columns(conn, table)
@@ -125,27 +130,27 @@ def table_spec(dialect: Dialect, conn: Any, cfg: JdbcSourceConfig, table: TableI
         if cfg.key_mode != "none" and not key_columns:
             key_columns = dialect.primary_key(conn, table)
         if cfg.uses_incrementing:
+            inc_key = "incrementing.column.mapping" if cfg.incrementing_mapping else "incrementing.column.name"
             if inc is None:
                 auto = [c.name for c in columns if c.auto_increment]
                 if not auto:
-                    problem("incrementing.column.name", f"Cannot find an auto-increment column in table {name}; "
-                                                        "set incrementing.column.name")
+                    problem(inc_key, f"Cannot find an auto-increment column in table {name}; set {inc_key}")
                 inc = auto[0] if auto else None
             if inc is not None and inc not in nullable:
-                problem("incrementing.column.name", f"Incrementing column {inc} not found in table {name}")
+                problem(inc_key, f"Incrementing column {inc} not found in table {name}")
             elif inc is not None and cfg.validate_non_null and nullable[inc]:
-                problem("incrementing.column.name", f"Cannot make incremental queries using incrementing column "
-                                                    f"{inc} on {name} because this column is nullable.")
+                problem(inc_key, f"Cannot make incremental queries using incrementing column "
+                                 f"{inc} on {name} because this column is nullable.")
             if inc is not None:
                 step = dialect.increment_step(conn, table, inc)
-        if cfg.uses_timestamp:
-            missing = [c for c in cfg.timestamp_columns if c not in nullable]
+        if cfg.uses_timestamp and ts_columns:
+            ts_key = "timestamp.columns.mapping" if cfg.timestamp_mapping else "timestamp.column.name"
+            missing = [c for c in ts_columns if c not in nullable]
             for c in missing:
-                problem("timestamp.column.name", f"Timestamp column {c} not found in table {name}")
-            if not missing and cfg.validate_non_null and all(nullable[c] for c in cfg.timestamp_columns):
-                problem("timestamp.column.name", f"Cannot make incremental queries using timestamp columns "
-                                                 f"{cfg.timestamp_columns} on {name} because all of these columns "
-                                                 "are nullable.")
+                problem(ts_key, f"Timestamp column {c} not found in table {name}")
+            if not missing and cfg.validate_non_null and all(nullable[c] for c in ts_columns):
+                problem(ts_key, f"Cannot make incremental queries using timestamp columns "
+                                f"{ts_columns} on {name} because all of these columns are nullable.")
         for k in key_columns:
             if k not in nullable:
                 problem("key.columns", f"Key column {k} not found in table {name}")
@@ -153,7 +158,7 @@ def table_spec(dialect: Dialect, conn: Any, cfg: JdbcSourceConfig, table: TableI
         problem("incrementing.column.name", "incrementing.column.name must be set in query mode")
     topic = topic_for(cfg.topic_prefix, table) if table is not None else cfg.topic_prefix
     return QuerierSpec(table, cfg.query, topic, partition_for(cfg, table), inc,
-                       list(cfg.timestamp_columns) if cfg.uses_timestamp else [], key_columns, nullable, step)
+                       list(ts_columns) if cfg.uses_timestamp else [], key_columns, nullable, step)
 
 
 # ------------------------------------------------------------------------------ connector

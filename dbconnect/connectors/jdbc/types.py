@@ -125,3 +125,66 @@ def instant(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)
     raise TypeError(f"not a timestamp: {value!r}")
+
+
+# ------------------------------------------------------------------------------ timestamp.granularity
+
+CONNECT_LOGICAL = "connect_logical"
+GRANULARITIES = (CONNECT_LOGICAL, "micros_long", "micros_string", "micros_iso_datetime_string",
+                 "nanos_long", "nanos_string", "nanos_iso_datetime_string")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_MICRO = dt.timedelta(microseconds=1)
+
+
+def granularity_schema(granularity: str, optional: bool) -> Schema:
+    """The schema of a timestamp column under ``timestamp.granularity`` (Confluent's
+    TimestampGranularity.schemaFunction): Connect Timestamp, INT64 (*_long) or STRING."""
+    if granularity == CONNECT_LOGICAL:
+        return timestamp_schema(optional)
+    return primitive(Type.INT64 if granularity.endswith("_long") else Type.STRING, optional)
+
+
+def _iso(value: Any, tz: Any, nanos: bool) -> str:
+    # Confluent formats the instant at db.timezone, pattern yyyy-MM-dd'T'HH:mm:ss.SSSSSS (or 9 digits),
+    # no zone designator; written field by field so that years < 1000 keep 4 digits as in Java.
+    d = instant(value).astimezone(tz)
+    text = (f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}."
+            f"{d.microsecond:06d}")
+    return text + "000" if nanos else text
+
+
+def granularity_converter(granularity: str, tz: Any) -> Callable[[Any], Any] | None:
+    """A converted timestamp value (aware or naive-UTC datetime) → its representation under
+    ``granularity`` (Confluent's TimestampGranularity.fromTimestamp); None for connect_logical.
+
+    The databases here store microseconds, so nanos values are micros × 1000 (exact, no float)."""
+    if granularity == CONNECT_LOGICAL:
+        return None
+    scale = 1000 if granularity.startswith("nanos") else 1
+    if granularity.endswith("_iso_datetime_string"):
+        nanos = scale == 1000
+
+        def convert(v: Any) -> Any:
+            return None if v is None else _iso(v, tz, nanos)
+    elif granularity.endswith("_long"):
+        def convert(v: Any) -> Any:
+            return None if v is None else ((instant(v) - _EPOCH) // _MICRO) * scale
+    else:
+        def convert(v: Any) -> Any:
+            return None if v is None else str(((instant(v) - _EPOCH) // _MICRO) * scale)
+    return convert
+
+
+def apply_granularity(columns: list[Any], granularity: str, tz: Any) -> dict[int, Callable[[Any], Any]]:
+    """Give the timestamp columns (not DATE/TIME) of a result their ``timestamp.granularity``
+    schema; returns {column index: value converter} for them. Each mapping's own ``convert``
+    is left alone: it still yields the datetime the offsets are computed from."""
+    step = granularity_converter(granularity, tz)
+    if step is None:
+        return {}
+    out = {}
+    for i, c in enumerate(columns):
+        if c.is_timestamp:
+            c.schema = granularity_schema(granularity, c.schema.optional)
+            out[i] = compose(c.convert, step)
+    return out

@@ -186,8 +186,11 @@ class PostgreSqlDialect(Dialect):
                 typname = base
             if category == "A" and elem:
                 element, conv = self._scalar(elem, "e" if elem_type == "e" else "b", None, None, True)
-                mapping = ColumnMapping(c.name, T.array_schema(element.schema, optional))
                 inner = element.convert
+                if element.is_timestamp:  # elements follow timestamp.granularity as scalar columns do
+                    inner = T.apply_granularity([element], self.config.timestamp_granularity,
+                                                self.config.timezone).get(0, inner)
+                mapping = ColumnMapping(c.name, T.array_schema(element.schema, optional))
                 if inner is not None:
                     mapping.convert = lambda v, f=inner: None if v is None else [None if x is None else f(x) for x in v]
                 out.append(mapping)
@@ -245,6 +248,8 @@ class PostgreSqlDialect(Dialect):
             # Milliseconds since midnight, floored (extract is exact numeric since PostgreSQL 14).
             return JsonReady(f"floor(extract(epoch from {quoted}) * 1000)::int4")
         if typname in ("timestamp", "timestamptz"):
+            if getattr(self.config, "timestamp_granularity", T.CONNECT_LOGICAL) != T.CONNECT_LOGICAL:
+                return None  # micros/nanos longs and strings: read the ordinary way (types.py)
             instant = f"date_trunc('milliseconds', {quoted})"
             if column.zone_less:  # wall-clock values in db.timezone
                 zone = getattr(self.config.timezone, "key", "UTC")
