@@ -119,8 +119,10 @@ class Dialect(ABC):
         """Start the read transaction (isolation level, read-only) on a non-autocommit connection."""
 
     @abstractmethod
-    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int) -> Any:
-        """Execute ``sql`` on a server-side (streaming) cursor; rows are pulled with ``fetchmany``."""
+    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int,
+                    json_ready: bool = False) -> Any:
+        """Execute ``sql`` on a server-side (streaming) cursor; rows are pulled with ``fetchmany``.
+        ``json_ready``: the query selects json_ready() expressions (the dialect may read them its way)."""
 
     def end_read(self, conn: Any, cursor: Any) -> None:
         """Close the cursor and end the read transaction."""

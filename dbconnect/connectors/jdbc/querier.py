@@ -314,7 +314,8 @@ class Querier:
             # (which then holds the table's lock, so they cannot change before the query runs).
             self._describe_on(meta, data)
         layout = self.layout = self.fast or self.regular
-        self.cursor = self.dialect.open_cursor(data, layout.sql, params or None, self.config.batch_max_rows)
+        self.cursor = self.dialect.open_cursor(data, layout.sql, params or None, self.config.batch_max_rows,
+                                               json_ready=layout.value_shape is not None)
         if self.read_ahead is not None:
             self.cursor = ReadAheadCursor(self.cursor, self.config.batch_max_rows, self.read_ahead)
         self._lookahead = None

@@ -68,7 +68,8 @@ class MariaDbDialect(Dialect):
         with conn.cursor() as cur:
             cur.execute("START TRANSACTION READ ONLY")
 
-    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int) -> Any:
+    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int,
+                    json_ready: bool = False) -> Any:
         cursor = conn.cursor(pymysql.cursors.SSCursor)
         cursor.execute(SQL_MARKER + sql, params)
         return cursor

@@ -96,8 +96,11 @@ class PostgreSqlDialect(Dialect):
     def begin_read(self, conn: Any) -> None:
         pass  # psycopg opens the transaction at the first statement; isolation/read-only set at connect
 
-    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int) -> Any:
-        cursor = conn.cursor(name=f"dbconnect_{next(_cursor_ids)}")
+    def open_cursor(self, conn: Any, sql: str, params: Sequence[Any] | None, fetch_size: int,
+                    json_ready: bool = False) -> Any:
+        # JSON-ready rows (ints, floats, booleans, text) are read in binary: cheaper to send and
+        # to parse. json_ready() casts every value to a type whose binary form loads the same.
+        cursor = conn.cursor(name=f"dbconnect_{next(_cursor_ids)}", binary=json_ready)
         cursor.itersize = fetch_size
         cursor.execute(SQL_MARKER + sql, params)
         return cursor
@@ -235,10 +238,14 @@ class PostgreSqlDialect(Dialect):
     # -- JSON-ready columns (api/payload.py) -----------------------------------------------------
     def json_ready(self, column: ColumnMapping, quoted: str, payload_format: Any) -> JsonReady | None:
         typname, schema = column.type_name, column.schema
-        if typname in _INTS or typname == "bool" or typname in _PLAIN_TEXT or typname in _TEXT_TYPES:
+        if typname in _INTS or typname in _BINARY_TEXT or typname == "bool":
             return JsonReady(quoted)  # ints, booleans and strings as the driver returns them
-        if typname in _FLOATS:
+        if typname in _PLAIN_TEXT or typname in _TEXT_TYPES:
+            return JsonReady(f"{quoted}::text")  # their text form, as the ordinary read loads it
+        if typname == "float8":
             return JsonReady(quoted, FLOAT)
+        if typname == "float4":  # via its shortest text, as the ordinary (text) read gets it: 1.1, not 1.100000023841858
+            return JsonReady(f"{quoted}::text::float8", FLOAT)
         if typname == "numeric":
             return _numeric_json(quoted, schema, payload_format)
         if typname == "bytea":
@@ -288,7 +295,8 @@ def _scaled(unscaled: int, scale: int) -> str:
     return str(decimal.Decimal(unscaled).scaleb(-scale))  # plain notation: the exponent is never positive
 
 
-_PLAIN_TEXT = {"text", "varchar", "bpchar", "name", "char", "xml", "citext", "enum"}
+_PLAIN_TEXT = {"name", "char", "xml", "citext", "enum"}
+_BINARY_TEXT = {"text", "varchar", "bpchar"}  # psycopg loads their binary form as the same str
 
 
 def _to_text(v: Any) -> Any:
