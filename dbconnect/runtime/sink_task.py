@@ -174,11 +174,15 @@ class WorkerSinkTask(WorkerTask):
     def _convert(self, messages: list[Any]) -> list[SinkRecord]:
         # The hot path of every sink: one pass, no per-record allocations beyond the record.
         records: list[SinkRecord] = []
+        append = records.append
         key_to_connect = self.key_converter.to_connect_data
         value_to_connect = self.value_converter.to_connect_data
         transform = self.transformations.apply if self.transformations.stages else None
         new_record, timestamp_types = SinkRecord._of, _TIMESTAMP_TYPES
         last_offsets: dict[tuple[str, int], int] = {}
+        # Offsets advance for every consumed record, converted or tolerated: the last offset of
+        # each run of one partition is noted when the run ends (runs are long, tuples are not free).
+        run_topic, run_partition, run_offset = None, -1, -1
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -189,22 +193,25 @@ class WorkerSinkTask(WorkerTask):
                 log.warning("Task %s: transient consumer error: %s", self.id, err.str())
                 continue
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
-            # Offsets advance for every consumed record, converted or tolerated.
-            last_offsets[(topic, partition)] = offset
+            if partition != run_partition or topic != run_topic:
+                if run_topic is not None:
+                    last_offsets[(run_topic, run_partition)] = run_offset
+                run_topic, run_partition = topic, partition
+            run_offset = offset
             headers = msg.headers()
             try:
-                key = key_to_connect(topic, msg.key(), headers)
+                key_schema, key = key_to_connect(topic, msg.key(), headers)
             except Exception as exc:
                 self._tolerate(Stage.KEY_CONVERTER, exc, self.key_converter, msg)
                 continue
             try:
-                value = value_to_connect(topic, msg.value(), headers)
+                value_schema, value = value_to_connect(topic, msg.value(), headers)
             except Exception as exc:
                 self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
                 continue
             ts_type, ts = msg.timestamp()
             record = new_record(
-                topic, partition, key.schema, key.value, value.schema, value.value, offset,
+                topic, partition, key_schema, key, value_schema, value, offset,
                 ts if ts_type else None, timestamp_types.get(ts_type, "NoTimestampType"),
                 _header_list(decode_headers(headers)) if headers else Headers(), msg,
             )
@@ -216,7 +223,9 @@ class WorkerSinkTask(WorkerTask):
                     continue
                 if record is None:
                     continue
-            records.append(record)
+            append(record)
+        if run_topic is not None:
+            last_offsets[(run_topic, run_partition)] = run_offset
         for (topic, partition), offset in last_offsets.items():
             self._current[TopicPartition(topic, partition)] = offset + 1
         return records
