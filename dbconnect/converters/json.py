@@ -397,23 +397,25 @@ class JsonConverter(Converter):
         if not self.schemas_enable:
             return SchemaAndValue(None, self._loads(value))
         hit = self._prefixes.get(topic)
-        if hit is not None and value.startswith(hit[0]):
-            # The payload alone is parsed: one slice when the message ends in "}" (the usual case).
-            if value[-1] == 125:  # b"}"
-                body = value[hit[1]:-1]
-            else:
-                body = value[hit[1]:].rstrip()
-                body = body[:-1] if body.endswith(b"}") else None
-            if body is not None:
-                try:
-                    payload = _orjson_loads(body)
-                except orjson.JSONDecodeError:
-                    pass  # not a plain envelope after all: take the general path for its error
+        if hit is not None:
+            prefix, start, schema, decode = hit
+            if value.startswith(prefix):
+                # The payload alone is parsed: one slice when the message ends in "}" (the usual case).
+                if value[-1] == 125:  # b"}"
+                    body = value[start:-1]
                 else:
+                    body = value[start:].rstrip()
+                    body = body[:-1] if body.endswith(b"}") else None
+                if body is not None:
                     try:
-                        return _new_tuple(SchemaAndValue, (hit[2], hit[3](payload)))
-                    except _NeedExact:
-                        return SchemaAndValue(hit[2], hit[3](self._loads(body, exact=True)))
+                        payload = _orjson_loads(body)
+                    except orjson.JSONDecodeError:
+                        pass  # not a plain envelope after all: take the general path for its error
+                    else:
+                        try:
+                            return _new_tuple(SchemaAndValue, (schema, decode(payload)))
+                        except _NeedExact:
+                            return SchemaAndValue(schema, decode(self._loads(body, exact=True)))
         doc = self._loads(value)
         try:
             return self._from_envelope(topic, value, doc, exact=False)
