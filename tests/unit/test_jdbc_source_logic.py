@@ -125,3 +125,14 @@ def test_config_cross_key_rules():
     bad = definition().validate({"connection.url": "x", "dialect.name": "OracleDatabaseDialect"})
     assert "Invalid value OracleDatabaseDialect for configuration dialect.name" in bad["dialect.name"][0]
     assert get_dialect(_cfg(**{"dialect.name": "MariaDbDatabaseDialect"})).quote("x") == "`x`"
+
+
+def test_ports_outside_the_tcp_range_are_rejected():
+    import pytest
+
+    from dbconnect.api.errors import ConfigError
+
+    for bad in ("0", "65536", "99999", "x1"):
+        with pytest.raises(ConfigError, match="Invalid port"):
+            parse_url(f"jdbc:postgresql://h:{bad}/db")
+    assert parse_url("jdbc:postgresql://h:65535/db").port == 65535

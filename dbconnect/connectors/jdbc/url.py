@@ -113,8 +113,8 @@ def _host_port(netloc: str, family: str) -> tuple[str, int]:
     host = host or "localhost"
     if not port:
         return host, _DEFAULT_PORTS[family]
-    if not port.isdigit():
-        raise ConfigError(f"Invalid port {port!r} in connection.url")
+    if not port.isdigit() or not 0 < int(port) <= 65535:
+        raise ConfigError(f"Invalid port {port!r} in connection.url: expected 1-65535")
     return host, int(port)
 
 
