@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 import time
@@ -17,40 +16,11 @@ from ..api.records import Headers, SinkRecord, _headers as _header_list
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
 from .errors import Stage
 from .headers import decode_headers
-from .worker_task import WorkerTask
+from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
 _TIMESTAMP_TYPES = {1: "CreateTime", 2: "LogAppendTime"}
-
-
-# Young-generation collection threshold while sink tasks run (CPython's default is 700).
-GC_YOUNG_THRESHOLD = 100_000
-
-
-def settle_heap() -> None:
-    """Tune the cyclic GC for the record churn of sink tasks (called when one starts).
-
-    A sink allocates about ten container objects per consumed record (the message, the
-    converter's results, the Struct and its values, the SinkRecord, the sink's buffer entry) and
-    keeps a poll's worth of them alive until put() returns — and its buffer until the write. With
-    CPython's defaults the collector traverses each of them several times before they die: in the
-    JDBC sink benchmark that was a third of the worker's CPU time (≈ 7 µs of 22 per record).
-
-    - Collect, then move everything alive (modules, drivers, the REST app: a few hundred thousand
-      objects) to the permanent generation (``gc.freeze``): full collections skip it. Frozen
-      objects are still freed by reference counting; only reference cycles among them wait
-      until the next ``settle_heap``, which unfreezes and collects first.
-    - Raise the young-generation threshold to GC_YOUNG_THRESHOLD allocations (never lowering a
-      higher one): a poll's records are then mostly freed by reference counting before a
-      collection sees them. Cyclic garbage is still collected, after more allocations.
-    """
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    young, middle, old = gc.get_threshold()
-    if young < GC_YOUNG_THRESHOLD:
-        gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 class _Reporter(ErrantRecordReporter):

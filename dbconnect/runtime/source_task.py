@@ -17,9 +17,8 @@ from ..converters import BUILTIN_CONVERTERS
 from .errors import Stage
 from .headers import encode_headers
 from .stores.offsets import ConnectorOffsetReader, OffsetBackingStore, encode_offset, offset_key
-from .sink_task import settle_heap
 from .submitted_records import SubmittedRecords
-from .worker_task import WorkerTask
+from .worker_task import WorkerTask, settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ class WorkerSourceTask(WorkerTask):
 
     def initialize_and_start(self) -> None:
         self.producer = Producer(self.producer_config)
-        settle_heap()  # see sink_task.settle_heap: a source keeps whole poll batches alive too
+        settle_heap()  # a source keeps whole poll batches alive too (worker_task.settle_heap)
         reader = ConnectorOffsetReader(self.offset_store, self.id.connector)
         # Pre-encoded payloads (api/payload.py) only when nothing needs the Connect values first.
         direct = not self.transformations.stages
