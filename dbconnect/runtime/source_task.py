@@ -193,10 +193,20 @@ class WorkerSourceTask(WorkerTask):
                 continue
             chunk = messages[start:start + free] if start or free < total else messages
             queued = produce_batch(topic, chunk, on_delivery=on_delivery)
-            if queued != len(chunk):
-                failed = next((m["_error"] for m in chunk if "_error" in m), None)
-                raise ConnectError(f"Failed to send records to topic {topic}: {failed}")
             start += len(chunk)
+            if queued != len(chunk):
+                self._requeue([m for m in chunk if "_error" in m], topic, on_delivery)
+
+    def _requeue(self, failed: list[dict], topic: str, on_delivery: Any) -> None:
+        """Queue again, in order, the messages the local queue refused (it may also be full by
+        bytes, queue.buffering.max.kbytes). A row appears once per batch, so no key is reordered
+        against itself; any other error fails the task."""
+        for message in failed:
+            error = message.pop("_error")
+            if error.code() != KafkaError._QUEUE_FULL:
+                raise ConnectError(f"Failed to send records to topic {topic}: {error}")
+        for message in failed:
+            self._produce_one(topic, message["value"], message["key"], on_delivery)
 
     def _produce_one(self, topic: str, value: bytes, key: bytes | None, on_delivery: Any) -> None:
         while True:

@@ -1,0 +1,75 @@
+"""The source runtime's bulk produce of JSON-ready rows: queue limits, refused messages, order."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka import KafkaError
+
+from dbconnect.api.errors import ConnectError
+from dbconnect.runtime.source_task import WorkerSourceTask
+
+
+class FakeProducer:
+    """A local queue of ``capacity`` messages that refuses (by bytes, say) every ``refuse``-th one."""
+
+    def __init__(self, capacity: int, refuse_every: int = 0, error: int = KafkaError._QUEUE_FULL) -> None:
+        self.capacity = capacity
+        self.refuse_every = refuse_every
+        self.error = error
+        self.queue: list[bytes] = []
+        self.sent: list[bytes] = []
+        self.calls = 0
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    def poll(self, timeout: float = 0) -> int:
+        self.sent += self.queue  # everything in the queue gets delivered
+        self.queue = []
+        return 0
+
+    def produce_batch(self, topic, messages, on_delivery=None) -> int:
+        assert len(messages) + len(self.queue) <= self.capacity, "the runtime must not overfill the queue"
+        queued = 0
+        for message in messages:
+            self.calls += 1
+            if self.refuse_every and self.calls % self.refuse_every == 0:
+                message["_error"] = KafkaError(self.error)
+                continue
+            self.queue.append(message["value"])
+            queued += 1
+        return queued
+
+    def produce(self, topic, value, key, on_delivery=None) -> None:
+        self.queue.append(value)
+
+
+def _task(producer: FakeProducer, capacity: int) -> WorkerSourceTask:
+    task = object.__new__(WorkerSourceTask)
+    task.producer = producer
+    task._queue_capacity = capacity
+    task._send_error = None
+    return task
+
+
+def test_batches_are_cut_to_the_room_left_in_the_queue():
+    producer = FakeProducer(capacity=7)
+    messages = [{"value": b"%d" % i, "key": None} for i in range(20)]
+    _task(producer, 7)._produce_all("t", messages, None)
+    producer.poll()
+    assert producer.sent == [b"%d" % i for i in range(20)]
+
+
+def test_refused_messages_are_queued_again_and_nothing_is_lost():
+    producer = FakeProducer(capacity=100, refuse_every=3)
+    messages = [{"value": b"%d" % i, "key": None} for i in range(10)]
+    _task(producer, 100)._produce_all("t", messages, None)
+    producer.poll()
+    assert sorted(producer.sent, key=int) == [b"%d" % i for i in range(10)]
+    assert all("_error" not in m for m in messages)
+
+
+def test_other_errors_fail_the_task():
+    producer = FakeProducer(capacity=100, refuse_every=2, error=KafkaError._MSG_TIMED_OUT)
+    with pytest.raises(ConnectError, match="Failed to send records to topic t"):
+        _task(producer, 100)._produce_all("t", [{"value": b"x", "key": None}] * 4, None)
