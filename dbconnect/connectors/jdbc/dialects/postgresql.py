@@ -40,6 +40,18 @@ _OTHER_SESSIONS = ("pid <> pg_backend_pid() AND datname = current_database() AND
 _cursor_ids = itertools.count(1)
 
 
+def libpq_settings(spec: Any) -> dict[str, Any]:
+    """The libpq keywords a connection.url carries (JDBC spellings translated), with a 10 s
+    connect_timeout unless it sets one: what the source and the sink connect with."""
+    kwargs: dict[str, Any] = {}
+    for key, value in spec.params:
+        key = _JDBC_ALIASES.get(key, key)
+        if key in _LIBPQ_PARAMS:
+            kwargs[key] = value
+    kwargs.setdefault("connect_timeout", 10)
+    return kwargs
+
+
 class PostgreSqlDialect(Dialect):
     name = "PostgreSqlDatabaseDialect"
     quote_char = '"'
@@ -51,12 +63,7 @@ class PostgreSqlDialect(Dialect):
     # -- connections ----------------------------------------------------------------------------
     def connect(self, *, autocommit: bool) -> Any:
         spec = self.spec
-        kwargs: dict[str, Any] = {}
-        for key, value in spec.params:
-            key = _JDBC_ALIASES.get(key, key)
-            if key in _LIBPQ_PARAMS:
-                kwargs[key] = value
-        kwargs.setdefault("connect_timeout", 10)
+        kwargs = libpq_settings(spec)
         # ISO-8601 intervals ("P1DT2H") and ISO dates whatever the server's defaults.
         options = (kwargs.pop("options", "") + " -c IntervalStyle=iso_8601 -c DateStyle=ISO").strip()
         conn = psycopg.connect(host=spec.host, port=spec.port, dbname=spec.database, user=spec.user,

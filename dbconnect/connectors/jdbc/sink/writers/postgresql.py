@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover — another psycopg layout: Copy.write_r
 
 from .....api.data import Date, Decimal, Time, Timestamp, Type
 from ...dialect import TableId
+from ...dialects.postgresql import libpq_settings
 from .. import records as R
 from ..records import RecordError, SinkField
 from .base import (
@@ -36,9 +37,6 @@ from .base import (
 
 log = logging.getLogger(__name__)
 
-_LIBPQ_PARAMS = {"sslmode", "sslcert", "sslkey", "sslrootcert", "sslpassword", "connect_timeout", "options",
-                 "target_session_attrs", "gssencmode", "channel_binding", "keepalives", "keepalives_idle"}
-_JDBC_ALIASES = {"loginTimeout": "connect_timeout", "connectTimeout": "connect_timeout"}
 _CATEGORIES = {
     "int2": INT, "int4": INT, "int8": INT, "float4": FLOAT, "float8": FLOAT, "numeric": DECIMAL, "bool": BOOL,
     "text": TEXT, "varchar": TEXT, "bpchar": TEXT, "bytea": BYTES, "date": DATE, "time": TIME,
@@ -72,12 +70,7 @@ class PostgreSqlWriter(Writer):
     # -- connections ----------------------------------------------------------------------------
     def _connect(self) -> Any:
         spec = self.spec
-        kwargs: dict[str, Any] = {}
-        for key, value in spec.params:
-            key = _JDBC_ALIASES.get(key, key)
-            if key in _LIBPQ_PARAMS:
-                kwargs[key] = value
-        kwargs.setdefault("connect_timeout", 10)
+        kwargs = libpq_settings(spec)
         conn = psycopg.connect(host=spec.host, port=spec.port, dbname=spec.database, user=spec.user,
                                password=spec.password, application_name=APPLICATION_NAME, autocommit=False,
                                **kwargs)
