@@ -180,7 +180,7 @@ class WorkerSourceTask(WorkerTask):
         produce_batch = getattr(producer, "produce_batch", None)
         if produce_batch is None:  # confluent-kafka < 2.11
             for message in messages:
-                self._produce_one(topic, message["value"], message["key"], on_delivery)
+                self._produce_one(topic, message["value"], message["key"], on_delivery=on_delivery)
             return
         start, total, room = 0, len(messages), self._queue_capacity
         while start < total:
@@ -206,15 +206,17 @@ class WorkerSourceTask(WorkerTask):
             if error.code() != KafkaError._QUEUE_FULL:
                 raise ConnectError(f"Failed to send records to topic {topic}: {error}")
         for message in failed:
-            self._produce_one(topic, message["value"], message["key"], on_delivery)
+            self._produce_one(topic, message["value"], message["key"], on_delivery=on_delivery)
 
-    def _produce_one(self, topic: str, value: bytes, key: bytes | None, on_delivery: Any) -> None:
+    def _produce_one(self, topic: str, value: bytes | None, key: bytes | None, **kwargs: Any) -> None:
+        """produce(), waiting for room while the local queue is full."""
         while True:
             try:
-                self.producer.produce(topic, value, key, on_delivery=on_delivery)
+                self.producer.produce(topic, value, key, **kwargs)
                 return
             except BufferError:
-                self.producer.poll(0.1)  # the local queue is full: let librdkafka deliver
+                # The local queue is full: let librdkafka deliver, then retry.
+                self.producer.poll(0.1)
                 self._raise_send_error()
             except KafkaException as exc:
                 raise ConnectError(f"Failed to send a record to topic {topic}: {exc}") from exc
@@ -246,16 +248,7 @@ class WorkerSourceTask(WorkerTask):
             kwargs["timestamp"] = int(record.timestamp)
         if record.headers:
             kwargs["headers"] = encode_headers(record.headers)
-        while True:
-            try:
-                self.producer.produce(record.topic, value, key, **kwargs)
-                return
-            except BufferError:
-                # The local queue is full: let librdkafka deliver, then retry.
-                self.producer.poll(0.1)
-                self._raise_send_error()
-            except KafkaException as exc:
-                raise ConnectError(f"Failed to send a record to topic {record.topic}: {exc}") from exc
+        self._produce_one(record.topic, value, key, **kwargs)
 
     def _raise_send_error(self) -> None:
         if self._send_error is not None:
