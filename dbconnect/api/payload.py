@@ -61,7 +61,7 @@ class JsonRowShape:
     first len(schema.fields) positions); extra trailing values (offset columns) are ignored.
     """
 
-    __slots__ = ("schema", "format", "encode", "_decode", "_source")
+    __slots__ = ("schema", "format", "encode", "_decode", "_fields")
 
     def __init__(self, schema: Schema, payload_format: JsonPayloadFormat, kinds: Sequence[str | None],
                  indexes: Sequence[int] | None = None) -> None:
@@ -71,22 +71,16 @@ class JsonRowShape:
         indexes = list(range(len(names))) if indexes is None else list(indexes)
         self.schema = schema
         self.format = payload_format
-        self._source = _dict_display(names, kinds, indexes)
+        self._fields = (names, list(kinds), indexes)
+        text, ns = self.dict_display("K")
         self.encode: Callable[[Sequence[Any]], bytes] = _compile(
-            "def encode(r):\n    return dumps(" + self._source[0] + ")\n", self._source[1], "encode")
+            "def encode(r):\n    return dumps(" + text + ")\n", ns, "encode")
         self._decode: Callable[[Any], Any] | None = None
 
     def dict_display(self, prefix: str) -> tuple[str, dict[str, Any]]:
-        """The row → JSON-ready dict expression over row variable ``r`` (names prefixed by ``prefix``)."""
-        text, ns = self._source
-        renamed = {}
-        for name in sorted(ns, key=len, reverse=True):
-            if name[0] == "K":
-                text = text.replace(f"{name}:", f"{prefix}{name}:")
-                renamed[prefix + name] = ns[name]
-            else:
-                renamed[name] = ns[name]
-        return text, renamed
+        """The row → JSON-ready dict expression over row variable ``r``, and the names it uses
+        (the field names are bound as ``<prefix>0``, ``<prefix>1`` …)."""
+        return _dict_display(*self._fields, prefix)
 
     def materialize(self, row: Sequence[Any]) -> list[Any]:
         """The Connect values of ``row`` (decoded from its JSON: the slow, general path)."""
@@ -101,12 +95,12 @@ class JsonRowShape:
             return self._decode(json.loads(payload, parse_float=decimal.Decimal)).values
 
 
-def _dict_display(names: Sequence[str], kinds: Sequence[str | None],
-                  indexes: Sequence[int]) -> tuple[str, dict[str, Any]]:
+def _dict_display(names: Sequence[str], kinds: Sequence[str | None], indexes: Sequence[int],
+                  prefix: str) -> tuple[str, dict[str, Any]]:
     ns: dict[str, Any] = {"NF": _non_finite, "Fragment": orjson.Fragment}
     items = []
     for i, (name, kind, at) in enumerate(zip(names, kinds, indexes)):
-        ns[f"K{i}"] = name
+        ns[f"{prefix}{i}"] = name
         if kind is None:
             expr = f"r[{at}]"
         elif kind == FLOAT:
@@ -117,7 +111,7 @@ def _dict_display(names: Sequence[str], kinds: Sequence[str | None],
             expr = f"(None if (v := r[{at}]) is None else bool(v))"
         else:
             raise ValueError(f"unknown JSON value kind {kind!r}")
-        items.append(f"K{i}: {expr}")
+        items.append(f"{prefix}{i}: {expr}")
     return "{" + ", ".join(items) + "}", ns
 
 
