@@ -1,0 +1,100 @@
+"""The Converter plugin interface (org.apache.kafka.connect.storage.Converter)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from .data import Schema, SchemaAndValue
+
+__all__ = ["Converter", "config_key", "CONVERTER_TYPE_KEY"]
+
+
+def config_key(
+    name: str,
+    type: str,
+    default: Any,
+    importance: str,
+    documentation: str,
+    group: str | None = None,
+    order: int = -1,
+    width: str = "NONE",
+    display_name: str | None = None,
+    required: bool = False,
+) -> dict[str, Any]:
+    """One ConfigKeyInfo entry as GET /connector-plugins/{plugin}/config returns it."""
+    if isinstance(default, bool):
+        default = "true" if default else "false"
+    return {
+        "name": name,
+        "type": type,
+        "required": required,
+        "default_value": None if default is None else str(default),
+        "importance": importance,
+        "documentation": documentation,
+        "group": group,
+        "width": width,
+        "display_name": display_name or name,
+        "dependents": [],
+        "order": order,
+    }
+
+
+CONVERTER_TYPE_KEY = "converter.type"
+
+
+def _converter_type_key() -> dict[str, Any]:
+    # Every Kafka converter ConfigDef starts with this one (ConverterConfig.newConfigDef()).
+    return config_key(CONVERTER_TYPE_KEY, "STRING", None, "LOW", "How this converter will be used.", required=True)
+
+
+class Converter(ABC):
+    """Turns Connect data into bytes for Kafka and back.
+
+    ``configure`` receives the converter's own settings (the ``key.converter.`` /
+    ``value.converter.`` prefix already stripped); values may be strings.
+    """
+
+    #: Names this plugin is found by: the short name first, then the Java class name.
+    aliases: tuple[str, ...] = ()
+
+    is_key: bool = False
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
+        self.is_key = is_key
+
+    @abstractmethod
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Any = None
+    ) -> bytes | None:
+        """Serialize a Connect value; ``None`` means a null record value (tombstone)."""
+
+    @abstractmethod
+    def to_connect_data(self, topic: str, value: bytes | None, headers: Any = None) -> SchemaAndValue:
+        """Deserialize bytes read from Kafka."""
+
+    # HeaderConverter counterparts: the built-in converters handle headers the same way.
+    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+        return self.from_connect_data(topic, schema, value)
+
+    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
+        return self.to_connect_data(topic, value)
+
+    def json_payload_format(self) -> Any:
+        """The :class:`~dbconnect.api.payload.JsonPayloadFormat` whose pre-encoded Struct payloads
+        this converter writes as they are, or None (the default: it encodes Structs itself)."""
+        return None
+
+    def json_payload_framing(self, topic: str, schema: Schema, payload_format: Any) -> tuple[bytes, bytes] | None:
+        """(prefix, suffix) that make a record of ``topic`` from a pre-encoded Struct payload of
+        ``schema`` in ``payload_format``: what ``from_connect_data`` would write around it; None
+        when this converter must see each value (or the format is not its own)."""
+        return None
+
+    def close(self) -> None:
+        pass
+
+    @classmethod
+    def config_keys(cls) -> list[dict[str, Any]]:
+        return [_converter_type_key()]
