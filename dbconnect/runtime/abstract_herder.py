@@ -58,9 +58,9 @@ class AbstractHerder(Herder):
         return self.plugins.connector_plugins(connectors_only)
 
     def plugin_config(self, plugin: str) -> list[dict[str, Any]]:
-        desc = self.plugins.find(plugin)
+        desc, problem = self.plugins.resolve(plugin)
         if desc is None:
-            raise NotFoundError(f"Unknown plugin {plugin}.")
+            raise NotFoundError(problem or f"Unknown plugin {plugin}.")
         if desc.type in ("source", "sink"):
             return ConfigDefinition.of(desc.cls().config()).config_key_infos()
         keys = getattr(desc.cls, "config_keys", None)

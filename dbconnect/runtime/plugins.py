@@ -7,7 +7,13 @@ A plugin is found by any of its names:
 - a Python path, ``package.module.Class`` or ``package.module:Class``;
 - the name of an entry point in the group ``dbconnect.plugins`` (third-party packages publish
   their connectors there; the entry point's name is an alias too, so a package may publish a
-  connector under the Java class name its users already have in their configs).
+  connector under the Java class name its users already have in their configs);
+- the Python path, class name or declared ``aliases`` of a class found in a ``plugin.path``
+  directory (see plugin_path.py).
+
+A name two different classes answer to is ambiguous and refused with both full names, never
+resolved to whichever registered first. A class whose module exists but fails on import is
+refused with that module's own error, not as "not found".
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from typing import Any
 import dbconnect
 
 from ..api.connector import Connector, SinkConnector, SourceConnector
+from ..api.converter import Converter
 from ..api.errors import BadRequestError, ConnectError
-from ..converters.base import Converter
+from ..api.transformation import Predicate, Transformation
+from .plugin_path import ImportFailure, PluginImportError, import_failure, module_not_found, scan
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +51,17 @@ class PluginDesc:
 
     @property
     def version(self) -> str:
-        try:
-            if self.type in CONNECTOR_TYPES:
+        if callable(getattr(self.cls, "version", None)):
+            try:
                 return str(self.cls().version())
-        except Exception:  # a plugin whose constructor fails still lists
-            log.debug("Could not instantiate %s to read its version", self.class_name, exc_info=True)
+            except Exception:  # a plugin whose constructor fails still lists
+                log.debug("Could not instantiate %s to read its version", self.class_name, exc_info=True)
         version = getattr(self.cls, "VERSION", None) or getattr(self.cls, "version", None)
         return version if isinstance(version, str) else dbconnect.__version__
+
+    @property
+    def python_name(self) -> str:
+        return _python_name(self.cls)
 
     def to_json(self) -> dict[str, str]:
         return {"class": self.class_name, "type": self.type, "version": self.version}
@@ -64,7 +76,11 @@ def plugin_type(cls: type) -> str | None:
         return "sink"
     if issubclass(cls, Converter):
         return "converter"
-    from ..transforms import plugin_kind  # transforms register themselves as they land
+    if issubclass(cls, Transformation):
+        return "transformation"
+    if issubclass(cls, Predicate):
+        return "predicate"
+    from ..transforms import plugin_kind  # transforms that do not subclass the API's bases
 
     return plugin_kind(cls)
 
@@ -75,24 +91,22 @@ def _python_name(cls: type) -> str:
 
 class Plugins:
     def __init__(self, plugin_path: Iterable[str] | None = None, load_entry_points: bool = True) -> None:
-        self._by_alias: dict[str, PluginDesc] = {}
+        self._by_alias: dict[str, list[PluginDesc]] = {}
+        # Names of classes in plugin.path modules that failed to import → those failures.
+        self._broken: dict[str, list[ImportFailure]] = {}
         self._descs: list[PluginDesc] = []
         self._lock = threading.Lock()
-        if plugin_path:
-            log.info(
-                "plugin.path=%s is accepted for compatibility; Python plugins are found through "
-                "the '%s' entry-point group or by their import path",
-                ",".join(plugin_path), ENTRY_POINT_GROUP,
-            )
         self._register_builtins()
         if load_entry_points:
             self._load_entry_points()
+        if plugin_path:
+            self._load_plugin_path(plugin_path)
 
     # -- registration -------------------------------------------------------------------------
     def register(self, cls: type, *aliases: str) -> PluginDesc:
         kind = plugin_type(cls)
         if kind is None:
-            raise ConnectError(f"{_python_name(cls)} is not a connector, converter or transformation")
+            raise ConnectError(f"{_python_name(cls)} is not a connector, converter, transformation or predicate")
         declared = list(getattr(cls, "aliases", ()) or ())
         names = list(dict.fromkeys([*aliases, *declared]))
         class_name = next((n for n in names if "." in n), _python_name(cls))
@@ -106,7 +120,9 @@ class Plugins:
             if existing is None:
                 self._descs.append(desc)
             for name in dict.fromkeys(names):
-                self._by_alias.setdefault(name, desc)
+                holders = self._by_alias.setdefault(name, [])
+                if desc not in holders:
+                    holders.append(desc)
                 if name not in desc.aliases:
                     desc.aliases.append(name)
         return desc
@@ -128,20 +144,60 @@ class Plugins:
             except Exception as exc:  # one broken plugin must not take the worker down
                 log.error("Could not load plugin entry point %s = %s: %s", ep.name, ep.value, exc)
 
+    def _load_plugin_path(self, plugin_path: Iterable[str]) -> None:
+        result = scan(plugin_path, plugin_type)
+        for cls, location in result.classes:
+            desc = self.register(cls)
+            log.info("Loaded plugin %s (%s, version %s) from %s", desc.class_name, desc.type, desc.version,
+                     location.entry)
+        with self._lock:
+            for failure in result.failures:
+                for name in dict.fromkeys(failure.names()):
+                    self._broken.setdefault(name, []).append(failure)
+
     # -- lookup ---------------------------------------------------------------------------------
     def find(self, name: str) -> PluginDesc | None:
+        """The plugin ``name`` denotes, or None (unknown, ambiguous or failing: see ``load_problem``)."""
+        return self.resolve(name)[0]
+
+    def load_problem(self, name: str) -> str | None:
+        """Why ``name`` cannot be used although something answers to it: ambiguous, or failing on import."""
+        return self.resolve(name)[1]
+
+    def resolve(self, name: str) -> tuple[PluginDesc | None, str | None]:
+        """(the plugin, None), or (None, why it cannot be used), or (None, None) when nothing answers."""
         name = (name or "").strip()
+        if not name:
+            return None, None
         with self._lock:
-            desc = self._by_alias.get(name)
-        if desc is not None or not name:
-            return desc
-        cls = _import_class(name)
+            descs = list(self._by_alias.get(name, ()))
+            broken = list(self._broken.get(name, ()))
+        if len(descs) + len(broken) > 1:
+            candidates = [d.python_name for d in descs]
+            candidates += [f"{full} (which fails to load: {f.description})"
+                           for f in broken for full in f.classes_named(name)]
+            return None, (f"Plugin name {name} is ambiguous: it matches {' and '.join(candidates)}; "
+                          f"use the full name")
+        if descs:
+            return descs[0], None
+        if broken:
+            return None, f"Could not load {name}: {broken[0].description}"
+        try:
+            cls = _import_class(name)
+        except PluginImportError as exc:
+            log.error("Could not load plugin %s: %s", name, exc, exc_info=exc.failure.error)
+            return None, f"Could not load {name}: {exc}"
         if cls is None or plugin_type(cls) is None:
-            return None
-        return self.register(cls, name)
+            return None, None
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(cls.__abstractmethods__))
+            return None, f"{name} is abstract and cannot be instantiated: it does not implement {missing}"
+        return self.register(cls, name), None
 
     def connector_desc(self, name: str) -> PluginDesc:
-        desc = self.find(name)
+        desc, problem = self.resolve(name)
+        if problem:
+            raise BadRequestError(problem)
         if desc is None or desc.type not in CONNECTOR_TYPES:
             available = ", ".join(sorted(d.cls.__name__ for d in self._descs if d.type in CONNECTOR_TYPES))
             raise BadRequestError(
@@ -154,7 +210,9 @@ class Plugins:
         return self.connector_desc(name).cls()
 
     def converter_class(self, name: str) -> type[Converter]:
-        desc = self.find(name)
+        desc, problem = self.resolve(name)
+        if problem:
+            raise ConnectError(problem)
         if desc is None or desc.type != "converter":
             available = ", ".join(sorted(d.class_name for d in self._descs if d.type == "converter"))
             raise ConnectError(
@@ -169,7 +227,9 @@ class Plugins:
         return converter
 
     def plugin_class(self, name: str, kind: str) -> type:
-        desc = self.find(name)
+        desc, problem = self.resolve(name)
+        if problem:
+            raise ConnectError(problem)
         if desc is None or desc.type != kind:
             raise ConnectError(f"Failed to find any class that implements {kind} and which name matches {name}")
         return desc.cls
@@ -198,18 +258,27 @@ def _optional_builtins() -> list[type]:
 
 
 def _import_class(name: str) -> type | None:
+    """The class a Python path names; None when no such module or attribute exists.
+
+    Raises PluginImportError when the module exists but fails on import (a missing dependency,
+    a syntax error): that is what the user must fix, not the name.
+    """
     if ":" in name:
         module_name, _, attr = name.partition(":")
     elif "." in name:
         module_name, _, attr = name.rpartition(".")
     else:
         return None
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        return None
     try:
         module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    except Exception as exc:  # the module exists but fails on import
-        raise ConnectError(f"Could not import {module_name} while loading plugin {name}: {exc}") from exc
+    except ImportError as exc:
+        if module_not_found(module_name, exc):
+            return None
+        raise PluginImportError(import_failure(module_name, exc)) from exc
+    except (Exception, SystemExit) as exc:  # the module exists but fails on import
+        raise PluginImportError(import_failure(module_name, exc)) from exc
     obj: Any = module
     for part in attr.split("."):
         obj = getattr(obj, part, None)

@@ -31,9 +31,10 @@ class ConnectorValidator:
             _merge(extra, sink_topics_errors(config))
         for key in ("key.converter", "value.converter"):
             if config.get(key):
-                found = self.plugins.find(config[key])
+                found, problem = self.plugins.resolve(config[key])
                 if found is None or found.type != "converter":
-                    _merge(extra, {key: [f"Invalid value {config[key]} for configuration {key}: Class {config[key]} could not be found."]})
+                    reason = problem or f"Class {config[key]} could not be found."
+                    _merge(extra, {key: [f"Invalid value {config[key]} for configuration {key}: {reason}"]})
         if not errors:
             # Live checks (a file, a database) only make sense once the static ones pass.
             try:

@@ -13,7 +13,7 @@ import dbconnect.api as api
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The names the README's API paragraph (Plugins) promises.
+# The README's wording ("Plugins" → "Writing a connector" and the API list below it).
 README_NAMES = [
     "SourceConnector", "SinkConnector", "SourceTask", "SinkTask", "ConnectorContext", "SourceTaskContext",
     "SinkTaskContext", "OffsetStorageReader", "ErrantRecordReporter", "TopicPartition",
@@ -41,8 +41,15 @@ def test_readme_names_import_from_dbconnect_api():
         TopicPartition, Transformation, Type,
     )
 
+    section = _plugins_section()
     for name in README_NAMES:
+        assert f"`{name}`" in section or re.search(rf"from dbconnect\.api import [^\n]*\b{name}\b", section), name
         assert name in api.__all__, name
+    # The example's own import line runs as written.
+    imports = re.findall(r"^from dbconnect\.api import .+$", section, flags=re.M)
+    assert imports
+    for line in imports:
+        exec(line, {})  # noqa: S102
 
 
 def test_all_is_complete_and_importable():
