@@ -231,6 +231,9 @@ def test_two_plugins_defining_the_same_class_name(start_worker, tmp_path, topic_
     validated = worker.put("/connector-plugins/MySourceConnector/config/validate",
                            json={**config, "connector.class": "MySourceConnector"})
     assert validated.status_code == 400 and validated.json()["message"] == message
+    described = worker.get("/connector-plugins/MySourceConnector/config")
+    assert described.status_code == 404 and described.json()["message"] == message
+    assert worker.get(f"/connector-plugins/{second}.MySourceConnector/config").status_code == 200
     created = worker.post("/connectors", json={"name": "mine", "config": {
         **config, "connector.class": f"{second}.MySourceConnector"}})
     assert created.status_code == 201, created.text

@@ -14,6 +14,7 @@ import pytest
 
 from dbconnect.api.errors import BadRequestError
 from dbconnect.runtime.plugins import Plugins
+from dbconnect.runtime.validation import ConnectorValidator
 
 CONNECTOR = """
 from dbconnect.api import SourceConnector, SourceTask
@@ -232,3 +233,21 @@ def test_bad_plugin_path_elements_warn_and_the_rest_loads(tmp_path, caplog):
     assert any("empty element" in m for m in warnings)
     assert any("connector.whl in plugin.path is an archive" in m for m in warnings)
     assert plugins.find("OkSourceConnector") is not None
+
+
+def test_validate_names_the_import_failure_of_a_converter(tmp_path):
+    broken, missing = unique("broken_conv"), unique("nodep")
+    write(tmp_path / f"{broken}.py", f"""
+        from dbconnect.api import Converter
+        import {missing}
+
+
+        class FancyConverter(Converter):
+            pass
+    """)
+    plugins = Plugins([str(tmp_path)], load_entry_points=False)
+    _desc, _definition, _errors, extra = ConnectorValidator(plugins).validate({
+        "connector.class": "FileStreamSource", "topic": "t", "value.converter": "FancyConverter"})
+    assert extra["value.converter"] == [
+        f"Invalid value FancyConverter for configuration value.converter: Could not load FancyConverter: importing "
+        f"module {broken} from {tmp_path / f'{broken}.py'} raised ModuleNotFoundError: No module named '{missing}'"]
