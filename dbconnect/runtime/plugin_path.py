@@ -11,8 +11,11 @@ of such a directory is one plugin location:
   ``*.dist-info``/``*.egg-info`` and directories without ``__init__.py`` are not imported.
 
 Modules named ``__main__``, ``setup``, ``conftest``, ``test`` or ``tests`` are never imported.
-A location none of whose Python files mentions ``dbconnect`` is skipped unimported: it cannot
-define a plugin, and shared directories (seed 003 lists ``/tmp``) hold unrelated scripts.
+Importing a module runs it, so a location is imported only if one of its files uses dbconnect
+and defines (at top level) a class deriving from one of the API's plugin bases, by name
+(``class X(SourceConnector)``, ``class X(api.Converter)``) — or uses dbconnect and does not even
+parse (so that its syntax error is reported). Anything else is skipped unimported: shared
+directories (seed 003 lists ``/tmp``) hold scripts that must not run.
 
 Python has one module namespace, not a class loader per plugin: a plugin's top-level module
 names must be free. A name the worker's environment already provides (``json``, an installed
@@ -44,6 +47,7 @@ log = logging.getLogger(__name__)
 
 SKIPPED_MODULES = frozenset({"__main__", "setup", "conftest", "test", "tests"})
 MARKER = b"dbconnect"
+PLUGIN_BASES = frozenset({"Connector", "SourceConnector", "SinkConnector", "Converter", "Transformation", "Predicate"})
 
 
 # -- import failures ---------------------------------------------------------------------------
@@ -237,14 +241,31 @@ def plugin_locations(plugin_path: Iterable[str]) -> list[PluginLocation]:
     return locations
 
 
-def _mentions_dbconnect(location: PluginLocation) -> bool:
-    for file in location.files():
-        try:
-            if MARKER in file.read_bytes():
-                return True
-        except OSError:
-            continue
-    return False
+def _may_define_plugins(location: PluginLocation) -> bool:
+    return any(_may_define_plugin(file) for file in location.files())
+
+
+def _may_define_plugin(file: Path) -> bool:
+    try:
+        source = file.read_bytes()
+    except OSError:
+        return False
+    if MARKER not in source:
+        return False
+    try:
+        tree = ast.parse(source, str(file))
+    except (SyntaxError, ValueError):
+        return True  # import it so that its error is reported
+    return any(_base_name(base) in PLUGIN_BASES
+               for node in tree.body if isinstance(node, ast.ClassDef) for base in node.bases)
+
+
+def _base_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Subscript):  # Transformation[SourceRecord]
+        node = node.value
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
 
 
 # -- scanning ---------------------------------------------------------------------------------
@@ -260,8 +281,9 @@ def scan(plugin_path: Iterable[str], kind_of: Callable[[type], str | None]) -> S
     result = ScanResult()
     seen: set[type] = set()
     for location in plugin_locations(plugin_path):
-        if not _mentions_dbconnect(location):
-            log.info("Skipping %s in plugin.path: none of its Python files mentions dbconnect", location.entry)
+        if not _may_define_plugins(location):
+            log.info("Skipping %s in plugin.path: none of its Python files defines a class based on a dbconnect "
+                     "plugin interface", location.entry)
             continue
         claimed = []
         for name in location.modules:  # all names first: the modules may import one another

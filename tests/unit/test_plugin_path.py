@@ -76,18 +76,30 @@ def test_layouts_module_package_tree_and_src_tree(tmp_path, caplog):
     # Not plugins at all.
     write(root / "README.txt", "hello")
     write(root / "unrelated_script.py", "raise RuntimeError('never imported: it does not mention the API package')\n")
+    # Uses dbconnect, but defines no plugin class: a script, which importing would run.
+    write(root / "bench_script.py", "from dbconnect.embedded import EmbeddedBroker\n\n\nclass Helper:\n    pass\n\n\n"
+          "raise RuntimeError('a script must not run')\n")
+    # A plugin class whose API base is one step away, in a sibling module.
+    base, impl = unique("chain_base"), unique("chain_impl")
+    write(root / "chain" / f"{base}.py", "from dbconnect import api\n\n\nclass Base(api.SourceConnector):\n"
+          "    def version(self): return '3.0'\n")
+    write(root / "chain" / f"{impl}.py", f"from {base} import Base\n" + CONNECTOR.format(name="ChainSourceConnector")
+          .replace("(SourceConnector)", "(Base)"))
 
     with caplog.at_level(logging.INFO, logger="dbconnect.runtime.plugin_path"):
         plugins = Plugins([str(root)], load_entry_points=False)
 
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert f"Skipping {root / 'unrelated_script.py'} in plugin.path: none of its Python files mentions dbconnect" in [
-        r.getMessage() for r in caplog.records]
+    skipped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Skipping")]
+    assert sorted(skipped) == [
+        f"Skipping {root / name} in plugin.path: none of its Python files defines a class based on a dbconnect "
+        f"plugin interface" for name in ("bench_script.py", "unrelated_script.py")]
     found = listed(plugins)
     assert found[f"{mod}.ModuleSourceConnector"] == "source"
     assert found[f"{pkg}.sub.deep.DeepSourceConnector"] == "source"
     assert found[f"{tree_pkg}.TreeSourceConnector"] == "source"
     assert found[f"{src_pkg}.SrcSourceConnector"] == "source"
+    assert found[f"{impl}.ChainSourceConnector"] == "source"
     # Tasks are not plugins; nothing else was imported (the MUST_NOT_RUN files would have failed).
     assert not [c for c in found if c.endswith("Task")]
     assert plugins.load_problem("MustNotRun") is None
