@@ -1,4 +1,4 @@
-"""``dbconnect standalone|demo|version``: the command line."""
+"""``dbconnect standalone|demo|migrate|registry``: the command line."""
 
 from __future__ import annotations
 
@@ -72,6 +72,21 @@ def cmd_registry(args: argparse.Namespace) -> int:
     return run_registry(args.host, args.port, args.data)
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .migrate import MigrationError, run_migrations
+
+    password = args.password if args.password is not None else os.environ.get("DBCONNECT_MIGRATE_PASSWORD")
+    try:
+        report = run_migrations(args.url, args.dir, user=args.user, password=password,
+                                progress=lambda name, secs: print(f"applied {name} ({secs * 1000:.0f} ms)", flush=True))
+    except MigrationError as exc:
+        print(f"dbconnect migrate: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(report.applied)} migration(s) applied, {len(report.skipped)} already applied "
+          f"({report.seconds:.2f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dbconnect", description="A pure-Python Kafka Connect worker.")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
@@ -89,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rest-port", type=int, default=0, help="REST port (default: a free port)")
     demo.add_argument("--keep-running", action="store_true", help="keep the worker running until Ctrl-C")
     demo.set_defaults(func=cmd_demo)
+
+    migrate = sub.add_parser("migrate", help="apply numbered SQL migrations once each, in order")
+    migrate.add_argument("--url", required=True,
+                         help="the database: a JDBC URL (jdbc:postgresql://host:5432/db?user=u) or "
+                              "postgresql://u@host/db, mariadb://u@host/db")
+    migrate.add_argument("--dir", required=True, help="the directory of NNN_description.sql files")
+    migrate.add_argument("--user", default=None, help="user (wins over the URL's)")
+    migrate.add_argument("--password", default=None,
+                         help="password (wins over the URL's; or set DBCONNECT_MIGRATE_PASSWORD)")
+    migrate.set_defaults(func=cmd_migrate)
 
     registry = sub.add_parser("registry", help="run a Confluent-compatible Schema Registry for JSON Schema")
     registry.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
