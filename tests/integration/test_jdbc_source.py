@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import time
 
 import pytest
@@ -61,11 +62,18 @@ def test_timestamp_modes_inserts_updates_restart(db: Db, mode, start_worker, bro
     db.execute(f"UPDATE events SET name = 'b2', updated_at = {db.now} WHERE id = 2")
     fourth = payloads(broker.consume(topic, 4, timeout=60))[3]
     assert fourth["id"] == 2 and fourth["name"] == "b2"
-    offsets = wait_until(lambda: worker.get("/connectors/src/offsets").json()["offsets"], what="offsets")
+    # The offset reaches the newest row's updated_at (b2's): ms since the epoch, the rest in nanos.
+    (updated,), = db.execute("SELECT updated_at FROM events WHERE id = 2")
+    newest_ms = calendar.timegm(updated.timetuple()) * 1000 + updated.microsecond // 1000
+
+    def stored() -> list:
+        found = worker.get("/connectors/src/offsets").json()["offsets"]
+        return found if found and found[0]["offset"].get("timestamp") == newest_ms else []
+    offsets = wait_until(stored, what=f"the stored offset to reach {newest_ms}")
     assert offsets[0]["partition"] == {"protocol": "1", "table": f"{db.fqn_prefix}events"}
     offset = offsets[0]["offset"]
     assert set(offset) == ({"timestamp", "timestamp_nanos"} | ({"incrementing"} if mode != "timestamp" else set()))
-    assert offset["timestamp"] == wait_until(lambda: offset["timestamp"])  # ms since the epoch
+    assert offset["timestamp_nanos"] == updated.microsecond * 1000
     worker.stop()
     db.execute("INSERT INTO events (name) VALUES ('d')")
     worker2 = start_worker()
