@@ -180,14 +180,17 @@ class ValueCodec:
                     raise DataError(f"Invalid type for Decimal, expected BigDecimal but was {type(v)}")
                 return Fragment(_number_text(Decimal.unscaled(schema, v), k))
 
+            # The JSON number carries the schema's scale (12.50, not 12.5), so that exact readers
+            # (Java's BigDecimal, Python's Decimal) get the scale back. Fast path: at the schema's
+            # scale already, str() is that text unless it uses an exponent.
+            if k <= 0:
+                return exact_number
+            point = -k - 1
+
             def numeric(v: Any) -> Any:
-                # The JSON number carries the schema's scale (12.50, not 12.5), so that exact
-                # readers (Java's BigDecimal, Python's Decimal) get the scale back; at the schema's
-                # scale already, str() is that text unless it uses an exponent.
                 if v.__class__ is D:
                     s = v.__str__()
-                    if "E" not in s and (s[-k - 1:-k] == "." if k > 0 else
-                                         k == 0 and "." not in s and v.is_finite()):
+                    if len(s) > k and s[point] == "." and "E" not in s:
                         return Fragment(s)
                 return exact_number(v)
             return numeric
