@@ -116,7 +116,7 @@ class JsonSchemaData:
                 tail["enum"] = symbols
         elif t is Type.BYTES:
             # A Decimal is what the values are: a JSON number (NUMERIC) or its base64 (BASE64),
-            # as Confluent's JsonSchemaData does since 7.3.14/7.4.11/…/8.0 (DGS-20917).
+            # as Confluent's JsonSchemaData does since 7.3.14, 7.4.11 … 7.9.3, 8.0.1 (DGS-20917).
             numeric = schema.name == Decimal.LOGICAL_NAME and self.decimal_format == "NUMERIC"
             node["type"] = "number" if numeric else "string"
             connect_type = "bytes"
