@@ -24,20 +24,41 @@ from typing import Any
 import orjson
 
 from .data import Schema, Struct
+from .errors import DataError
 from .records import SourceRecord
 
-__all__ = ["JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "JsonRowBatch", "FLOAT", "FRAGMENT", "BOOL"]
+__all__ = ["JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "JsonRowBatch", "FLOAT", "FRAGMENT", "BOOL",
+           "NON_FINITE_FLOATS", "non_finite_writer"]
 
 # What the generated encoder does to a JSON-ready value before orjson writes it.
-FLOAT = "float"  # a Python float: NaN and ±Infinity become the strings the converters write
+FLOAT = "float"  # a Python float: NaN and ±Infinity are handled as the format's non_finite_floats says
 FRAGMENT = "fragment"  # text that is already a JSON number (an exact decimal)
 BOOL = "bool"  # an integer 0/1 from a driver without a boolean type
 
+# What becomes of a NaN or ±Infinity float, which JSON has no number for: FAIL refuses it (a
+# DataError), STRING writes "NaN", "Infinity" or "-Infinity" (what Kafka's JsonConverter and
+# Jackson-based writers such as Confluent's converters write).
+NON_FINITE_FLOATS = ("FAIL", "STRING")
 _NON_FINITE = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
 
 
-def _non_finite(v: float) -> str:
+def _non_finite_string(v: float) -> str:
     return _NON_FINITE.get(v, "NaN")
+
+
+def _non_finite_fail(v: float) -> str:
+    raise DataError(f"Invalid float value {_non_finite_string(v)}: JSON has no number for NaN or Infinity, and the "
+                    "string that stands for it does not match the JSON Schema \"type\": \"number\". Set the "
+                    "converter's non.finite.floats=STRING to write it as a string anyway")
+
+
+def non_finite_writer(mode: str) -> Callable[[float], str]:
+    """What a NaN or ±Infinity float is written as under ``mode`` (one of NON_FINITE_FLOATS)."""
+    if mode == "STRING":
+        return _non_finite_string
+    if mode == "FAIL":
+        return _non_finite_fail
+    raise ValueError(f"non_finite_floats must be one of {NON_FINITE_FLOATS}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,12 +67,15 @@ class JsonPayloadFormat:
 
     Date → days since the epoch, Time → milliseconds since midnight, Timestamp → epoch
     milliseconds (all JSON integers); bytes → base64; Decimal → base64 of the two's-complement
-    unscaled value (``decimal_format="BASE64"``) or a JSON number (``"NUMERIC"``); non-finite
-    floats → ``"NaN"``, ``"Infinity"``, ``"-Infinity"``; fields in schema order.
-    Compared by identity: a converter accepts only payloads made for its own format object.
+    unscaled value (``decimal_format="BASE64"``) or a JSON number with exactly the schema's
+    scale of fractional digits (``"NUMERIC"``); non-finite floats → ``"NaN"``, ``"Infinity"``,
+    ``"-Infinity"`` (``non_finite_floats="STRING"``) or a DataError (``"FAIL"``); fields in
+    schema order. Compared by identity: a converter accepts only payloads made for its own
+    format object.
     """
 
     decimal_format: str = "BASE64"
+    non_finite_floats: str = "STRING"
 
 
 class JsonRowShape:
@@ -75,29 +99,36 @@ class JsonRowShape:
         text, ns = self.dict_display("K")
         self.encode: Callable[[Sequence[Any]], bytes] = _compile(
             "def encode(r):\n    return dumps(" + text + ")\n", ns, "encode")
-        self._decode: Callable[[Any], Any] | None = None
+        self._decode: tuple[Callable[[Sequence[Any]], bytes], Callable[[Any], Any]] | None = None
 
     def dict_display(self, prefix: str) -> tuple[str, dict[str, Any]]:
         """The row → JSON-ready dict expression over row variable ``r``, and the names it uses
         (the field names are bound as ``<prefix>0``, ``<prefix>1`` …)."""
-        return _dict_display(*self._fields, prefix)
+        return _dict_display(*self._fields, prefix, non_finite_writer(self.format.non_finite_floats))
 
     def materialize(self, row: Sequence[Any]) -> list[Any]:
         """The Connect values of ``row`` (decoded from its JSON: the slow, general path)."""
         from ..registry.jsonschema_values import NeedExact, ValueCodec  # the JSON ↔ Connect value rules
 
         if self._decode is None:
-            self._decode = ValueCodec(self.format.decimal_format).decoder(self.schema)
-        payload = self.encode(row)
+            # NaN and ±Infinity are valid Connect values even where the format refuses to write
+            # them: the values are decoded from a JSON that spells them as strings.
+            encode = self.encode
+            if self.format.non_finite_floats != "STRING":
+                text, ns = _dict_display(*self._fields, "K", non_finite_writer("STRING"))
+                encode = _compile("def encode(r):\n    return dumps(" + text + ")\n", ns, "encode")
+            self._decode = (encode, ValueCodec(self.format.decimal_format).decoder(self.schema))
+        encode, decode = self._decode
+        payload = encode(row)
         try:
-            return self._decode(orjson.loads(payload)).values
+            return decode(orjson.loads(payload)).values
         except NeedExact:  # decimals written as JSON numbers: parse them exactly
-            return self._decode(json.loads(payload, parse_float=decimal.Decimal)).values
+            return decode(json.loads(payload, parse_float=decimal.Decimal)).values
 
 
-def _dict_display(names: Sequence[str], kinds: Sequence[str | None], indexes: Sequence[int],
-                  prefix: str) -> tuple[str, dict[str, Any]]:
-    ns: dict[str, Any] = {"NF": _non_finite, "Fragment": orjson.Fragment}
+def _dict_display(names: Sequence[str], kinds: Sequence[str | None], indexes: Sequence[int], prefix: str,
+                  non_finite: Callable[[float], str]) -> tuple[str, dict[str, Any]]:
+    ns: dict[str, Any] = {"NF": non_finite, "Fragment": orjson.Fragment}
     items = []
     for i, (name, kind, at) in enumerate(zip(names, kinds, indexes)):
         ns[f"{prefix}{i}"] = name

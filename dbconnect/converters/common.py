@@ -9,20 +9,30 @@ from typing import Any
 
 from ..api.data import Schema
 from ..api.errors import ConfigError, DataError
+from ..api.payload import NON_FINITE_FLOATS
 
 DECIMAL_FORMAT_CONFIG = "decimal.format"
 DECIMAL_FORMATS = ("BASE64", "NUMERIC")
+NON_FINITE_FLOATS_CONFIG = "non.finite.floats"
 
 
-def parse_decimal_format(configs: Any) -> str:
+def parse_decimal_format(configs: Any, default: str = "BASE64") -> str:
     """``decimal.format`` (BASE64 | NUMERIC, case-insensitive) with Kafka's error wording."""
-    raw = configs.get(DECIMAL_FORMAT_CONFIG, "BASE64")
-    fmt = str(raw).strip().upper()
-    if fmt not in DECIMAL_FORMATS:
-        message = "String must be one of (case insensitive): " + ", ".join(DECIMAL_FORMATS)
-        raise ConfigError(f"Invalid value {raw} for configuration {DECIMAL_FORMAT_CONFIG}: {message}",
-                          {DECIMAL_FORMAT_CONFIG: [message]})
-    return fmt
+    return _one_of(configs, DECIMAL_FORMAT_CONFIG, default, DECIMAL_FORMATS)
+
+
+def parse_non_finite_floats(configs: Any, default: str = "FAIL") -> str:
+    """``non.finite.floats`` (FAIL | STRING, case-insensitive) with Kafka's error wording."""
+    return _one_of(configs, NON_FINITE_FLOATS_CONFIG, default, NON_FINITE_FLOATS)
+
+
+def _one_of(configs: Any, key: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = configs.get(key, default)
+    value = str(raw).strip().upper()
+    if value not in allowed:
+        message = "String must be one of (case insensitive): " + ", ".join(allowed)
+        raise ConfigError(f"Invalid value {raw} for configuration {key}: {message}", {key: [message]})
+    return value
 
 
 def node_type(value: Any) -> str:

@@ -5,6 +5,11 @@ schema is registered (or looked up) in a Confluent-compatible Schema Registry. T
 asked once per (topic, schema): after that a record costs one encoder call (generated per
 schema), one ``orjson.dumps`` and the 5-byte prefix. On the way in, each schema id is fetched
 and mapped to a Connect schema once.
+
+Unlike Confluent's converter by default, every record written validates against the schema
+registered for it: Decimals are exact JSON numbers (``decimal.format=NUMERIC``, the default
+here; BASE64 registers them as strings) and NaN/±Infinity floats, which JSON has no number for,
+are refused unless ``non.finite.floats=STRING``.
 """
 
 from __future__ import annotations
@@ -34,7 +39,13 @@ from ..registry.errors import SchemaRegistryError, SchemaRegistryUnavailableErro
 from ..registry.jsonschema_data import JsonSchemaData
 from ..registry.jsonschema_values import NeedExact, ValueCodec
 from .base import Converter, config_key, parse_bool, parse_int
-from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, parse_decimal_format
+from .common import (
+    DECIMAL_FORMAT_CONFIG,
+    NON_FINITE_FLOATS_CONFIG,
+    BoundedCache,
+    parse_decimal_format,
+    parse_non_finite_floats,
+)
 
 __all__ = ["JsonSchemaConverter", "SUBJECT_NAME_STRATEGIES", "subject_name_strategy", "topic_name_strategy",
            "record_name_strategy", "topic_record_name_strategy", "MAGIC_BYTE"]
@@ -54,6 +65,11 @@ ADDITIONAL_PROPERTIES_CONFIG = "object.additional.properties"
 OPTIONAL_NONREQUIRED_CONFIG = "use.optional.for.nonrequired"
 CACHE_SIZE_CONFIG = "schemas.cache.size"
 STRATEGY_PACKAGE = "io.confluent.kafka.serializers.subject."
+
+# Not Confluent's defaults (BASE64, and NaN written as a string): with these every record matches
+# the JSON Schema registered for it, which validating readers such as confluent-kafka check.
+DEFAULT_DECIMAL_FORMAT = "NUMERIC"
+DEFAULT_NON_FINITE_FLOATS = "FAIL"
 
 _NO_SCHEMA = object()  # never a record's schema (None is one: schemaless)
 _WRITE_ERROR = "Converting Kafka Connect data to byte[] failed due to serialization error of topic {}: "
@@ -150,15 +166,16 @@ class JsonSchemaConverter(Converter):
         self.use_schema_id = -1
         self.normalize = False
         self.fail_invalid = False
-        self.decimal_format = "BASE64"
+        self.decimal_format = DEFAULT_DECIMAL_FORMAT
+        self.non_finite_floats = DEFAULT_NON_FINITE_FLOATS
         self.cache_size = 1000
         self.strategy = topic_name_strategy
         self.data = JsonSchemaData()
         self._reset()
 
     def _reset(self) -> None:
-        self.codec = ValueCodec(self.decimal_format)
-        self.payload_format = JsonPayloadFormat(self.decimal_format)
+        self.codec = ValueCodec(self.decimal_format, self.non_finite_floats)
+        self.payload_format = JsonPayloadFormat(self.decimal_format, self.non_finite_floats)
         self._writers = BoundedCache(self.cache_size)
         self._readers = BoundedCache(self.cache_size)
         self._texts = BoundedCache(self.cache_size)  # Schema -> (JSON Schema text, document)
@@ -183,7 +200,8 @@ class JsonSchemaConverter(Converter):
         self.normalize = parse_bool(get(NORMALIZE_CONFIG, False), NORMALIZE_CONFIG)
         self.fail_invalid = parse_bool(get(FAIL_INVALID_CONFIG, False), FAIL_INVALID_CONFIG)
         self.cache_size = parse_int(get(CACHE_SIZE_CONFIG, 1000), CACHE_SIZE_CONFIG)
-        self.decimal_format = parse_decimal_format(configs)
+        self.decimal_format = parse_decimal_format(configs, DEFAULT_DECIMAL_FORMAT)
+        self.non_finite_floats = parse_non_finite_floats(configs, DEFAULT_NON_FINITE_FLOATS)
         key_strategy = subject_name_strategy(get(KEY_STRATEGY_CONFIG, "TopicNameStrategy"), KEY_STRATEGY_CONFIG)
         value_strategy = subject_name_strategy(get(VALUE_STRATEGY_CONFIG, "TopicNameStrategy"), VALUE_STRATEGY_CONFIG)
         self.strategy = key_strategy if is_key else value_strategy
@@ -191,6 +209,7 @@ class JsonSchemaConverter(Converter):
             decimal_format=self.decimal_format,
             additional_properties=parse_bool(get(ADDITIONAL_PROPERTIES_CONFIG, True), ADDITIONAL_PROPERTIES_CONFIG),
             optional_for_nonrequired=parse_bool(get(OPTIONAL_NONREQUIRED_CONFIG, False), OPTIONAL_NONREQUIRED_CONFIG),
+            non_finite_floats=self.non_finite_floats,
         )
         if self._given_client is None:
             client = acquire_client(configs)  # validates url and credentials (ConfigError)
@@ -227,13 +246,18 @@ class JsonSchemaConverter(Converter):
                        "TopicRecordNameStrategy.", serde, 9),
             config_key(FAIL_INVALID_CONFIG, "BOOLEAN", False, "MEDIUM", "Validate each record against its JSON "
                        "Schema and fail the ones that do not match.", data, 0),
-            config_key(DECIMAL_FORMAT_CONFIG, "STRING", "BASE64", "LOW", "How decimals are written: BASE64 "
-                       "(default) or NUMERIC.", data, 1),
+            config_key(DECIMAL_FORMAT_CONFIG, "STRING", DEFAULT_DECIMAL_FORMAT, "LOW", "How decimals are written: "
+                       "NUMERIC (default: an exact JSON number under a \"number\" schema) or BASE64 (Confluent's "
+                       "default: the unscaled value's base64 under a \"string\" schema).", data, 1),
+            config_key(NON_FINITE_FLOATS_CONFIG, "STRING", DEFAULT_NON_FINITE_FLOATS, "LOW", "What becomes of "
+                       "NaN and Infinity float values, which JSON has no number for: FAIL (default) fails the "
+                       "record; STRING writes \"NaN\", \"Infinity\" or \"-Infinity\" as Confluent does, which "
+                       "do not match the \"number\" schema.", data, 2),
             config_key(ADDITIONAL_PROPERTIES_CONFIG, "BOOLEAN", True, "MEDIUM", "Whether object schemas written "
-                       "for structs allow additional properties.", data, 2),
+                       "for structs allow additional properties.", data, 3),
             config_key(OPTIONAL_NONREQUIRED_CONFIG, "BOOLEAN", False, "MEDIUM", "Whether properties missing from "
-                       "\"required\" become optional fields.", data, 3),
-            config_key(CACHE_SIZE_CONFIG, "INT", 1000, "LOW", "Size of the converted schemas cache.", data, 4),
+                       "\"required\" become optional fields.", data, 4),
+            config_key(CACHE_SIZE_CONFIG, "INT", 1000, "LOW", "Size of the converted schemas cache.", data, 5),
         ]
 
     def json_payload_format(self) -> JsonPayloadFormat:

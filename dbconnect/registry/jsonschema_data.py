@@ -4,7 +4,10 @@ Connect → JSON Schema (``from_connect_schema``) writes Confluent's annotations
 schema survives the round trip: ``connect.type`` (int8…int64, float32/64, bytes, map),
 ``connect.index`` (field position), ``connect.version``, ``connect.parameters``, ``title`` for
 names and ``description`` for docs. Optional schemas become ``{"oneOf":[{"type":"null"},…]}``
-with the field index on the wrapper.
+with the field index on the wrapper. Each document admits every value ``jsonschema_values``
+writes for its schema: a Decimal is a ``number`` under ``decimal_format="NUMERIC"`` and a
+``string`` (its base64) under ``"BASE64"``, and a union whose members' JSON types overlap (int32
+and int64, two structs…) is an ``anyOf``, since a ``oneOf`` refuses a value that two members match.
 
 JSON Schema → Connect (``to_connect_schema``) also reads schemas other tools wrote: no
 annotations (integer → int64, number → float64), nullable unions (``oneOf``/``anyOf`` with null,
@@ -15,15 +18,20 @@ annotations (integer → int64, number → float64), nullable unions (``oneOf``/
 
 from __future__ import annotations
 
+import decimal as _decimal
+import json as _json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
+
+import orjson
 
 from ..api.data import INT_RANGES, STRING_SCHEMA, Decimal, Schema, SchemaBuilder, Type
 from ..api.errors import DataError
 
 __all__ = ["JsonSchemaData", "NAMESPACE", "CONNECT_TYPE_PROP", "CONNECT_INDEX_PROP", "CONNECT_VERSION_PROP",
-           "CONNECT_PARAMETERS_PROP", "JSON_TYPE_ENUM", "JSON_TYPE_ONE_OF", "DECIMAL_FORMATS", "non_optional"]
+           "CONNECT_PARAMETERS_PROP", "JSON_TYPE_ENUM", "JSON_TYPE_ONE_OF", "DECIMAL_FORMATS", "non_optional",
+           "enum_symbols"]
 
 NAMESPACE = "io.confluent.connect.json"
 CONNECT_TYPE_PROP = "connect.type"
@@ -62,19 +70,22 @@ def _null_only(node: Any) -> bool:
 class JsonSchemaData:
     """The mapping, configured like Confluent's ``JsonSchemaDataConfig``.
 
-    ``decimal_format`` decides how Decimal *defaults* are written into schemas (values are the
-    value codec's business); ``additional_properties=False`` closes struct objects
-    (``object.additional.properties``); ``optional_for_nonrequired`` makes properties missing
-    from ``required`` optional (``use.optional.for.nonrequired``).
+    ``decimal_format`` decides the JSON type of Decimals (``number`` for NUMERIC, ``string`` for
+    BASE64: what the values are written as) and how Decimal defaults are written;
+    ``non_finite_floats`` how float defaults that are NaN or ±Infinity are (see ValueCodec);
+    ``additional_properties=False`` closes struct objects (``object.additional.properties``);
+    ``optional_for_nonrequired`` makes properties missing from ``required`` optional
+    (``use.optional.for.nonrequired``).
     """
 
-    def __init__(self, decimal_format: str = "BASE64", additional_properties: bool = True,
-                 optional_for_nonrequired: bool = False):
+    def __init__(self, decimal_format: str = "NUMERIC", additional_properties: bool = True,
+                 optional_for_nonrequired: bool = False, non_finite_floats: str = "FAIL"):
         if decimal_format not in DECIMAL_FORMATS:
             raise ValueError(f"decimal_format must be one of {DECIMAL_FORMATS}")
         self.decimal_format = decimal_format
         self.additional_properties = additional_properties
         self.optional_for_nonrequired = optional_for_nonrequired
+        self.non_finite_floats = non_finite_floats
 
     # == Connect -> JSON Schema =====================================================================
 
@@ -98,13 +109,16 @@ class JsonSchemaData:
         elif t is Type.BOOLEAN:
             node["type"] = "boolean"
         elif t is Type.STRING:
-            symbols = _enum_symbols(schema.parameters)
+            symbols = enum_symbols(schema.parameters)
             if symbols is None:
                 node["type"] = "string"
             else:
                 tail["enum"] = symbols
         elif t is Type.BYTES:
-            node["type"] = "number" if schema.name == Decimal.LOGICAL_NAME else "string"
+            # A Decimal is what the values are: a JSON number (NUMERIC) or its base64 (BASE64),
+            # as Confluent's JsonSchemaData does since 7.3.14, 7.4.11 … 7.9.3, 8.0.1 (DGS-20917).
+            numeric = schema.name == Decimal.LOGICAL_NAME and self.decimal_format == "NUMERIC"
+            node["type"] = "number" if numeric else "string"
             connect_type = "bytes"
         elif t is Type.ARRAY:
             node["type"] = "array"
@@ -121,11 +135,15 @@ class JsonSchemaData:
                     KEY_FIELD: self._raw(key_schema, 0, False), VALUE_FIELD: self._raw(schema.value_schema, 1, False),
                 }}
         elif schema.name == JSON_TYPE_ONE_OF:
+            members = [non_optional(f.schema) for f in schema.fields]
             subschemas = [{"type": "null"}] if schema.optional else []
-            subschemas += [self._raw(non_optional(f.schema), f.index, True) for f in schema.fields]
-            return self._indexed({"oneOf": subschemas}, index)
+            subschemas += [self._raw(m, f.index, True) for m, f in zip(members, schema.fields)]
+            kinds = ([frozenset(("null",))] if schema.optional else []) + [self._json_types(m) for m in members]
+            return self._indexed({_union_keyword(kinds): subschemas}, index)
         elif schema.optional:
-            return self._indexed({"oneOf": [{"type": "null"}, self._raw(non_optional(schema), None, False)]}, index)
+            required = non_optional(schema)
+            keyword = _union_keyword([frozenset(("null",)), self._json_types(required)])
+            return self._indexed({keyword: [{"type": "null"}, self._raw(required, None, False)]}, index)
         else:
             node["type"] = "object"
             tail["properties"] = {f.name: self._raw(f.schema, f.index, False) for f in schema.fields}
@@ -150,8 +168,34 @@ class JsonSchemaData:
             node[CONNECT_PARAMETERS_PROP] = parameters
         node.update(tail)
         if schema.optional and not ignore_optional:
-            return self._indexed({"oneOf": [{"type": "null"}, node]}, index)
+            keyword = _union_keyword([frozenset(("null",)), self._json_types(non_optional(schema))])
+            return self._indexed({keyword: [{"type": "null"}, node]}, index)
         return node
+
+    def _json_types(self, schema: Schema) -> frozenset[str]:
+        """The JSON types of the values written for a (required) schema: unions of members whose
+        types overlap must be written as anyOf."""
+        t = schema.type
+        if schema.name == Decimal.LOGICAL_NAME:
+            return frozenset(("number",) if self.decimal_format == "NUMERIC" else ("string",))
+        if t in INT_RANGES or t in _FLOATS:
+            return frozenset(("number",))
+        if t is Type.BOOLEAN:
+            return frozenset(("boolean",))
+        if t is Type.STRING:
+            symbols = enum_symbols(schema.parameters)
+            return frozenset(("string", "null") if symbols is not None and None in symbols else ("string",))
+        if t is Type.BYTES:
+            return frozenset(("string",))
+        if t is Type.ARRAY:
+            return frozenset(("array",))
+        if t is Type.MAP:
+            as_object = schema.key_schema.type is Type.STRING and not schema.key_schema.optional
+            return frozenset(("object",) if as_object else ("array",))
+        if schema.name == JSON_TYPE_ONE_OF:
+            types = frozenset(("null",)) if schema.optional else frozenset()
+            return types.union(*(self._json_types(non_optional(f.schema)) for f in schema.fields))
+        return frozenset(("object",))
 
     @staticmethod
     def _indexed(node: dict[str, Any], index: int | None) -> dict[str, Any]:
@@ -162,7 +206,7 @@ class JsonSchemaData:
     def _default_json(self, schema: Schema) -> Any:
         from .jsonschema_values import ValueCodec  # the codec imports this module
 
-        value = ValueCodec(self.decimal_format).encoder(schema, field=False)(schema.default)
+        value = ValueCodec(self.decimal_format, self.non_finite_floats).encoder(schema, field=False)(schema.default)
         return _plain_json(value)
 
     # == JSON Schema -> Connect =====================================================================
@@ -371,10 +415,14 @@ class _Reader:
         if force_optional:
             builder.optional()
         if node.get("default") is not None:
-            from .jsonschema_values import ValueCodec
+            from .jsonschema_values import NeedExact, ValueCodec
 
+            decode = ValueCodec().decoder(builder.build())
             try:
-                default = ValueCodec().decoder(builder.build())(node["default"])
+                try:
+                    default = decode(node["default"])
+                except NeedExact:  # a decimal of more than 15 digits, parsed as a float: its repr()
+                    default = decode(_json.loads(orjson.dumps(node["default"]), parse_float=_decimal.Decimal))
             except DataError as exc:
                 raise DataError(f"Invalid default value in JSON Schema: {exc}") from exc
             if default is not None:
@@ -382,7 +430,19 @@ class _Reader:
         return builder.build()
 
 
-def _enum_symbols(parameters: Mapping[str, str]) -> list[Any] | None:
+def _union_keyword(member_types: list[frozenset[str]]) -> str:
+    """oneOf (Confluent's keyword) when no value can match two members, else anyOf: JSON Schema's
+    oneOf refuses a value that matches more than one (5 under int32 | int64)."""
+    seen: set[str] = set()
+    for types in member_types:
+        if seen & types:
+            return "anyOf"
+        seen |= types
+    return "oneOf"
+
+
+def enum_symbols(parameters: Mapping[str, str]) -> list[Any] | None:
+    """The symbols of an enum string schema (None for the null symbol), or None if it is no enum."""
     for param in (JSON_TYPE_ENUM, GENERALIZED_TYPE_ENUM):
         if param in parameters:
             prefix = param + "."
@@ -399,8 +459,6 @@ def _java_string(value: Any) -> str:
 
 def _plain_json(value: Any) -> Any:
     """orjson Fragments (exact NUMERIC decimals) as plain numbers, for a schema document."""
-    import orjson
-
     if isinstance(value, orjson.Fragment):
         return orjson.loads(orjson.dumps(value))
     if isinstance(value, dict):
@@ -411,7 +469,5 @@ def _plain_json(value: Any) -> Any:
 
 
 def _short(node: Any) -> str:
-    import orjson
-
     text = orjson.dumps(node, default=str).decode()
     return text if len(text) <= 120 else text[:117] + "..."

@@ -7,7 +7,13 @@ per field; logical types have inlined fast paths for the common Python classes.
 
 Null handling follows Confluent's JsonSchemaData: a null field with a default writes the
 default, an optional one writes ``null``, and a required one without default is left out of the
-object; in arrays and maps a null element is written as ``null``.
+object; in arrays and maps a null element is written as ``null`` when its schema is optional.
+
+Every value written matches the JSON Schema ``JsonSchemaData`` registers for its schema (what a
+validating reader such as confluent-kafka's ``JSONDeserializer`` checks); what cannot match is
+refused with a DataError instead of being written: a null element of a required schema, a
+string outside its enum, a Decimal under a plain bytes schema, a union with no value, and (unless
+``non_finite_floats="STRING"``) NaN and ±Infinity floats.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ import orjson
 
 from ..api.data import INT_RANGES, Date, Decimal, Schema, Struct, Time, Timestamp, Type
 from ..api.errors import DataError
+from ..api.payload import non_finite_writer
 from ..converters.common import b64, invalid_type, node_type
-from .jsonschema_data import JSON_TYPE_ONE_OF, KEY_FIELD, VALUE_FIELD
+from .jsonschema_data import JSON_TYPE_ONE_OF, KEY_FIELD, VALUE_FIELD, enum_symbols
 
 __all__ = ["ValueCodec", "NeedExact", "MISSING", "node_type"]
 
@@ -35,10 +42,15 @@ MISSING = object()  # a property absent from a JSON object (not the same as an e
 _EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 _ONE_MS = _dt.timedelta(milliseconds=1)
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
-_NON_FINITE_OUT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
 _NON_FINITE_IN = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 _LOGICAL = (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME)
 _b2a = binascii.b2a_base64
+# Decimal arithmetic that never rounds silently: rescaling traps instead of losing digits.
+_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN,
+                         traps=[decimal.Inexact, decimal.InvalidOperation])
+# A JSON number of at most 15 significant digits survives orjson's float parse: the shortest
+# repr() of the nearest double is that number again (DBL_DIG is 15).
+_FLOAT_EXACT_DIGITS = 10 ** 15
 
 
 class NeedExact(Exception):
@@ -52,8 +64,10 @@ class _Omit(Exception):
 class ValueCodec:
     """Builds (and caches) the encoder and decoder of each schema."""
 
-    def __init__(self, decimal_format: str = "BASE64"):
+    def __init__(self, decimal_format: str = "NUMERIC", non_finite_floats: str = "FAIL"):
         self.decimal_format = decimal_format
+        self.non_finite_floats = non_finite_floats
+        self._non_finite = non_finite_writer(non_finite_floats)  # ValueError for an unknown mode
         self._encoders: dict[tuple[Schema, bool], Encoder] = {}
         self._decoders: dict[Schema, Decoder] = {}
 
@@ -70,14 +84,23 @@ class ValueCodec:
     def _with_nulls(self, schema: Schema, base: Encoder, field: bool) -> Encoder:
         if schema.default is not None:
             null_out = base(schema.default)
-        elif schema.optional or not field:
+        elif schema.optional:
             null_out = None
-        else:
+        elif field:
             def required(v: Any) -> Any:
                 if v is None:
                     raise _Omit()
                 return base(v)
             return required
+        else:
+            # An array item or map entry: its JSON Schema has no null to write (Confluent's
+            # converter writes null anyway, which no validating reader accepts).
+            def element(v: Any) -> Any:
+                if v is None:
+                    raise DataError(f"Invalid value: null used for a required {schema.type.name} array item, map key "
+                                    "or map value; its JSON Schema does not admit null (make the schema optional)")
+                return base(v)
+            return element
 
         def nullable(v: Any) -> Any:
             return null_out if v is None else base(v)
@@ -102,10 +125,12 @@ class ValueCodec:
                 raise invalid_type(schema, v)
             return integer
         if t is Type.FLOAT32 or t is Type.FLOAT64:
+            non_finite = self._non_finite
+
             def floating(v: Any) -> Any:
                 if isinstance(v, (float, int)) and not isinstance(v, bool):
                     v = float(v)
-                    return v if v - v == 0.0 else _NON_FINITE_OUT.get(v, "NaN")
+                    return v if v - v == 0.0 else non_finite(v)
                 raise invalid_type(schema, v)
             return floating
         if t is Type.BOOLEAN:
@@ -115,6 +140,10 @@ class ValueCodec:
                 raise invalid_type(schema, v)
             return boolean
         if t is Type.STRING:
+            symbols = enum_symbols(schema.parameters)
+            if symbols is not None:
+                return _enum_encoder(schema, symbols)
+
             def string(v: Any) -> Any:
                 if isinstance(v, str):
                     return str(v)
@@ -124,8 +153,8 @@ class ValueCodec:
             def binary(v: Any) -> Any:
                 if isinstance(v, (bytes, bytearray, memoryview)):
                     return b64(v)
-                if isinstance(v, decimal.Decimal):  # as Java's BYTES branch does for a BigDecimal
-                    return _decimal_number(v)
+                # Java's BYTES branch writes a BigDecimal as a number, which the "string" schema
+                # of plain bytes refuses: only a Decimal schema says how to write one.
                 raise DataError(f"Invalid type for bytes type: {type(v)}")
             return binary
         if t is Type.ARRAY:
@@ -143,11 +172,27 @@ class ValueCodec:
         return self._struct_encoder(schema)
 
     def _decimal_encoder(self, schema: Schema) -> Encoder:
+        k = Decimal.scale(schema)
+        D, b2a, Fragment = decimal.Decimal, _b2a, orjson.Fragment
         if self.decimal_format == "NUMERIC":
-            def numeric(v: Any) -> Any:
+            def exact_number(v: Any) -> Any:
                 if not isinstance(v, decimal.Decimal):
                     raise DataError(f"Invalid type for Decimal, expected BigDecimal but was {type(v)}")
-                return _decimal_number(v)
+                return Fragment(_number_text(Decimal.unscaled(schema, v), k))
+
+            # The JSON number carries the schema's scale (12.50, not 12.5), so that exact readers
+            # (Java's BigDecimal, Python's Decimal) get the scale back. Fast path: at the schema's
+            # scale already, str() is that text unless it uses an exponent.
+            if k <= 0:
+                return exact_number
+            point = -k - 1
+
+            def numeric(v: Any) -> Any:
+                if v.__class__ is D:
+                    s = v.__str__()
+                    if len(s) > k and s[point] == "." and "E" not in s:
+                        return Fragment(s)
+                return exact_number(v)
             return numeric
 
         def exact(v: Any) -> Any:
@@ -155,10 +200,8 @@ class ValueCodec:
                 raise DataError(f"Invalid type for Decimal, expected BigDecimal but was {type(v)}")
             return b64(Decimal.from_logical(schema, v))
 
-        k = Decimal.scale(schema)
         if k <= 0:
             return exact
-        D, b2a = decimal.Decimal, _b2a
 
         def base64_decimal(v: Any) -> Any:
             # Fast path: a Decimal already at the schema's scale prints as "digits.kdigits"; its
@@ -197,7 +240,10 @@ class ValueCodec:
                 value = s.get(f)
                 if value is not None:
                     return encode(value)
-            return None
+            if schema.optional:
+                return None
+            raise DataError(f"Invalid value for the required union {JSON_TYPE_ONE_OF}: none of its fields is set, "
+                            "and its JSON Schema does not admit null")
         return union
 
     def _struct_encoder(self, schema: Schema) -> Encoder:
@@ -279,6 +325,9 @@ class ValueCodec:
     def _base_decoder(self, schema: Schema) -> Decoder:
         name, t = schema.name, schema.type
         if name == Decimal.LOGICAL_NAME:
+            quantum = decimal.Decimal(1).scaleb(-Decimal.scale(schema))
+            float_limit = decimal.Decimal(_FLOAT_EXACT_DIGITS) * quantum
+
             def to_decimal(v: Any) -> Any:
                 cls = v.__class__
                 if cls is str:
@@ -287,11 +336,9 @@ class ValueCodec:
                     except (binascii.Error, ValueError, DataError) as exc:
                         raise DataError(f"Invalid bytes for Decimal field: {exc}") from exc
                 if cls is float:
-                    raise NeedExact()
-                if cls is decimal.Decimal:
-                    return v
-                if cls is int:
-                    return decimal.Decimal(v)
+                    return _float_at_scale(v, quantum, float_limit)
+                if cls is decimal.Decimal or cls is int:
+                    return _at_scale(decimal.Decimal(v), quantum)
                 raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
                                 f"but was {node_type(v)}")
             return to_decimal
@@ -385,6 +432,10 @@ class ValueCodec:
                     if score > best_score:
                         best, best_score = (f, decode), score
             if best is None:
+                # No member of the value's own JSON type: a Decimal member takes a number or its
+                # base64 string, a bytes member a base64 string.
+                best = next(((f, decode) for f, decode in members if _matches_encoded(f.schema, v)), None)
+            if best is None:
                 raise DataError("Did not find matching oneof field for data")
             values = [None] * len(members)
             values[best[0].index] = best[1](v)
@@ -438,7 +489,7 @@ def _inline_value(schema: Schema, var: str, fn: str) -> str:
                 f"if {var}.__class__ is DT and {var}.tzinfo is not None else {fn}({var})")
     if name == Date.LOGICAL_NAME:
         return f"{var}.toordinal() - ORD0 if {var}.__class__ is DATE else {fn}({var})"
-    if name in _LOGICAL:
+    if name in _LOGICAL or (t is Type.STRING and enum_symbols(schema.parameters) is not None):
         return f"{fn}({var})"
     if t in INT_RANGES:
         lo, hi = INT_RANGES[t]
@@ -467,10 +518,51 @@ def _inline_decode(schema: Schema, var: str, fn: str) -> str:
     return f"{fn}({var})"
 
 
-def _decimal_number(v: decimal.Decimal) -> orjson.Fragment:
-    if not v.is_finite():
-        raise DataError(f"Invalid Decimal value {v}: only finite values can be written as JSON numbers")
-    return orjson.Fragment(str(v))
+def _number_text(unscaled: int, scale: int) -> str:
+    """The JSON number ``unscaled × 10^-scale`` with exactly ``scale`` fractional digits (an
+    exponent for a negative scale): how PostgreSQL prints numeric(p, scale), too."""
+    if scale <= 0:
+        return f"{unscaled}E+{-scale}" if scale else str(unscaled)
+    digits = str(abs(unscaled)).rjust(scale + 1, "0")
+    return f"{'-' if unscaled < 0 else ''}{digits[:-scale]}.{digits[-scale:]}"
+
+
+def _at_scale(v: decimal.Decimal, quantum: decimal.Decimal) -> decimal.Decimal:
+    """``v`` at the schema's scale when no digit is lost (12.5 → 12.50), else as it is."""
+    try:
+        return v.quantize(quantum, context=_EXACT)
+    except (decimal.Inexact, decimal.InvalidOperation):
+        return v
+
+
+def _float_at_scale(v: float, quantum: decimal.Decimal, limit: decimal.Decimal) -> decimal.Decimal:
+    """The exact Decimal a float parsed from a JSON number stands for, or NeedExact.
+
+    Exact when the number was written with at most the schema's scale of fractional digits (as
+    Connect's Decimal requires and every Connect converter does) and has at most 15 significant
+    digits at that scale (what numeric(15, s) and narrower columns hold): repr() of the nearest
+    double then gives those digits back. Anything else is re-parsed exactly (NeedExact).
+    """
+    try:
+        exact = decimal.Decimal(repr(v)).quantize(quantum, context=_EXACT)
+    except (decimal.Inexact, decimal.InvalidOperation):
+        raise NeedExact() from None
+    if -limit < exact < limit:
+        return exact
+    raise NeedExact()
+
+
+def _enum_encoder(schema: Schema, symbols: list[Any]) -> Encoder:
+    allowed = frozenset(s for s in symbols if s is not None)
+
+    def enum(v: Any) -> Any:
+        if isinstance(v, str):
+            if v in allowed:
+                return str(v)
+            raise DataError(f"Invalid value {v!r} for an enum string: its JSON Schema admits only "
+                            f"{sorted(allowed)}")
+        raise invalid_type(schema, v)
+    return enum
 
 
 def _logical_int_decoder(schema: Schema, logical: Any, what: str) -> Decoder:
@@ -487,8 +579,9 @@ def _logical_int_decoder(schema: Schema, logical: Any, what: str) -> Decoder:
 def _matches_simple(schema: Schema, v: Any) -> bool:
     """isInstanceOfSchemaTypeForSimpleSchema: does a JSON value fit a non-struct union member?"""
     t, cls = schema.type, v.__class__
-    if t in INT_RANGES:
-        return cls is int
+    if t in INT_RANGES:  # in range too: an int64 union member after an int32 one gets the big values
+        lo, hi = INT_RANGES[t]
+        return cls is int and lo <= v <= hi
     if t is Type.FLOAT32 or t is Type.FLOAT64:
         return cls in (int, float, decimal.Decimal)
     if t is Type.BOOLEAN:
@@ -502,3 +595,13 @@ def _matches_simple(schema: Schema, v: Any) -> bool:
     if t is Type.MAP:
         return cls is dict or cls is list
     return False
+
+
+def _matches_encoded(schema: Schema, v: Any) -> bool:
+    """Does a JSON value fit a bytes or Decimal union member as it is written (Java's reader
+    cannot read these back: it takes only exact numbers for them)?"""
+    if schema.type is not Type.BYTES:
+        return False
+    if schema.name == Decimal.LOGICAL_NAME:
+        return v.__class__ in (float, int, str)
+    return v.__class__ is str

@@ -1,8 +1,9 @@
 """JSON-ready rows (dbconnect/api/payload.py) against the ordinary path, on a real PostgreSQL.
 
 For every mapped type and awkward values, a querier reading JSON-ready rows must give exactly the
-bytes the JsonSchemaConverter writes from the ordinary Structs, in both decimal formats, in every
-mode, with db.timezone set or not; and its lazily decoded values must equal the ordinary ones.
+bytes the JsonSchemaConverter writes from the ordinary Structs, in both decimal formats and both
+ways of treating NaN/±Infinity floats (refusing the row in both paths alike), in every mode, with
+db.timezone set or not; and its lazily decoded values must equal the ordinary ones.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import decimal
 import orjson
 import pytest
 
+from dbconnect.api.errors import DataError
 from dbconnect.api.payload import JsonPayloadFormat, JsonRowStruct
 from dbconnect.connectors.jdbc.config import parse_config
 from dbconnect.connectors.jdbc.dialect import TableId, get_dialect
 from dbconnect.connectors.jdbc.querier import Querier
 from dbconnect.connectors.jdbc.source import table_spec
 from dbconnect.converters.json import JsonConverter
+from dbconnect.converters.jsonschema import JsonSchemaConverter
 from dbconnect.registry.jsonschema_values import ValueCodec
 
 from .jdbc_helpers import Db
@@ -95,18 +98,35 @@ def _bytes(codec: ValueCodec, fmt: JsonPayloadFormat, struct) -> bytes:
     return orjson.dumps(codec.encoder(struct.schema)(struct))
 
 
-@pytest.mark.parametrize("decimal_format", ["BASE64", "NUMERIC"])
+def _json_schema_converter(**settings: str) -> JsonSchemaConverter:
+    """The converter whose payload format and codec are compared (no record is written: the
+    registry client is never asked)."""
+    conv = JsonSchemaConverter(client=object())  # type: ignore[arg-type]
+    conv.configure({"schema.registry.url": "http://unused", **settings}, False)
+    return conv
+
+
+def _non_finite(value) -> bool:
+    return any(isinstance(v, float) and v - v != 0.0 for v in value.values)
+
+
+# The JsonSchemaConverter's defaults (NUMERIC, FAIL), Confluent's bytes (BASE64, STRING), and the mix.
+SETTINGS = [{}, {"decimal.format": "BASE64", "non.finite.floats": "STRING"}, {"non.finite.floats": "STRING"}]
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=["defaults", "confluent", "numeric-strings"])
 @pytest.mark.parametrize("extra", [{}, {"db.timezone": "America/New_York"}, {"numeric.mapping": "best_fit"},
                                    {"mode": "timestamp+incrementing", "timestamp.column.name": "c_ts",
                                     "timestamp.delay.interval.ms": "0", "validate.non.null": "false"}])
-def test_json_ready_rows_match_the_ordinary_path(db, decimal_format, extra):
-    fmt = JsonPayloadFormat(decimal_format)
-    codec = ValueCodec(decimal_format)
+def test_json_ready_rows_match_the_ordinary_path(db, settings, extra):
+    converter = _json_schema_converter(**settings)
+    fmt, codec = converter.json_payload_format(), converter.codec
+    decimal_format = fmt.decimal_format
     if extra.get("mode") == "timestamp+incrementing":
         # Distinct, past, sub-millisecond timestamps (rows before the epoch are never read in this mode).
         db.execute("UPDATE alltypes SET c_ts = timestamp '2000-01-01' + id * interval '1 day 0.000501 second'")
     ordinary = _read(db, None, **extra)
-    key_fmt = JsonPayloadFormat(decimal_format)  # the key converter's own (equal) format object
+    key_fmt = _json_schema_converter(**settings).json_payload_format()  # the key converter's own, equal one
     ready = _read(db, fmt, key_fmt, **extra)
     assert len(ready) == len(ordinary) == len(ROWS)
     assert all(type(r.value) is JsonRowStruct and type(r.key) is JsonRowStruct for r in ready)
@@ -117,10 +137,18 @@ def test_json_ready_rows_match_the_ordinary_path(db, decimal_format, extra):
         assert fast.value.payload(json_converter.json_payload_format()) is not None
         assert json_converter.from_connect_data("t", fast.value_schema, fast.value) == \
             json_converter.from_connect_data("t", slow.value_schema, slow.value)
+    refused = 0
     for fast, slow in zip(ready, ordinary):
         assert fast.value_schema == slow.value_schema and fast.key_schema == slow.key_schema
         assert fast.source_offset == slow.source_offset and fast.source_partition == slow.source_partition
-        assert _bytes(codec, fmt, fast.value) == _bytes(codec, fmt, slow.value)
+        if fmt.non_finite_floats == "FAIL" and _non_finite(slow.value):
+            # NaN/±Infinity have no JSON number: both paths refuse the row with the same error.
+            for struct in (fast.value, slow.value):
+                with pytest.raises(DataError, match="JSON has no number for NaN or Infinity"):
+                    _bytes(codec, fmt, struct)
+            refused += 1
+        else:
+            assert _bytes(codec, fmt, fast.value) == _bytes(codec, fmt, slow.value)
         assert _bytes(codec, key_fmt, fast.key) == _bytes(codec, key_fmt, slow.key)
         # Decoded lazily, the Connect values are the ordinary ones at Connect's precision (ms).
         for name, got, want in zip(fast.value_schema.field_names, fast.value.values, slow.value.values):
@@ -135,6 +163,7 @@ def test_json_ready_rows_match_the_ordinary_path(db, decimal_format, extra):
                 assert got == want and got.as_tuple().exponent == want.as_tuple().exponent, name
             else:
                 assert got == want, (name, got, want)
+    assert refused == (2 if fmt.non_finite_floats == "FAIL" else 0)
 
 
 def test_a_different_format_falls_back_to_the_values(db):
@@ -142,7 +171,7 @@ def test_a_different_format_falls_back_to_the_values(db):
     base64_rows = _read(db, JsonPayloadFormat("BASE64"))
     numeric = JsonPayloadFormat("NUMERIC")
     ordinary = _read(db, None)
-    codec = ValueCodec("NUMERIC")
+    codec = ValueCodec("NUMERIC", "STRING")
     for fast, slow in zip(base64_rows, ordinary):
         assert fast.value.payload(numeric) is None
         assert orjson.dumps(codec.encoder(fast.value_schema)(fast.value))[:40] == \

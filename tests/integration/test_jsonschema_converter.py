@@ -177,25 +177,24 @@ def test_file_source_over_rest_writes_records_confluent_reads(start_worker, brok
 
 
 def test_struct_with_every_type_decodes_with_confluent(schema_registry, topic_name):
-    numeric = converter(schema_registry.url, **{"decimal.format": "NUMERIC"})
-    data = numeric.from_connect_data(topic_name, EVERYTHING, everything_value())
+    default = converter(schema_registry.url)  # decimal.format=NUMERIC: exact JSON numbers
+    data = default.from_connect_data(topic_name, EVERYTHING, everything_value())
     ctx = SerializationContext(topic_name, MessageField.VALUE)
     assert confluent_deserializer(schema_registry.url)(data, ctx) == EVERYTHING_JSON
     # Our own reader gets the same Struct back (the top level now carries the registry version).
-    back = numeric.to_connect_data(topic_name, data)
+    back = default.to_connect_data(topic_name, data)
     assert back.value.values == everything_value().values
     assert back.schema.version == 1 and back.schema.field("amount").schema == Decimal.schema(2)
-    numeric.close()
-
-    # Default BASE64 decimals are base64 strings under a "number" schema, exactly as Confluent's
-    # converter writes them (confluentinc/schema-registry#2442), so a validating reader refuses them.
-    default = converter(schema_registry.url)
-    data = default.from_connect_data(topic_name + "-b64", EVERYTHING, everything_value())
-    ctx = SerializationContext(topic_name + "-b64", MessageField.VALUE)
-    assert confluent_deserializer(schema_registry.url, validate=False)(data, ctx)["amount"] == "AeI="
-    with pytest.raises(Exception, match="is not of type 'number'"):
-        confluent_deserializer(schema_registry.url)(data, ctx)
     default.close()
+
+    # decimal.format=BASE64 writes Confluent's bytes (base64 strings) and registers them as
+    # strings, as Confluent's converter now does: a validating reader accepts them too.
+    base64 = converter(schema_registry.url, **{"decimal.format": "BASE64"})
+    data = base64.from_connect_data(topic_name + "-b64", EVERYTHING, everything_value())
+    ctx = SerializationContext(topic_name + "-b64", MessageField.VALUE)
+    assert confluent_deserializer(schema_registry.url)(data, ctx) == {**EVERYTHING_JSON, "amount": "AeI="}
+    assert base64.to_connect_data(topic_name + "-b64", data).value.values == everything_value().values
+    base64.close()
 
 
 # -- (b) records confluent-kafka writes, read by us ---------------------------------------------------------
@@ -279,16 +278,23 @@ def test_decision_order_lookup_schema_id_and_latest(schema_registry, registry, t
         conv.close()
 
 
-def test_fail_invalid_schema_on_write(schema_registry, topic_name):
+def test_fail_invalid_schema_on_write(schema_registry, registry, topic_name):
     schema = SchemaBuilder.struct().field("amount", Decimal.schema(2)).build()
+    value = Struct(schema).put("amount", decimal.Decimal("4.82"))
     strict = converter(schema_registry.url, **{"json.fail.invalid.schema": "true"})
-    with pytest.raises(DataError, match="'AeI=' is not of type 'number'"):
-        strict.from_connect_data(topic_name, schema, Struct(schema).put("amount", decimal.Decimal("4.82")))
+    assert strict.from_connect_data(topic_name, schema, value)[5:] == b'{"amount":4.82}'
     strict.close()
-    numeric = converter(schema_registry.url, **{"json.fail.invalid.schema": "true", "decimal.format": "NUMERIC"})
-    assert numeric.from_connect_data(topic_name, schema, Struct(schema).put(
-        "amount", decimal.Decimal("4.82")))[5:] == b'{"amount":4.82}'
-    numeric.close()
+    # A record that does not match the schema it is written with fails: base64 decimals under
+    # the "number" schema an older writer registered (confluentinc/schema-registry#2442).
+    registry.register(f"{topic_name}-old-value", '{"type":"object","properties":{"amount":{"type":"number",'
+                      '"title":"org.apache.kafka.connect.data.Decimal","connect.type":"bytes",'
+                      '"connect.parameters":{"scale":"2"}}}}')
+    old = converter(schema_registry.url, **{"json.fail.invalid.schema": "true", "decimal.format": "BASE64",
+                                            "auto.register.schemas": "false", "use.latest.version": "true",
+                                            "latest.compatibility.strict": "false"})
+    with pytest.raises(DataError, match="'AeI=' is not of type 'number'"):
+        old.from_connect_data(f"{topic_name}-old", schema, value)
+    old.close()
 
 
 # -- (c) retries, failover, auth -----------------------------------------------------------------------------

@@ -185,14 +185,37 @@ def test_logical_values_encode_like_kafka():
         encode(Decimal.schema(2), decimal.Decimal("1.234"))
 
 
+DECIMAL_TEXTS = ["0.00", "-0.00", "1.00", "-1.00", "127.99", "-128.00", "1.27", "-1.28", "327.67", "-327.68",
+                 "99999999999.99", "-99999999999.99", "1E+3", "1.2E+5", "0.1", "12", "1.20E+4", "0E-5", "1E-2"]
+
+
 def test_decimal_fast_path_agrees_with_the_exact_one():
-    encoder = ValueCodec().encoder(Decimal.schema(2))
-    for text in ["0.00", "-0.00", "1.00", "-1.00", "127.99", "-128.00", "1.27", "-1.28", "327.67", "-327.68",
-                 "99999999999.99", "-99999999999.99", "1E+3", "1.2E+5", "0.1", "12", "1.20E+4"]:
+    encoder = ValueCodec("BASE64").encoder(Decimal.schema(2))
+    for text in DECIMAL_TEXTS:
         value = decimal.Decimal(text)
         exact = __import__("base64").b64encode(Decimal.from_logical(Decimal.schema(2), value)).decode()
         assert encoder(value) == exact, text
         assert decode(Decimal.schema(2), exact) == value
+
+
+@pytest.mark.parametrize("scale", [0, 2, 7, -2])
+def test_numeric_decimals_are_written_at_the_schema_scale(scale):
+    """Every Decimal is written as the JSON number of its value at the schema's scale (plain
+    notation, as PostgreSQL prints numeric(p, s)), whichever path the encoder takes."""
+    schema = Decimal.schema(scale)
+    encoder = ValueCodec("NUMERIC").encoder(schema)
+    for text in DECIMAL_TEXTS + ["123456789012345678901234567890", "-5E-7", "1.5"]:
+        value = decimal.Decimal(text)
+        try:
+            unscaled = Decimal.unscaled(schema, value)
+        except DataError:
+            with pytest.raises(DataError, match="without losing precision"):
+                encoder(value)
+            continue
+        written = orjson.dumps(encoder(value)).decode()
+        back = decimal.Decimal(written)
+        assert back == value and back.as_tuple().exponent == -scale and Decimal.unscaled(schema, back) == unscaled, text
+        assert "E" not in written if scale >= 0 else written.endswith(f"E+{-scale}"), written
 
 
 def test_optional_logical_fields_in_structs():
@@ -209,7 +232,7 @@ def test_null_handling_matches_json_schema_data():
               .field("dflt", SchemaBuilder.int32().default_value(7).build()).build())
     # A required field without default is left out (JsonSchemaData omits null nodes).
     assert encode(schema, Struct(schema)) == {"opt": None, "dflt": 7}
-    assert encode(SchemaBuilder.array(STRING_SCHEMA).build(), ["a", None]) == ["a", None]
+    assert encode(SchemaBuilder.array(OPTIONAL_STRING_SCHEMA).build(), ["a", None]) == ["a", None]
     decoded = decode(schema, {})
     assert decoded.values == [None, None, 7]
     with pytest.raises(DataError, match="Invalid null value for required STRING field"):
@@ -218,7 +241,8 @@ def test_null_handling_matches_json_schema_data():
 
 
 def test_non_finite_floats_and_type_errors():
-    assert encode(FLOAT64_SCHEMA, float("inf")) == "Infinity"
+    strings = ValueCodec(non_finite_floats="STRING")
+    assert strings.encoder(FLOAT64_SCHEMA)(float("inf")) == "Infinity"
     assert decode(FLOAT64_SCHEMA, "-Infinity") == float("-inf")
     assert encode(FLOAT64_SCHEMA, 3) == 3.0
     with pytest.raises(DataError):
@@ -236,11 +260,23 @@ def test_non_finite_floats_and_type_errors():
         encode(ORDER, Struct(SchemaBuilder.struct().field("x", STRING_SCHEMA).build()))
 
 
-def test_numeric_decimal_needs_exact_parsing():
-    with pytest.raises(NeedExact):
-        decode(Decimal.schema(2), 4.82)
-    assert decode(Decimal.schema(2), decimal.Decimal("4.82")) == decimal.Decimal("4.82")
-    assert decode(Decimal.schema(2), 5) == decimal.Decimal(5)
+def exactly(value: decimal.Decimal) -> tuple:
+    return value.as_tuple()
+
+
+def test_numeric_decimals_parsed_as_floats():
+    """A float from orjson stands for its decimal exactly when it has at most 15 digits at the
+    schema's scale; anything longer, or with more fractional digits, is parsed again exactly."""
+    assert exactly(decode(Decimal.schema(2), 4.82)) == exactly(decimal.Decimal("4.82"))
+    assert exactly(decode(Decimal.schema(2), 12.5)) == exactly(decimal.Decimal("12.50"))
+    assert exactly(decode(Decimal.schema(3), -0.001)) == exactly(decimal.Decimal("-0.001"))
+    assert exactly(decode(Decimal.schema(2), 9999999999999.99)) == exactly(decimal.Decimal("9999999999999.99"))
+    for too_long in (99999999999999.99, 0.125, 1e300):
+        with pytest.raises(NeedExact):
+            decode(Decimal.schema(2), too_long)
+    assert exactly(decode(Decimal.schema(2), decimal.Decimal("4.8"))) == exactly(decimal.Decimal("4.80"))
+    assert exactly(decode(Decimal.schema(2), decimal.Decimal("4.825"))) == exactly(decimal.Decimal("4.825"))
+    assert exactly(decode(Decimal.schema(2), 5)) == exactly(decimal.Decimal("5.00"))
 
 
 def test_dicts_stand_in_for_structs():

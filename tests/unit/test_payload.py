@@ -107,3 +107,27 @@ def test_the_framer_writes_what_the_converters_would():
     assert frame(rows)[0]["key"] == b'<{"id":7}>'
     assert compile_framer(value_shape, (b"", b"}"), None, None)(rows[:1]) == [
         {"value": value_shape.encode(rows[0]) + b"}", "key": None}]
+
+
+def test_a_format_that_refuses_non_finite_floats():
+    """non_finite_floats="FAIL" (the JsonSchemaConverter's default): a NaN/±Infinity row cannot be
+    encoded — by the shape or by a framer, so the runtime sends the batch record by record and
+    the converter's DataError meets errors.tolerance — yet its Connect values stay readable."""
+    from dbconnect.api.errors import DataError
+    from dbconnect.api.payload import compile_framer
+
+    fmt = JsonPayloadFormat("NUMERIC", "FAIL")
+    shape = JsonRowShape(SCHEMA, fmt, KINDS)
+    assert shape.encode((7, 1.5, "12.50", 1, 0, 0)) == \
+        b'{"id":7,"score":1.5,"amount":12.50,"flag":true,"born":0,"seen":0}'
+    nan_row = (7, float("nan"), "12.50", 1, 0, 0)
+    with pytest.raises(DataError, match="Invalid float value NaN: JSON has no number for NaN or Infinity"):
+        shape.encode(nan_row)
+    with pytest.raises(DataError, match="Invalid float value -Infinity"):
+        rows = [(1, 2.5, None, None, None, None), (2, float("-inf"), None, None, None, None)]
+        compile_framer(shape, (b"", b""), None, None)(rows)
+    struct = JsonRowStruct.of(shape, nan_row)
+    with pytest.raises(DataError):
+        struct.payload(fmt)
+    assert struct.values[0] == 7 and struct.values[1] != struct.values[1]  # NaN, decoded all the same
+    assert struct.get("amount") == decimal.Decimal("12.50")

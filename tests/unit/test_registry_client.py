@@ -180,15 +180,16 @@ def test_converter_settings_are_coerced():
     converter = JsonSchemaConverter()
     converter.configure({"schema.registry.url": URL, "auto.register.schemas": "false", "use.latest.version": "TRUE",
                          "latest.compatibility.strict": "false", "use.schema.id": "12", "normalize.schemas": "true",
-                         "json.fail.invalid.schema": "true", "decimal.format": "numeric",
+                         "json.fail.invalid.schema": "true", "decimal.format": "base64", "non.finite.floats": "string",
                          "object.additional.properties": "false", "use.optional.for.nonrequired": "true",
                          "key.subject.name.strategy": "RecordNameStrategy",
                          "value.subject.name.strategy": "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"},
                         is_key=True)
     try:
         assert (converter.auto_register, converter.use_latest_version, converter.latest_compatibility_strict,
-                converter.use_schema_id, converter.normalize, converter.fail_invalid, converter.decimal_format) == (
-            False, True, False, 12, True, True, "NUMERIC")
+                converter.use_schema_id, converter.normalize, converter.fail_invalid, converter.decimal_format,
+                converter.non_finite_floats) == (False, True, False, 12, True, True, "BASE64", "STRING")
+        assert converter.json_payload_format().non_finite_floats == "STRING"
         assert converter.strategy is record_name_strategy
         assert not converter.data.additional_properties and converter.data.optional_for_nonrequired
         named = SchemaBuilder.struct().name("com.example.K").field("id", STRING_SCHEMA).build()
@@ -203,6 +204,8 @@ def test_converter_settings_are_coerced():
     ("use.schema.id", "one", "Invalid value one for configuration use.schema.id: Not a number of type INT"),
     ("decimal.format", "hex",
      "Invalid value hex for configuration decimal.format: String must be one of (case insensitive): BASE64, NUMERIC"),
+    ("non.finite.floats", "null",
+     "Invalid value null for configuration non.finite.floats: String must be one of (case insensitive): FAIL, STRING"),
     ("value.subject.name.strategy", "Nope",
      "Invalid value Nope for configuration value.subject.name.strategy: Class Nope could not be found."),
 ])
@@ -238,3 +241,9 @@ def test_config_keys_list_the_settings():
     assert names[:2] == ["converter.type", "schema.registry.url"]
     assert {"auto.register.schemas", "use.latest.version", "use.schema.id", "value.subject.name.strategy",
             "json.fail.invalid.schema", "decimal.format", "basic.auth.user.info"} <= set(names)
+    defaults = {k["name"]: k["default_value"] for k in JsonSchemaConverter.config_keys()}
+    assert (defaults["decimal.format"], defaults["non.finite.floats"]) == ("NUMERIC", "FAIL")
+    converter = JsonSchemaConverter()
+    converter.configure({"schema.registry.url": URL}, is_key=False)
+    assert (converter.decimal_format, converter.non_finite_floats) == ("NUMERIC", "FAIL")  # what the keys say
+    converter.close()

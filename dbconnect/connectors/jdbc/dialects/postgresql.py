@@ -282,13 +282,16 @@ def _numeric_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | 
         return JsonReady(f"{quoted}::float8", FLOAT)
     if schema.type is not Type.BYTES:  # an integer type (numeric.mapping): scale 0, precision < 19
         return JsonReady(f"{quoted}::int8")
+    scale = Decimal.scale(schema)
     if payload_format.decimal_format == "NUMERIC":
-        # numeric(p,s) text never uses an exponent; NaN has no JSON number: casting it fails loudly.
+        if scale < 0:
+            return None  # the converter writes an exponent (12E+2) where the text has none
+        # numeric(p,s) text has exactly s fractional digits and never an exponent, as the
+        # converter writes a Decimal; NaN has no JSON number: casting it fails loudly.
         return JsonReady(f"(CASE WHEN {quoted} = 'NaN' THEN {quoted}::int8::text ELSE {quoted}::text END)", FRAGMENT)
     precision = int(schema.parameters.get(Decimal.PRECISION_FIELD, "0") or 0) if schema.parameters else 0
     if not 0 < precision <= 18:
         return None  # the unscaled value may not fit a bigint
-    scale = Decimal.scale(schema)
     unscaled = f"({quoted} * 1{'0' * scale})::int8" if scale > 0 else f"{quoted}::int8"
     # Java's BigInteger.toByteArray(): the shortest big-endian two's complement, base64. The byte
     # count compares the column itself with scaled bounds: half the server time of re-computing
