@@ -14,6 +14,7 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 from ..api.errors import ConnectError, RetriableError
 from ..api.records import Headers, SinkRecord, _headers as _header_list
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
+from .consumer_errors import ThrottledLog, classify, describe
 from .errors import Stage
 from .headers import decode_headers
 from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
@@ -57,10 +58,14 @@ class WorkerSinkTask(WorkerTask):
         self._current: dict[TopicPartition, int] = {}  # next offset to consume, per partition
         self._committed: dict[TopicPartition, int] = {}
         self._closing = False
+        self._consumer_log = ThrottledLog(log)
+        self._fatal_error: ConnectError | None = None  # set by error_cb, raised by the loop
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
-        self.consumer = Consumer(self.consumer_config)
+        # Client-wide errors (connections, authentication, fatal ones) come through error_cb,
+        # served on this thread inside consume(); they get the same verdicts as per-message ones.
+        self.consumer = Consumer({**self.consumer_config, "error_cb": self._on_client_error})
         ctx = self.context
         ctx._configs = dict(self.task_config)
         ctx._reporter = _Reporter(self)
@@ -122,6 +127,8 @@ class WorkerSinkTask(WorkerTask):
                 consumer.resume(self._kafka_assignment())
             self._apply_offset_resets()
             messages = consumer.consume(self.max_poll_records, timeout=0.5)
+            if self._fatal_error is not None:
+                raise self._fatal_error
             if messages:
                 records = self._convert(messages)
                 self._deliver(records)
@@ -156,11 +163,7 @@ class WorkerSinkTask(WorkerTask):
         for msg in messages:
             err = msg.error()
             if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    continue
-                if err.fatal() or not err.retriable():
-                    raise ConnectError(f"Consumer error: {err.str()}")
-                log.warning("Task %s: transient consumer error: %s", self.id, err.str())
+                self._consumer_error(err, msg)
                 continue
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
             if partition != run_partition or topic != run_topic:
@@ -199,6 +202,25 @@ class WorkerSinkTask(WorkerTask):
         for (topic, partition), offset in last_offsets.items():
             self._current[TopicPartition(topic, partition)] = offset + 1
         return records
+
+    def _consumer_error(self, err: KafkaError, msg: Any = None) -> None:
+        """Fail the task on an error the consumer cannot get past; log (rate-limited) the rest."""
+        verdict = classify(err)
+        if verdict.fail:
+            raise ConnectError(f"Consumer error: {describe(err, msg)}. {verdict.advice}")
+        if verdict.level:
+            topic = msg.topic() if msg is not None else None
+            self._consumer_log.log((verdict.category, err.code(), topic), verdict.level,
+                                   f"Task {self.id}: consumer error: {describe(err, msg)}. {verdict.advice}")
+
+    def _on_client_error(self, err: KafkaError) -> None:
+        # Raising inside a librdkafka callback would surface from consume() at an arbitrary
+        # point; the loop raises the failure itself after consume() returns.
+        try:
+            self._consumer_error(err)
+        except ConnectError as exc:
+            if self._fatal_error is None:
+                self._fatal_error = exc
 
     def _tolerate(self, stage: str, exc: Exception, component: Any, msg: Any) -> None:
         self.errors.handle(stage, exc, cls=type(component) if component is not None else None,
