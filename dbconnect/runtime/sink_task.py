@@ -206,12 +206,13 @@ class WorkerSinkTask(WorkerTask):
     def _consumer_error(self, err: KafkaError, msg: Any = None) -> None:
         """Fail the task on an error the consumer cannot get past; log (rate-limited) the rest."""
         verdict = classify(err)
+        advice = verdict.advice.replace("<name>", self.id.connector)
         if verdict.fail:
-            raise ConnectError(f"Consumer error: {describe(err, msg)}. {verdict.advice}")
+            raise ConnectError(f"Consumer error: {describe(err, msg)}. {advice}")
         if verdict.level:
             topic = msg.topic() if msg is not None else None
             self._consumer_log.log((verdict.category, err.code(), topic), verdict.level,
-                                   f"Task {self.id}: consumer error: {describe(err, msg)}. {verdict.advice}")
+                                   f"Task {self.id}: consumer error: {describe(err, msg)}. {advice}")
 
     def _on_client_error(self, err: KafkaError) -> None:
         # Raising inside a librdkafka callback would surface from consume() at an arbitrary
