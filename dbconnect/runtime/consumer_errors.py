@@ -67,9 +67,9 @@ _GROUP = Verdict(
 )
 _MAX_POLL = Verdict(
     "max-poll-exceeded", False, logging.WARNING,
-    "put() took longer than max.poll.interval.ms, so the consumer left its group; it rejoins on the "
-    "next poll and the partitions' uncommitted records are delivered again. Raise "
-    "consumer.override.max.poll.interval.ms or lower consumer.override.max.poll.records.",
+    "The task did not poll its consumer for max.poll.interval.ms (a put() or flush took that long), so "
+    "the consumer left its group; it rejoins on this poll and records not yet committed are delivered "
+    "again. Raise consumer.override.max.poll.interval.ms or lower consumer.override.max.poll.records.",
 )
 _TRUNCATION = Verdict(
     "log-truncation", False, logging.ERROR,

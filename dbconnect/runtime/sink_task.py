@@ -122,7 +122,7 @@ class WorkerSinkTask(WorkerTask):
         while not self.stopping:
             if self.paused:
                 consumer.pause(self._kafka_assignment())
-                if not self.wait_while_paused():
+                if not self.wait_while_paused(idle=self._poll_while_paused):
                     break
                 consumer.resume(self._kafka_assignment())
             self._apply_offset_resets()
@@ -135,6 +135,28 @@ class WorkerSinkTask(WorkerTask):
             if self.context._commit_requested or time.monotonic() >= self._next_commit:
                 self.context._commit_requested = False
                 self._commit()
+
+    def _poll_while_paused(self) -> None:
+        """Poll the paused consumer, as Kafka's WorkerSinkTask does.
+
+        Without polls, librdkafka leaves the group once max.poll.interval.ms (5 min by default)
+        has passed, and the group's rebalances wait for this member's callbacks, which run only
+        in a poll. Paused partitions return nothing; should a message arrive anyway, its
+        partition is rewound to it so that it is delivered after the resume.
+        """
+        consumer = self.consumer
+        messages = consumer.consume(self.max_poll_records, timeout=0.5)
+        if self._fatal_error is not None:
+            raise self._fatal_error
+        rewind: dict[tuple[str, int], int] = {}
+        for msg in messages:
+            err = msg.error()
+            if err is not None:
+                self._consumer_error(err, msg)
+            else:
+                rewind.setdefault((msg.topic(), msg.partition()), msg.offset())
+        for (topic, partition), offset in rewind.items():
+            consumer.seek(KafkaTopicPartition(topic, partition, offset))
 
     def _kafka_assignment(self) -> list[KafkaTopicPartition]:
         return [KafkaTopicPartition(t, p) for t, p in self.context._assignment]

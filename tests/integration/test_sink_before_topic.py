@@ -179,6 +179,33 @@ def test_sink_keeps_receiving_across_task_restart_connector_restart_pause_and_st
     expect_running(worker, "sink")
 
 
+def test_a_pause_longer_than_max_poll_interval_neither_drops_the_sink_from_its_group_nor_redelivers(
+        start_worker, broker, tmp_path, topic_name, caplog):
+    caplog.set_level(logging.WARNING, logger="dbconnect.runtime.sink_task")
+    worker = start_worker(**PLAIN_JSON)
+    out = tmp_path / "out.txt"
+    max_poll_ms = 7000  # librdkafka's least: session.timeout.ms (6000 in these tests)
+    config = {**sink_config(out, topics=topic_name), "consumer.override.max.poll.interval.ms": str(max_poll_ms)}
+    assert worker.put("/connectors/sink/config", json=config).status_code == 201
+    wait_until_topic_reported_missing(worker, "sink", caplog)
+    produce_json(broker, topic_name, ["p1"])
+    wait_for_lines(out, 1)
+    assert worker.put("/connectors/sink/pause").status_code == 202
+    worker.wait_for_state("sink", "PAUSED")
+    # The pause itself is the scenario: it lasts longer than max.poll.interval.ms.
+    paused_until = time.monotonic() + max_poll_ms / 1000 + 3
+    while time.monotonic() < paused_until:
+        assert task_state(worker, "sink")["state"] == "PAUSED"
+        time.sleep(0.5)
+    assert worker.put("/connectors/sink/resume").status_code == 202
+    produce_json(broker, topic_name, ["p2"])
+    assert wait_for_lines(out, 2) == ["p1", "p2"]
+    # A consumer that was not polled for max.poll.interval.ms reports it in the first poll after
+    # the pause, so before p2 could arrive: it was kept polling, and stayed in its group.
+    assert not [r.getMessage() for r in caplog.records if "max.poll.interval.ms" in r.getMessage()]
+    expect_running(worker, "sink")
+
+
 def _worker_process(tmp_path: Path, broker: Any, connector: Path, run: int) -> subprocess.Popen:
     props = tmp_path / "worker.properties"
     props.write_text("\n".join(f"{k}={v}" for k, v in {
