@@ -79,7 +79,10 @@ class WorkerSinkTask(WorkerTask):
         regex = str(self.task_config.get("topics.regex") or "").strip()
         if regex:
             re.compile(regex)
-            topics = ["^" + regex.lstrip("^")]
+            # librdkafka treats a subscription starting with ^ as a regex and searches the topic
+            # name for it; Kafka's topics.regex must match the whole name, hence both anchors
+            # (a bare "^orders" would also consume "orders-dlq").
+            topics = [f"^({regex})$"]
         if not topics:
             raise ConnectError("Sink tasks require a list of topics or a topics.regex")
         self.consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
