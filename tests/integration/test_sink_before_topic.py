@@ -29,6 +29,8 @@ from typing import Any
 import orjson
 import pytest
 
+from dbconnect.embedded import EmbeddedBroker
+
 from .jdbc_helpers import Db, wait_until
 
 pytestmark = pytest.mark.integration
@@ -286,6 +288,34 @@ def test_sink_of_two_topics_picks_up_the_second_one_created_while_it_consumes_th
     produce_json(broker, second, ["b1"])
     assert wait_for_lines(out, 2, timeout=60) == ["a1", "b1"]
     expect_running(worker, "sink")
+
+
+def test_sink_rides_out_a_broker_restart(start_worker, tmp_path, topic_name, caplog):
+    caplog.set_level(logging.WARNING, logger="dbconnect.runtime.sink_task")
+    own = EmbeddedBroker()  # a private broker: this test stops it
+    own.start()
+    try:
+        worker = start_worker(**PLAIN_JSON, **{"bootstrap.servers": own.bootstrap_servers})
+        out = tmp_path / "out.txt"
+        assert worker.put("/connectors/sink/config", json=sink_config(out, topics=topic_name)).status_code == 201
+        wait_until_topic_reported_missing(worker, "sink", caplog)
+        produce_json(own, topic_name, ["before"])
+        wait_for_lines(out, 1)
+        port = own.port
+        own.stop()
+
+        def outage_reported() -> bool:
+            return task_state(worker, "sink")["state"] == "FAILED" or any(
+                "The consumer reconnects by itself" in r.getMessage() for r in caplog.records)
+
+        wait_until(outage_reported, timeout=30, interval=0.1, what="the sink to notice the broker is gone")
+        own = EmbeddedBroker(port=port)  # same address; its in-memory storage starts empty
+        own.start()
+        produce_json(own, topic_name, ["after"])
+        assert wait_for_lines(out, 2, timeout=60) == ["before", "after"]
+        expect_running(worker, "sink")
+    finally:
+        own.stop()
 
 
 # -- a consumer error that needs the user ----------------------------------------------------------------
