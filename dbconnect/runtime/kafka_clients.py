@@ -50,6 +50,9 @@ def translate(settings: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "sasl.jaas.config":
             for name, secret in _JAAS.findall(str(value)):
                 out[f"sasl.{name}"] = secret
+        elif key == "auto.offset.reset" and str(value).strip().lower() == "none":
+            # Java's "never reset, raise an error" is spelled "error" in librdkafka.
+            out[key] = "error"
         elif key == "sasl.mechanism":
             out["sasl.mechanisms"] = value
         elif key in ("ssl.truststore.location", "ssl.keystore.location", "ssl.truststore.password", "ssl.keystore.password"):

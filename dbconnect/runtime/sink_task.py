@@ -14,6 +14,7 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 from ..api.errors import ConnectError, RetriableError
 from ..api.records import Headers, SinkRecord, _headers as _header_list
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
+from .consumer_errors import ThrottledLog, classify, describe
 from .errors import Stage
 from .headers import decode_headers
 from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
@@ -57,10 +58,14 @@ class WorkerSinkTask(WorkerTask):
         self._current: dict[TopicPartition, int] = {}  # next offset to consume, per partition
         self._committed: dict[TopicPartition, int] = {}
         self._closing = False
+        self._consumer_log = ThrottledLog(log)
+        self._fatal_error: ConnectError | None = None  # set by error_cb, raised by the loop
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
-        self.consumer = Consumer(self.consumer_config)
+        # Client-wide errors (connections, authentication, fatal ones) come through error_cb,
+        # served on this thread inside consume(); they get the same verdicts as per-message ones.
+        self.consumer = Consumer({**self.consumer_config, "error_cb": self._on_client_error})
         ctx = self.context
         ctx._configs = dict(self.task_config)
         ctx._reporter = _Reporter(self)
@@ -74,7 +79,10 @@ class WorkerSinkTask(WorkerTask):
         regex = str(self.task_config.get("topics.regex") or "").strip()
         if regex:
             re.compile(regex)
-            topics = ["^" + regex.lstrip("^")]
+            # librdkafka treats a subscription starting with ^ as a regex and searches the topic
+            # name for it; Kafka's topics.regex must match the whole name, hence both anchors
+            # (a bare "^orders" would also consume "orders-dlq").
+            topics = [f"^({regex})$"]
         if not topics:
             raise ConnectError("Sink tasks require a list of topics or a topics.regex")
         self.consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
@@ -117,17 +125,41 @@ class WorkerSinkTask(WorkerTask):
         while not self.stopping:
             if self.paused:
                 consumer.pause(self._kafka_assignment())
-                if not self.wait_while_paused():
+                if not self.wait_while_paused(idle=self._poll_while_paused):
                     break
                 consumer.resume(self._kafka_assignment())
             self._apply_offset_resets()
             messages = consumer.consume(self.max_poll_records, timeout=0.5)
+            if self._fatal_error is not None:
+                raise self._fatal_error
             if messages:
                 records = self._convert(messages)
                 self._deliver(records)
             if self.context._commit_requested or time.monotonic() >= self._next_commit:
                 self.context._commit_requested = False
                 self._commit()
+
+    def _poll_while_paused(self) -> None:
+        """Poll the paused consumer, as Kafka's WorkerSinkTask does.
+
+        Without polls, librdkafka leaves the group once max.poll.interval.ms (5 min by default)
+        has passed, and the group's rebalances wait for this member's callbacks, which run only
+        in a poll. Paused partitions return nothing; should a message arrive anyway, its
+        partition is rewound to it so that it is delivered after the resume.
+        """
+        consumer = self.consumer
+        messages = consumer.consume(self.max_poll_records, timeout=0.5)
+        if self._fatal_error is not None:
+            raise self._fatal_error
+        rewind: dict[tuple[str, int], int] = {}
+        for msg in messages:
+            err = msg.error()
+            if err is not None:
+                self._consumer_error(err, msg)
+            else:
+                rewind.setdefault((msg.topic(), msg.partition()), msg.offset())
+        for (topic, partition), offset in rewind.items():
+            consumer.seek(KafkaTopicPartition(topic, partition, offset))
 
     def _kafka_assignment(self) -> list[KafkaTopicPartition]:
         return [KafkaTopicPartition(t, p) for t, p in self.context._assignment]
@@ -156,11 +188,7 @@ class WorkerSinkTask(WorkerTask):
         for msg in messages:
             err = msg.error()
             if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    continue
-                if err.fatal() or not err.retriable():
-                    raise ConnectError(f"Consumer error: {err.str()}")
-                log.warning("Task %s: transient consumer error: %s", self.id, err.str())
+                self._consumer_error(err, msg)
                 continue
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
             if partition != run_partition or topic != run_topic:
@@ -199,6 +227,26 @@ class WorkerSinkTask(WorkerTask):
         for (topic, partition), offset in last_offsets.items():
             self._current[TopicPartition(topic, partition)] = offset + 1
         return records
+
+    def _consumer_error(self, err: KafkaError, msg: Any = None) -> None:
+        """Fail the task on an error the consumer cannot get past; log (rate-limited) the rest."""
+        verdict = classify(err)
+        advice = verdict.advice.replace("<name>", self.id.connector)
+        if verdict.fail:
+            raise ConnectError(f"Consumer error: {describe(err, msg)}. {advice}")
+        if verdict.level:
+            topic = msg.topic() if msg is not None else None
+            self._consumer_log.log((verdict.category, err.code(), topic), verdict.level,
+                                   f"Task {self.id}: consumer error: {describe(err, msg)}. {advice}")
+
+    def _on_client_error(self, err: KafkaError) -> None:
+        # Raising inside a librdkafka callback would surface from consume() at an arbitrary
+        # point; the loop raises the failure itself after consume() returns.
+        try:
+            self._consumer_error(err)
+        except ConnectError as exc:
+            if self._fatal_error is None:
+                self._fatal_error = exc
 
     def _tolerate(self, stage: str, exc: Exception, component: Any, msg: Any) -> None:
         self.errors.handle(stage, exc, cls=type(component) if component is not None else None,

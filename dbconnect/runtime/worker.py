@@ -31,6 +31,9 @@ from .worker_task import WorkerTask
 
 log = logging.getLogger(__name__)
 
+# How often sink consumers refresh topic metadata (see Worker.consumer_config).
+SINK_METADATA_REFRESH_MS = 5000
+
 
 class HerderConnectorContext(ConnectorContext):
     def __init__(self, name: str, on_reconfigure: Callable[[str], None], on_error: Callable[[str, BaseException], None]):
@@ -289,6 +292,14 @@ class Worker:
             # that starves the sink (118k vs 750k msgs/s measured on Tansu). Memory stays
             # bounded by queued.max.messages.kbytes (64 MiB by default).
             "queued.min.messages": 1_000_000,
+            # A sink may be created before its topics exist (or, with topics.regex, before more
+            # matching topics appear): a new topic is picked up at the next metadata refresh,
+            # every 5 minutes by librdkafka's default. The cost of a shorter period is one
+            # Metadata request per consumer per period: for a topics list, about the listed
+            # topics only (sparse requests); for topics.regex, about every topic in the cluster.
+            # Every 5 s keeps that small while a new topic is consumed within seconds. A worker
+            # consumer.* or connector consumer.override.* setting replaces it.
+            "topic.metadata.refresh.interval.ms": SINK_METADATA_REFRESH_MS,
             "client.id": f"connector-consumer-{task_id.connector}-{task_id.task}",
         }
         config.update(self.config.client_settings("consumer."))

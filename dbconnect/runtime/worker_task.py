@@ -116,15 +116,25 @@ class WorkerTask(ABC):
     def paused(self) -> bool:
         return self._target_state == TargetState.PAUSED
 
-    def wait_while_paused(self) -> bool:
-        """Block while the target state is PAUSED; returns False if stopping meanwhile."""
+    def wait_while_paused(self, idle: Callable[[], None] | None = None) -> bool:
+        """Block while the target state is PAUSED; returns False if stopping meanwhile.
+
+        ``idle``, when given, replaces the wait between two checks of the state: it must return
+        within about half a second. It runs outside the lock, so state changes are not held up.
+        """
         with self._state_changed:
             if self._target_state != TargetState.PAUSED:
                 return not self.stopping
             self._report(State.PAUSED)
             self.on_pause()
-            while self._target_state == TargetState.PAUSED and not self.stopping:
-                self._state_changed.wait(0.5)
+        while True:
+            with self._state_changed:
+                if self._target_state != TargetState.PAUSED or self.stopping:
+                    break
+                if idle is None:
+                    self._state_changed.wait(0.5)
+                    continue
+            idle()
         if not self.stopping:
             self.on_resume()
             self._report(State.RUNNING)
