@@ -130,7 +130,8 @@ class ChangeStream:
         if kind == "insert order":
             row = conn.execute(
                 "INSERT INTO orders (customer_id, product_id, quantity, total, status, ordered_on) "
-                "SELECT %s, p.id, %s, p.price * %s, 'new', current_date FROM products p WHERE p.id = %s RETURNING id",
+                "SELECT %s::bigint, p.id, %s::int, p.price * %s::int, 'new', current_date FROM products p "
+                "WHERE p.id = %s::int RETURNING id",
                 (r.randint(1, ids["customers"][1]), q := r.randint(1, 5), q, r.randint(1, ids["products"][1]))
             ).fetchone()
             if row:
@@ -142,7 +143,7 @@ class ChangeStream:
             conn.execute("UPDATE orders SET deleted_at = now() WHERE id = %s AND deleted_at IS NULL",
                          (r.randint(1, ids["orders"][1]),))
         elif kind == "update customer":
-            conn.execute("UPDATE customers SET vip = NOT vip, preferences = jsonb_build_object('lang', %s) "
+            conn.execute("UPDATE customers SET vip = NOT vip, preferences = jsonb_build_object('lang', %s::text) "
                          "WHERE id = %s AND deleted_at IS NULL", (r.choice(("ko", "en", "de")), r.randint(1, ids["customers"][1])))
         elif kind == "update product":
             conn.execute("UPDATE products SET price = round(price * %s::numeric, 2) WHERE id = %s AND deleted_at IS NULL",
