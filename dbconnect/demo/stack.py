@@ -29,8 +29,11 @@ class DemoError(Exception):
 
 def check_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the REST server binds: connections of an earlier run in TIME_WAIT do not make it busy.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
+            sock.listen()
         except OSError:
             raise DemoError(f"Port {port} is already in use (the REST API's port): stop what uses it, "
                             f"or choose another with --rest-port, e.g. --rest-port {port + 1}") from None
