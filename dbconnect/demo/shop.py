@@ -46,7 +46,7 @@ def seed(conn, plan: SeedPlan) -> None:
                    CASE WHEN g %% 7 = 0 THEN NULL
                         ELSE jsonb_build_object('newsletter', g %% 2 = 0, 'lang', (ARRAY['ko', 'en', 'de'])[1 + g %% 3])
                    END
-            FROM generate_series(1, %s::bigint) g""", (plan.customers,))
+            FROM generate_series(1, %s) g""", (plan.customers,))
         conn.execute("""
             INSERT INTO products (sku, name, price, in_stock, attributes)
             SELECT 'SKU-' || lpad(g::text, 6, '0'), 'Product ' || g, round((1 + (g * 37) %% 50000 / 100.0)::numeric, 2),
@@ -54,15 +54,15 @@ def seed(conn, plan: SeedPlan) -> None:
                    CASE WHEN g %% 5 = 0 THEN NULL
                         ELSE jsonb_build_object('color', (ARRAY['red', 'green', 'blue'])[1 + g %% 3], 'weight_g', g %% 900 + 100)
                    END
-            FROM generate_series(1, %s::bigint) g""", (plan.products,))
+            FROM generate_series(1, %s) g""", (plan.products,))
         conn.execute("""
             INSERT INTO orders (customer_id, product_id, quantity, total, status, ordered_on, note)
-            SELECT 1 + (g * 7919) %% %s, 1 + (g * 104729) %% %s, 1 + g %% 5,
-                   round(((1 + g %% 5) * (1 + (g * 31) %% 20000 / 100.0))::numeric, 2),
+            SELECT 1 + (g::bigint * 7919) %% %s, 1 + (g::bigint * 104729) %% %s, 1 + g %% 5,
+                   round(((1 + g %% 5) * (1 + (g::bigint * 31) %% 20000 / 100.0))::numeric, 2),
                    (ARRAY['new', 'paid', 'packed', 'shipped', 'delivered'])[1 + g %% 5],
                    date '2024-01-01' + g %% 365,
                    CASE WHEN g %% 9 = 0 THEN 'gift wrap, note #' || g END
-            FROM generate_series(1, %s::bigint) g""", (plan.customers, plan.products, plan.orders))
+            FROM generate_series(1, %s) g""", (plan.customers, plan.products, plan.orders))
 
 
 class ChangeStream:
