@@ -61,7 +61,8 @@ class LiveView(PlainView):
             grid.add_column(name, justify=justify)
         for t, p in tables.items():
             grid.add_row(t, f"{p.target_rows:,} / {p.source_rows:,}", f"{p.rows_per_s:,.0f}", _fmt_lag(p.lag_s),
-                         "[green]caught up[/green]" if p.caught_up else "[yellow]copying[/yellow]")
+                         "[green]caught up[/green]" if p.caught_up else
+                         "[yellow]copying[/yellow]" if phase == "snapshot" else "[yellow]behind[/yellow]")
         if changes:
             grid.caption = f"{changes:,} changes made in the source (inserts, updates, deletes)"
         self._live.update(grid)
