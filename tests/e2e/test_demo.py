@@ -101,3 +101,29 @@ def test_the_file_walkthrough_is_still_there():
     result = demo("--files", "--lines", "3", "--rest-port", str(free_port()), timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "demo OK" in result.stdout
+
+
+def test_sigterm_mid_stream_stops_everything():
+    """The demo as a user leaves it running: SIGTERM while changes stream ends it cleanly."""
+    import signal
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    process = subprocess.Popen([sys.executable, "-m", "dbconnect.cli", "demo", "--rows", "3000",
+                                "--rest-port", str(free_port())], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL)
+    try:
+        for line in process.stdout:  # the plain view: one line per second once changes stream
+            if line.startswith("[streaming changes]"):
+                break
+        else:
+            raise AssertionError(f"the demo ended before streaming: {process.stderr.read()}")
+        servers = [p for p in psutil.Process(process.pid).children(recursive=True)]
+        assert servers, "the demo runs its services as child processes"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    gone, alive = psutil.wait_procs(servers, timeout=30)
+    assert [p.name() for p in alive] == []
+    assert no_servers_left(before) == []
