@@ -52,8 +52,9 @@ def prepare_data_dir(path: str | None) -> tuple[Path, bool]:
     except OSError as exc:
         raise DemoError(f"--data-dir {directory} is not writable: {exc.strerror or exc}") from None
     if os.geteuid() == 0 and not _searchable_by_all(directory):
-        raise DemoError(f"--data-dir {directory}: running as root, PostgreSQL runs as an unprivileged user "
-                        "that cannot reach this directory; choose one under /tmp or /var/tmp")
+        raise DemoError(f"--data-dir {directory}: running as root, PostgreSQL runs as an unprivileged user that "
+                        "cannot reach this directory (each directory above it must be searchable by others: "
+                        "chmod o+x, or choose a directory such as /tmp/dbconnect-demo)")
     return directory, True
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import psutil
 import pytest
@@ -41,12 +44,12 @@ def test_demo_once_replicates_the_shop_and_checks_it():
     assert "rows/s" in summary and "lag p95" in summary and "deletes" in summary
 
 
-def test_demo_once_names_the_first_differing_row(tmp_path):
+def test_demo_once_names_the_first_differing_row():
     def corrupt(stack) -> None:
         stack.target.execute('UPDATE "products" SET "name" = %s WHERE "id" = 3', ("tampered",))
 
     args = build_parser().parse_args(["demo", "--once", "--rows", "5000", "--stream-seconds", "2",
-                                      "--rest-port", str(free_port()), "--data-dir", str(tmp_path / "data")])
+                                      "--rest-port", str(free_port())])
     out = io.StringIO()
     code = run_tables_demo(args, out=out, hooks=DemoHooks(before_verify=corrupt))
     text = out.getvalue()
@@ -54,8 +57,10 @@ def test_demo_once_names_the_first_differing_row(tmp_path):
     assert "DIFFERENT: products id=3: column name is 'Product 3' in the source, 'tampered' in the target" in text
 
 
-def test_demo_resumes_from_its_data_dir(tmp_path):
-    data = tmp_path / "demo-data"
+def test_demo_resumes_from_its_data_dir():
+    # Not under pytest's tmp_path (0700): as root, PostgreSQL runs as a user that must reach the directory.
+    data = Path(tempfile.mkdtemp(prefix="dbconnect-demo-test-")) / "demo-data"
+    data.parent.chmod(0o711)
     first = demo("--once", "--rows", "3000", "--stream-seconds", "2", "--rest-port", str(free_port()),
                  "--data-dir", str(data))
     assert first.returncode == 0, first.stdout + first.stderr
@@ -64,6 +69,7 @@ def test_demo_resumes_from_its_data_dir(tmp_path):
     assert second.returncode == 0, second.stdout + second.stderr
     assert "already holds data (resumed from --data-dir)" in second.stdout
     assert "migrations" in second.stdout and "0 applied, 1 already there" in second.stdout
+    shutil.rmtree(data.parent, ignore_errors=True)
 
 
 @pytest.mark.skipif(not (os.path.exists("/usr/sbin/mariadbd")), reason="needs mariadbd")
