@@ -99,10 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
                             help="connector configs: .properties, or .json (a POST /connectors body or a flat config)")
     standalone.set_defaults(func=cmd_standalone)
 
-    demo = sub.add_parser("demo", help="run a self-contained pipeline on embedded services")
-    demo.add_argument("--lines", type=int, default=5, help="how many lines to pass through (default 5)")
-    demo.add_argument("--rest-port", type=int, default=0, help="REST port (default: a free port)")
-    demo.add_argument("--keep-running", action="store_true", help="keep the worker running until Ctrl-C")
+    demo = sub.add_parser("demo", help="replicate tables PostgreSQL → Kafka → PostgreSQL live, on embedded services")
+    demo.add_argument("--once", action="store_true",
+                      help="snapshot, a burst of changes, then check the target equals the source and exit "
+                           "(0 when equal)")
+    demo.add_argument("--target", choices=("postgresql", "mariadb"), default="postgresql",
+                      help="the replica's database (default postgresql; mariadb needs mariadbd)")
+    demo.add_argument("--rest-port", type=int, default=8083, help="the worker's REST port (default 8083)")
+    demo.add_argument("--data-dir", default=None,
+                      help="keep databases, schemas and offsets here and resume from them next time "
+                           "(default: a temporary directory, removed at exit)")
+    demo.add_argument("--rows", type=int, default=100_000, help="rows to seed over the three tables (default 100000)")
+    demo.add_argument("--rate", type=float, default=300.0, help="changes per second after the snapshot (default 300)")
+    demo.add_argument("--stream-seconds", type=float, default=10.0,
+                      help="with --once: how long the change stream runs (default 10)")
+    demo.add_argument("--files", action="store_true",
+                      help="the file walkthrough instead: file → topic → file with the REST calls of the tutorial")
+    demo.add_argument("--lines", type=int, default=5, help="with --files: lines to pass through (default 5)")
+    demo.add_argument("--keep-running", action="store_true", help="with --files: keep the worker running until Ctrl-C")
     demo.set_defaults(func=cmd_demo)
 
     migrate = sub.add_parser("migrate", help="apply numbered SQL migrations once each, in order")

@@ -98,9 +98,10 @@ class EmbeddedMariaDB(EmbeddedServer):
         data = self.base_dir / "data"
         self.socket_path = self.base_dir / "mysqld.sock"
         as_root = ["--user=root"] if os.geteuid() == 0 else []  # mariadbd refuses root without it
-        self._run([install_db, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-                   "--skip-test-db", "--skip-name-resolve", *as_root],
-                  timeout=self.startup_timeout, what="mariadb-install-db")
+        if not (data / "mysql").is_dir():  # else a kept data_dir: start on it
+            self._run([install_db, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
+                       "--skip-test-db", "--skip-name-resolve", *as_root],
+                      timeout=self.startup_timeout, what="mariadb-install-db")
         argv = [server, "--no-defaults", f"--datadir={data}", f"--port={self.port}",
                 f"--bind-address={self.host}", f"--socket={self.socket_path}",
                 f"--pid-file={self.base_dir / 'mysqld.pid'}", f"--tmpdir={self.base_dir}", *as_root]
@@ -132,6 +133,8 @@ class EmbeddedMariaDB(EmbeddedServer):
                     cur.execute("DROP USER %s@%s", ("root", host))
                 for host in ("%", "localhost"):
                     cur.execute("CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", (self.user, host, self.password))
+                    # A kept data_dir may hold the account with an older password.
+                    cur.execute("ALTER USER %s@%s IDENTIFIED BY %s", (self.user, host, self.password))
                     cur.execute("GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION", (self.user, host))
                 cur.execute(f"CREATE DATABASE IF NOT EXISTS {_ident(self.dbname)}")
         finally:

@@ -119,8 +119,12 @@ class EmbeddedServer:
     port_attempts = 3
 
     def __init__(self, *, host: str = LOOPBACK, port: int | None = None,
-                 startup_timeout: float | None = None, keep_dir: bool = False) -> None:
+                 startup_timeout: float | None = None, keep_dir: bool = False,
+                 data_dir: str | os.PathLike | None = None) -> None:
         self.host = host
+        # A directory that outlives the server (``dbconnect demo --data-dir``): used as the base dir,
+        # never deleted, and a server that finds its data there starts on it instead of initialising.
+        self.data_dir = Path(data_dir).resolve() if data_dir is not None else None
         self._fixed_port = port
         self.port: int = port or 0
         self.startup_timeout = startup_timeout or self.default_startup_timeout
@@ -152,8 +156,12 @@ class EmbeddedServer:
             started = time.monotonic()
             for attempt in range(1, self.port_attempts + 1):
                 self.port = self._fixed_port or free_port(self.host)
-                _sweep_stale_dirs(self.name)
-                self.base_dir = Path(tempfile.mkdtemp(prefix=f"dbconnect-{self.name}-"))
+                if self.data_dir is not None:
+                    self.data_dir.mkdir(parents=True, exist_ok=True)
+                    self.base_dir = self.data_dir
+                else:
+                    _sweep_stale_dirs(self.name)
+                    self.base_dir = Path(tempfile.mkdtemp(prefix=f"dbconnect-{self.name}-"))
                 self.log_path = self.base_dir / f"{self.name}.log"
                 _write_owner(self.base_dir, None)
                 with _live_lock:
@@ -181,9 +189,9 @@ class EmbeddedServer:
                 if proc is not None:
                     _terminate(proc, self.stop_signal, self.stop_grace)
                 self._after_stop()
-                if self.base_dir is not None and not self.keep_dir:
+                if self.base_dir is not None and not self.keep_dir and self.data_dir is None:
                     shutil.rmtree(self.base_dir, ignore_errors=True)
-                    self.base_dir = None
+                self.base_dir = None if self.data_dir is not None or not self.keep_dir else self.base_dir
                 with _live_lock:
                     _live.discard(self)
 

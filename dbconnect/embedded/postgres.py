@@ -148,6 +148,9 @@ class EmbeddedPostgres(EmbeddedServer):
             self.base_dir.chmod(0o700)
             env["HOME"] = str(self.base_dir)
         data = self.base_dir / "data"
+        if (data / "PG_VERSION").is_file():  # a kept data_dir: start on it (the password is the caller's)
+            self._start_server(data, env, run_as)
+            return
         pwfile = self.base_dir / "pwfile"
         pwfile.write_text(self.password + "\n")
         pwfile.chmod(0o600)
@@ -163,6 +166,9 @@ class EmbeddedPostgres(EmbeddedServer):
                       timeout=self.startup_timeout, user=run_as, env=env, what="initdb")
         finally:
             pwfile.unlink(missing_ok=True)
+        self._start_server(data, env, run_as)
+
+    def _start_server(self, data: Path, env: dict[str, str], run_as: str | None) -> None:
         argv = [str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port),
                 "-c", f"listen_addresses={self.host}"]
         for key, value in self.settings.items():

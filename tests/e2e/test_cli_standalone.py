@@ -99,14 +99,6 @@ def test_standalone_cli_exits_1_on_an_invalid_connector(broker, tmp_path):
     assert 'Missing required configuration "topic" which has no default value.' in result.stderr
 
 
-def test_demo_command_succeeds():
-    result = subprocess.run([sys.executable, "-m", "dbconnect.cli", "demo", "--lines", "3"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "demo OK" in result.stdout
-    assert '"state": "RUNNING"' in result.stdout
-
-
 def test_connect_environment_variables_configure_the_worker(broker, tmp_path):
     port = free_port()
     worker = tmp_path / "w.properties"

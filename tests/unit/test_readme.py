@@ -22,4 +22,17 @@ def test_quick_start_has_exactly_two_commands():
     section = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     commands = [line for line in section.splitlines() if line.strip()]
     assert len(commands) == 2
-    assert "dbconnect demo" in commands[0] and ".ci/run" in commands[1]
+    assert commands[0].split("#")[0].strip() == "pip install -e '.[dev]' && dbconnect demo"
+    assert commands[1].split("#")[0].strip() == "bash .ci/run"
+
+
+def test_ci_runs_what_the_quick_start_says():
+    """The first command's install is the one CI does, and CI's test command is the README's."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python3 -m pip install -q -e '.[dev]'" in ci
+    readme = (ROOT / "README.md").read_text()
+    test_command = "python3 -m pytest -q -p no:cacheprovider"
+    assert test_command in ci and test_command in readme
+    # `dbconnect demo` is the console script of pyproject.toml, and CI runs the demo (tests/e2e/test_demo.py).
+    assert 'dbconnect = "dbconnect.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    assert '"demo", *args' in (ROOT / "tests" / "e2e" / "test_demo.py").read_text()

@@ -58,6 +58,7 @@ class JdbcSourceConfig:
     # timestamp.columns.mapping / incrementing.column.mapping: (full-match regex, columns), in order.
     timestamp_mapping: list[tuple[re.Pattern, list[str]]] = field(default_factory=list)
     incrementing_mapping: list[tuple[re.Pattern, str]] = field(default_factory=list)
+    soft_delete_column: str = ""
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -176,6 +177,10 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
     if granularity not in GRANULARITIES:
         err("timestamp.granularity", f"Invalid value {values.get('timestamp.granularity')} for configuration "
                                      f"timestamp.granularity: String must be one of: {', '.join(GRANULARITIES)}")
+    soft_delete = (values.get("soft.delete.column.name") or "").strip()
+    if soft_delete and _lower(values.get("key.mode")) == "none":
+        err("soft.delete.column.name", "soft.delete.column.name publishes deleted rows as tombstones, which need "
+                                       "record keys: remove key.mode=none")
     return JdbcSourceConfig(
         raw=dict(props), spec=spec, family=family if family != "unsupported" else None, mode=mode,
         incrementing_column=inc_col,
@@ -194,7 +199,7 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
         key_columns=[c for c in values.get("key.columns") or [] if c],
         attempts=int(values["connection.attempts"]), backoff_ms=int(values["connection.backoff.ms"]),
         timestamp_granularity=granularity, timestamp_mapping=ts_mapping, incrementing_mapping=inc_mapping,
-        errors=errors,
+        soft_delete_column=soft_delete, errors=errors,
     )
 
 

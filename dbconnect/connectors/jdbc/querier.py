@@ -135,6 +135,7 @@ class QuerierSpec:
     key_columns: list[str]
     nullable: dict[str, bool] | None
     step: int = 1
+    soft_delete_column: str | None = None  # rows with a value here are published as tombstones
 
 
 class Querier:
@@ -168,6 +169,7 @@ class Querier:
         # An executor to fetch the next batch on while this one is sent (readahead.py), or None.
         self.read_ahead: Any = None
         self.fast: RowLayout | None = None
+        self.delete_index: int | None = None  # the soft-delete column, once the result is known
         self.max_inc_sql = f"SELECT max({inc_expr}) FROM ({base}) m" if inc_expr else None
         self.name = spec.table.fqn() if spec.table else "query"
         # Round state.
@@ -225,7 +227,8 @@ class Querier:
             self.key_schema = kb.build()
             self.key_index = [names.index(k) for k in self.spec.key_columns]
         missing = [c for c in ([self.spec.incrementing_column] if self.spec.incrementing_column else [])
-                   + self.spec.timestamp_columns if c not in names]
+                   + self.spec.timestamp_columns + ([self.spec.soft_delete_column] if self.spec.soft_delete_column
+                                                    else []) if c not in names]
         if missing:
             raise ConnectError(f"Column(s) {', '.join(missing)} not found in the result of {self.name}")
         inc_index = names.index(self.spec.incrementing_column) if self.spec.incrementing_column else None
@@ -234,7 +237,12 @@ class Querier:
             self.zone_less = columns[ts_index[0]].zone_less
         self.regular = RowLayout(self.sql, self.converters, inc_index, ts_index,
                                  ts_raw=[columns[i].convert for i in ts_index] if granular else None)
-        self.fast = self._json_ready_layout(columns, names) if self.payload_format is not None else None
+        self.delete_index = names.index(self.spec.soft_delete_column) if self.spec.soft_delete_column else None
+        if self.delete_index is not None and self.key_schema is None:
+            raise ConnectError(f"soft.delete.column.name needs record keys, and {self.name} has none: set key.columns")
+        # Tombstones are records with a null value: rows of a soft-delete table are read the ordinary way.
+        self.fast = self._json_ready_layout(columns, names) \
+            if self.payload_format is not None and self.delete_index is None else None
 
     def _json_ready_layout(self, columns: list[ColumnMapping], names: list[str]) -> RowLayout | None:
         """The layout reading every column as its JSON-ready value, then the raw offset columns."""
@@ -367,8 +375,10 @@ class Querier:
         return [self._record(values, offset) for values, offset in items]
 
     def _record(self, values: Sequence[Any], offset: dict[str, Any] | None) -> SourceRecord:
-        value = Struct._of(self.schema, values if type(values) is list else list(values))
         key = Struct._of(self.key_schema, [values[i] for i in self.key_index]) if self.key_schema is not None else None
+        if self.delete_index is not None and values[self.delete_index] not in (None, False):
+            return SourceRecord(self.partition, offset, self.topic, None, None, key, self.key_schema)  # a tombstone
+        value = Struct._of(self.schema, values if type(values) is list else list(values))
         return SourceRecord(self.partition, offset, self.topic, value, self.schema, key, self.key_schema)
 
     def _ts_of(self, row: Sequence[Any], values: Sequence[Any]) -> dt.datetime | None:
@@ -444,6 +454,9 @@ class Querier:
         if layout.value_shape is not None:  # JSON-ready rows: the runtime produces them as they are
             return JsonRowBatch(self.topic, self.partition, layout.value_shape, layout.key_shape, rows,
                                 lambda row: {INCREMENTING_FIELD: int(row[index])}), exhausted or blocking is not None
+        if self.delete_index is not None:  # rows may become tombstones: the general path
+            return self._emit([(self._values(row), {INCREMENTING_FIELD: int(row[index])}) for row in rows]), \
+                exhausted or blocking is not None
         out: list[SourceRecord] = []
         append = out.append
         converters, schema, key_schema, key_index = layout.converters, self.schema, self.key_schema, self.key_index

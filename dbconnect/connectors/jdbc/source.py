@@ -154,11 +154,19 @@ def table_spec(dialect: Dialect, conn: Any, cfg: JdbcSourceConfig, table: TableI
         for k in key_columns:
             if k not in nullable:
                 problem("key.columns", f"Key column {k} not found in table {name}")
+        if cfg.soft_delete_column:
+            if cfg.soft_delete_column not in nullable:
+                problem("soft.delete.column.name", f"Soft-delete column {cfg.soft_delete_column} not found in "
+                                                   f"table {name}")
+            if not key_columns:
+                problem("soft.delete.column.name", f"Table {name} has no primary key, and tombstones need record "
+                                                   "keys: set key.columns")
     elif cfg.uses_incrementing and inc is None:
         problem("incrementing.column.name", "incrementing.column.name must be set in query mode")
     topic = topic_for(cfg.topic_prefix, table) if table is not None else cfg.topic_prefix
     return QuerierSpec(table, cfg.query, topic, partition_for(cfg, table), inc,
-                       list(ts_columns) if cfg.uses_timestamp else [], key_columns, nullable, step)
+                       list(ts_columns) if cfg.uses_timestamp else [], key_columns, nullable, step,
+                       cfg.soft_delete_column or None)
 
 
 # ------------------------------------------------------------------------------ connector

@@ -17,8 +17,8 @@ import requests
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from .embedded import EmbeddedBroker
-    from .runtime.connect import StandaloneConnect
+    from ..embedded import EmbeddedBroker
+    from ..runtime.connect import StandaloneConnect
 
     lines = [f"hello-{i}" for i in range(1, max(1, args.lines) + 1)]
     with tempfile.TemporaryDirectory(prefix="dbconnect-demo-") as tmp, EmbeddedBroker() as broker:
