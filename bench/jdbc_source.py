@@ -9,15 +9,17 @@ MariaDB, Tansu) and the embedded schema registry:
    date, text) of --rows rows is generated in the database;
 2. the read limit: PostgreSQL ``COPY (SELECT * FROM bench_rows) TO STDOUT`` (MariaDB: a raw
    PyMySQL SSCursor read with fetchmany(10000)) — rows/s;
-3. the pipeline, twice (``--tuned`` or ``--defaults`` runs one of them), each on a fresh
-   standalone worker and connector:
+3. the pipeline, three times (``--tuned`` runs the first, ``--defaults`` the other two), each on
+   a fresh standalone worker and connector:
    - tuned: the worker flushes offsets every 500 ms, the connector reads incrementing mode with
      batch.max.rows=10000 and poll.interval.ms=1000 into a pre-created 1-partition topic;
    - defaults: the config a tutorial would POST — connector.class, connection.*, mode,
      incrementing.column.name, topic.prefix, table.whitelist, nothing else — on a worker with
      only bootstrap.servers, the converters, offset.storage.file.filename and listeners
      (so batch.max.rows=100, poll.interval.ms=5000, offset.flush.interval.ms=60000, default
-     producer settings, and a topic the broker auto-creates);
+     producer settings), into a topic the broker auto-creates (Tansu gives it 4 partitions);
+   - defaults-1p: the same, into a topic created with 1 partition — what Apache Kafka's default
+     num.partitions=1 would auto-create (and what the tuned run uses);
    keys and values go through the --converter (JsonSchemaConverter and the embedded registry by
    default). The clock starts at the REST call that creates the connector and stops when a
    consumer in a child process (assign(), counting records) has received the last row, so
@@ -348,7 +350,7 @@ def main() -> None:
     parser.add_argument("--only-rss", action="store_true", help="skip the throughput part")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--defaults", action="store_true",
-                       help="only the run with a tutorial's connector config and the worker's defaults")
+                       help="only the runs with a tutorial's connector config and the worker's defaults")
     which.add_argument("--tuned", action="store_true", help="only the run with batch.max.rows=10000 (no defaults run)")
     parser.add_argument("--converter", choices=("jsonschema", "json"), default="jsonschema",
                         help="JsonSchemaConverter against an embedded registry (default), or JsonConverter with schemas")
@@ -370,6 +372,12 @@ def main() -> None:
                 bench(kind, server, broker, args, Path(tmp))
 
 
+# The defaults runs: the same tutorial configs into a topic the broker auto-creates (Tansu: 4
+# partitions) and into one created with 1 partition — what Apache Kafka's num.partitions=1
+# default auto-creates.
+DEFAULT_RUNS = ["defaults", "defaults-1p"]
+
+
 def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
     rows = args.rows
     if args.only_rss:
@@ -378,14 +386,14 @@ def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> No
     make_table(kind, server, "bench", rows)
     print(f"[{kind}] generated {rows:,} rows in {time.perf_counter() - t0:.1f}s", flush=True)
     read = read_limit(kind, server, "bench", rows)
-    runs = ["defaults"] if args.defaults else ["tuned"] if args.tuned else ["tuned", "defaults"]
+    runs = DEFAULT_RUNS if args.defaults else ["tuned"] if args.tuned else ["tuned", *DEFAULT_RUNS]
     results, first_topic = {}, None
     for run in runs:
         prefix = f"bench-{kind}-{run}-{int(time.time())}-"
-        if run == "tuned":
+        if run != "defaults":  # "defaults": the broker auto-creates the topic at the first record
             broker.create_topic(prefix + "bench_rows", partitions=1)
         results[run] = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / f"{kind}-{run}",
-                                    defaults=run == "defaults", broker=broker)
+                                    defaults=run != "tuned", broker=broker)
         first_topic = first_topic or prefix + "bench_rows"
     output = fetch_output(broker.bootstrap_servers, first_topic, rows)
     value_bytes = sum(len(v) for _, v in output) / rows
@@ -397,16 +405,17 @@ def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> No
     print(f"[{kind}] read limit {read:,.0f} rows/s | produce limit {produce:,.0f} msgs/s ({value_bytes:.0f} B/value)",
           flush=True)
     for run, r in results.items():
-        print(f"[{kind}] {run:8} {r['rate']:>9,.0f} rows/s from the REST call (start-up {r['startup']:.1f} s, "
+        print(f"[{kind}] {run:11} {r['rate']:>9,.0f} rows/s from the REST call (start-up {r['startup']:.1f} s, "
               f"{r['partitions']} partition(s)) | steady {r['steady']:>9,.0f} rows/s | "
               f"ratio {r['rate'] / limit:.2f}x of min(read, produce) (steady {r['steady'] / limit:.2f}x)", flush=True)
         worker = {k: v for k, v in r["cpu"].items() if k not in ("total", "database", "broker")}
         top = ", ".join(f"{k} {v:.1f}" for k, v in list(worker.items())[:3])
-        print(f"[{kind}] {run:8} CPU per row: worker {r['cpu']['total']:.1f} µs ({top}), database "
+        print(f"[{kind}] {run:11} CPU per row: worker {r['cpu']['total']:.1f} µs ({top}), database "
               f"{r['cpu']['database']:.1f} µs, broker {r['cpu']['broker']:.1f} µs", flush=True)
-    if len(results) == 2:
-        print(f"[{kind}] defaults / tuned: {results['defaults']['rate'] / results['tuned']['rate']:.2f} "
-              f"(steady {results['defaults']['steady'] / results['tuned']['steady']:.2f})", flush=True)
+    for run in DEFAULT_RUNS:
+        if run in results and "tuned" in results:
+            print(f"[{kind}] {run} / tuned: {results[run]['rate'] / results['tuned']['rate']:.2f} "
+                  f"(steady {results[run]['steady'] / results['tuned']['steady']:.2f})", flush=True)
     rss(kind, server, broker, args)
 
 
