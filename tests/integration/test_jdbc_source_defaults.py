@@ -1,5 +1,5 @@
-"""The JDBC source with a tutorial's config (no batch.max.rows, no poll.interval.ms): a fresh start
-reads the table with one query, all rows arrive in order over many 100-row polls."""
+"""The JDBC source with a tutorial's config (no batch.max.rows: 100-row polls): a fresh start reads
+the table with one query, and every row arrives."""
 
 from __future__ import annotations
 
