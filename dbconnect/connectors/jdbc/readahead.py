@@ -61,16 +61,10 @@ class ReadAheadCursor:
         self._block: list[Any] = []
         self._at = 0  # rows of _block handed out
         self._next: Future | None = executor.submit(cursor.fetchmany, self._block_rows)
-        self.blocks = 0  # blocks fetched (for tests and logs)
 
     @property
     def description(self) -> Any:
         return self._cursor.description
-
-    @property
-    def block_rows(self) -> int:
-        """The size of the block being (or next to be) fetched."""
-        return self._block_rows
 
     def fetchmany(self, size: int) -> list[Any]:
         """Up to ``size`` rows; fewer only when the result has no more."""
@@ -95,7 +89,6 @@ class ReadAheadCursor:
             self._block, self._at = [], 0
             return False
         rows = pending.result()  # the fetch's own exception, if it failed
-        self.blocks += 1
         if len(rows) == self._block_rows:  # more may follow: start on them now
             estimate = estimate_row_bytes(rows)
             self._block_rows = max(self._min_rows, min(self._max_rows, self._target_bytes // estimate))
