@@ -1,26 +1,41 @@
-"""JdbcSourceConnector table → topic throughput, next to the same-run limits.
+"""JdbcSourceConnector table → topic throughput, tuned and with defaults, next to the same-run limits.
 
-Usage: python bench/jdbc_source.py [--rows 1000000] [--db postgresql,mariadb] [--rss-rows 100000,2000000]
+Usage: python bench/jdbc_source.py [--rows 1000000] [--db postgresql,mariadb] [--defaults | --tuned]
+                                   [--rss-rows 100000,2000000] [--converter jsonschema|json]
 
-For each database, in one run on embedded servers (PostgreSQL, MariaDB, Tansu):
+For each database, in one run on embedded servers with their default settings (PostgreSQL,
+MariaDB, Tansu) and the embedded schema registry:
 1. a 10-column table (bigint, int, varchar, varchar, numeric(12,2), double, boolean, timestamp,
    date, text) of --rows rows is generated in the database;
 2. the read limit: PostgreSQL ``COPY (SELECT * FROM bench_rows) TO STDOUT`` (MariaDB: a raw
    PyMySQL SSCursor read with fetchmany(10000)) — rows/s;
-3. the pipeline: a standalone worker (JsonConverter, schemas.enable=true) runs the JDBC source
-   in incrementing mode (batch.max.rows=10000); timed from connector creation until the
-   committed offset (GET /connectors/{n}/offsets) reaches the last id — only delivered
-   records count;
-4. the produce limit: the pipeline's own output (exact key and value bytes) is consumed and
+3. the pipeline, three times (``--tuned`` runs the first, ``--defaults`` the other two), each on
+   a fresh standalone worker and connector:
+   - tuned: the worker flushes offsets every 500 ms, the connector reads incrementing mode with
+     batch.max.rows=10000 and poll.interval.ms=1000 into a pre-created 1-partition topic;
+   - defaults: the config a tutorial would POST — connector.class, connection.*, mode,
+     incrementing.column.name, topic.prefix, table.whitelist, nothing else — on a worker with
+     only bootstrap.servers, the converters, offset.storage.file.filename and listeners
+     (so batch.max.rows=100, poll.interval.ms=5000, offset.flush.interval.ms=60000, default
+     producer settings), into a topic the broker auto-creates (Tansu gives it 4 partitions);
+   - defaults-1p: the same, into a topic created with 1 partition — what Apache Kafka's default
+     num.partitions=1 would auto-create (and what the tuned run uses);
+   keys and values go through the --converter (JsonSchemaConverter and the embedded registry by
+   default). The clock starts at the REST call that creates the connector and stops when a
+   consumer in a child process (assign(), counting records) has received the last row, so
+   start-up is included; the steady-state rate (first to last record received) is printed too;
+4. the produce limit: the pipeline's output (exact key and value bytes) is consumed and
    re-produced with a raw confluent-kafka producer (idempotent, acks=all, as the worker's);
-5. peak RSS of a worker process reading --rss-rows rows (a child process each).
-Prints rows/s and the ratio to min(read limit, produce limit).
+5. peak RSS of a worker process reading --rss-rows rows with the tuned config (a child process
+   each; the clock there is the committed offset).
+Prints rows/s, the ratio to min(read limit, produce limit), and defaults / tuned.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import threading
 import sys
@@ -99,24 +114,30 @@ def converter_props(kind: str, registry_url: str | None) -> dict[str, str]:
             "value.converter.schema.registry.url": registry_url or ""}
 
 
-def worker_props(bootstrap: str, work: Path) -> dict[str, str]:
-    return {
+def worker_props(bootstrap: str, work: Path, defaults: bool = False) -> dict[str, str]:
+    props = {
         "bootstrap.servers": bootstrap,
         **CONVERTER_PROPS,
         "offset.storage.file.filename": str(work / "connect.offsets"),
-        "offset.flush.interval.ms": "500",
         "listeners": "http://127.0.0.1:0",
     }
+    if not defaults:
+        props["offset.flush.interval.ms"] = "500"
+    return props
 
 
-def connector_config(server, dbname: str, topic_prefix: str) -> dict[str, str]:
-    return {"connector.class": "JdbcSourceConnector", "connection.url": server.jdbc_url(dbname),
-            "connection.user": server.user, "connection.password": server.password, "mode": "incrementing",
-            "incrementing.column.name": "id", "topic.prefix": topic_prefix, "batch.max.rows": "10000",
-            "poll.interval.ms": "1000", "tasks.max": "1"}
+def connector_config(server, dbname: str, topic_prefix: str, defaults: bool = False) -> dict[str, str]:
+    config = {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+              "connection.url": server.jdbc_url(dbname), "connection.user": server.user,
+              "connection.password": server.password, "mode": "incrementing", "incrementing.column.name": "id",
+              "topic.prefix": topic_prefix, "table.whitelist": "bench_rows"}
+    if not defaults:
+        config.update({"batch.max.rows": "10000", "poll.interval.ms": "1000", "tasks.max": "1"})
+    return config
 
 
-def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: int, work: Path) -> float:
+def run_until_committed(bootstrap: str, server, dbname: str, topic_prefix: str, rows: int, work: Path) -> float:
+    """Tuned pipeline timed until the committed offset reaches the last id (the RSS children)."""
     import requests
 
     connect = StandaloneConnect(worker_props(bootstrap, work))
@@ -136,6 +157,127 @@ def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: i
         return rows / (time.perf_counter() - start)
     finally:
         connect.stop()
+
+
+def count_child(args: argparse.Namespace) -> None:
+    """Child process: count the records of a topic (which may not exist yet) from the beginning;
+    print when the first and the last expected one arrived (time.monotonic, system-wide)."""
+    spec = json.loads(args.count_child)
+    topic, rows = spec["topic"], spec["rows"]
+    consumer = Consumer({"bootstrap.servers": spec["bootstrap"], "group.id": "bench-count",
+                         "enable.auto.commit": False, "queued.min.messages": 1_000_000, "fetch.wait.max.ms": 10,
+                         "auto.offset.reset": "earliest"})
+    print("ready", flush=True)
+    deadline = time.monotonic() + 3600
+    while True:  # a tutorial's topic is auto-created by the worker's first produce
+        metadata = consumer.list_topics(timeout=10).topics.get(topic)
+        if metadata is not None and metadata.error is None and metadata.partitions:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"topic {topic} never appeared")
+        time.sleep(0.02)
+    # Offset 0, not OFFSET_BEGINNING: resolving BEGINNING costs a fresh client ~500 ms (librdkafka's
+    # offset-query timer), which would count as the pipeline's start-up.
+    consumer.assign([TopicPartition(topic, p, 0) for p in metadata.partitions])
+    count, first = 0, None
+    while count < rows and time.monotonic() < deadline:
+        for msg in consumer.consume(10000, timeout=0.2):
+            if not msg.error():
+                count += 1
+                if first is None:
+                    first = time.monotonic()
+    last = time.monotonic()
+    consumer.close()
+    print(json.dumps({"first": first, "last": last, "count": count, "partitions": len(metadata.partitions)}),
+          flush=True)
+
+
+def thread_cpu() -> dict[str, tuple[str, float]]:
+    """CPU seconds (user + system) of each thread of this process: {tid: (name, seconds)} (Linux /proc)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    python_names = {t.native_id: t.name for t in threading.enumerate()}  # the OS only knows "python"
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+            name = python_names.get(int(task.name)) or (task / "comm").read_text().strip()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[task.name] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def cpu_per_row(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]], rows: int) -> dict[str, float]:
+    """µs of CPU per row in the window, per thread kind (librdkafka threads together) and in total."""
+    kinds: dict[str, float] = {}
+    for tid, (name, seconds) in after.items():
+        kind = "librdkafka" if name.startswith("rdk:") else "task" if name.startswith("task-thread") else \
+            name.rstrip("_0123456789-")
+        kinds[kind] = kinds.get(kind, 0.0) + seconds - before.get(tid, (name, 0.0))[1]
+    out = {k: v / rows * 1e6 for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v > 0}
+    out["total"] = sum(out.values())
+    return out
+
+
+def tree_cpu(pid: int | None) -> dict[int, float]:
+    """CPU seconds of a server process and its children (PostgreSQL backends), per pid."""
+    import psutil
+
+    if pid is None:
+        return {}
+    out = {}
+    try:
+        root = psutil.Process(pid)
+        for process in [root, *root.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+                out[process.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return out
+
+
+def server_cpu_per_row(before: dict[int, float], after: dict[int, float], rows: int) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items()) / rows * 1e6
+
+
+def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: int, work: Path,
+                 defaults: bool, broker=None) -> dict[str, float]:
+    """One pipeline run timed from the REST call until a consumer has received the last row."""
+    import requests
+
+    work.mkdir(parents=True, exist_ok=True)
+    counter = subprocess.Popen(
+        [sys.executable, __file__, "--count-child",
+         json.dumps({"bootstrap": bootstrap, "topic": topic_prefix + "bench_rows", "rows": rows})],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert counter.stdout.readline().strip() == "ready"
+        connect = StandaloneConnect(worker_props(bootstrap, work, defaults))
+        connect.start()
+        try:
+            cpu_before = thread_cpu()
+            servers_before = [tree_cpu(getattr(server, "pid", None)), tree_cpu(getattr(broker, "pid", None))]
+            start = time.monotonic()
+            response = requests.post(f"{connect.url}/connectors", timeout=60, json={
+                "name": "bench", "config": connector_config(server, dbname, topic_prefix, defaults)})
+            assert response.status_code == 201, response.text
+            out, _ = counter.communicate(timeout=3600)
+            cpu = cpu_per_row(cpu_before, thread_cpu(), rows)
+            cpu["database"] = server_cpu_per_row(servers_before[0], tree_cpu(getattr(server, "pid", None)), rows)
+            cpu["broker"] = server_cpu_per_row(servers_before[1], tree_cpu(getattr(broker, "pid", None)), rows)
+        finally:
+            connect.stop()
+    finally:
+        if counter.poll() is None:
+            counter.kill()
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["count"] >= rows, f"received {result['count']} of {rows} rows"
+    return {"rate": rows / (result["last"] - start), "steady": rows / (result["last"] - result["first"]),
+            "startup": result["first"] - start, "partitions": result["partitions"], "cpu": cpu}
 
 
 def fetch_output(bootstrap: str, topic: str, rows: int) -> list[tuple[bytes, bytes]]:
@@ -197,7 +339,8 @@ def rss_child(args: argparse.Namespace) -> None:
 
     threading.Thread(target=sample, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
-        rate = run_pipeline(server["bootstrap"], Attached(), server["dbname"], server["prefix"], server["rows"], Path(tmp))
+        rate = run_until_committed(server["bootstrap"], Attached(), server["dbname"], server["prefix"], server["rows"],
+                                   Path(tmp))
     stop.set()
     print(json.dumps({"peak_rss_mib": round(peak[0], 1), "rows_per_s": round(rate)}))
 
@@ -208,21 +351,34 @@ def main() -> None:
     parser.add_argument("--db", default="postgresql,mariadb")
     parser.add_argument("--rss-rows", default="100000,2000000")
     parser.add_argument("--only-rss", action="store_true", help="skip the throughput part")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--defaults", action="store_true",
+                       help="only the runs with a tutorial's connector config and the worker's defaults")
+    which.add_argument("--tuned", action="store_true", help="only the run with batch.max.rows=10000 (no defaults run)")
     parser.add_argument("--converter", choices=("jsonschema", "json"), default="jsonschema",
                         help="JsonSchemaConverter against an embedded registry (default), or JsonConverter with schemas")
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    parser.add_argument("--count-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
         rss_child(args)
+        return
+    if args.count_child:
+        count_child(args)
         return
     with EmbeddedBroker() as broker, EmbeddedRegistry() as registry, tempfile.TemporaryDirectory() as tmp:
         CONVERTER_PROPS.update(converter_props(args.converter, registry.url))
         print(f"converter: {args.converter}", flush=True)
         for kind in args.db.split(","):
             cls = EmbeddedPostgres if kind == "postgresql" else EmbeddedMariaDB
-            extra = {"settings": {"shared_buffers": "512MB"}} if kind == "postgresql" else {}
-            with cls(**extra) as server:
+            with cls() as server:  # the servers' default settings
                 bench(kind, server, broker, args, Path(tmp))
+
+
+# The defaults runs: the same tutorial configs into a topic the broker auto-creates (Tansu: 4
+# partitions) and into one created with 1 partition — what Apache Kafka's num.partitions=1
+# default auto-creates.
+DEFAULT_RUNS = ["defaults", "defaults-1p"]
 
 
 def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
@@ -233,17 +389,36 @@ def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> No
     make_table(kind, server, "bench", rows)
     print(f"[{kind}] generated {rows:,} rows in {time.perf_counter() - t0:.1f}s", flush=True)
     read = read_limit(kind, server, "bench", rows)
-    prefix = f"bench-{kind}-{int(time.time())}-"
-    broker.create_topic(prefix + "bench_rows", partitions=1)
-    rate = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / kind)
-    output = fetch_output(broker.bootstrap_servers, prefix + "bench_rows", rows)
+    runs = DEFAULT_RUNS if args.defaults else ["tuned"] if args.tuned else ["tuned", *DEFAULT_RUNS]
+    results, first_topic = {}, None
+    for run in runs:
+        prefix = f"bench-{kind}-{run}-{int(time.time())}-"
+        if run != "defaults":  # "defaults": the broker auto-creates the topic at the first record
+            broker.create_topic(prefix + "bench_rows", partitions=1)
+        results[run] = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / f"{kind}-{run}",
+                                    defaults=run != "tuned", broker=broker)
+        first_topic = first_topic or prefix + "bench_rows"
+    output = fetch_output(broker.bootstrap_servers, first_topic, rows)
     value_bytes = sum(len(v) for _, v in output) / rows
-    broker.create_topic(prefix + "raw", partitions=1)
-    produce = produce_limit(broker.bootstrap_servers, prefix + "raw", output)
+    raw_topic = f"bench-{kind}-{int(time.time())}-raw"
+    broker.create_topic(raw_topic, partitions=1)
+    produce = produce_limit(broker.bootstrap_servers, raw_topic, output)
     del output
     limit = min(read, produce)
-    print(f"[{kind}] pipeline {rate:,.0f} rows/s | read limit {read:,.0f} rows/s | produce limit {produce:,.0f} "
-          f"msgs/s ({value_bytes:.0f} B/value) | ratio {rate / limit:.2f}x of min(read, produce)", flush=True)
+    print(f"[{kind}] read limit {read:,.0f} rows/s | produce limit {produce:,.0f} msgs/s ({value_bytes:.0f} B/value)",
+          flush=True)
+    for run, r in results.items():
+        print(f"[{kind}] {run:11} {r['rate']:>9,.0f} rows/s from the REST call (start-up {r['startup']:.1f} s, "
+              f"{r['partitions']} partition(s)) | steady {r['steady']:>9,.0f} rows/s | "
+              f"ratio {r['rate'] / limit:.2f}x of min(read, produce) (steady {r['steady'] / limit:.2f}x)", flush=True)
+        worker = {k: v for k, v in r["cpu"].items() if k not in ("total", "database", "broker")}
+        top = ", ".join(f"{k} {v:.1f}" for k, v in list(worker.items())[:3])
+        print(f"[{kind}] {run:11} CPU per row: worker {r['cpu']['total']:.1f} µs ({top}), database "
+              f"{r['cpu']['database']:.1f} µs, broker {r['cpu']['broker']:.1f} µs", flush=True)
+    for run in DEFAULT_RUNS:
+        if run in results and "tuned" in results:
+            print(f"[{kind}] {run} / tuned: {results[run]['rate'] / results['tuned']['rate']:.2f} "
+                  f"(steady {results[run]['steady'] / results['tuned']['steady']:.2f})", flush=True)
     rss(kind, server, broker, args)
 
 

@@ -127,6 +127,13 @@ def test_config_cross_key_rules():
     assert get_dialect(_cfg(**{"dialect.name": "MariaDbDatabaseDialect"})).quote("x") == "`x`"
 
 
+def test_polling_defaults_are_confluents():
+    # A tutorial config sets neither key: it gets Confluent's BATCH_MAX_ROWS_DEFAULT (100) and
+    # POLL_INTERVAL_MS_DEFAULT (5000); the read blocks are sized apart from them (readahead.py).
+    cfg = parse_config({"connection.url": "jdbc:postgresql://h/db", "mode": "incrementing"})
+    assert (cfg.batch_max_rows, cfg.poll_interval_ms) == (100, 5000)
+
+
 def test_ports_outside_the_tcp_range_are_rejected():
     import pytest
 

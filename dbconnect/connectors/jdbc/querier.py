@@ -157,6 +157,9 @@ class Querier:
         self.topic = spec.topic
         self.partition = spec.partition
         self.ts, self.inc = parse_offset(offset)
+        # Without an offset the first row always looks like a gap after the initial -1: take the
+        # horizon a gap would take before the first query instead (start_round).
+        self._horizon_first = self.mode == INCREMENTING and self.inc is None
         if self.inc is None:
             self.inc = -1
         self._initial_pending = self.ts is None and self.mode in (TIMESTAMP, TIMESTAMP_INCREMENTING)
@@ -302,9 +305,16 @@ class Querier:
             self.end = upper_bound(now, oldest, self.config.delay_ms)
             if oldest is not None and self.end < now - dt.timedelta(milliseconds=self.config.delay_ms) - SAFETY_MARGIN:
                 log.debug("%s: timestamp bound held back to %s by a transaction open since %s", self.name, self.end, oldest)
+        if self._horizon_first:
+            # A fresh start: otherwise the round would stop at once at the "gap" before the first
+            # id, re-query (and on MariaDB first drain the whole unbuffered result). The same H and
+            # O as at a gap, taken before the snapshot (README, "No missed rows").
+            self._horizon_first = False
+            if self.pending is None and self.safe_inc is None:
+                self.pending = self._horizon(meta, None)
         if self.mode == INCREMENTING and self.pending is not None:
             horizon, waiting = self.pending
-            if not (waiting & self.dialect.open_transactions(meta)):
+            if not waiting or not (waiting & self.dialect.open_transactions(meta)):
                 # Every writer that could own a missing id <= horizon has ended: the snapshot
                 # taken next sees all of them that were ever committed.
                 self.safe_inc = horizon if self.safe_inc is None else max(self.safe_inc, horizon)
@@ -481,19 +491,26 @@ class Querier:
     def _hold_at_gap(self, meta: Any, blocking: int) -> None:
         if self.pending is not None:
             return  # already waiting for the writers of an earlier horizon
-        horizon = blocking
-        try:  # the max id committed *now* (read before the transaction list): a wider horizon
-            with_max = self._max_inc(meta)
-            if with_max is not None and with_max > horizon:
-                horizon = with_max
-        except Exception:
-            log.debug("max(%s) failed on %s", self.spec.incrementing_column, self.name, exc_info=True)
-        waiting = self.dialect.open_transactions(meta)
-        self.pending = (horizon, waiting)
+        self.pending = self._horizon(meta, blocking)
+        horizon, waiting = self.pending
         # Nobody to wait for: the next round (a fresh snapshot) may release everything <= horizon.
         self.rerun_soon = not waiting
         log.debug("%s: id gap after %s (next %s); horizon %s waits for %d transaction(s)",
                   self.name, self.inc, blocking, horizon, len(waiting))
+
+    def _horizon(self, meta: Any, floor: int | None) -> tuple[int, frozenset] | None:
+        """(H, O): the max id committed now (at least ``floor``), then the other open transactions.
+        None when there is no id at all (an empty table and no floor)."""
+        horizon = floor
+        try:  # the max id committed *now* (read before the transaction list): a wider horizon
+            with_max = self._max_inc(meta)
+            if with_max is not None and (horizon is None or with_max > horizon):
+                horizon = with_max
+        except Exception:
+            log.debug("max(%s) failed on %s", self.spec.incrementing_column, self.name, exc_info=True)
+        if horizon is None:
+            return None
+        return horizon, self.dialect.open_transactions(meta)
 
     def _max_inc(self, meta: Any) -> int | None:
         if self.max_inc_sql is None:
