@@ -30,6 +30,7 @@ from ...dialect import TableId
 from ...dialects.postgresql import libpq_settings
 from .. import records as R
 from ..records import RecordError, SinkField
+from .errors import TRANSIENT, classify_sqlstate
 from .base import (
     APPLICATION_NAME, ARRAY, BOOL, BYTES, DATE, DECIMAL, FLOAT, INT, JSON, OFFSETS_TABLE, OTHER, TEXT, TIME,
     TIMESTAMP, TIMESTAMPTZ, UUID, Column, TableInfo, TablePlan, Writer, value_kind,
@@ -78,9 +79,13 @@ class PostgreSqlWriter(Writer):
         return conn
 
     def is_transient(self, exc: BaseException) -> bool:
-        # OperationalError covers lost connections, admin shutdown/termination, deadlocks and
-        # serialization failures (TransactionRollback), lock timeouts and cancelled statements.
-        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        # By SQLSTATE (errors.POSTGRESQL_SQLSTATE): psycopg's OperationalError also covers 54000
+        # (program limit exceeded), which is the record's fault. Without a known code (a dropped
+        # connection has none), the driver's class and the connection's state decide.
+        kind = classify_sqlstate(getattr(exc, "sqlstate", None)) if isinstance(exc, psycopg.Error) else None
+        if kind is not None:
+            return kind == TRANSIENT
+        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, psycopg.InternalError)):
             return True
         return self.conn is not None and bool(getattr(self.conn, "broken", False))
 
