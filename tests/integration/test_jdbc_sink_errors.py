@@ -108,6 +108,20 @@ def test_fast_copy_self_test_passes_on_the_tested_psycopg(pg: Db):
     sink.stop()
 
 
+def test_fast_copy_self_test_refuses_a_formatter_that_changed_its_output(pg: Db, monkeypatch):
+    real = pg_writer._format_row_binary
+
+    def shifted(row: Any, tx: Any, out: bytearray) -> None:  # e.g. a new framing: one byte more per row
+        real(row, tx, out)
+        out += b"\x00"
+
+    monkeypatch.setattr(pg_writer, "_format_row_binary", shifted)
+    sink = Sink(pg)
+    assert sink.task.writer.fast_copy is False
+    assert "differently" in pg_writer.fast_copy_problem(sink.task.writer.conn)
+    sink.stop()
+
+
 def test_missing_formatter_uses_the_public_path_and_logs_once(pg: Db, monkeypatch, caplog):
     monkeypatch.setattr(pg_writer, "_format_row_binary", None)  # a psycopg without the private function
     pg.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(5) NOT NULL, qty INT)")

@@ -217,9 +217,9 @@ class PostgreSqlWriter(Writer):
                                     "(%s: %s); using the public path from now on", psycopg.__version__,
                                     type(fast_error).__name__, fast_error)
                 else:
-                    write = copy.write
-                    for start in range(0, len(data), _COPY_CHUNK):
-                        write(data[start:start + _COPY_CHUNK])
+                    write, view = copy.write, memoryview(data)  # chunks without copying the bytes
+                    for start in range(0, len(view), _COPY_CHUNK):
+                        write(view[start:start + _COPY_CHUNK])
         return stage
 
     def _sources(self, plan: TablePlan, alias: str = "") -> list[str]:
