@@ -160,3 +160,30 @@ def test_a_fast_path_failure_is_never_a_record_error(pg: Db, monkeypatch, caplog
     assert getattr(sink.task.writer, "fast_copy", None) is False
     assert len([r for r in caplog.records if "fast path failed" in r.getMessage()]) == 1
     sink.stop()
+
+
+# -- through a real worker: the DLQ topic ---------------------------------------------------------------------
+
+def test_index_row_too_large_reaches_the_dlq_topic_in_a_worker(pg: Db, worker, broker, topic_name):
+    from .test_jdbc_sink_worker import count, envelope, sink_config
+
+    pg.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name TEXT NOT NULL, amount NUMERIC(10,2), "
+               "at TIMESTAMP(6))")
+    pg.execute("CREATE INDEX orders_name ON orders (name)")
+    broker.create_topic(topic_name)
+    dlq = topic_name + "-dlq"
+    broker.create_topic(dlq)
+    values = [envelope(1), envelope(2, secrets.token_hex(8000)), envelope(3)]
+    broker.produce(topic_name, values, keys=[b"k1", b"k2", b"k3"])
+    config = sink_config(pg, topic_name, **{
+        "pk.mode": "record_value", "pk.fields": "id", "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.context.headers.enable": "true", "max.retries": "2"})
+    name = f"limit-dlq-{topic_name[-8:]}"
+    assert worker.put(f"/connectors/{name}/config", json=config).status_code == 201
+    [dead] = broker.consume(dlq, 1, timeout=60)
+    assert dead.value() == values[1] and dead.key() == b"k2"
+    headers = {k: v.decode() for k, v in dead.headers()}
+    assert "ProgramLimitExceeded" in headers["__connect.errors.exception.message"]
+    assert count(pg) == 2 and pg.execute("SELECT id FROM orders ORDER BY id") == [(1,), (3,)]
+    worker.wait_for_state(name)  # RUNNING: the task did not fail after its retries
