@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pymysql
 import pymysql.cursors
@@ -145,10 +145,10 @@ class MariaDbDialect(Dialect):
 
     # -- types ----------------------------------------------------------------------------------
     def result_signature(self, cursor: Any) -> tuple:
-        return tuple((f.name, f.type_code, f.length, f.flags, f.scale, f.charsetnr) for f in cursor._result.fields)
+        return tuple((f.name, f.type_code, f.length, f.flags, f.scale, f.charsetnr) for f in result_fields(cursor))
 
     def map_columns(self, conn: Any, cursor: Any, nullable: dict[str, bool] | None) -> list[ColumnMapping]:
-        return [self._field(f, nullable) for f in cursor._result.fields]
+        return [self._field(f, nullable) for f in result_fields(cursor)]
 
     def _field(self, f: Any, nullable: dict[str, bool] | None) -> ColumnMapping:
         optional = not (f.flags & FLAG.NOT_NULL) if nullable is None else nullable.get(f.name, not (f.flags & FLAG.NOT_NULL))
@@ -246,3 +246,40 @@ def _to_text(v: Any) -> Any:
     if isinstance(v, decimal.Decimal):
         return str(v)
     return str(v)
+
+
+# -- PyMySQL's per-column metadata, guarded ---------------------------------------------------------
+
+_FIELD_ATTRS = ("name", "type_code", "length", "flags", "scale", "charsetnr")
+_fallback_logged = False
+
+
+class _DescribedField(NamedTuple):
+    """A column described by the public DB-API ``cursor.description`` only."""
+
+    name: str
+    type_code: int
+    length: int
+    flags: int
+    scale: int
+    charsetnr: int  # 0: unknown (the description does not carry it)
+
+
+def result_fields(cursor: Any) -> Sequence[Any]:
+    """The result's column metadata: PyMySQL's PRIVATE ``cursor._result.fields`` (flags: unsigned,
+    not null; charset: binary or text) when it has the expected shape, else the public description.
+
+    A PyMySQL that moved or changed ``_result.fields`` degrades the mapping (logged once: unsigned
+    integers are mapped as signed, binary strings as text) instead of failing every record.
+    """
+    fields = getattr(getattr(cursor, "_result", None), "fields", None)
+    if fields is not None and all(hasattr(f, a) for f in fields for a in _FIELD_ATTRS):
+        return fields
+    global _fallback_logged
+    if not _fallback_logged:
+        _fallback_logged = True
+        log.warning("PyMySQL %s has no usable cursor._result.fields: column metadata comes from cursor.description "
+                    "(UNSIGNED and binary character sets are not visible: unsigned integers are mapped as "
+                    "signed, BINARY/VARBINARY/BLOB as strings)", getattr(pymysql, "__version__", "?"))
+    return [_DescribedField(d[0], d[1], d[3] or d[2] or 0, 0 if d[6] else FLAG.NOT_NULL, d[5] or 0, 0)
+            for d in cursor.description or ()]

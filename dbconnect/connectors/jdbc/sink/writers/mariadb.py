@@ -17,6 +17,7 @@ import pymysql
 from .....api.data import Date, Decimal, Time, Timestamp, Type
 from ...dialect import TableId
 from ..records import RecordError, SinkField
+from .errors import TRANSIENT, classify_errno
 from .base import (
     APPLICATION_NAME, BYTES, DATE, DECIMAL, FLOAT, INT, OFFSETS_TABLE, TEXT, TIME, TIMESTAMP, Column, TableInfo,
     TablePlan, Writer,
@@ -24,16 +25,6 @@ from .base import (
 
 log = logging.getLogger(__name__)
 
-# Server and client error numbers that mean "try again" rather than "this data is bad".
-_TRANSIENT_ERRNOS = {
-    1040,  # too many connections
-    1053,  # server shutdown in progress
-    1205,  # lock wait timeout
-    1213,  # deadlock
-    1927,  # connection was killed
-    4031,  # disconnected by the server because of inactivity
-    2002, 2003, 2006, 2013, 2014, 2055,  # client: cannot connect / server gone / lost connection
-}
 _CATEGORIES = {
     "tinyint": INT, "smallint": INT, "mediumint": INT, "int": INT, "integer": INT, "bigint": INT, "bit": INT,
     "float": FLOAT, "double": FLOAT, "real": FLOAT, "decimal": DECIMAL, "numeric": DECIMAL,
@@ -77,11 +68,15 @@ class MariaDbWriter(Writer):
         return "+00:00" if key in ("UTC", "Etc/UTC") else None
 
     def is_transient(self, exc: BaseException) -> bool:
-        if isinstance(exc, pymysql.err.InterfaceError):
-            return True
-        if isinstance(exc, pymysql.err.OperationalError):
+        # By error number (errors.MARIADB_ERRNO): PyMySQL raises OperationalError for most server
+        # errors, data and limits included. An unknown number falls back on the driver's class.
+        if isinstance(exc, pymysql.err.Error):
             errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-            return errno in _TRANSIENT_ERRNOS or 2000 <= errno < 3000
+            kind = classify_errno(errno)
+            if kind is not None:
+                return kind == TRANSIENT
+            return isinstance(exc, (pymysql.err.OperationalError, pymysql.err.InterfaceError,
+                                    pymysql.err.InternalError))
         return isinstance(exc, (ConnectionError, OSError))
 
     def describe_error(self, exc: BaseException) -> str:

@@ -11,18 +11,22 @@ staged as text and cast in the INSERT … SELECT.
 from __future__ import annotations
 
 import decimal
+import io
 import itertools
 import logging
 from collections.abc import Iterable
 from typing import Any
 
 import psycopg
+import psycopg.copy
 from psycopg import sql as psql
 from psycopg.adapt import Dumper
 
-try:  # psycopg's row formatter (C in psycopg[binary]): whole batches without per-row Python frames
+try:  # psycopg's PRIVATE row formatter (C in psycopg[binary]): whole batches without per-row Python
+    # frames. Guarded: fast_copy_problem() self-tests it once per task, and a batch it fails on is
+    # formatted again by the public Copy.write_row, which alone decides whether a record is bad.
     from psycopg._copy_base import format_row_binary as _format_row_binary
-except ImportError:  # pragma: no cover — another psycopg layout: Copy.write_row per row
+except ImportError:  # another psycopg layout: the public Copy.write_row per row
     _format_row_binary = None
 
 from .....api.data import Date, Decimal, Time, Timestamp, Type
@@ -30,6 +34,7 @@ from ...dialect import TableId
 from ...dialects.postgresql import libpq_settings
 from .. import records as R
 from ..records import RecordError, SinkField
+from .errors import TRANSIENT, classify_sqlstate
 from .base import (
     APPLICATION_NAME, ARRAY, BOOL, BYTES, DATE, DECIMAL, FLOAT, INT, JSON, OFFSETS_TABLE, OTHER, TEXT, TIME,
     TIMESTAMP, TIMESTAMPTZ, UUID, Column, TableInfo, TablePlan, Writer, value_kind,
@@ -68,6 +73,19 @@ class PostgreSqlWriter(Writer):
     quote_char = '"'
 
     # -- connections ----------------------------------------------------------------------------
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fast_copy: bool | None = None  # None: not self-tested yet (done on the first connection)
+
+    def _on_connect(self) -> None:
+        super()._on_connect()
+        if self.fast_copy is None:
+            problem = fast_copy_problem(self.conn)
+            self.fast_copy = problem is None
+            if problem is not None:
+                log.warning("psycopg %s: binary COPY fast path unavailable (%s); using the public "
+                            "Copy.write_row path (slower, same results)", psycopg.__version__, problem)
+
     def _connect(self) -> Any:
         spec = self.spec
         kwargs = libpq_settings(spec)
@@ -78,9 +96,13 @@ class PostgreSqlWriter(Writer):
         return conn
 
     def is_transient(self, exc: BaseException) -> bool:
-        # OperationalError covers lost connections, admin shutdown/termination, deadlocks and
-        # serialization failures (TransactionRollback), lock timeouts and cancelled statements.
-        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        # By SQLSTATE (errors.POSTGRESQL_SQLSTATE): psycopg's OperationalError also covers 54000
+        # (program limit exceeded), which is the record's fault. Without a known code (a dropped
+        # connection has none), the driver's class and the connection's state decide.
+        kind = classify_sqlstate(getattr(exc, "sqlstate", None)) if isinstance(exc, psycopg.Error) else None
+        if kind is not None:
+            return kind == TRANSIENT
+        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, psycopg.InternalError)):
             return True
         return self.conn is not None and bool(getattr(self.conn, "broken", False))
 
@@ -176,12 +198,28 @@ class PostgreSqlWriter(Writer):
         with self.conn.cursor() as cur:
             with cur.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(plan.state["oids"])
-                if _format_row_binary is None:
+                data, fast_error = None, None
+                if self.fast_copy:
+                    # Formatted in full before anything is sent: if the private formatter fails,
+                    # nothing reached the server and the public path can redo the batch in this COPY.
+                    try:
+                        data = _format_rows(copy, rows)
+                    except Exception as exc:  # noqa: BLE001 — the public path decides (see below)
+                        fast_error = exc
+                if data is None:
                     write_row = copy.write_row
                     for row in rows:
-                        write_row(row)
+                        write_row(row)  # a bad record fails here, with psycopg's public error
+                    if fast_error is not None:
+                        # The public path took rows the fast path refused: the internals changed.
+                        self.fast_copy = False
+                        log.warning("psycopg %s: binary COPY fast path failed on rows the public path accepts "
+                                    "(%s: %s); using the public path from now on", psycopg.__version__,
+                                    type(fast_error).__name__, fast_error)
                 else:
-                    _copy_rows(copy, rows)
+                    write, view = copy.write, memoryview(data)  # chunks without copying the bytes
+                    for start in range(0, len(view), _COPY_CHUNK):
+                        write(view[start:start + _COPY_CHUNK])
         return stage
 
     def _sources(self, plan: TablePlan, alias: str = "") -> list[str]:
@@ -310,18 +348,43 @@ class PostgreSqlWriter(Writer):
         return self.run(load)
 
 
-def _copy_rows(copy: Any, rows: list[Any]) -> None:
-    """The whole binary COPY stream, formatted row by row in C and sent in large chunks."""
+def _format_rows(copy: Any, rows: list[Any]) -> bytearray:
+    """The whole binary COPY stream, formatted row by row in C (psycopg's private formatter)."""
     fmt, tx = _format_row_binary, copy.formatter.transformer
-    write = copy.write
     out = bytearray(_COPY_SIGNATURE)
     for row in rows:
         fmt(row, tx, out)
-        if len(out) > _COPY_CHUNK:
-            write(out)
-            out = bytearray()
     out += _COPY_TRAILER
-    write(out)
+    return out
+
+
+# The self-test row: one value of each dumper family the stage tables use, and a NULL.
+_PROBE_OIDS = (23, 20, 25, 17, 701, 16, _TEXT_OID)
+_PROBE_ROW = (42, -(2 ** 40), "é x", b"\x00\xff", 1.5, True, None)
+
+
+def fast_copy_problem(conn: Any) -> str | None:
+    """Why the private fast path cannot be used with this psycopg, or None when it can.
+
+    It must exist and produce, for a tiny row, exactly the bytes psycopg's public ``Copy.write_row``
+    produces (written to memory through the public ``FileWriter``: nothing is sent to the server).
+    """
+    if _format_row_binary is None:
+        return "psycopg._copy_base.format_row_binary is missing"
+    try:
+        with conn.cursor() as cur:
+            expected = io.BytesIO()
+            with psycopg.Copy(cur, binary=True, writer=psycopg.copy.FileWriter(expected)) as public:
+                public.set_types(list(_PROBE_OIDS))
+                public.write_row(_PROBE_ROW)
+            probe = psycopg.Copy(cur, binary=True, writer=psycopg.copy.FileWriter(io.BytesIO()))
+            probe.set_types(list(_PROBE_OIDS))
+            actual = _format_rows(probe, [_PROBE_ROW])
+    except Exception as exc:  # noqa: BLE001 — any failure means: do not use it
+        return f"self-test failed: {type(exc).__name__}: {exc}"
+    if bytes(actual) != expected.getvalue():
+        return "self-test row formatted differently from Copy.write_row"
+    return None
 
 
 def _stage_type(column: Column) -> str:
