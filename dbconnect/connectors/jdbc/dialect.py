@@ -27,6 +27,11 @@ SQL_MARKER = f"/* {APPLICATION_NAME} */ "
 # in its activity views, (2) MariaDB's whole-second innodb_trx.trx_started and (3) columns that
 # truncate or round timestamps to whole seconds. See the README, JDBC source connector, "No missed rows".
 SAFETY_MARGIN = dt.timedelta(seconds=1)
+# What open_transactions() returns when the database's list of open transactions cannot be
+# trusted (MariaDB's innodb_trx cache could not be proved fresh): nothing waited for may be
+# released on it, and a horizon held on it must wait for the next list that can be trusted.
+UNKNOWN = "unknown"
+UNKNOWN_TRANSACTIONS = frozenset({UNKNOWN})
 
 
 @dataclass(frozen=True)

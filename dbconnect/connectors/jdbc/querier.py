@@ -20,7 +20,7 @@ from ...api.payload import JsonRowBatch, JsonRowShape
 from ...api.records import SourceRecord
 from .config import BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING
 from .readahead import ReadAheadCursor
-from .dialect import SAFETY_MARGIN, SQL_MARKER, ColumnMapping, Dialect, TableId
+from .dialect import SAFETY_MARGIN, SQL_MARKER, UNKNOWN, ColumnMapping, Dialect, TableId
 from .types import CONNECT_LOGICAL, apply_granularity, instant
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,13 @@ class Querier:
                 log.debug("%s: timestamp bound held back to %s by a transaction open since %s", self.name, self.end, oldest)
         if self.mode == INCREMENTING and self.pending is not None:
             horizon, waiting = self.pending
-            if not (waiting & self.dialect.open_transactions(meta)):
+            open_now = self.dialect.open_transactions(meta)
+            if UNKNOWN in waiting and UNKNOWN not in open_now:
+                # The horizon was held on a list that could not be trusted: every writer that could
+                # own an id <= horizon began before it was read, so if still open it is in this one.
+                waiting = open_now
+                self.pending = (horizon, waiting)
+            if UNKNOWN not in open_now and not (waiting & open_now):
                 # Every writer that could own a missing id <= horizon has ended: the snapshot
                 # taken next sees all of them that were ever committed.
                 self.safe_inc = horizon if self.safe_inc is None else max(self.safe_inc, horizon)
