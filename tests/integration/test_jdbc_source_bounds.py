@@ -86,3 +86,31 @@ def test_mariadb_incrementing_misses_nothing_while_innodb_trx_is_stale(mariadb, 
     assert ids == [1, 2, 3], f"records published: ids {ids} (id 1 committed late and was skipped)"
     state = worker.get("/connectors/gap-source/status").json()["tasks"][0]["state"]
     assert state == "RUNNING"
+
+
+VALIDATE = "/connector-plugins/JdbcSourceConnector/config/validate"
+VISIBILITY = "open.transactions.visibility.required"
+
+
+def _errors(body: dict) -> dict[str, list[str]]:
+    return {c["value"]["name"]: c["value"]["errors"] for c in body["configs"] if c["value"]["errors"]}
+
+
+def test_postgresql_role_blind_to_other_transactions_is_refused_unless_opted_out(postgres, worker):
+    db = Db("postgresql", postgres)
+    db.execute("CREATE TABLE items (id SERIAL PRIMARY KEY, v INT NOT NULL)")
+    user, password = f"u{db.name[2:]}", "Blind-pw-42"
+    db.execute(f"CREATE ROLE {user} LOGIN PASSWORD '{password}'")  # no pg_read_all_stats
+    db.execute(f"GRANT SELECT ON items TO {user}")
+    config = {**db.config(mode="incrementing", **{"incrementing.column.name": "id"}),
+              "connection.user": user, "connection.password": password}
+    errors = _errors(worker.put(VALIDATE, json={**config, "name": "blind"}).json())
+    assert VISIBILITY in errors and "pg_read_all_stats" in errors[VISIBILITY][0], errors
+    created = worker.put("/connectors/blind/config", json=config)
+    assert created.status_code == 400 and "pg_read_all_stats" in created.json()["message"], created.text
+    # The explicit opt-out accepts the risk; the grant removes it.
+    opted_out = worker.put(VALIDATE, json={**config, "name": "blind", VISIBILITY: "false"}).json()
+    assert opted_out["error_count"] == 0, _errors(opted_out)
+    db.execute(f"GRANT pg_read_all_stats TO {user}")
+    granted = worker.put(VALIDATE, json={**config, "name": "blind"}).json()
+    assert granted["error_count"] == 0, _errors(granted)

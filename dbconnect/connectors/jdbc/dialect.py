@@ -175,6 +175,11 @@ class Dialect(ABC):
         Runs on an autocommit connection, BEFORE the data query takes its snapshot.
         """
 
+    def visibility_problem(self, conn: Any) -> str | None:
+        """Why this role cannot see other sessions' open transactions (which the bounds rely
+        on), naming the missing privilege; None when it can."""
+        return None
+
     @abstractmethod
     def open_transactions(self, conn: Any) -> frozenset:
         """Identities of the other open transactions that could still write (autocommit conn)."""

@@ -205,6 +205,9 @@ class JdbcSourceConnector(SourceConnector):
         except Exception as exc:
             return {"connection.url": [connection_failure(dialect, exc)]}
         try:
+            blind = dialect.visibility_problem(conn) if cfg.visibility_required else None
+            if blind:
+                problems.setdefault("open.transactions.visibility.required", []).append(blind)
             if cfg.query_mode:
                 spec = table_spec(dialect, conn, cfg, None, problems)
                 try:
