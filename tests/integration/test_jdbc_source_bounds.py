@@ -114,3 +114,27 @@ def test_postgresql_role_blind_to_other_transactions_is_refused_unless_opted_out
     db.execute(f"GRANT pg_read_all_stats TO {user}")
     granted = worker.put(VALIDATE, json={**config, "name": "blind"}).json()
     assert granted["error_count"] == 0, _errors(granted)
+
+
+def test_unquoted_identifiers_are_checked_as_the_sink_checks_them(postgres, mariadb, worker):
+    pg = Db("postgresql", postgres)
+    pg.execute('CREATE SCHEMA "odd-schema"')
+    pg.execute('CREATE TABLE "odd-schema".items (id SERIAL PRIMARY KEY)')
+    pg.execute("CREATE TABLE plain (id SERIAL PRIMARY KEY)")
+    odd_db = f"t_{pg.name[2:]}-odd"  # a MariaDB catalog (database) name that needs quoting
+    mariadb.create_database(odd_db)
+    mariadb.execute("CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY)", dbname=odd_db)
+    never = {"quote.sql.identifiers": "never", "mode": "incrementing", "incrementing.column.name": "id"}
+    cases = [
+        ({**pg.config(**never), "schema.pattern": "odd-schema"}, "'odd-schema'"),
+        ({**pg.config(**never), "connection.url": mariadb.jdbc_url(odd_db), "connection.user": mariadb.user,
+          "connection.password": mariadb.password}, f"'{odd_db}'"),
+    ]
+    for config, named in cases:
+        errors = _errors(worker.put(VALIDATE, json={**config, "name": "odd"}).json())
+        assert "quote.sql.identifiers" in errors and named in errors["quote.sql.identifiers"][0], errors
+        created = worker.put("/connectors/odd/config", json=config)
+        assert created.status_code == 400 and named in created.json()["message"], created.text
+    # Plain names stay valid unquoted.
+    plain = worker.put(VALIDATE, json={**pg.config(**never), "schema.pattern": "public", "name": "plain"}).json()
+    assert plain["error_count"] == 0, _errors(plain)

@@ -11,12 +11,14 @@ upserts here: see ``ddl_type`` / ``upsert_sql``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...api.data import Schema
+from ...api.errors import ConnectError
 
 APPLICATION_NAME = "dbconnect-jdbc-source"
 # Prefixed to every statement the connector runs, so that its own sessions can be told apart
@@ -32,6 +34,9 @@ SAFETY_MARGIN = dt.timedelta(seconds=1)
 # released on it, and a horizon held on it must wait for the next list that can be trusted.
 UNKNOWN = "unknown"
 UNKNOWN_TRANSACTIONS = frozenset({UNKNOWN})
+# Identifiers that are safe in SQL without quotes (quote.sql.identifiers=never): the same rule as
+# the sink's writers (sink/writers/base.py).
+PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
 
 @dataclass(frozen=True)
@@ -140,12 +145,21 @@ class Dialect(ABC):
     # -- identifiers ----------------------------------------------------------------------------
     def quote(self, ident: str) -> str:
         if not self.config.quote:
+            # Unquoted names go into SQL as they are: only plain identifiers may (see unquotable()).
+            if not PLAIN_IDENTIFIER.match(ident):
+                raise ConnectError(f"Identifier {ident!r} needs quoting but quote.sql.identifiers=never")
             return ident
         q = self.quote_char
         return q + ident.replace(q, q + q) + q
 
     def quote_table(self, table: TableId) -> str:
         return ".".join(self.quote(p) for p in self.table_name_parts(table))
+
+    def unquotable(self, table: TableId) -> list[str]:
+        """The parts of ``table``'s SQL name that quote.sql.identifiers=never cannot put into SQL."""
+        if self.config.quote:
+            return []
+        return [p for p in self.table_name_parts(table) if not PLAIN_IDENTIFIER.match(p)]
 
     def table_name_parts(self, table: TableId) -> tuple[str, ...]:
         """The parts of a table name used in SQL (PostgreSQL drops the catalog)."""

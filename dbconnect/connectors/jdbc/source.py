@@ -225,6 +225,12 @@ class JdbcSourceConnector(SourceConnector):
                 problems.setdefault("topic.prefix", []).append(
                     f"Tables {', '.join(fqns)} would all be written to topic {topic}; restrict the table selection")
             for table in tables:
+                bad = dialect.unquotable(table)
+                if bad:
+                    problems.setdefault("quote.sql.identifiers", []).append(
+                        f"Table {table.fqn()}: {', '.join(repr(p) for p in bad)} cannot be used unquoted in SQL "
+                        "(only letters, digits, _ and $, not starting with a digit); set quote.sql.identifiers=always "
+                        "or narrow the table selection")
                 table_spec(dialect, conn, cfg, table, problems)
         except Exception as exc:
             problems.setdefault("connection.url", []).append(
