@@ -138,3 +138,33 @@ def test_unquoted_identifiers_are_checked_as_the_sink_checks_them(postgres, mari
     # Plain names stay valid unquoted.
     plain = worker.put(VALIDATE, json={**pg.config(**never), "schema.pattern": "public", "name": "plain"}).json()
     assert plain["error_count"] == 0, _errors(plain)
+
+
+def test_postgresql_old_open_transaction_is_shown_in_the_task_status(postgres, start_worker, broker, topic_name):
+    db = Db("postgresql", postgres)
+    db.execute("CREATE TABLE events (id SERIAL PRIMARY KEY, at TIMESTAMP(6) NOT NULL DEFAULT now())")
+    worker = start_worker()
+    prefix = f"{topic_name}-"
+    config = db.config(mode="timestamp", **{"timestamp.column.name": "at", "topic.prefix": prefix})
+    assert worker.put("/connectors/held/config", json=config).status_code == 201
+    worker.wait_for_state("held")
+    writer = db.connect(autocommit=False)
+    try:
+        with writer.cursor() as cur:
+            cur.execute("INSERT INTO events DEFAULT VALUES")
+            cur.execute("SELECT pg_backend_pid()")
+            pid = cur.fetchone()[0]
+
+        def held() -> dict | None:
+            task = worker.get("/connectors/held/status").json()["tasks"][0]
+            return task if "held back" in task.get("trace", "") else None
+        task = wait_until(held, timeout=60, what="the status to show the old transaction")
+        assert task["state"] == "RUNNING"
+        assert f"pid) {pid}," in task["trace"] and "open for" in task["trace"], task
+        writer.commit()
+    finally:
+        writer.close()
+    broker.consume(f"{prefix}events", 1, timeout=60, partition=None)  # the row, once its transaction ended
+    cleared = wait_until(lambda: (lambda t: t if "trace" not in t else None)(
+        worker.get("/connectors/held/status").json()["tasks"][0]), timeout=30, what="the note to clear")
+    assert cleared["state"] == "RUNNING"

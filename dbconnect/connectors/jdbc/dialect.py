@@ -111,6 +111,9 @@ class Dialect(ABC):
     def __init__(self, spec: Any, config: Any) -> None:
         self.spec = spec
         self.config = config
+        # (session id, age in seconds) of the oldest other open writer that the last
+        # time_bound()/open_transactions() saw, or None: what the task reports when it holds a bound back.
+        self.oldest_writer: tuple[Any, float] | None = None
 
     # -- connections ----------------------------------------------------------------------------
     @abstractmethod

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 INCREMENTING_FIELD, TIMESTAMP_FIELD, TIMESTAMP_NANOS_FIELD = "incrementing", "timestamp", "timestamp_nanos"
+# An open transaction older than this that holds a bound back is reported (task status, log):
+# shorter ones are routine.
+OLD_TRANSACTION_S = 5.0
 _PARAM = "\x00?"  # placeholder while SQL is assembled; becomes %s once literal % are escaped
 
 
@@ -184,6 +187,7 @@ class Querier:
         self.pending: tuple[int, frozenset] | None = None
         self.zone_less = False
         self.next_run = 0.0
+        self.held_by: str | None = None  # why the bound is held back by an old transaction (_hold_note)
 
     # -- schema -------------------------------------------------------------------------------------
     def describe(self, meta: Any) -> None:
@@ -300,6 +304,7 @@ class Querier:
                 initial = self.config.timestamp_initial
                 self.ts = now if initial == -1 else EPOCH + dt.timedelta(milliseconds=initial or 0)
             self.end = upper_bound(now, oldest, self.config.delay_ms)
+            self.held_by = self._hold_note("timestamp")
             if oldest is not None and self.end < now - dt.timedelta(milliseconds=self.config.delay_ms) - SAFETY_MARGIN:
                 log.debug("%s: timestamp bound held back to %s by a transaction open since %s", self.name, self.end, oldest)
         if self.mode == INCREMENTING and self.pending is not None:
@@ -315,6 +320,7 @@ class Querier:
                 # taken next sees all of them that were ever committed.
                 self.safe_inc = horizon if self.safe_inc is None else max(self.safe_inc, horizon)
                 self.pending = None
+            self.held_by = self._hold_note("incrementing") if self.pending is not None else None
         for role in self.roles:
             if role == "inc":
                 params.append(self.inc)
@@ -336,6 +342,14 @@ class Querier:
         if layout is self.regular:
             self._build(meta, self.cursor)  # the table may have changed since the last round
             self.layout = self.regular
+
+    def _hold_note(self, bound: str) -> str | None:
+        """What to tell the user when an old open transaction holds this table's bound back."""
+        writer = self.dialect.oldest_writer
+        if writer is None or writer[1] < OLD_TRANSACTION_S:
+            return None
+        return (f"{self.name}: the {bound} bound is held back by an open transaction of session (pid) {writer[0]}, "
+                f"open for {writer[1]:.0f} s; rows are read once it ends")
 
     def end_round(self, data: Any) -> None:
         cursor, self.cursor = self.cursor, None

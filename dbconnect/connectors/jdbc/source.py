@@ -322,6 +322,8 @@ class JdbcSourceTask(SourceTask):
         self._meta: Any = None
         self._data: Any = None
         self._failures = 0
+        self._hold_note: str | None = None  # what the task status shows (_note_holds)
+        self._next_hold_log = 0.0
         # poll() holds it while it uses the connections; stop() takes it to close them.
         self._busy = threading.Lock()
         self._read_ahead: ThreadPoolExecutor | None = None
@@ -406,6 +408,7 @@ class JdbcSourceTask(SourceTask):
         try:
             if not querier.in_round:
                 querier.start_round(self._meta, self._data)
+                self._note_holds()
             records, done = querier.fetch(self._meta, self._cfg.batch_max_rows)
         except Exception as exc:
             self._current = None
@@ -429,6 +432,18 @@ class JdbcSourceTask(SourceTask):
         else:
             self._current = querier
         return records
+
+    def _note_holds(self) -> None:
+        """Old open transactions holding a bound back: in the task status while they last, and
+        in the log at most once a minute."""
+        note = "; ".join(q.held_by for q in self._queriers if q.held_by) or None
+        report = getattr(self.context, "report_status", None)
+        if note != self._hold_note and report is not None:
+            report(note)
+        self._hold_note = note
+        if note and time.monotonic() >= self._next_hold_log:
+            self._next_hold_log = time.monotonic() + 60
+            log.warning("%s", note)
 
     def _failed(self, exc: BaseException) -> None:
         self._failures += 1

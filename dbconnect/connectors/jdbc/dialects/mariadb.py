@@ -45,7 +45,7 @@ class MariaDbDialect(Dialect):
     def __init__(self, spec: Any, config: Any) -> None:
         super().__init__(spec, config)
         self.stale_reads = 0  # times innodb_trx could not be proved fresh (reported, see _fresh_trx)
-        self.oldest_writer: tuple[dt.datetime, int] | None = None
+        self._next_stale_log = 0.0
 
     # -- connections ----------------------------------------------------------------------------
     def connect(self, *, autocommit: bool) -> Any:
@@ -163,6 +163,10 @@ class MariaDbDialect(Dialect):
 
     def _report_unproved(self) -> None:
         self.stale_reads += 1
+        self.oldest_writer = None
+        if time.monotonic() < self._next_stale_log:
+            return
+        self._next_stale_log = time.monotonic() + 60  # at most once a minute
         log.warning("information_schema.innodb_trx stayed stale for %d consecutive cache windows (something "
                     "reads it more often than every 0.1 s): the bound is not advanced this round", FRESHNESS_ATTEMPTS)
 
@@ -191,8 +195,8 @@ class MariaDbDialect(Dialect):
         # A writer missing from the list began after it was filled, so after probe_start: its
         # rows are stamped no earlier than that.
         oldest = min((t for t in (trx, stmt, probe_start) if t is not None))
-        self.oldest_writer = None if trx is None else min(
-            ((started, tid) for tid, _trx, started, read_only, modified in trx_rows if not read_only and modified))
+        self.oldest_writer = _oldest(now, ((tid, started) for tid, _trx, started, read_only, modified in trx_rows
+                                           if not read_only and modified))
         return now.replace(tzinfo=_UTC), oldest.replace(tzinfo=_UTC)
 
     def open_transactions(self, conn: Any) -> frozenset:
@@ -200,7 +204,9 @@ class MariaDbDialect(Dialect):
         if fresh is None:
             self._report_unproved()
             return UNKNOWN_TRANSACTIONS
-        _now, _probe, rows = fresh
+        now, _probe, rows = fresh
+        self.oldest_writer = _oldest(now, ((tid, started) for tid, _trx, started, read_only, _mod in rows
+                                           if not read_only))
         return frozenset((tid, trx_id, started) for tid, trx_id, started, read_only, _mod in rows if not read_only)
 
     # -- types ----------------------------------------------------------------------------------
@@ -270,6 +276,12 @@ class MariaDbDialect(Dialect):
         # TIMESTAMP columns are compared in the session zone (UTC); DATETIME in db.timezone.
         zone = self.config.timezone if zone_less else _UTC
         return instant.astimezone(zone).replace(tzinfo=None)
+
+
+def _oldest(now: dt.datetime, writers: Any) -> tuple[int, float] | None:
+    """(thread id, age in seconds) of the writer that started first, or None."""
+    first = min(writers, key=lambda w: w[1], default=None)
+    return None if first is None else (first[0], (now - first[1]).total_seconds())
 
 
 def _to_bool(v: Any) -> Any:

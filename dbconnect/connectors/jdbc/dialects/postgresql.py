@@ -173,14 +173,18 @@ class PostgreSqlDialect(Dialect):
         # now() is the start of this (autocommit) statement. Another session's now() — what its
         # DEFAULT now() / CURRENT_TIMESTAMP columns get — is its transaction start, so the oldest
         # xact_start of the other open transactions bounds every timestamp still to be committed.
-        row = conn.execute(f"{SQL_MARKER}SELECT now(), (SELECT min(xact_start) FROM pg_stat_activity "
-                           f"WHERE {_OTHER_SESSIONS})", (APPLICATION_NAME,)).fetchone()
+        row = conn.execute(f"{SQL_MARKER}SELECT now(), o.xact_start, o.pid, extract(epoch FROM now() - o.xact_start) "
+                           f"FROM (SELECT 1) one LEFT JOIN (SELECT pid, xact_start FROM pg_stat_activity "
+                           f"WHERE {_OTHER_SESSIONS} ORDER BY xact_start LIMIT 1) o ON true",
+                           (APPLICATION_NAME,)).fetchone()
+        self.oldest_writer = (row[2], float(row[3])) if row[1] is not None else None
         return row[0], row[1]
 
     def open_transactions(self, conn: Any) -> frozenset:
-        rows = conn.execute(f"{SQL_MARKER}SELECT pid, xact_start FROM pg_stat_activity WHERE {_OTHER_SESSIONS}",
-                            (APPLICATION_NAME,)).fetchall()
-        return frozenset(rows)
+        rows = conn.execute(f"{SQL_MARKER}SELECT pid, xact_start, extract(epoch FROM now() - xact_start) "
+                            f"FROM pg_stat_activity WHERE {_OTHER_SESSIONS}", (APPLICATION_NAME,)).fetchall()
+        self.oldest_writer = max(((pid, float(age)) for pid, _start, age in rows), key=lambda w: w[1], default=None)
+        return frozenset((pid, start) for pid, start, _age in rows)
 
     # -- types ----------------------------------------------------------------------------------
     def result_signature(self, cursor: Any) -> tuple:
