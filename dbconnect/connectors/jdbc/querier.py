@@ -81,6 +81,19 @@ def upper_bound(now: dt.datetime, oldest_open: dt.datetime | None, delay_ms: int
     return end
 
 
+def horizon_wait(waiting: frozenset, open_now: frozenset) -> frozenset | None:
+    """What a held id horizon still waits for, given the transactions open now; None: release it.
+
+    A list that cannot be trusted (UNKNOWN) releases nothing. A horizon held on such a list waits
+    for the first trusted one instead: every writer that could own an id <= horizon began before
+    the horizon was read, so if it is still open it is in that list."""
+    if UNKNOWN in open_now:
+        return waiting
+    if UNKNOWN in waiting:
+        waiting = open_now
+    return waiting if waiting & open_now else None
+
+
 def offset_map(mode: str, ts: dt.datetime | None, inc: int | None) -> dict[str, Any]:
     """Confluent's TimestampIncrementingOffset.toMap(): absent parts left out."""
     out: dict[str, Any] = {}
@@ -309,13 +322,10 @@ class Querier:
                 log.debug("%s: timestamp bound held back to %s by a transaction open since %s", self.name, self.end, oldest)
         if self.mode == INCREMENTING and self.pending is not None:
             horizon, waiting = self.pending
-            open_now = self.dialect.open_transactions(meta)
-            if UNKNOWN in waiting and UNKNOWN not in open_now:
-                # The horizon was held on a list that could not be trusted: every writer that could
-                # own an id <= horizon began before it was read, so if still open it is in this one.
-                waiting = open_now
-                self.pending = (horizon, waiting)
-            if UNKNOWN not in open_now and not (waiting & open_now):
+            still = horizon_wait(waiting, self.dialect.open_transactions(meta))
+            if still is not None:
+                self.pending = (horizon, still)
+            else:
                 # Every writer that could own a missing id <= horizon has ended: the snapshot
                 # taken next sees all of them that were ever committed.
                 self.safe_inc = horizon if self.safe_inc is None else max(self.safe_inc, horizon)
