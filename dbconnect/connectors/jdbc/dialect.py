@@ -114,6 +114,9 @@ class Dialect(ABC):
         # (session id, age in seconds) of the oldest other open writer that the last
         # time_bound()/open_transactions() saw, or None: what the task reports when it holds a bound back.
         self.oldest_writer: tuple[Any, float] | None = None
+        # Why the last time_bound()/open_transactions() could not be trusted (the bound then did not
+        # advance), or None: also reported in the task status.
+        self.untrusted: str | None = None
 
     # -- connections ----------------------------------------------------------------------------
     @abstractmethod

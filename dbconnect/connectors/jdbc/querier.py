@@ -355,6 +355,8 @@ class Querier:
 
     def _hold_note(self, bound: str) -> str | None:
         """What to tell the user when an old open transaction holds this table's bound back."""
+        if self.dialect.untrusted:
+            return f"{self.name}: {self.dialect.untrusted}"
         writer = self.dialect.oldest_writer
         if writer is None or writer[1] < OLD_TRANSACTION_S:
             return None

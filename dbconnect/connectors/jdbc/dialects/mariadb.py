@@ -157,6 +157,7 @@ class MariaDbDialect(Dialect):
             finally:
                 probe.close()
             if any(r[1] == probe_id for r in rows):
+                self.untrusted = None
                 now = rows[0][0]
                 return now, probe_start, [r[1:] for r in rows if r[1] != probe_id]
         return None
@@ -164,6 +165,8 @@ class MariaDbDialect(Dialect):
     def _report_unproved(self) -> None:
         self.stale_reads += 1
         self.oldest_writer = None
+        self.untrusted = ("information_schema.innodb_trx could not be proved fresh (something reads it more often "
+                          "than every 0.1 s), so the bound is not advanced")
         if time.monotonic() < self._next_stale_log:
             return
         self._next_stale_log = time.monotonic() + 60  # at most once a minute
