@@ -48,6 +48,13 @@ class SourceTaskContext:
         self.offset_storage_reader = offset_storage_reader
         self._configs = dict(configs or {})
         self._payload_formats = (value_payload_format, key_payload_format)
+        self._status_reporter: Any = None  # set by the runtime: (message | None) -> None
+
+    def report_status(self, message: str | None) -> None:
+        """Show ``message`` in the task's status (its trace) while it stays RUNNING; None clears it.
+        For conditions the user should see that are not failures (e.g. a bound held back)."""
+        if self._status_reporter is not None:
+            self._status_reporter(message)
 
     def configs(self) -> dict[str, str]:
         return dict(self._configs)

@@ -16,6 +16,7 @@ from ..api.task import SourceTask, SourceTaskContext
 from ..converters import BUILTIN_CONVERTERS
 from .errors import Stage
 from .headers import encode_headers
+from .stores.status import State
 from .stores.offsets import ConnectorOffsetReader, OffsetBackingStore, encode_offset, offset_key
 from .submitted_records import SubmittedRecords
 from .worker_task import WorkerTask, settle_heap
@@ -47,13 +48,21 @@ class WorkerSourceTask(WorkerTask):
         reader = ConnectorOffsetReader(self.offset_store, self.id.connector)
         # Pre-encoded payloads (api/payload.py) only when nothing needs the Connect values first.
         direct = not self.transformations.stages
-        self.task.initialize(SourceTaskContext(
+        context = SourceTaskContext(
             reader, self.task_config,
             key_payload_format=_payload_format(self.key_converter) if direct else None,
-            value_payload_format=_payload_format(self.value_converter) if direct else None))
+            value_payload_format=_payload_format(self.value_converter) if direct else None)
+        context._status_reporter = self._note_status
+        self.task.initialize(context)
         self.task.start(self.task_config)
         self._started = True
         self._next_commit = time.monotonic() + self.flush_interval
+
+    def _note_status(self, message: str | None) -> None:
+        # Only a RUNNING task shows notes: a pause, stop or failure is never overwritten by one.
+        current = self._status_store.task(self.id)
+        if current is not None and current.state == State.RUNNING and current.trace != message:
+            self._report(State.RUNNING, message)
 
     def execute(self) -> None:
         producer = self.producer

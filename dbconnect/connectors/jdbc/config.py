@@ -60,6 +60,8 @@ class JdbcSourceConfig:
     incrementing_mapping: list[tuple[re.Pattern, str]] = field(default_factory=list)
     soft_delete_column: str = ""
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # validate refuses a role that cannot see other sessions' open transactions unless this is false.
+    visibility_required: bool = True
 
     @property
     def uses_timestamp(self) -> bool:
@@ -200,6 +202,7 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
         attempts=int(values["connection.attempts"]), backoff_ms=int(values["connection.backoff.ms"]),
         timestamp_granularity=granularity, timestamp_mapping=ts_mapping, incrementing_mapping=inc_mapping,
         soft_delete_column=soft_delete, errors=errors,
+        visibility_required=values.get("open.transactions.visibility.required") is not False,
     )
 
 

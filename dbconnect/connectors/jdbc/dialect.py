@@ -11,12 +11,14 @@ upserts here: see ``ddl_type`` / ``upsert_sql``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...api.data import Schema
+from ...api.errors import ConnectError
 
 APPLICATION_NAME = "dbconnect-jdbc-source"
 # Prefixed to every statement the connector runs, so that its own sessions can be told apart
@@ -27,6 +29,14 @@ SQL_MARKER = f"/* {APPLICATION_NAME} */ "
 # in its activity views, (2) MariaDB's whole-second innodb_trx.trx_started and (3) columns that
 # truncate or round timestamps to whole seconds. See the README, JDBC source connector, "No missed rows".
 SAFETY_MARGIN = dt.timedelta(seconds=1)
+# What open_transactions() returns when the database's list of open transactions cannot be
+# trusted (MariaDB's innodb_trx cache could not be proved fresh): nothing waited for may be
+# released on it, and a horizon held on it must wait for the next list that can be trusted.
+UNKNOWN = "unknown"
+UNKNOWN_TRANSACTIONS = frozenset({UNKNOWN})
+# Identifiers that are safe in SQL without quotes (quote.sql.identifiers=never): the same rule as
+# the sink's writers (sink/writers/base.py).
+PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,12 @@ class Dialect(ABC):
     def __init__(self, spec: Any, config: Any) -> None:
         self.spec = spec
         self.config = config
+        # (session id, age in seconds) of the oldest other open writer that the last
+        # time_bound()/open_transactions() saw, or None: what the task reports when it holds a bound back.
+        self.oldest_writer: tuple[Any, float] | None = None
+        # Why the last time_bound()/open_transactions() could not be trusted (the bound then did not
+        # advance), or None: also reported in the task status.
+        self.untrusted: str | None = None
 
     # -- connections ----------------------------------------------------------------------------
     @abstractmethod
@@ -135,12 +151,21 @@ class Dialect(ABC):
     # -- identifiers ----------------------------------------------------------------------------
     def quote(self, ident: str) -> str:
         if not self.config.quote:
+            # Unquoted names go into SQL as they are: only plain identifiers may (see unquotable()).
+            if not PLAIN_IDENTIFIER.match(ident):
+                raise ConnectError(f"Identifier {ident!r} needs quoting but quote.sql.identifiers=never")
             return ident
         q = self.quote_char
         return q + ident.replace(q, q + q) + q
 
     def quote_table(self, table: TableId) -> str:
         return ".".join(self.quote(p) for p in self.table_name_parts(table))
+
+    def unquotable(self, table: TableId) -> list[str]:
+        """The parts of ``table``'s SQL name that quote.sql.identifiers=never cannot put into SQL."""
+        if self.config.quote:
+            return []
+        return [p for p in self.table_name_parts(table) if not PLAIN_IDENTIFIER.match(p)]
 
     def table_name_parts(self, table: TableId) -> tuple[str, ...]:
         """The parts of a table name used in SQL (PostgreSQL drops the catalog)."""
@@ -169,6 +194,11 @@ class Dialect(ABC):
         Both are aware UTC datetimes; the second is None when no such transaction is open.
         Runs on an autocommit connection, BEFORE the data query takes its snapshot.
         """
+
+    def visibility_problem(self, conn: Any) -> str | None:
+        """Why this role cannot see other sessions' open transactions (which the bounds rely
+        on), naming the missing privilege; None when it can."""
+        return None
 
     @abstractmethod
     def open_transactions(self, conn: Any) -> frozenset:

@@ -20,13 +20,16 @@ from ...api.payload import JsonRowBatch, JsonRowShape
 from ...api.records import SourceRecord
 from .config import BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING
 from .readahead import ReadAheadCursor
-from .dialect import SAFETY_MARGIN, SQL_MARKER, ColumnMapping, Dialect, TableId
+from .dialect import SAFETY_MARGIN, SQL_MARKER, UNKNOWN, ColumnMapping, Dialect, TableId
 from .types import CONNECT_LOGICAL, apply_granularity, instant
 
 log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 INCREMENTING_FIELD, TIMESTAMP_FIELD, TIMESTAMP_NANOS_FIELD = "incrementing", "timestamp", "timestamp_nanos"
+# An open transaction older than this that holds a bound back is reported (task status, log):
+# shorter ones are routine.
+OLD_TRANSACTION_S = 5.0
 _PARAM = "\x00?"  # placeholder while SQL is assembled; becomes %s once literal % are escaped
 
 
@@ -76,6 +79,19 @@ def upper_bound(now: dt.datetime, oldest_open: dt.datetime | None, delay_ms: int
     if oldest_open is not None:
         end = min(end, oldest_open - margin)
     return end
+
+
+def horizon_wait(waiting: frozenset, open_now: frozenset) -> frozenset | None:
+    """What a held id horizon still waits for, given the transactions open now; None: release it.
+
+    A list that cannot be trusted (UNKNOWN) releases nothing. A horizon held on such a list waits
+    for the first trusted one instead: every writer that could own an id <= horizon began before
+    the horizon was read, so if it is still open it is in that list."""
+    if UNKNOWN in open_now:
+        return waiting
+    if UNKNOWN in waiting:
+        waiting = open_now
+    return waiting if waiting & open_now else None
 
 
 def offset_map(mode: str, ts: dt.datetime | None, inc: int | None) -> dict[str, Any]:
@@ -187,6 +203,7 @@ class Querier:
         self.pending: tuple[int, frozenset] | None = None
         self.zone_less = False
         self.next_run = 0.0
+        self.held_by: str | None = None  # why the bound is held back by an old transaction (_hold_note)
 
     # -- schema -------------------------------------------------------------------------------------
     def describe(self, meta: Any) -> None:
@@ -303,6 +320,7 @@ class Querier:
                 initial = self.config.timestamp_initial
                 self.ts = now if initial == -1 else EPOCH + dt.timedelta(milliseconds=initial or 0)
             self.end = upper_bound(now, oldest, self.config.delay_ms)
+            self.held_by = self._hold_note("timestamp")
             if oldest is not None and self.end < now - dt.timedelta(milliseconds=self.config.delay_ms) - SAFETY_MARGIN:
                 log.debug("%s: timestamp bound held back to %s by a transaction open since %s", self.name, self.end, oldest)
         if self._horizon_first:
@@ -314,11 +332,15 @@ class Querier:
                 self.pending = self._horizon(meta, None)
         if self.mode == INCREMENTING and self.pending is not None:
             horizon, waiting = self.pending
-            if not waiting or not (waiting & self.dialect.open_transactions(meta)):
+            still = horizon_wait(waiting, self.dialect.open_transactions(meta))
+            if still is not None:
+                self.pending = (horizon, still)
+            else:
                 # Every writer that could own a missing id <= horizon has ended: the snapshot
                 # taken next sees all of them that were ever committed.
                 self.safe_inc = horizon if self.safe_inc is None else max(self.safe_inc, horizon)
                 self.pending = None
+            self.held_by = self._hold_note("incrementing") if self.pending is not None else None
         for role in self.roles:
             if role == "inc":
                 params.append(self.inc)
@@ -340,6 +362,16 @@ class Querier:
         if layout is self.regular:
             self._build(meta, self.cursor)  # the table may have changed since the last round
             self.layout = self.regular
+
+    def _hold_note(self, bound: str) -> str | None:
+        """What to tell the user when an old open transaction holds this table's bound back."""
+        if self.dialect.untrusted:
+            return f"{self.name}: {self.dialect.untrusted}"
+        writer = self.dialect.oldest_writer
+        if writer is None or writer[1] < OLD_TRANSACTION_S:
+            return None
+        return (f"{self.name}: the {bound} bound is held back by an open transaction of session (pid) {writer[0]}, "
+                f"open for {writer[1]:.0f} s; rows are read once it ends")
 
     def end_round(self, data: Any) -> None:
         cursor, self.cursor = self.cursor, None

@@ -205,6 +205,9 @@ class JdbcSourceConnector(SourceConnector):
         except Exception as exc:
             return {"connection.url": [connection_failure(dialect, exc)]}
         try:
+            blind = dialect.visibility_problem(conn) if cfg.visibility_required else None
+            if blind:
+                problems.setdefault("open.transactions.visibility.required", []).append(blind)
             if cfg.query_mode:
                 spec = table_spec(dialect, conn, cfg, None, problems)
                 try:
@@ -222,6 +225,12 @@ class JdbcSourceConnector(SourceConnector):
                 problems.setdefault("topic.prefix", []).append(
                     f"Tables {', '.join(fqns)} would all be written to topic {topic}; restrict the table selection")
             for table in tables:
+                bad = dialect.unquotable(table)
+                if bad:
+                    problems.setdefault("quote.sql.identifiers", []).append(
+                        f"Table {table.fqn()}: {', '.join(repr(p) for p in bad)} cannot be used unquoted in SQL "
+                        "(only letters, digits, _ and $, not starting with a digit); set quote.sql.identifiers=always "
+                        "or narrow the table selection")
                 table_spec(dialect, conn, cfg, table, problems)
         except Exception as exc:
             problems.setdefault("connection.url", []).append(
@@ -313,6 +322,8 @@ class JdbcSourceTask(SourceTask):
         self._meta: Any = None
         self._data: Any = None
         self._failures = 0
+        self._hold_note: str | None = None  # what the task status shows (_note_holds)
+        self._next_hold_log = 0.0
         # poll() holds it while it uses the connections; stop() takes it to close them.
         self._busy = threading.Lock()
         self._read_ahead: ThreadPoolExecutor | None = None
@@ -397,6 +408,7 @@ class JdbcSourceTask(SourceTask):
         try:
             if not querier.in_round:
                 querier.start_round(self._meta, self._data)
+                self._note_holds()
             records, done = querier.fetch(self._meta, self._cfg.batch_max_rows)
         except Exception as exc:
             self._current = None
@@ -420,6 +432,18 @@ class JdbcSourceTask(SourceTask):
         else:
             self._current = querier
         return records
+
+    def _note_holds(self) -> None:
+        """Old open transactions holding a bound back: in the task status while they last, and
+        in the log at most once a minute."""
+        note = "; ".join(q.held_by for q in self._queriers if q.held_by) or None
+        report = getattr(self.context, "report_status", None)
+        if note != self._hold_note and report is not None:
+            report(note)
+        self._hold_note = note
+        if note and time.monotonic() >= self._next_hold_log:
+            self._next_hold_log = time.monotonic() + 60
+            log.warning("%s", note)
 
     def _failed(self, exc: BaseException) -> None:
         self._failures += 1

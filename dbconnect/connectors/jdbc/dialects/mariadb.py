@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -14,7 +15,8 @@ from pymysql.constants import FIELD_TYPE, FLAG
 
 from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Type
 from ....api.errors import ConnectError
-from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, TableId
+from ..dialect import (APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, ColumnMapping, ColumnMeta, Dialect,
+                       TableId)
 from .. import types as T
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,21 @@ _ISOLATION = {"READ_UNCOMMITTED": "READ UNCOMMITTED", "READ_COMMITTED": "READ CO
               "SQL_SERVER_SNAPSHOT": "REPEATABLE READ"}
 _CONNECTION_ERRORS = {2003, 2006, 2013, 2055, 1053, 1927, 4031}  # can't connect, gone away, lost, shutdown, killed
 _MARKER_LIKE = SQL_MARKER.strip().replace("*", "*") + "%"
+_CACHE_WINDOW_S = 0.11  # InnoDB refreshes the innodb_trx cache after 0.1 s without a read
+FRESHNESS_ATTEMPTS = 5
+# time_bound's "oldest writer" when the list could not be proved fresh: before any row, so the
+# round reads nothing new (MariaDB's DATETIME starts at 1000-01-01).
+_UNKNOWN_OLDEST = dt.datetime(1000, 1, 2, tzinfo=_UTC)
 
 
 class MariaDbDialect(Dialect):
     name = "MySqlDatabaseDialect"
     quote_char = "`"
+
+    def __init__(self, spec: Any, config: Any) -> None:
+        super().__init__(spec, config)
+        self.stale_reads = 0  # times innodb_trx could not be proved fresh (reported, see _fresh_trx)
+        self._next_stale_log = 0.0
 
     # -- connections ----------------------------------------------------------------------------
     def connect(self, *, autocommit: bool) -> Any:
@@ -119,29 +131,86 @@ class MariaDbDialect(Dialect):
         return int(row[0][0]) if row and row[0][0] else 1
 
     # -- time and transactions ------------------------------------------------------------------
+    # information_schema.innodb_trx is served from a cache that InnoDB refreshes only when more
+    # than 0.1 s have passed since its last read, so back-to-back readers (other tables, tasks,
+    # monitoring) can keep it stale for ever: a transaction begun after the cached copy is then
+    # invisible. Freshness is *proved* before the list is trusted: a new connection (its id is
+    # new, never reused while the server runs) opens a transaction, and the list is accepted
+    # only if it shows that transaction, i.e. was filled after it began. See the README, JDBC
+    # source connector, "No missed rows".
+    def _fresh_trx(self, conn: Any) -> tuple[dt.datetime, dt.datetime, list[tuple]] | None:
+        """(now, probe start, innodb_trx rows of other sessions) from a list proved fresh, or None
+        when freshness could not be proved within ``FRESHNESS_ATTEMPTS`` cache windows."""
+        for attempt in range(FRESHNESS_ATTEMPTS):
+            if attempt:
+                time.sleep(_CACHE_WINDOW_S)  # let the cache's idle window pass, then read again
+            probe = self.connect(autocommit=True)
+            try:
+                with probe.cursor() as cur:
+                    cur.execute(SQL_MARKER + "SELECT CONNECTION_ID(), NOW(6)")
+                    probe_id, probe_start = cur.fetchone()
+                    # READ ONLY: other readers' bounds ignore it (trx_is_read_only = 1).
+                    cur.execute(SQL_MARKER + "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                rows = self._rows(conn, SQL_MARKER + (
+                    "SELECT NOW(6), trx_mysql_thread_id, trx_id, trx_started, trx_is_read_only, trx_rows_modified "
+                    "FROM information_schema.innodb_trx WHERE trx_mysql_thread_id <> CONNECTION_ID()"))
+            finally:
+                probe.close()
+            if any(r[1] == probe_id for r in rows):
+                self.untrusted = None
+                now = rows[0][0]
+                return now, probe_start, [r[1:] for r in rows if r[1] != probe_id]
+        return None
+
+    def _report_unproved(self) -> None:
+        self.stale_reads += 1
+        self.oldest_writer = None
+        self.untrusted = ("information_schema.innodb_trx could not be proved fresh (something reads it more often "
+                          "than every 0.1 s), so the bound is not advanced")
+        if time.monotonic() < self._next_stale_log:
+            return
+        self._next_stale_log = time.monotonic() + 60  # at most once a minute
+        log.warning("information_schema.innodb_trx stayed stale for %d consecutive cache windows (something "
+                    "reads it more often than every 0.1 s): the bound is not advanced this round", FRESHNESS_ATTEMPTS)
+
     def time_bound(self, conn: Any) -> tuple[dt.datetime, dt.datetime | None]:
         # MariaDB's CURRENT_TIMESTAMP is the *statement* start, so only two kinds of writers can
         # still commit a row stamped before now: a transaction that has already modified rows
         # (its rows are stamped no earlier than its start, trx_started, whole seconds), and a
         # statement running right now (stamped at its start = now - TIME_MS). Read-only
         # transactions and SELECTs are ignored; our own statements carry SQL_MARKER.
+        fresh = self._fresh_trx(conn)
+        if fresh is None:
+            self._report_unproved()
+            now = self._rows(conn, "SELECT NOW(6)")[0][0]
+            # Nothing is known about writers: an oldest start before any row holds the bound back.
+            return now.replace(tzinfo=_UTC), _UNKNOWN_OLDEST
+        _now, probe_start, trx_rows = fresh
         rows = self._rows(conn, SQL_MARKER + (
             "SELECT NOW(6), "
-            "(SELECT MIN(trx_started) FROM information_schema.innodb_trx WHERE trx_mysql_thread_id <> CONNECTION_ID() "
-            " AND trx_is_read_only = 0 AND trx_rows_modified > 0), "
             "(SELECT MIN(NOW(6) - INTERVAL CAST(time_ms * 1000 AS SIGNED) MICROSECOND) FROM information_schema.processlist "
             " WHERE id <> CONNECTION_ID() AND command IN ('Query', 'Execute') AND info IS NOT NULL "
             " AND info NOT LIKE %s AND TRIM(info) NOT LIKE 'select%%' AND TRIM(info) NOT LIKE 'show%%')"),
             (_MARKER_LIKE,))
-        now, trx, stmt = rows[0]
-        oldest = min((t for t in (trx, stmt) if t is not None), default=None)
-        return now.replace(tzinfo=_UTC), oldest.replace(tzinfo=_UTC) if oldest is not None else None
+        now, stmt = rows[0]
+        trx = min((started for _id, _trx, started, read_only, modified in trx_rows
+                   if not read_only and modified), default=None)
+        # A writer missing from the list began after it was filled, so after probe_start: its
+        # rows are stamped no earlier than that.
+        oldest = min((t for t in (trx, stmt, probe_start) if t is not None))
+        self.oldest_writer = _oldest(now, ((tid, started) for tid, _trx, started, read_only, modified in trx_rows
+                                           if not read_only and modified))
+        return now.replace(tzinfo=_UTC), oldest.replace(tzinfo=_UTC)
 
     def open_transactions(self, conn: Any) -> frozenset:
-        rows = self._rows(conn, SQL_MARKER + (
-            "SELECT trx_mysql_thread_id, trx_id, trx_started FROM information_schema.innodb_trx "
-            "WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_is_read_only = 0"))
-        return frozenset(rows)
+        fresh = self._fresh_trx(conn)
+        if fresh is None:
+            self._report_unproved()
+            return UNKNOWN_TRANSACTIONS
+        now, _probe, rows = fresh
+        self.oldest_writer = _oldest(now, ((tid, started) for tid, _trx, started, read_only, _mod in rows
+                                           if not read_only))
+        return frozenset((tid, trx_id, started) for tid, trx_id, started, read_only, _mod in rows if not read_only)
 
     # -- types ----------------------------------------------------------------------------------
     def result_signature(self, cursor: Any) -> tuple:
@@ -210,6 +279,12 @@ class MariaDbDialect(Dialect):
         # TIMESTAMP columns are compared in the session zone (UTC); DATETIME in db.timezone.
         zone = self.config.timezone if zone_less else _UTC
         return instant.astimezone(zone).replace(tzinfo=None)
+
+
+def _oldest(now: dt.datetime, writers: Any) -> tuple[int, float] | None:
+    """(thread id, age in seconds) of the writer that started first, or None."""
+    first = min(writers, key=lambda w: w[1], default=None)
+    return None if first is None else (first[0], (now - first[1]).total_seconds())
 
 
 def _to_bool(v: Any) -> Any:

@@ -81,15 +81,23 @@ class PostgreSqlDialect(Dialect):
             self._warn_if_blind(conn)
         return conn
 
-    def _warn_if_blind(self, conn: Any) -> None:
+    def visibility_problem(self, conn: Any) -> str | None:
         # Without pg_read_all_stats, pg_stat_activity hides other roles' xact_start, and the
         # open-transaction bound could not see their transactions.
         row = conn.execute("SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') "
                            "FROM pg_roles WHERE rolname = current_user").fetchone()
-        if not (row and row[0]):
-            log.warning("User %s is neither superuser nor member of pg_read_all_stats: transactions of other "
-                        "roles are invisible in pg_stat_activity, so rows they commit late can be missed "
-                        "(GRANT pg_read_all_stats TO %s)", self.spec.user, self.spec.user)
+        if row and row[0]:
+            return None
+        user = self.spec.user or "the connecting role"
+        return (f"Role {user} lacks the pg_read_all_stats privilege (and is not superuser): pg_stat_activity hides "
+                "the xact_start of other roles' sessions, so rows their open transactions commit late can be "
+                f"missed. GRANT pg_read_all_stats TO {user}, or set open.transactions.visibility.required=false "
+                "to accept that risk")
+
+    def _warn_if_blind(self, conn: Any) -> None:
+        problem = self.visibility_problem(conn)
+        if problem:
+            log.warning("%s", problem)
 
     def is_connection_error(self, exc: BaseException) -> bool:
         if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
@@ -165,14 +173,18 @@ class PostgreSqlDialect(Dialect):
         # now() is the start of this (autocommit) statement. Another session's now() — what its
         # DEFAULT now() / CURRENT_TIMESTAMP columns get — is its transaction start, so the oldest
         # xact_start of the other open transactions bounds every timestamp still to be committed.
-        row = conn.execute(f"{SQL_MARKER}SELECT now(), (SELECT min(xact_start) FROM pg_stat_activity "
-                           f"WHERE {_OTHER_SESSIONS})", (APPLICATION_NAME,)).fetchone()
+        row = conn.execute(f"{SQL_MARKER}SELECT now(), o.xact_start, o.pid, extract(epoch FROM now() - o.xact_start) "
+                           f"FROM (SELECT 1) one LEFT JOIN (SELECT pid, xact_start FROM pg_stat_activity "
+                           f"WHERE {_OTHER_SESSIONS} ORDER BY xact_start LIMIT 1) o ON true",
+                           (APPLICATION_NAME,)).fetchone()
+        self.oldest_writer = (row[2], float(row[3])) if row[1] is not None else None
         return row[0], row[1]
 
     def open_transactions(self, conn: Any) -> frozenset:
-        rows = conn.execute(f"{SQL_MARKER}SELECT pid, xact_start FROM pg_stat_activity WHERE {_OTHER_SESSIONS}",
-                            (APPLICATION_NAME,)).fetchall()
-        return frozenset(rows)
+        rows = conn.execute(f"{SQL_MARKER}SELECT pid, xact_start, extract(epoch FROM now() - xact_start) "
+                            f"FROM pg_stat_activity WHERE {_OTHER_SESSIONS}", (APPLICATION_NAME,)).fetchall()
+        self.oldest_writer = max(((pid, float(age)) for pid, _start, age in rows), key=lambda w: w[1], default=None)
+        return frozenset((pid, start) for pid, start, _age in rows)
 
     # -- types ----------------------------------------------------------------------------------
     def result_signature(self, cursor: Any) -> tuple:
