@@ -38,6 +38,9 @@ BOOL = "bool"  # an integer 0/1 from a driver without a boolean type
 # What becomes of a NaN or ±Infinity float, which JSON has no number for: FAIL refuses it (a
 # DataError), STRING writes "NaN", "Infinity" or "-Infinity" (what Kafka's JsonConverter and
 # Jackson-based writers such as Confluent's converters write).
+# How Decimals are written by the JSON converters (decimal.format); here so that both converters and
+# the registry share one definition without importing each other.
+DECIMAL_FORMATS = ("BASE64", "NUMERIC")
 NON_FINITE_FLOATS = ("FAIL", "STRING")
 _NON_FINITE = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
 

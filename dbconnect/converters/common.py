@@ -9,10 +9,9 @@ from typing import Any
 
 from ..api.data import Schema
 from ..api.errors import ConfigError, DataError
-from ..api.payload import NON_FINITE_FLOATS
+from ..api.payload import DECIMAL_FORMATS, NON_FINITE_FLOATS
 
 DECIMAL_FORMAT_CONFIG = "decimal.format"
-DECIMAL_FORMATS = ("BASE64", "NUMERIC")
 NON_FINITE_FLOATS_CONFIG = "non.finite.floats"
 
 

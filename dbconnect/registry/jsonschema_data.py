@@ -28,6 +28,7 @@ import orjson
 
 from ..api.data import INT_RANGES, STRING_SCHEMA, Decimal, Schema, SchemaBuilder, Type
 from ..api.errors import DataError
+from ..api.payload import DECIMAL_FORMATS
 
 __all__ = ["JsonSchemaData", "NAMESPACE", "CONNECT_TYPE_PROP", "CONNECT_INDEX_PROP", "CONNECT_VERSION_PROP",
            "CONNECT_PARAMETERS_PROP", "JSON_TYPE_ENUM", "JSON_TYPE_ONE_OF", "DECIMAL_FORMATS", "non_optional",
@@ -43,7 +44,6 @@ JSON_TYPE_ONE_OF = NAMESPACE + ".OneOf"
 GENERALIZED_TYPE_ENUM = "org.apache.kafka.connect.data.Enum"  # ConnectEnum.LOGICAL_PARAMETER
 NULL_MARKER = "<NULL>"
 KEY_FIELD, VALUE_FIELD = "key", "value"
-from ..converters.common import DECIMAL_FORMATS  # noqa: E402 (one definition for both converters)
 
 _NUMBER_TYPES = {
     "int8": Type.INT8, "int16": Type.INT16, "int32": Type.INT32, "int64": Type.INT64,
