@@ -122,9 +122,9 @@ class WorkerSinkTask(WorkerTask):
                 consumer.resume(self._kafka_assignment())
             self._apply_offset_resets()
             messages = consumer.consume(self.max_poll_records, timeout=0.5)
-            if messages:
-                records = self._convert(messages)
-                self._deliver(records)
+            # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
+            # does): a task that writes in the background finishes and asks for its commit then.
+            self._deliver(self._convert(messages) if messages else [])
             if self.context._commit_requested or time.monotonic() >= self._next_commit:
                 self.context._commit_requested = False
                 self._commit()

@@ -2,10 +2,13 @@
 
 Delivery guarantees, in short (the README section "JDBC sink connector" has the long version):
 
-- Records are buffered across ``put()`` calls and written when ``batch.size`` is reached and at
-  every offset commit (``pre_commit``). Each write is ONE transaction; ``pre_commit`` returns
-  only offsets whose records are committed in the database, so the runtime never commits a
-  consumer offset ahead of the data (at-least-once; upserts make replays idempotent).
+- What ``put()`` receives is written at once, in the background, as ONE transaction, unless a
+  write is still running: then records are buffered (across ``put()`` calls) until it ends, or
+  until ``batch.size`` is reached, when ``put()`` waits for it. An idle stream therefore writes a
+  record within milliseconds; under load batches grow towards ``batch.size``. After a write the
+  task asks the runtime for an offset commit (``request_commit``); ``pre_commit`` returns only
+  offsets whose records are committed in the database, so the runtime never commits a consumer
+  offset ahead of the data (at-least-once; upserts make replays idempotent).
 - ``exactly.once.enabled``: the next offset per partition is stored in ``dbconnect_sink_offsets``
   in the same transaction as the rows; on assignment the task seeks there and skips anything
   below it, so replays after a crash write nothing twice, even with insert.mode=insert.
@@ -21,8 +24,8 @@ from __future__ import annotations
 
 import logging
 import time
+from itertools import chain
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -88,9 +91,14 @@ class JdbcSinkTask(SinkTask):
         self._pending: dict[tuple[str, int], int] = {}
         self._retries = 0
         # At most one write runs in the background while the next batch is built (it overlaps
-        # the database's work with this thread's); None with errors.tolerance=all.
+        # the database's work with this thread's).
         self._executor: ThreadPoolExecutor | None = None
         self._inflight: tuple[list[Entry], dict | None, Future] | None = None
+        # Offset commits the task asks for after its writes: whether one is due, when the next may
+        # be asked for, and whether the runtime's current pre_commit is one of them.
+        self._uncommitted = False
+        self._next_request = 0.0
+        self._requested = False
         # Exactly-once state per (topic, partition): the next offset committed in the database, and
         # the next offset accepted into the buffer (records below it are replays: skipped).
         self._durable: dict[tuple[str, int], int] = {}
@@ -114,8 +122,7 @@ class JdbcSinkTask(SinkTask):
                 self.writer.ensure_offsets_table()
         except TransientError as exc:
             raise ConnectError(str(exc)) from None
-        if not cfg.tolerate_all:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="jdbc-sink-writer")
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="jdbc-sink-writer")
 
     def open(self, partitions: list[TopicPartition]) -> None:
         if self.cfg is not None and self.cfg.exactly_once and partitions:
@@ -158,6 +165,7 @@ class JdbcSinkTask(SinkTask):
             raise RetriableError(f"JDBC sink write failed, will retry "
                                  f"({self._retries}/{cfg.max_retries}): {exc}") from None
         if not records and not self._buffer:
+            self._request_commit()  # the runtime calls put() on idle polls too
             return
         mark, pending_before = len(self._buffer), dict(self._pending)
         accepted: dict[tuple[str, int], int] = {}
@@ -170,10 +178,12 @@ class JdbcSinkTask(SinkTask):
                 record, exc = failed[0]
                 raise ConnectError(f"Failed to write record {where(record)} to the database"
                                    f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
-            # Tolerant sinks buffer across puts too: a record reported after a later put keeps its
-            # consumed message (SinkRecord.consumed), so the DLQ still gets its original bytes.
-            if len(self._buffer) >= cfg.batch_size:
-                failed += self._flush(background=self._executor is not None)
+            # Write now unless a write is running; then keep buffering (batches grow under load)
+            # up to batch.size, where _flush waits for it. A tolerant sink's record reported after
+            # a later put keeps its consumed message (SinkRecord.consumed): the DLQ gets its bytes.
+            self._collect(wait=False)
+            if self._buffer and (self._inflight is None or len(self._buffer) >= cfg.batch_size):
+                self._flush(background=True)
         except TransientError as exc:
             # Drop this put's entries (the runtime redelivers them). A failed background write
             # may have put its entries back at the front, so they are counted from the end.
@@ -186,6 +196,7 @@ class JdbcSinkTask(SinkTask):
                                  f"({self._retries}/{cfg.max_retries}): {exc}") from None
         self._accepted.update(accepted)
         self._report(failed)
+        self._request_commit()
 
     def _add(self, records: list[SinkRecord], accepted: dict, failed: list) -> None:
         """Map records to (origin, plan, key, row) entries in the buffer; unmappable ones go to ``failed``."""
@@ -272,52 +283,52 @@ class JdbcSinkTask(SinkTask):
                 reporter.report(record, exc)
 
     # -- writing --------------------------------------------------------------------------------
-    def _flush(self, background: bool = False) -> list[tuple[SinkRecord, BaseException]]:
-        """Write the whole buffer in one transaction (bisecting on record-level errors)."""
+    def _flush(self, background: bool = False) -> None:
+        """Write the whole buffer in one transaction (bisecting on record-level errors).
+
+        ``background``: on the writer thread; its outcome is taken by ``_collect``.
+        """
         self._collect(wait=True)
         entries = self._buffer
         if not entries and not (self.cfg.exactly_once and self._pending):
-            return []
+            return
         offsets = dict(self._pending) if self.cfg.exactly_once else None
         if background:
             self._buffer, self._pending = [], {}
             future = self._executor.submit(self._write, entries, offsets)
             self._inflight = (entries, offsets, future)
-            return []
-        failed: list[tuple[SinkRecord, BaseException]] = []
-        try:
-            self._write(entries, offsets)
-        except TransientError:
-            raise
-        except ConnectError:
-            raise
-        except Exception as exc:
-            log.warning("Writing %d record(s) failed (%s): isolating the failing records",
-                        len(entries), self.writer.describe_error(exc))
-            self._bisect(entries, failed)
-            if offsets:
-                self.writer.write([], offsets)  # the reported records' offsets count as done too
-        self._written(offsets)
+            return
+        failed = self._write(entries, offsets)
         self._buffer = []
         self._pending = {}
-        return failed
+        self._written(offsets, failed)
 
-    def _write(self, entries: list[Entry], offsets: dict | None) -> None:
-        """One transaction; without tolerance a record-level failure is final (ConnectError)."""
+    def _write(self, entries: list[Entry], offsets: dict | None) -> list[tuple[SinkRecord, BaseException]]:
+        """One transaction; the records to report (tolerance all) or ConnectError (none)."""
         try:
             self.writer.write(collapse(entries, self.writer.sort_keys), offsets)
+            return []
         except TransientError:
             raise
         except Exception as exc:
             if not self.cfg.tolerate_all:
                 raise ConnectError(f"Failed to write {len(entries)} record(s) to the database: "
                                    f"{self.writer.describe_error(exc)}") from exc
-            raise
+            log.warning("Writing %d record(s) failed (%s): isolating the failing records",
+                        len(entries), self.writer.describe_error(exc))
+        failed: list[tuple[SinkRecord, BaseException]] = []
+        self._bisect(entries, failed)
+        if offsets:
+            self.writer.write([], offsets)  # the reported records' offsets count as done too
+        return failed
 
-    def _written(self, offsets: dict | None) -> None:
+    def _written(self, offsets: dict | None, failed: list) -> None:
+        """A write is committed in the database: report its failed records, ask for a commit."""
         self._retries = 0
         if offsets:
             self._durable.update(offsets)
+        self._report(failed)
+        self._uncommitted = True
 
     def _collect(self, wait: bool) -> None:
         """Finish the background write (if it is done, or ``wait``): success, or its failure."""
@@ -327,13 +338,29 @@ class JdbcSinkTask(SinkTask):
         self._inflight = None
         entries, offsets, future = inflight
         try:
-            future.result()
+            failed = future.result()
         except TransientError:
             if not self.cfg.exactly_once:
                 # Written again with the next flush (the runtime will not redeliver them).
                 self._buffer[:0] = entries
             raise
-        self._written(offsets)
+        self._written(offsets, failed)
+
+    def _request_commit(self) -> None:
+        """Ask the runtime to commit offsets after writes, at most every COMMIT_REQUEST_INTERVAL.
+
+        Without this the offsets of a write would wait for offset.flush.interval.ms (60 s by
+        default). The limit keeps the runtime's synchronous commit off the path of most
+        batches under load; an idle stream still gets its commit at the next (empty) put().
+        """
+        if not self._uncommitted or self.context is None:
+            return
+        now = time.monotonic()
+        if now < self._next_request:
+            return
+        self._uncommitted, self._requested = False, True
+        self._next_request = now + COMMIT_REQUEST_INTERVAL
+        self.context.request_commit()
 
     def _bisect(self, entries: list[Entry], failed: list) -> None:
         """Write halves separately, in order, down to single failing records."""
@@ -370,30 +397,40 @@ class JdbcSinkTask(SinkTask):
 
     def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
         cfg = self.cfg
-        failed: list = []
-        try:
-            self._collect(wait=True)
-            if cfg.exactly_once and self._stale:
-                self._rewind()
-            else:
-                failed = self._flush()
-        except TransientError as exc:
-            self._transient(exc)
-            self._sleep(cfg.retry_backoff_ms / 1000.0)  # the runtime retries the commit right away
-            if self.context is not None:
-                self.context.request_commit()
-        self._report(failed)
-        if cfg.exactly_once:
+        requested, self._requested = self._requested, False
+        if not requested:
+            # The periodic commit, a revocation or shutdown: write everything first, so that the
+            # commit covers every record handed to put() (nothing is replayed after a clean stop).
+            try:
+                self._collect(wait=True)
+                if cfg.exactly_once and self._stale:
+                    self._rewind()
+                else:
+                    self._flush()
+            except TransientError as exc:
+                self._transient(exc)
+                self._sleep(cfg.retry_backoff_ms / 1000.0)  # the runtime retries the commit right away
+                if self.context is not None:
+                    self.context.request_commit()
+        # After a write the task asked for this commit itself: what is durable now, without waiting.
+        self._uncommitted = False
+        return self._durable_offsets(current_offsets)
+
+    def _durable_offsets(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+        if self.cfg.exactly_once:
             return {tp: self._durable[(tp.topic, tp.partition)] for tp in current_offsets
                     if (tp.topic, tp.partition) in self._durable}
-        if not self._buffer:
-            return dict(current_offsets)
-        # A failed flush: only offsets before the first unwritten record are safe.
+        # Offsets before the first record not yet in the database (being written, or buffered).
+        wanted = {(tp.topic, tp.partition) for tp in current_offsets}
         first: dict[tuple[str, int], int] = {}
-        for entry in self._buffer:
+        unwritten = chain(self._inflight[0] if self._inflight is not None else (), self._buffer)
+        for entry in unwritten:
             tp, offset = coordinates(entry[0])
-            if tp not in first:
+            if tp in wanted:
+                wanted.discard(tp)
                 first[tp] = offset
+                if not wanted:
+                    break  # usually one partition: its first entry is all that is needed
         return {tp: first.get((tp.topic, tp.partition), o) for tp, o in current_offsets.items()}
 
     # -- exactly once ---------------------------------------------------------------------------
@@ -424,11 +461,12 @@ class JdbcSinkTask(SinkTask):
 
 
 _NO_SHAPE = object()  # matches no schema: the next record looks its plan up again
+COMMIT_REQUEST_INTERVAL = 0.5  # seconds between offset commits the task asks for
 
 
 def _wait(future: Future) -> None:
     """Wait for ``future`` without taking its result (that is ``_collect``'s job)."""
-    futures_wait([future])
+    future.exception()
 
 
 class _RecordWriteError(ConnectError):
