@@ -17,6 +17,7 @@ from dbconnect.api.errors import ConfigError, ConnectError, RetriableError
 from dbconnect.api.records import SinkRecord
 from dbconnect.api.task import SinkTaskContext, TopicPartition
 from dbconnect.connectors.jdbc.sink import JdbcSinkConnector, JdbcSinkTask
+from dbconnect.connectors.jdbc.sink.background import BackgroundWrites
 from dbconnect.connectors.jdbc.sink.buffer import collapse, next_offsets
 from dbconnect.connectors.jdbc.sink.config import parse_config
 from dbconnect.connectors.jdbc.sink.records import RecordError, RecordMapper, table_id_for, to_json_text
@@ -195,7 +196,7 @@ def test_collapse_last_write_wins_and_deletes_first():
 # -- the task's retry and failure handling, with a scripted writer ---------------------------------------
 
 class ScriptedWriter:
-    """Fails ``write`` with the queued exceptions, then succeeds; records what was written."""
+    """Fails ``write`` with the queued exceptions (None: succeeds), then succeeds; records what was written."""
 
     sort_keys = False
 
@@ -211,8 +212,9 @@ class ScriptedWriter:
         return plan
 
     def write(self, tables, offsets) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:  # None: this write succeeds
+            raise failure
         self.written.append(sum(len(rows) for ops in tables for rows in ops.writes.values()))
         self.offsets.append(offsets)
 
@@ -277,20 +279,21 @@ def started_task(writer: ScriptedWriter, **props: str) -> JdbcSinkTask:
     c = task.cfg = cfg(**props)
     task.mapper = RecordMapper(c)
     task.writer = writer
-    task._executor = ManualExecutor()
+    task._writes = BackgroundWrites(task._write, task._take, ManualExecutor())
     return task
 
 
 def unwritten(task: JdbcSinkTask) -> list:
     """Entries handed to put() and not yet in the database: the running write's, then the buffer."""
-    return (list(task._inflight[0]) if task._inflight is not None else []) + task._buffer
+    running = task._writes.running
+    return (list(running[0]) if running is not None else []) + task._buffer
 
 
 def test_transient_errors_redeliver_then_fail_past_max_retries():
     writer = ScriptedWriter([TransientError("connection lost")] * 3)
     task = started_task(writer, **{"max.retries": "2", "retry.backoff.ms": "250", "batch.size": "1"})
     task.put([rec(0, val(1))])  # written in the background: its failure shows at the next call
-    task._executor.finish()
+    task._writes._executor.finish()
     expected = [0]
     for attempt in (1, 2):
         batch = [rec(attempt * 2 - 1, val(1)), rec(attempt * 2, val(2))]
@@ -302,18 +305,19 @@ def test_transient_errors_redeliver_then_fail_past_max_retries():
         task.put(batch)  # the redelivery: written with the failed records, in the background
         expected += [attempt * 2 - 1, attempt * 2]
         assert [e[0][1] for e in unwritten(task)] == expected
-        task._executor.finish()
+        task._writes._executor.finish()
     with pytest.raises(ConnectError, match="failed after 2 retries: connection lost"):
         task.put([rec(5, val(5))])
 
 
 def test_writes_at_once_and_buffers_while_a_write_runs():
     """No waiting for batch.size or the offset flush: each put is written in the background at once;
-    while a write runs, puts are buffered and written together (batches grow under load), and at
-    batch.size put() waits for the running write (back-pressure)."""
+    while a write runs, puts are buffered and written together as soon as it ends, without waiting
+    for the next put (batches grow under load), and at batch.size put() waits for the running
+    write (back-pressure)."""
     writer = ScriptedWriter([])
     task = started_task(writer, **{"batch.size": "4"})
-    jobs = task._executor.jobs
+    jobs = task._writes._executor.jobs
     tp = TopicPartition("t", 0)
     task.put([rec(0, val(1)), rec(1, val(2))])
     assert len(jobs) == 1 and task._buffer == []  # written at once, below batch.size
@@ -321,9 +325,10 @@ def test_writes_at_once_and_buffers_while_a_write_runs():
     task.put([rec(3, val(4))])
     assert len(jobs) == 1 and len(task._buffer) == 2  # the first write still runs: buffered
     assert not task.context._commit_requested
-    jobs[0].run()
-    task.put([])  # the runtime's idle poll: the finished write is taken, the buffer written
+    jobs[0].run()  # ends while the runtime polls: the writer thread starts the buffered batch itself
     assert writer.written == [2] and len(jobs) == 2 and task._buffer == []
+    assert [e[0][1] for e in task._writes.running[0]] == [2, 3]
+    task.put([])  # the runtime's idle poll: the finished write is taken
     # The task asks for a commit after a write; it covers only what the database has (2 and 3
     # are being written) and does not wait for the running write.
     assert task.context._commit_requested and task.pre_commit({tp: 4}) == {tp: 2}
@@ -465,14 +470,15 @@ def test_tolerant_sinks_buffer_across_puts_and_report_at_commit():
     task.put([rec(-1, val(0))])  # occupies the writer: the next puts are buffered together
     task.put(first)
     task.put(second)
-    assert writer.written == [] and len(task._buffer) == 3  # not one write per put
-    task._executor.finish()
+    task.put(third)
+    assert writer.written == [] and len(task._buffer) == 4  # not one write per put
     # The batch, its first half and record 0 alone fail; record 1 and the second half are written.
-    writer.failures = [ValueError("bad row")] * 3
-    task.put(third)  # the first write is done: the buffered records are written in the background
-    assert [e[0] for e in task._inflight[0]] == first + second + third
+    writer.failures = [None] + [ValueError("bad row")] * 3
+    task._writes._executor.jobs[0].run()  # the first write ends: the buffered batch starts at once
+    assert [e[0] for e in task._writes.running[0]] == first + second + third
+    task.put([])
     assert task.pre_commit({tp: 4}) == {tp: 0}  # asked for after the first write: 0–3 are running
-    task._executor.finish()
+    task._writes._executor.finish()
     assert reporter.reported == []  # reported on the task's thread, when the write is taken
     task.put([])
     # Record 0, from an earlier put, was isolated and reported after the later puts.
@@ -522,7 +528,7 @@ def test_exactly_once_skips_replays_without_counting_them_as_pending():
     task.put([rec(3, val(3)), rec(4, val(4))])
     assert unwritten(task) == [] and task._pending == {}
     task.put([rec(4, val(4)), rec(5, val(5)), rec(6, val(6))])
-    entries, offsets, _job = task._inflight
+    entries, offsets, _job = task._writes.running
     assert [e[0][1] for e in entries] == [5, 6] and offsets == {("t", 0): 7}  # stored with the rows
 
 

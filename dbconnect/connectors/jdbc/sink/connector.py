@@ -3,12 +3,13 @@
 Delivery guarantees, in short (the README section "JDBC sink connector" has the long version):
 
 - What ``put()`` receives is written at once, in the background, as ONE transaction, unless a
-  write is still running: then records are buffered (across ``put()`` calls) until it ends, or
-  until ``batch.size`` is reached, when ``put()`` waits for it. An idle stream therefore writes a
-  record within milliseconds; under load batches grow towards ``batch.size``. After a write the
-  task asks the runtime for an offset commit (``request_commit``); ``pre_commit`` returns only
-  offsets whose records are committed in the database, so the runtime never commits a consumer
-  offset ahead of the data (at-least-once; upserts make replays idempotent).
+  write is still running: then records are buffered (across ``put()`` calls) and written together
+  as soon as it ends (background.py), and ``put()`` waits for it once ``batch.size`` records are
+  buffered. An idle stream therefore writes a record within milliseconds; under load batches grow
+  towards ``batch.size``. After a write the task asks the runtime for an offset commit
+  (``request_commit``); ``pre_commit`` returns only offsets whose records are committed in the
+  database, so the runtime never commits a consumer offset ahead of the data (at-least-once;
+  upserts make replays idempotent).
 - ``exactly.once.enabled``: the next offset per partition is stored in ``dbconnect_sink_offsets``
   in the same transaction as the rows; on assignment the task seeks there and skips anything
   below it, so replays after a crash write nothing twice, even with insert.mode=insert.
@@ -25,7 +26,6 @@ from __future__ import annotations
 import logging
 import time
 from itertools import chain
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,6 +34,7 @@ from ....api.connector import SinkConnector
 from ....api.errors import ConfigError, ConnectError, RetriableError
 from ....api.records import SinkRecord
 from ....api.task import SinkTask, TopicPartition
+from .background import BackgroundWrites
 from .buffer import Entry, collapse, coordinates, next_offsets
 from .config import JdbcSinkConfig, definition, parse_config
 from .records import RecordError, RecordMapper, where
@@ -92,8 +93,7 @@ class JdbcSinkTask(SinkTask):
         self._retries = 0
         # At most one write runs in the background while the next batch is built (it overlaps
         # the database's work with this thread's).
-        self._executor: ThreadPoolExecutor | None = None
-        self._inflight: tuple[list[Entry], dict | None, Future] | None = None
+        self._writes: BackgroundWrites | None = None
         # Offset commits the task asks for after its writes: whether one is due, when the next may
         # be asked for, and whether the runtime's current pre_commit is one of them.
         self._uncommitted = False
@@ -122,38 +122,44 @@ class JdbcSinkTask(SinkTask):
                 self.writer.ensure_offsets_table()
         except TransientError as exc:
             raise ConnectError(str(exc)) from None
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="jdbc-sink-writer")
+        self._writes = BackgroundWrites(self._write, self._take)
 
     def open(self, partitions: list[TopicPartition]) -> None:
         if self.cfg is not None and self.cfg.exactly_once and partitions:
-            try:
-                self._rewind(partitions)
-            except TransientError as exc:
-                log.warning("Could not read stored offsets on assignment (retrying at the next put): %s", exc)
-                self._stale = True
+            with self._writes.task_thread():
+                try:
+                    self._rewind(partitions)
+                except TransientError as exc:
+                    log.warning("Could not read stored offsets on assignment (retrying at the next put): %s", exc)
+                    self._stale = True
 
     def close(self, partitions: list[TopicPartition]) -> None:
-        try:
-            self._collect(wait=True)
-        except Exception as exc:  # noqa: BLE001 — the records come back to whoever gets the partitions
-            log.warning("A write failed while partitions were revoked: %s", exc)
-        gone = {(tp.topic, tp.partition) for tp in partitions}
-        self._buffer = [e for e in self._buffer if coordinates(e[0])[0] not in gone]
-        for tp in gone:
-            self._pending.pop(tp, None)
-            self._durable.pop(tp, None)
-            self._accepted.pop(tp, None)
+        with self._writes.task_thread():
+            try:
+                self._collect(wait=True)
+            except Exception as exc:  # noqa: BLE001 — the records come back to whoever gets the partitions
+                log.warning("A write failed while partitions were revoked: %s", exc)
+            gone = {(tp.topic, tp.partition) for tp in partitions}
+            self._buffer = [e for e in self._buffer if coordinates(e[0])[0] not in gone]
+            for tp in gone:
+                self._pending.pop(tp, None)
+                self._durable.pop(tp, None)
+                self._accepted.pop(tp, None)
 
     def stop(self) -> None:
-        if self._inflight is not None:
-            _wait(self._inflight[2])
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
+        if self._writes is not None:
+            self._writes.close()
         if self.writer is not None:
             self.writer.close()
 
     # -- put ------------------------------------------------------------------------------------
     def put(self, records: list[SinkRecord]) -> None:
+        # The writer thread starts nothing while this thread works on the buffer; on the way out
+        # the buffered records are written at once if no write is running.
+        with self._writes.task_thread():
+            self._put(records)
+
+    def _put(self, records: list[SinkRecord]) -> None:
         cfg = self.cfg
         try:
             self._collect(wait=False)
@@ -178,11 +184,11 @@ class JdbcSinkTask(SinkTask):
                 record, exc = failed[0]
                 raise ConnectError(f"Failed to write record {where(record)} to the database"
                                    f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
-            # Write now unless a write is running; then keep buffering (batches grow under load)
-            # up to batch.size, where _flush waits for it. A tolerant sink's record reported after
-            # a later put keeps its consumed message (SinkRecord.consumed): the DLQ gets its bytes.
-            self._collect(wait=False)
-            if self._buffer and (self._inflight is None or len(self._buffer) >= cfg.batch_size):
+            # Written when put() returns unless a write is running; then buffered and written as
+            # soon as it ends (batches grow under load) — at batch.size put() waits for it. A
+            # tolerant sink's record reported after a later put keeps its consumed message
+            # (SinkRecord.consumed): the DLQ still gets its original bytes.
+            if len(self._buffer) >= cfg.batch_size:
                 self._flush(background=True)
         except TransientError as exc:
             # Drop this put's entries (the runtime redelivers them). A failed background write
@@ -263,8 +269,7 @@ class JdbcSinkTask(SinkTask):
 
     def _plan(self, record: SinkRecord) -> Any:
         """The write plan for a record shape (may reflect, create or alter the table)."""
-        if self._inflight is not None:
-            _wait(self._inflight[2])  # the connection is busy with the background write
+        self._writes.wait()  # the connection is busy with the background write
         plan = self.writer.plan_for(self.mapper.table_for(record.topic), self.mapper.layout_for(record))
         # Schemaless maps (and schemaless map keys in record_key mode) vary per record: not cached.
         cacheable = (record.value_schema is not None or record.value is None) and (
@@ -289,19 +294,28 @@ class JdbcSinkTask(SinkTask):
         ``background``: on the writer thread; its outcome is taken by ``_collect``.
         """
         self._collect(wait=True)
+        if background:
+            batch = self._take()
+            if batch is not None:
+                self._writes.start(*batch)
+            return
         entries = self._buffer
         if not entries and not (self.cfg.exactly_once and self._pending):
             return
         offsets = dict(self._pending) if self.cfg.exactly_once else None
-        if background:
-            self._buffer, self._pending = [], {}
-            future = self._executor.submit(self._write, entries, offsets)
-            self._inflight = (entries, offsets, future)
-            return
         failed = self._write(entries, offsets)
         self._buffer = []
         self._pending = {}
         self._written(offsets, failed)
+
+    def _take(self) -> tuple[list[Entry], dict | None] | None:
+        """The buffered batch for a background write (and the buffer starts again), or None."""
+        eos = self.cfg.exactly_once
+        if not self._buffer and not (eos and self._pending):
+            return None
+        batch = self._buffer, dict(self._pending) if eos else None
+        self._buffer, self._pending = [], {}
+        return batch
 
     def _write(self, entries: list[Entry], offsets: dict | None) -> list[tuple[SinkRecord, BaseException]]:
         """One transaction; the records to report (tolerance all) or ConnectError (none)."""
@@ -331,20 +345,19 @@ class JdbcSinkTask(SinkTask):
         self._uncommitted = True
 
     def _collect(self, wait: bool) -> None:
-        """Finish the background write (if it is done, or ``wait``): success, or its failure."""
-        inflight = self._inflight
-        if inflight is None or (not wait and not inflight[2].done()):
-            return
-        self._inflight = None
-        entries, offsets, future = inflight
-        try:
-            failed = future.result()
-        except TransientError:
-            if not self.cfg.exactly_once:
-                # Written again with the next flush (the runtime will not redeliver them).
-                self._buffer[:0] = entries
-            raise
-        self._written(offsets, failed)
+        """Take the background writes that ended (all of them, if ``wait``): successes, or a failure."""
+        finished, failed_write = self._writes.collect(wait)
+        for offsets, failed in finished:
+            self._written(offsets, failed)
+        if failed_write is not None:
+            entries, _offsets, future = failed_write
+            try:
+                future.result()
+            except TransientError:
+                if not self.cfg.exactly_once:
+                    # Written again with the next flush (the runtime will not redeliver them).
+                    self._buffer[:0] = entries
+                raise
 
     def _request_commit(self) -> None:
         """Ask the runtime to commit offsets after writes, at most every COMMIT_REQUEST_INTERVAL.
@@ -396,6 +409,10 @@ class JdbcSinkTask(SinkTask):
             self._stale = True
 
     def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+        with self._writes.task_thread():
+            return self._pre_commit(current_offsets)
+
+    def _pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
         cfg = self.cfg
         requested, self._requested = self._requested, False
         if not requested:
@@ -423,7 +440,8 @@ class JdbcSinkTask(SinkTask):
         # Offsets before the first record not yet in the database (being written, or buffered).
         wanted = {(tp.topic, tp.partition) for tp in current_offsets}
         first: dict[tuple[str, int], int] = {}
-        unwritten = chain(self._inflight[0] if self._inflight is not None else (), self._buffer)
+        running = self._writes.running
+        unwritten = chain(running[0] if running is not None else (), self._buffer)
         for entry in unwritten:
             tp, offset = coordinates(entry[0])
             if tp in wanted:
@@ -440,8 +458,7 @@ class JdbcSinkTask(SinkTask):
         A partition without a stored offset goes back to the first record this task accepted
         from it (``_durable`` was set to that offset when the record arrived).
         """
-        if self._inflight is not None:
-            _wait(self._inflight[2])
+        self._writes.wait()
         if partitions is None:
             assigned = self.context.assignment() if self.context is not None else set()
             partitions = list(assigned | {TopicPartition(*tp) for tp in self._durable})
@@ -463,10 +480,6 @@ class JdbcSinkTask(SinkTask):
 _NO_SHAPE = object()  # matches no schema: the next record looks its plan up again
 COMMIT_REQUEST_INTERVAL = 0.5  # seconds between offset commits the task asks for
 
-
-def _wait(future: Future) -> None:
-    """Wait for ``future`` without taking its result (that is ``_collect``'s job)."""
-    future.exception()
 
 
 class _RecordWriteError(ConnectError):
