@@ -56,6 +56,9 @@ CACHE_SIZE_CONFIG = "schemas.cache.size"
 STRATEGY_PACKAGE = "io.confluent.kafka.serializers.subject."
 
 _NO_SCHEMA = object()  # never a record's schema (None is one: schemaless)
+_NO_HEADER = b"\x01"  # an invalid magic byte: never the header of a cached reader
+_orjson_loads = orjson.loads
+_new_tuple = tuple.__new__  # SchemaAndValue(schema, value) without the namedtuple's Python-level __new__
 _WRITE_ERROR = "Converting Kafka Connect data to byte[] failed due to serialization error of topic {}: "
 _READ_ERROR = "Converting byte[] to Kafka Connect data failed due to serialization error of topic {}: "
 
@@ -170,6 +173,9 @@ class JsonSchemaConverter(Converter):
         self._last_topic: str | None = None
         self._last_prefix = b""
         self._last_encode: Callable[[Any], Any] | None = None
+        # Reading: the 5-byte header (magic byte, schema id) of the last record read and its reader.
+        self._last_header = _NO_HEADER
+        self._last_reader: _Reader | None = None
 
     # == configuration ===============================================================================
 
@@ -363,6 +369,13 @@ class JsonSchemaConverter(Converter):
     def to_connect_data(self, topic: str, value: bytes | None, headers: Any = None) -> SchemaAndValue:
         if value is None:
             return NULL_SCHEMA_AND_VALUE
+        reader = self._last_reader
+        if reader is not None and value.__class__ is bytes and value.startswith(self._last_header):
+            # Steady state: the schema id of the previous record (no validation configured).
+            try:
+                return _new_tuple(SchemaAndValue, (reader.schema, reader.decode(_orjson_loads(value[5:]))))
+            except (orjson.JSONDecodeError, NeedExact):
+                pass  # the general path below gives the error or the exact reading
         if len(value) < 5 or value[0] != MAGIC_BYTE:
             if len(value) >= 1 and value[0] != MAGIC_BYTE:
                 raise DataError(_READ_ERROR.format(topic) + "Unknown magic byte!")
@@ -372,6 +385,8 @@ class JsonSchemaConverter(Converter):
         reader = self._readers.get(schema_id)
         if reader is None:
             reader = self._reader(topic, schema_id)
+        if reader.validate is None:
+            self._last_header, self._last_reader = bytes(value[:5]), reader
         body = memoryview(value)[5:]
         try:
             document = orjson.loads(body)
