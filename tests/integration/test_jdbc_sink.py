@@ -481,7 +481,7 @@ def test_bad_rows_are_isolated_and_reported_the_rest_is_written(db: Db):
 
 def test_without_tolerance_a_bad_row_fails_the_put_and_nothing_is_written(db: Db):
     db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(5) NOT NULL, qty INT)")
-    sink = Sink(db, **{"pk.mode": "record_value", "pk.fields": "id", "batch.size": "1"})
+    sink = Sink(db, **{"pk.mode": "record_value", "pk.fields": "id"})
     tp = TopicPartition("orders", 0)
     with pytest.raises(ConnectError, match="Failed to write 3 record"):
         # The write runs in the background: its failure surfaces at the latest in pre_commit,

@@ -291,7 +291,7 @@ def unwritten(task: JdbcSinkTask) -> list:
 
 def test_transient_errors_redeliver_then_fail_past_max_retries():
     writer = ScriptedWriter([TransientError("connection lost")] * 3)
-    task = started_task(writer, **{"max.retries": "2", "retry.backoff.ms": "250", "batch.size": "1"})
+    task = started_task(writer, **{"max.retries": "2", "retry.backoff.ms": "250"})
     task.put([rec(0, val(1))])  # written in the background: its failure shows at the next call
     task._writes._executor.finish()
     expected = [0]
@@ -342,6 +342,12 @@ def test_writes_at_once_and_buffers_while_a_write_runs():
     task.put([])
     assert writer.written == [2, 2, 4] and task.context._commit_requested
     assert task.pre_commit({tp: 8}) == {tp: 8}
+    # batch.size is the most records per transaction: a poll larger than it is split.
+    task.put([rec(i, val(i)) for i in range(8, 18)])  # 10 records: 4 + 4 started, 2 buffered
+    assert [len(job._job[1][0]) if job._job else None for job in jobs[3:]] == [None, 4] and len(task._buffer) == 2
+    assert jobs[3].waited
+    task._writes._executor.finish()
+    assert writer.written == [2, 2, 4, 4, 4, 2] and task._buffer == []
 
 
 def test_a_failed_flush_at_commit_only_commits_what_is_written():

@@ -188,7 +188,7 @@ class JdbcSinkTask(SinkTask):
             # soon as it ends (batches grow under load) — at batch.size put() waits for it. A
             # tolerant sink's record reported after a later put keeps its consumed message
             # (SinkRecord.consumed): the DLQ still gets its original bytes.
-            if len(self._buffer) >= cfg.batch_size:
+            while len(self._buffer) >= cfg.batch_size:
                 self._flush(background=True)
         except TransientError as exc:
             # Drop this put's entries (the runtime redelivers them). A failed background write
@@ -289,9 +289,10 @@ class JdbcSinkTask(SinkTask):
 
     # -- writing --------------------------------------------------------------------------------
     def _flush(self, background: bool = False) -> None:
-        """Write the whole buffer in one transaction (bisecting on record-level errors).
+        """Write the buffer, batch.size records per transaction (bisecting on record-level errors).
 
-        ``background``: on the writer thread; its outcome is taken by ``_collect``.
+        ``background``: the first batch.size records, on the writer thread (once the running write
+        has ended); its outcome is taken by ``_collect``. Otherwise all of it, on this thread.
         """
         self._collect(wait=True)
         if background:
@@ -299,21 +300,27 @@ class JdbcSinkTask(SinkTask):
             if batch is not None:
                 self._writes.start(*batch)
             return
-        entries = self._buffer
-        if not entries and not (self.cfg.exactly_once and self._pending):
-            return
-        offsets = dict(self._pending) if self.cfg.exactly_once else None
-        failed = self._write(entries, offsets)
-        self._buffer = []
-        self._pending = {}
-        self._written(offsets, failed)
+        eos, size = self.cfg.exactly_once, self.cfg.batch_size
+        while self._buffer or (eos and self._pending):
+            entries = self._buffer[:size]
+            whole = len(entries) == len(self._buffer)
+            offsets = (dict(self._pending) if whole else next_offsets(entries)) if eos else None
+            failed = self._write(entries, offsets)  # on failure the buffer is left as it was
+            del self._buffer[:len(entries)]
+            if whole:
+                self._pending = {}
+            self._written(offsets, failed)
 
     def _take(self) -> tuple[list[Entry], dict | None] | None:
-        """The buffered batch for a background write (and the buffer starts again), or None."""
-        eos = self.cfg.exactly_once
-        if not self._buffer and not (eos and self._pending):
+        """The next batch (batch.size records at most) for a background write, or None."""
+        eos, buffer = self.cfg.exactly_once, self._buffer
+        if not buffer and not (eos and self._pending):
             return None
-        batch = self._buffer, dict(self._pending) if eos else None
+        size = self.cfg.batch_size
+        if len(buffer) > size:  # the rest stays buffered; the offsets stored are those after this part
+            entries, self._buffer = buffer[:size], buffer[size:]
+            return entries, next_offsets(entries) if eos else None
+        batch = buffer, dict(self._pending) if eos else None
         self._buffer, self._pending = [], {}
         return batch
 
