@@ -159,6 +159,22 @@ def test_steady_state_reads_decimals_written_as_json_numbers_exactly():
     assert got.as_tuple() == decimal.Decimal("12345678901234567.89").as_tuple()
 
 
+def test_after_a_json_number_decimal_records_are_read_exactly_whatever_they_hold():
+    writer, reader = converters(**{"decimal.format": "NUMERIC"})
+    message = writer.from_connect_data("t", ORDER, order(1, "0.10"))
+    assert reader.to_connect_data("t", message).value.get("amount").as_tuple() == decimal.Decimal("0.10").as_tuple()
+    header = message[:5]
+    for body, amount in ((b'{"id": 2, "amount": 1.0000000000000000001, "at": 0}', "1.0000000000000000001"),
+                         (b'{"id": 3, "amount": "' + b64(-5).encode() + b'", "at": 0}', "-0.05"),
+                         (b'{"id": 4, "amount": 7, "at": 0}', "7")):
+        got = reader.to_connect_data("t", header + body).value
+        assert got.get("amount").as_tuple() == decimal.Decimal(amount).as_tuple() and got.get("at") == dt.datetime(1970, 1, 1, tzinfo=UTC)
+    with pytest.raises(DataError, match="Error deserializing JSON message for id 1"):
+        reader.to_connect_data("t", header + b'{"id": 1, "amount": 1.5,')
+    with pytest.raises(DataError, match="Error deserializing JSON message for id 1"):
+        reader.to_connect_data("t", header + b'{"id": 1, "note": "\xff"}')
+
+
 def test_steady_state_reports_bad_input_like_the_general_path():
     writer, reader = converters()
     message = writer.from_connect_data("t", ORDER, order(1))
