@@ -1,8 +1,17 @@
 """JdbcSinkConnector upsert throughput into PostgreSQL and MariaDB, next to the limit measured in the same run.
 
-Usage: python bench/jdbc_sink.py [--rows 1000000] [--only postgresql|mariadb] [--batch 10000]
+Usage: python bench/jdbc_sink.py [--rows 1000000] [--only postgresql|mariadb] [--tuned | --defaults]
+                                 [--batch 10000] [--converter jsonschema|json] [--decimal-format BASE64|NUMERIC]
 
-Per database, on embedded servers (settings of ../shared/reference/limits-measured.md):
+Both runs by default, each on its own database servers:
+- **tuned**: ``batch.size=--batch`` (10000), ``consumer.max.poll.records=--batch``,
+  ``offset.flush.interval.ms=5000``, databases with larger buffers and logs (PG_SETTINGS,
+  MARIADB_OPTIONS);
+- **defaults** (``--defaults``): what a user following a tutorial gets — the connector config
+  has only the connection, topic and key settings (``batch.size`` 3000), the worker only the
+  broker, converters and REST listener (``offset.flush.interval.ms`` 60 s, no consumer tuning),
+  the embedded databases with their default settings.
+Per database and run:
 1. ``--rows`` rows with 10 mixed columns (bigint pk, int, varchar, varchar, numeric(12,2), double,
    boolean, timestamp, date, text) are generated; the target table is created with half of the keys
    (the even ids) already present with *different* values, so every other row is a real update;
@@ -10,12 +19,17 @@ Per database, on embedded servers (settings of ../shared/reference/limits-measur
    PostgreSQL: binary COPY into a temp table + INSERT … SELECT … ON CONFLICT DO UPDATE, 10k rows per
    transaction; MariaDB: PyMySQL executemany of INSERT … ON DUPLICATE KEY UPDATE (multi-row), 10k rows
    per transaction;
-3. the connector: the rows as JsonConverter messages (schemas.enable=true) in a 1-partition topic,
-   consumed by ``dbconnect standalone`` (a separate process) running JdbcSinkConnector with
-   insert.mode=upsert, pk.mode=record_value. Timed from the first row written to the last (both
-   detected by primary-key lookups, so the consumer-group join is not counted);
+3. the connector: the rows were produced beforehand (one 1-partition topic) — with
+   ``--converter jsonschema`` (default) keys (a ``{id}`` struct) and values through our
+   JsonSchemaConverter and the embedded schema registry; with ``json`` String keys and JsonConverter
+   values with schemas (the input of the first versions of this benchmark). A standalone worker (a
+   separate process) starts, the connector (insert.mode=upsert, pk.mode=record_key; json:
+   record_value) is created over REST, and the clock runs from that call until the last row is
+   committed in the target (start-up and group join included: what a user waits for). The
+   steady-state rate is timed from the row at 10 % to the last one (rows are detected by
+   primary-key lookups; one partition, written in order);
 4. both results are verified: count and checksums (sums, lengths, min/max) against the generated data.
-Prints rows/s for both and the ratio (target ≥ 0.5, goal ≥ 0.7).
+Prints rows/s for both and the ratio (must ≥ 0.5 with defaults; goal: defaults ≥ 0.8 × tuned).
 """
 
 from __future__ import annotations
@@ -33,11 +47,17 @@ import time
 from pathlib import Path
 
 import orjson
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres  # noqa: E402
+from dbconnect.api.data import (  # noqa: E402
+    BOOLEAN_SCHEMA, FLOAT64_SCHEMA, INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, Date, Decimal,
+    SchemaBuilder, Struct, Timestamp,
+)
+from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres, EmbeddedRegistry  # noqa: E402
+from dbconnect.embedded.ports import free_port  # noqa: E402
 
 COLUMNS = ("id", "qty", "customer", "product", "amount", "score", "active", "created_at", "ship_date", "note")
 EPOCH = dt.datetime(1970, 1, 1)
@@ -57,6 +77,20 @@ SCHEMA = {"type": "struct", "name": "bench.Order", "optional": False, "fields": 
      "version": 1},
     {"field": "note", "type": "string", "optional": True},
 ]}
+VALUE_SCHEMA = (SchemaBuilder.struct().name("bench.Order")
+                .field("id", INT64_SCHEMA).field("qty", INT32_SCHEMA).field("customer", STRING_SCHEMA)
+                .field("product", STRING_SCHEMA).field("amount", Decimal.schema(2, 12)).field("score", FLOAT64_SCHEMA)
+                .field("active", BOOLEAN_SCHEMA).field("created_at", Timestamp.SCHEMA)
+                .field("ship_date", Date.SCHEMA).field("note", OPTIONAL_STRING_SCHEMA).build())
+KEY_SCHEMA = SchemaBuilder.struct().name("bench.OrderKey").field("id", INT64_SCHEMA).build()
+UTC = dt.timezone.utc
+# The test broker (Tansu) holds a new consumer group's first join for half the session timeout:
+# 23 s with librdkafka's default of 45 s, where Apache Kafka waits group.initial.rebalance.delay.ms
+# (3 s by default). Both runs set 6 s, which makes Tansu's join take those 3 s: the one setting the
+# defaults run adds, to time start-up as a user on Apache Kafka sees it (--tansu-join: leave it out).
+TANSU_JOIN = {"consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000"}
+# The tuned run's database settings (../shared/reference/limits-measured.md); the defaults run uses
+# the embedded servers' own.
 PG_SETTINGS = {"shared_buffers": "512MB", "max_wal_size": "4GB", "work_mem": "64MB", "maintenance_work_mem": "256MB"}
 MARIADB_OPTIONS = {"innodb-buffer-pool-size": "1G", "innodb-log-file-size": "1G"}
 
@@ -89,7 +123,8 @@ CHECKSUM_SQL = ("SELECT count(*), sum(id), sum(qty), sum(amount), sum(CASE WHEN 
                 "max(created_at), min(ship_date), max(ship_date), sum(score) FROM {table}")
 
 
-def message(row: tuple) -> bytes:
+def json_message(row: tuple) -> bytes:
+    """A JsonConverter (schemas.enable=true) value."""
     amount = int(row[4] * 100)
     raw = amount.to_bytes(amount.bit_length() // 8 + 1, "big", signed=True)
     payload = {"id": row[0], "qty": row[1], "customer": row[2], "product": row[3],
@@ -97,6 +132,26 @@ def message(row: tuple) -> bytes:
                "created_at": (row[7] - EPOCH) // dt.timedelta(milliseconds=1),
                "ship_date": (row[8] - EPOCH.date()).days, "note": row[9]}
     return orjson.dumps({"schema": SCHEMA, "payload": payload})
+
+
+def jsonschema_messages(rows: list[tuple], registry_url: str, topic: str, decimal_format: str):
+    """(key, value) bytes of each row through our JsonSchemaConverter (keys: the {id} struct)."""
+    from dbconnect.converters.jsonschema import JsonSchemaConverter
+
+    keys, values = JsonSchemaConverter(), JsonSchemaConverter()
+    keys.configure({"schema.registry.url": registry_url}, is_key=True)
+    values.configure({"schema.registry.url": registry_url, "decimal.format": decimal_format}, is_key=False)
+    fields = VALUE_SCHEMA.fields
+    try:
+        for row in rows:
+            value = Struct(VALUE_SCHEMA)
+            for f, v in zip(fields, row):
+                value.put(f.name, v.replace(tzinfo=UTC) if f.name == "created_at" else v)
+            yield (keys.from_connect_data(topic, KEY_SCHEMA, Struct(KEY_SCHEMA).put("id", row[0])),
+                   values.from_connect_data(topic, VALUE_SCHEMA, value))
+    finally:
+        keys.close()
+        values.close()
 
 
 # -- databases ---------------------------------------------------------------------------------------
@@ -168,62 +223,116 @@ class Target:
 
 # -- the connector run -----------------------------------------------------------------------------------
 
-def run_connector(target: Target, broker, topic: str, table: str, rows: list[tuple], batch: int, work: Path) -> float:
-    worker = work / f"worker-{target.kind}.properties"
-    worker.write_text("\n".join(f"{k}={v}" for k, v in {
-        "bootstrap.servers": broker.bootstrap_servers,
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "offset.storage.file.filename": str(work / "connect.offsets"), "offset.flush.interval.ms": "5000",
-        "listeners": "http://127.0.0.1:0", "consumer.max.poll.records": str(batch),
-        "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000",
-    }.items()) + "\n")
+class Run:
+    """One benchmark configuration: tuned or defaults."""
+
+    def __init__(self, name: str, args: argparse.Namespace, registry_url: str) -> None:
+        self.name, self.tuned = name, name == "tuned"
+        self.converter, self.batch = args.converter, args.batch
+        self.registry_url = registry_url
+        self.tansu_join = args.tansu_join
+
+    def worker_props(self, broker, work: Path, port: int) -> dict[str, str]:
+        props = {"bootstrap.servers": broker.bootstrap_servers, "listeners": f"http://127.0.0.1:{port}",
+                 "offset.storage.file.filename": str(work / f"connect-{self.name}.offsets")}
+        if self.converter == "json":
+            props.update({"key.converter": "org.apache.kafka.connect.storage.StringConverter",
+                          "value.converter": "org.apache.kafka.connect.json.JsonConverter"})
+        else:
+            props.update({"key.converter": "io.confluent.connect.json.JsonSchemaConverter",
+                          "key.converter.schema.registry.url": self.registry_url,
+                          "value.converter": "io.confluent.connect.json.JsonSchemaConverter",
+                          "value.converter.schema.registry.url": self.registry_url})
+        if self.tuned:
+            props.update({"offset.flush.interval.ms": "5000", "consumer.max.poll.records": str(self.batch)})
+        if not self.tansu_join:
+            props.update(TANSU_JOIN)
+        return props
+
+    def connector_config(self, server, topic: str, table: str) -> dict[str, str]:
+        config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": topic,
+                  "connection.url": server.jdbc_url(), "connection.user": server.user,
+                  "connection.password": server.password, "table.name.format": table, "insert.mode": "upsert",
+                  "pk.mode": "record_value" if self.converter == "json" else "record_key", "pk.fields": "id"}
+        if self.tuned:
+            config["batch.size"] = str(self.batch)
+        return config
+
+
+def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows: list[tuple],
+                  work: Path) -> tuple[float, float]:
+    """(rows/s from the REST call to the last row committed, steady-state rows/s from 10 % on)."""
+    port = free_port()
+    worker = work / f"worker-{run.name}-{target.kind}.properties"
+    worker.write_text("".join(f"{k}={v}\n" for k, v in run.worker_props(broker, work, port).items()))
     server = target.server
-    connector = work / f"sink-{target.kind}.json"
-    connector.write_text(json.dumps({"name": f"bench-{target.kind}", "config": {
-        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": topic,
-        "connection.url": server.jdbc_url(), "connection.user": server.user, "connection.password": server.password,
-        "table.name.format": table, "insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "id",
-        "batch.size": str(batch)}}))
-    first, last = rows[0], rows[-1]
-    log = open(work / f"worker-{target.kind}.log", "wb")  # noqa: SIM115
+    url = f"http://127.0.0.1:{port}"
+    log = open(work / f"worker-{run.name}-{target.kind}.log", "wb")  # noqa: SIM115
     # BENCH_PROFILE=dir: the worker runs under py-spy (collapsed stacks for the analysis in BENCHMARKS.md).
     profile = os.environ.get("BENCH_PROFILE")
-    wrapper = ["py-spy", "record", "--threads", "--format", "raw", "--rate", "200", "-o",
-               str(Path(profile) / f"worker-{target.kind}.txt"), "--"] if profile else []
-    proc = subprocess.Popen([*wrapper, sys.executable, "-m", "dbconnect.cli", "--log-level", "WARNING", "standalone", str(worker),
-                             str(connector)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    wrapper = ["py-spy", "record", "--threads", *(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []),
+               "--format", "raw", "--rate", "200", "-o",
+               str(Path(profile) / f"worker-{run.name}-{target.kind}.txt"), "--"] if profile else []
+    proc = subprocess.Popen([*wrapper, sys.executable, "-m", "dbconnect.cli", "--log-level", os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "standalone",
+                             str(worker)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    tenth, last = rows[len(rows) // 10], rows[-1]
     try:
-        deadline = time.monotonic() + 120
-        while target.value_at(table, first[0]) != first[2]:  # the first batch is committed
+        _wait_for_rest(proc, url, log.name)
+        started = time.perf_counter()
+        response = requests.put(f"{url}/connectors/bench-{run.name}-{target.kind}/config",
+                                json=run.connector_config(server, topic, table), timeout=60)
+        if response.status_code not in (200, 201):
+            raise SystemExit(f"creating the connector failed: {response.status_code} {response.text}")
+        deadline = time.monotonic() + 600
+        first = rows[0]
+        while target.value_at(table, first[0]) != first[2]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the worker did not start writing; see {log.name}")
             time.sleep(0.01)
-        started, cpu_started = time.perf_counter(), _cpu_seconds(proc.pid)
+        print(f"    {run.name:8} {target.kind:10}  first row committed {time.perf_counter() - started:.1f} s "
+              "after the REST call", flush=True)
+        while target.value_at(table, tenth[0]) != tenth[2]:  # one partition, in order: all before it too
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the worker did not start writing; see {log.name}")
+            time.sleep(0.01)
+        steady, cpu_steady = time.perf_counter(), _cpu_seconds(proc.pid)
         others = {"database": server.pid, "broker": broker.pid}
-        others_started = {k: _tree_cpu(p) for k, p in others.items()}
+        others_steady = {k: _tree_cpu(p) for k, p in others.items()}
         deadline = time.monotonic() + 1800
-        while target.value_at(table, last[0]) != last[2]:  # one partition, in order: the last row is last
+        while target.value_at(table, last[0]) != last[2]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the worker did not finish; see {log.name}")
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        if not profile:  # the worker's own CPU time (all its threads) per row, in the timed window
-            cpu = _cpu_seconds(proc.pid) - cpu_started
-            print(f"{target.kind:10}  worker CPU {cpu / (len(rows) - batch) * 1e6:.1f} µs/row "
-                  f"({cpu / elapsed:.0%} of one core)", flush=True)
-            print("            " + ", ".join(f"{k} CPU {(_tree_cpu(p) - others_started[k]) / (len(rows) - batch) * 1e6:.1f} "
-                                         "µs/row" for k, p in others.items()), flush=True)
+            time.sleep(0.02)
+        done = time.perf_counter()
+        counted = len(rows) - len(rows) // 10
+        if not profile:  # CPU time per row in the steady window: the worker (all threads), database, broker
+            cpu = _cpu_seconds(proc.pid) - cpu_steady
+            print(f"    {run.name:8} {target.kind:10}  worker CPU {cpu / counted * 1e6:.1f} µs/row "
+                  f"({cpu / (done - steady):.0%} of one core); "
+                  + ", ".join(f"{k} CPU {(_tree_cpu(p) - others_steady[k]) / counted * 1e6:.1f} µs/row"
+                              for k, p in others.items()), flush=True)
             if os.environ.get("BENCH_THREADS"):  # CPU seconds per OS thread of the worker (whole run)
                 for task in sorted(Path(f"/proc/{proc.pid}/task").iterdir()):
                     name = (task / "comm").read_text().strip()
-                    print(f"    {name:16} {_cpu_seconds(proc.pid, task.name):6.2f} s")
+                    print(f"        {name:16} {_cpu_seconds(proc.pid, task.name):6.2f} s")
     finally:
         proc.send_signal(2 if profile else 15)  # py-spy writes its profile on SIGINT
         proc.wait(60)
-    # The first batch was written before the clock started.
-    return (len(rows) - batch) / elapsed
+    return len(rows) / (done - started), counted / (done - steady)
+
+
+def _wait_for_rest(proc: subprocess.Popen, url: str, log: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "/", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the worker did not start; see {log}")
+        time.sleep(0.05)
 
 
 def _cpu_seconds(pid: int, thread: str | None = None) -> float:
@@ -256,14 +365,14 @@ def _tree_cpu(pid: int | None) -> float:
     return total
 
 
-def produce(broker, topic: str, rows: list[tuple]) -> None:
+def produce(broker, topic: str, messages) -> None:
     from confluent_kafka import Producer
 
     producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 20, "acks": "all"})
-    for i, row in enumerate(rows):
+    for i, (key, value) in enumerate(messages):
         while True:
             try:
-                producer.produce(topic, message(row), key=str(row[0]).encode())
+                producer.produce(topic, value, key=key)
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -278,41 +387,95 @@ def verify(got: tuple, expected: tuple) -> None:
     assert abs(float(got[-1]) - expected[-1]) <= 1e-9 * abs(expected[-1]), (got[-1], expected[-1])
 
 
-def bench(kind: str, server, broker, rows: list[tuple], preload: list[tuple], expected: tuple, batch: int,
-          work: Path) -> tuple[float, float]:
+def bench(run: Run, kind: str, server, broker, topic: str, rows: list[tuple], preload: list[tuple],
+          expected: tuple, work: Path) -> dict:
     target = Target(kind, server)
     target.create("limit_dst", preload)
-    limit = target.limit("limit_dst", rows, batch)
+    db_cpu = _tree_cpu(server.pid)
+    limit = target.limit("limit_dst", rows, 10_000)
+    print(f"    {run.name:8} {kind:10}  limit: database CPU {(_tree_cpu(server.pid) - db_cpu) / len(rows) * 1e6:.1f} "
+          "µs/row", flush=True)
     verify(target.checksum("limit_dst"), expected)
     target.server.execute("DROP TABLE limit_dst")
     target.create("sink_dst", preload)
-    topic = f"bench-{kind}"
-    broker.create_topic(topic)
-    produce(broker, topic, rows)
-    rate = run_connector(target, broker, topic, "sink_dst", rows, batch, work)
+    user, steady = run_connector(run, target, broker, topic, "sink_dst", rows, work)
     verify(target.checksum("sink_dst"), expected)
-    print(f"{kind:10}  limit {limit:10,.0f} rows/s   connector {rate:10,.0f} rows/s   ratio {rate / limit:.2f}   "
+    print(f"{run.name:8} {kind:10}  limit {limit:9,.0f} rows/s | connector {user:9,.0f} rows/s from the REST call "
+          f"(ratio {user / limit:.2f}), {steady:9,.0f} rows/s steady (ratio {steady / limit:.2f})   "
           f"(verified: {expected[0]:,} rows, checksums equal)", flush=True)
-    return limit, rate
+    return {"limit": limit, "user": user, "steady": steady}
+
+
+class _kept:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        Path(path).mkdir(parents=True, exist_ok=True)
+
+    def __enter__(self) -> str:
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        pass
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=10_000, help="batch.size and max.poll.records of the tuned run")
     parser.add_argument("--only", choices=["postgresql", "mariadb"])
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--defaults", action="store_true", help="only the run with default settings")
+    which.add_argument("--tuned", action="store_true", help="only the tuned run")
+    parser.add_argument("--converter", choices=["jsonschema", "json"], default="jsonschema")
+    parser.add_argument("--tansu-join", action="store_true",
+                        help="keep the consumer's default session timeout (the test broker then takes 23 s to join)")
+    parser.add_argument("--decimal-format", choices=["BASE64", "NUMERIC"], default="BASE64",
+                        help="how the producing JsonSchemaConverter writes the numeric column")
     args = parser.parse_args()
+    runs = ["defaults"] if args.defaults else ["tuned"] if args.tuned else ["tuned", "defaults"]
+    kinds = [args.only] if args.only else ["postgresql", "mariadb"]
     rows = make_rows(args.rows)
     preload = [r for r in make_rows(args.rows, variant=1) if r[0] % 2 == 0]
     expected = checksum(rows)
-    with tempfile.TemporaryDirectory(prefix="dbconnect-bench-sink-") as tmp, EmbeddedBroker() as broker:
+    results: dict[tuple[str, str], dict] = {}
+    keep = os.environ.get("BENCH_KEEP")  # a directory for the worker logs (else a temp dir)
+    with (tempfile.TemporaryDirectory(prefix="dbconnect-bench-sink-") if not keep else _kept(keep)) as tmp, EmbeddedBroker() as broker, \
+            EmbeddedRegistry() as registry:
         work = Path(tmp)
-        if args.only in (None, "postgresql"):
-            with EmbeddedPostgres(settings=PG_SETTINGS) as pg:
-                bench("postgresql", pg, broker, rows, preload, expected, args.batch, work)
-        if args.only in (None, "mariadb"):
-            with EmbeddedMariaDB(options=MARIADB_OPTIONS) as maria:
-                bench("mariadb", maria, broker, rows, preload, expected, args.batch, work)
+        topic = f"bench-orders-{args.converter}"
+        broker.create_topic(topic)
+        started = time.perf_counter()
+        if args.converter == "json":
+            produce(broker, topic, ((str(r[0]).encode(), json_message(r)) for r in rows))
+        else:
+            produce(broker, topic, jsonschema_messages(rows, registry.url, topic, args.decimal_format))
+        print(f"produced {len(rows):,} records ({args.converter}) in {time.perf_counter() - started:.1f} s",
+              flush=True)
+        for name in runs:
+            run = Run(name, args, registry.url)
+            for kind in kinds:
+                if kind == "postgresql":
+                    settings = {"settings": PG_SETTINGS} if run.tuned else {}
+                    with EmbeddedPostgres(**settings) as pg:
+                        results[(name, kind)] = bench(run, kind, pg, broker, topic, rows, preload, expected, work)
+                else:
+                    options = {"options": MARIADB_OPTIONS} if run.tuned else {}
+                    with EmbeddedMariaDB(**options) as maria:
+                        results[(name, kind)] = bench(run, kind, maria, broker, topic, rows, preload, expected, work)
+    print()
+    for kind in kinds:
+        for name in runs:
+            r = results[(name, kind)]
+            print(f"{kind:10} {name:8}  from the REST call {r['user']:9,.0f} rows/s = {r['user'] / r['limit']:.2f} "
+                  f"of the limit {r['limit']:,.0f}; steady {r['steady']:9,.0f} rows/s = {r['steady'] / r['limit']:.2f}")
+        if len(runs) == 2:
+            tuned, defaults = results[("tuned", kind)], results[("defaults", kind)]
+            print(f"{kind:10} defaults / tuned: {defaults['user'] / tuned['user']:.2f} from the REST call, "
+                  f"{defaults['steady'] / tuned['steady']:.2f} steady (goal ≥ 0.8)")
+        if "defaults" in runs:
+            r = results[("defaults", kind)]
+            print(f"{kind:10} must: defaults ≥ 0.5 of the limit: {'met' if r['user'] / r['limit'] >= 0.5 else 'NOT met'} "
+                  f"({r['user'] / r['limit']:.2f} from the REST call)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
-"""JsonConverter.to_connect_data throughput, next to plain orjson.loads of the same bytes.
+"""JsonConverter / JsonSchemaConverter.to_connect_data throughput, next to plain orjson.loads of the same bytes.
 
-Usage: python bench/json_decode.py [--records 200000] [--repeat 5] [--defaults]
+Usage: python bench/json_decode.py [--records 200000] [--repeat 5] [--defaults] [--converter json|jsonschema]
+                                   [--decimal-format BASE64|NUMERIC]
+
+``--converter jsonschema``: the keys ({id} structs) and values of bench/jdbc_sink.py's default run,
+written by our JsonSchemaConverter against an embedded schema registry (``--decimal-format`` of
+the writer), are decoded instead; key and value decodes are timed separately.
 
 In one run:
 1. builds ``--records`` messages exactly as bench/jdbc_sink.py produces them: JsonConverter
@@ -39,6 +44,8 @@ sys.path.insert(0, str(BENCH))
 import jdbc_sink as B
 
 from dbconnect.converters.json import JsonConverter
+from dbconnect.converters.jsonschema import JsonSchemaConverter
+from dbconnect.embedded import EmbeddedRegistry
 
 TOPIC = "orders"
 
@@ -69,15 +76,65 @@ def verify(rows: list[tuple], converter: JsonConverter, msgs: list[bytes]) -> No
         assert got == want, (got, want)
 
 
+def jsonschema(args: argparse.Namespace, rows: list[tuple]) -> None:
+    with EmbeddedRegistry() as registry:
+        pairs = list(B.jsonschema_messages(rows, registry.url, TOPIC, args.decimal_format))
+        keys, values = [k for k, _v in pairs], [v for _k, v in pairs]
+        print(f"{len(values):,} messages, values {sum(map(len, values)) / len(values):.0f} bytes, keys "
+              f"{sum(map(len, keys)) / len(keys):.0f} bytes on average (decimal.format={args.decimal_format})")
+        key_converter, value_converter = JsonSchemaConverter(), JsonSchemaConverter()
+        key_converter.configure({"schema.registry.url": registry.url}, is_key=True)
+        value_converter.configure({"schema.registry.url": registry.url}, is_key=False)
+        key_converter.to_connect_data(TOPIC, keys[0])  # warm-up: schema fetched, decoder built
+        value_converter.to_connect_data(TOPIC, values[0])
+        loads = orjson.loads
+        to_key, to_value = key_converter.to_connect_data, value_converter.to_connect_data
+
+        def limit() -> None:
+            for m in values:
+                loads(m[5:])
+
+        def convert_values() -> None:
+            for m in values:
+                to_value(TOPIC, m)
+
+        def convert_keys() -> None:
+            for m in keys:
+                to_key(TOPIC, m)
+
+        t_limit = best_of(args.repeat, limit)
+        t_values = best_of(args.repeat, convert_values)
+        t_keys = best_of(args.repeat, convert_keys)
+        names = B.COLUMNS
+        for row, k, v in list(zip(rows, keys, values))[:: max(1, len(rows) // 2000)]:
+            got = tuple(to_value(TOPIC, v).value.get(n) for n in names)
+            want = row[:7] + (row[7].replace(tzinfo=dt.UTC),) + row[8:]
+            assert got == want, (got, want)
+            assert to_key(TOPIC, k).value.get("id") == row[0]
+        key_converter.close()
+        value_converter.close()
+    n = len(values)
+    print(f"orjson.loads (value)                    {n / t_limit:12,.0f} records/s  ({t_limit / n * 1e6:6.2f} µs/record)")
+    print(f"JsonSchemaConverter.to_connect_data (value) {n / t_values:8,.0f} records/s  "
+          f"({t_values / n * 1e6:6.2f} µs/record)")
+    print(f"JsonSchemaConverter.to_connect_data (key)   {n / t_keys:8,.0f} records/s  ({t_keys / n * 1e6:6.2f} µs/record)")
+    print(f"ratio value converter/orjson            {t_limit / t_values:12.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--defaults", action="store_true", help="configure the converter with no settings (its defaults)")
+    parser.add_argument("--converter", choices=["json", "jsonschema"], default="json")
+    parser.add_argument("--decimal-format", choices=["BASE64", "NUMERIC"], default="BASE64")
     args = parser.parse_args()
 
     rows = B.make_rows(args.records)
-    msgs = [B.message(r) for r in rows]
+    if args.converter == "jsonschema":
+        jsonschema(args, rows)
+        return
+    msgs = [B.json_message(r) for r in rows]
     total = sum(len(m) for m in msgs)
     print(f"{len(msgs):,} messages, {total / len(msgs):.0f} bytes each on average")
 

@@ -129,12 +129,12 @@ class WorkerSinkTask(WorkerTask):
                     break
                 consumer.resume(self._kafka_assignment())
             self._apply_offset_resets()
-            messages = consumer.consume(self.max_poll_records, timeout=0.5)
+            messages = self._poll(consumer)
             if self._fatal_error is not None:
                 raise self._fatal_error
-            if messages:
-                records = self._convert(messages)
-                self._deliver(records)
+            # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
+            # does): a task that writes in the background finishes and asks for its commit then.
+            self._deliver(self._convert(messages) if messages else [])
             if self.context._commit_requested or time.monotonic() >= self._next_commit:
                 self.context._commit_requested = False
                 self._commit()
@@ -160,6 +160,23 @@ class WorkerSinkTask(WorkerTask):
                 rewind.setdefault((msg.topic(), msg.partition()), msg.offset())
         for (topic, partition), offset in rewind.items():
             consumer.seek(KafkaTopicPartition(topic, partition, offset))
+
+    def _poll(self, consumer: Consumer) -> list[Any]:
+        """Up to max.poll.records messages, returned as soon as there is one, as Kafka's poll() does.
+
+        librdkafka's consume() waits for a full batch or its whole timeout: a lone record waited
+        0.5 s. What is already fetched is taken without waiting; otherwise the first message is
+        waited for (up to 0.5 s) and whatever came with it is taken too.
+        """
+        messages = consumer.consume(self.max_poll_records, timeout=0)
+        if messages:
+            return messages
+        first = consumer.poll(0.5)
+        if first is None:
+            return []
+        if self.max_poll_records == 1:
+            return [first]
+        return [first, *consumer.consume(self.max_poll_records - 1, timeout=0)]
 
     def _kafka_assignment(self) -> list[KafkaTopicPartition]:
         return [KafkaTopicPartition(t, p) for t, p in self.context._assignment]

@@ -142,20 +142,38 @@ def test_bad_records_go_to_the_dlq_with_every_header(db: Db, worker, broker, top
     worker.wait_for_state(name)
 
 
+def running_sink_task(worker, name: str):
+    """The JdbcSinkTask instance running in the (in-process) worker for connector ``name``."""
+    tasks = [t.task for tid, t in list(worker.connect.worker._tasks.items()) if tid.connector == name]
+    return tasks[0] if tasks else None
+
+
+def sink_waits_for_a_lock(db: Db) -> bool:
+    if db.pg:
+        return db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = "
+                          "'dbconnect-jdbc-sink' AND wait_event_type = 'Lock'", (db.name,))[0][0] > 0
+    return db.execute("SELECT count(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist p "
+                      "ON p.ID = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.DB = %s",
+                      (db.name,))[0][0] > 0
+
+
 def test_tolerant_sink_buffers_across_puts_and_the_dlq_keeps_the_bytes(db: Db, start_worker, broker, topic_name,
                                                                        caplog):
-    """errors.tolerance=all no longer writes each put() alone: with consumer.max.poll.records=2 and
-    batch.size=10, ten records arrive in five puts and are written as one batch; the bad record of
-    the first put is reported after the fifth and still reaches the DLQ with its own bytes."""
+    """errors.tolerance=all buffers across puts while a write runs: with consumer.max.poll.records=2,
+    nine records arrive in five puts while the first record's write waits for a row lock another
+    transaction holds; they are then written as one batch, bisected, and the bad record of an
+    early put, reported after the later puts, still reaches the DLQ with its own bytes."""
     worker = start_worker(**{"consumer.max.poll.records": "2", "offset.flush.interval.ms": "120000"})
     db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(4) NOT NULL, amount NUMERIC(10,2), "
                f"at {db.ts_type})")
+    locker = db.connect(autocommit=False)
+    locker.cursor().execute("INSERT INTO orders (id, name) VALUES (0, 'lock')")  # uncommitted: id 0 is locked
     broker.create_topic(topic_name)
     dlq = topic_name + "-dlq"
     broker.create_topic(dlq)
-    values = [envelope(i, "too-long-name" if i == 1 else "n") for i in range(10)]
-    broker.produce(topic_name, values, keys=[f"k{i}".encode() for i in range(10)],
-                   headers=[("origin", b"early-put")])
+    values = [envelope(i, "too-long-name" if i == 3 else "n") for i in range(10)]
+    keys = [f"k{i}".encode() for i in range(10)]
+    broker.produce(topic_name, values[:1], keys=keys[:1])
     config = sink_config(db, topic_name, **{
         "pk.mode": "record_value", "pk.fields": "id", "batch.size": "10",
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
@@ -164,16 +182,21 @@ def test_tolerant_sink_buffers_across_puts_and_the_dlq_keeps_the_bytes(db: Db, s
     name = f"buffered-dlq-{topic_name[-8:]}"
     with caplog.at_level("WARNING", logger="dbconnect.connectors.jdbc.sink.connector"):
         assert worker.put(f"/connectors/{name}/config", json=config).status_code == 201
+        wait_until(lambda: sink_waits_for_a_lock(db), what="the first write waiting for the row lock")
+        broker.produce(topic_name, values[1:], keys=keys[1:], headers=[("origin", b"early-put")])
+        wait_until(lambda: len(running_sink_task(worker, name)._buffer) == 9, what="nine records buffered")
+        locker.rollback()
+        locker.close()
         wait_until(lambda: count(db) == 9, what="the 9 good rows")
         [dead] = broker.consume(dlq, 1, timeout=30)
-    assert dead.value() == values[1] and dead.key() == b"k1"
+    assert dead.value() == values[3] and dead.key() == b"k3"
     headers = {k: v.decode() for k, v in dead.headers()}
-    assert headers["origin"] == "early-put" and headers["__connect.errors.offset"] == "1"
+    assert headers["origin"] == "early-put" and headers["__connect.errors.offset"] == "3"
     assert headers["__connect.errors.stage"] == "TASK_PUT"
-    # One batch of all ten records (five puts of two), bisected down to the bad one.
-    assert any("Writing 10 record(s) failed" in r.getMessage() for r in caplog.records), \
+    # One batch of the nine records (five puts), bisected down to the bad one.
+    assert any("Writing 9 record(s) failed" in r.getMessage() for r in caplog.records), \
         [r.getMessage() for r in caplog.records]
-    assert db.execute("SELECT id FROM orders ORDER BY id") == [(i,) for i in range(10) if i != 1]
+    assert db.execute("SELECT id FROM orders ORDER BY id") == [(i,) for i in range(10) if i != 3]
     worker.wait_for_state(name)
 
 

@@ -2,10 +2,14 @@
 
 Delivery guarantees, in short (the README section "JDBC sink connector" has the long version):
 
-- Records are buffered across ``put()`` calls and written when ``batch.size`` is reached and at
-  every offset commit (``pre_commit``). Each write is ONE transaction; ``pre_commit`` returns
-  only offsets whose records are committed in the database, so the runtime never commits a
-  consumer offset ahead of the data (at-least-once; upserts make replays idempotent).
+- What ``put()`` receives is written at once, in the background, as ONE transaction, unless a
+  write is still running: then records are buffered (across ``put()`` calls) and written together
+  as soon as it ends (background.py), and ``put()`` waits for it once ``batch.size`` records are
+  buffered. An idle stream therefore writes a record within milliseconds; under load batches grow
+  towards ``batch.size``. After a write the task asks the runtime for an offset commit
+  (``request_commit``); ``pre_commit`` returns only offsets whose records are committed in the
+  database, so the runtime never commits a consumer offset ahead of the data (at-least-once;
+  upserts make replays idempotent).
 - ``exactly.once.enabled``: the next offset per partition is stored in ``dbconnect_sink_offsets``
   in the same transaction as the rows; on assignment the task seeks there and skips anything
   below it, so replays after a crash write nothing twice, even with insert.mode=insert.
@@ -20,9 +24,9 @@ Delivery guarantees, in short (the README section "JDBC sink connector" has the 
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
+from itertools import chain
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +35,7 @@ from ....api.connector import SinkConnector
 from ....api.errors import ConfigError, ConnectError, RetriableError
 from ....api.records import SinkRecord
 from ....api.task import SinkTask, TopicPartition
+from .background import BackgroundWrites
 from .buffer import Entry, collapse, coordinates, next_offsets
 from .config import JdbcSinkConfig, definition, parse_config
 from .records import RecordError, RecordMapper, where
@@ -88,9 +93,13 @@ class JdbcSinkTask(SinkTask):
         self._pending: dict[tuple[str, int], int] = {}
         self._retries = 0
         # At most one write runs in the background while the next batch is built (it overlaps
-        # the database's work with this thread's); None with errors.tolerance=all.
-        self._executor: ThreadPoolExecutor | None = None
-        self._inflight: tuple[list[Entry], dict | None, Future] | None = None
+        # the database's work with this thread's).
+        self._writes: BackgroundWrites | None = None
+        # Offset commits the task asks for after its writes: whether one is due, when the next may
+        # be asked for, and whether the runtime's current pre_commit is one of them.
+        self._uncommitted = False
+        self._next_request = 0.0
+        self._requested = False
         # Exactly-once state per (topic, partition): the next offset committed in the database, and
         # the next offset accepted into the buffer (records below it are replays: skipped).
         self._durable: dict[tuple[str, int], int] = {}
@@ -114,39 +123,51 @@ class JdbcSinkTask(SinkTask):
                 self.writer.ensure_offsets_table()
         except TransientError as exc:
             raise ConnectError(str(exc)) from None
-        if not cfg.tolerate_all:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="jdbc-sink-writer")
+        self._writes = BackgroundWrites(self._write, self._take)
+        # The writer thread needs the GIL for moments between its waits on the database (each
+        # COPY chunk, statement result and commit), and CPython takes it from a busy thread only
+        # every switch interval (5 ms by default): while this thread converted records, a
+        # 3000-row write waited so many times that it took 2-4 times as long. Process-wide; a
+        # lower interval set by the operator is kept.
+        if sys.getswitchinterval() > WRITER_SWITCH_INTERVAL:
+            sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
 
     def open(self, partitions: list[TopicPartition]) -> None:
         if self.cfg is not None and self.cfg.exactly_once and partitions:
-            try:
-                self._rewind(partitions)
-            except TransientError as exc:
-                log.warning("Could not read stored offsets on assignment (retrying at the next put): %s", exc)
-                self._stale = True
+            with self._writes.task_thread():
+                try:
+                    self._rewind(partitions)
+                except TransientError as exc:
+                    log.warning("Could not read stored offsets on assignment (retrying at the next put): %s", exc)
+                    self._stale = True
 
     def close(self, partitions: list[TopicPartition]) -> None:
-        try:
-            self._collect(wait=True)
-        except Exception as exc:  # noqa: BLE001 — the records come back to whoever gets the partitions
-            log.warning("A write failed while partitions were revoked: %s", exc)
-        gone = {(tp.topic, tp.partition) for tp in partitions}
-        self._buffer = [e for e in self._buffer if coordinates(e[0])[0] not in gone]
-        for tp in gone:
-            self._pending.pop(tp, None)
-            self._durable.pop(tp, None)
-            self._accepted.pop(tp, None)
+        with self._writes.task_thread():
+            try:
+                self._collect(wait=True)
+            except Exception as exc:  # noqa: BLE001 — the records come back to whoever gets the partitions
+                log.warning("A write failed while partitions were revoked: %s", exc)
+            gone = {(tp.topic, tp.partition) for tp in partitions}
+            self._buffer = [e for e in self._buffer if coordinates(e[0])[0] not in gone]
+            for tp in gone:
+                self._pending.pop(tp, None)
+                self._durable.pop(tp, None)
+                self._accepted.pop(tp, None)
 
     def stop(self) -> None:
-        if self._inflight is not None:
-            _wait(self._inflight[2])
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
+        if self._writes is not None:
+            self._writes.close()
         if self.writer is not None:
             self.writer.close()
 
     # -- put ------------------------------------------------------------------------------------
     def put(self, records: list[SinkRecord]) -> None:
+        # The writer thread starts nothing while this thread works on the buffer; on the way out
+        # the buffered records are written at once if no write is running.
+        with self._writes.task_thread():
+            self._put(records)
+
+    def _put(self, records: list[SinkRecord]) -> None:
         cfg = self.cfg
         try:
             self._collect(wait=False)
@@ -158,6 +179,7 @@ class JdbcSinkTask(SinkTask):
             raise RetriableError(f"JDBC sink write failed, will retry "
                                  f"({self._retries}/{cfg.max_retries}): {exc}") from None
         if not records and not self._buffer:
+            self._request_commit()  # the runtime calls put() on idle polls too
             return
         mark, pending_before = len(self._buffer), dict(self._pending)
         accepted: dict[tuple[str, int], int] = {}
@@ -170,10 +192,12 @@ class JdbcSinkTask(SinkTask):
                 record, exc = failed[0]
                 raise ConnectError(f"Failed to write record {where(record)} to the database"
                                    f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
-            # Tolerant sinks buffer across puts too: a record reported after a later put keeps its
-            # consumed message (SinkRecord.consumed), so the DLQ still gets its original bytes.
-            if len(self._buffer) >= cfg.batch_size:
-                failed += self._flush(background=self._executor is not None)
+            # Written when put() returns unless a write is running; then buffered and written as
+            # soon as it ends (batches grow under load) — at batch.size put() waits for it. A
+            # tolerant sink's record reported after a later put keeps its consumed message
+            # (SinkRecord.consumed): the DLQ still gets its original bytes.
+            while len(self._buffer) >= cfg.batch_size:
+                self._flush(background=True)
         except TransientError as exc:
             # Drop this put's entries (the runtime redelivers them). A failed background write
             # may have put its entries back at the front, so they are counted from the end.
@@ -186,6 +210,7 @@ class JdbcSinkTask(SinkTask):
                                  f"({self._retries}/{cfg.max_retries}): {exc}") from None
         self._accepted.update(accepted)
         self._report(failed)
+        self._request_commit()
 
     def _add(self, records: list[SinkRecord], accepted: dict, failed: list) -> None:
         """Map records to (origin, plan, key, row) entries in the buffer; unmappable ones go to ``failed``."""
@@ -252,8 +277,7 @@ class JdbcSinkTask(SinkTask):
 
     def _plan(self, record: SinkRecord) -> Any:
         """The write plan for a record shape (may reflect, create or alter the table)."""
-        if self._inflight is not None:
-            _wait(self._inflight[2])  # the connection is busy with the background write
+        self._writes.wait()  # the connection is busy with the background write
         plan = self.writer.plan_for(self.mapper.table_for(record.topic), self.mapper.layout_for(record))
         # Schemaless maps (and schemaless map keys in record_key mode) vary per record: not cached.
         cacheable = (record.value_schema is not None or record.value is None) and (
@@ -272,68 +296,99 @@ class JdbcSinkTask(SinkTask):
                 reporter.report(record, exc)
 
     # -- writing --------------------------------------------------------------------------------
-    def _flush(self, background: bool = False) -> list[tuple[SinkRecord, BaseException]]:
-        """Write the whole buffer in one transaction (bisecting on record-level errors)."""
-        self._collect(wait=True)
-        entries = self._buffer
-        if not entries and not (self.cfg.exactly_once and self._pending):
-            return []
-        offsets = dict(self._pending) if self.cfg.exactly_once else None
-        if background:
-            self._buffer, self._pending = [], {}
-            future = self._executor.submit(self._write, entries, offsets)
-            self._inflight = (entries, offsets, future)
-            return []
-        failed: list[tuple[SinkRecord, BaseException]] = []
-        try:
-            self._write(entries, offsets)
-        except TransientError:
-            raise
-        except ConnectError:
-            raise
-        except Exception as exc:
-            log.warning("Writing %d record(s) failed (%s): isolating the failing records",
-                        len(entries), self.writer.describe_error(exc))
-            self._bisect(entries, failed)
-            if offsets:
-                self.writer.write([], offsets)  # the reported records' offsets count as done too
-        self._written(offsets)
-        self._buffer = []
-        self._pending = {}
-        return failed
+    def _flush(self, background: bool = False) -> None:
+        """Write the buffer, batch.size records per transaction (bisecting on record-level errors).
 
-    def _write(self, entries: list[Entry], offsets: dict | None) -> None:
-        """One transaction; without tolerance a record-level failure is final (ConnectError)."""
+        ``background``: the first batch.size records, on the writer thread (once the running write
+        has ended); its outcome is taken by ``_collect``. Otherwise all of it, on this thread.
+        """
+        self._collect(wait=True)
+        if background:
+            batch = self._take()
+            if batch is not None:
+                self._writes.start(*batch)
+            return
+        eos, size = self.cfg.exactly_once, self.cfg.batch_size
+        while self._buffer or (eos and self._pending):
+            entries = self._buffer[:size]
+            whole = len(entries) == len(self._buffer)
+            offsets = (dict(self._pending) if whole else next_offsets(entries)) if eos else None
+            failed = self._write(entries, offsets)  # on failure the buffer is left as it was
+            del self._buffer[:len(entries)]
+            if whole:
+                self._pending = {}
+            self._written(offsets, failed)
+
+    def _take(self) -> tuple[list[Entry], dict | None] | None:
+        """The next batch (batch.size records at most) for a background write, or None."""
+        eos, buffer = self.cfg.exactly_once, self._buffer
+        if not buffer and not (eos and self._pending):
+            return None
+        size = self.cfg.batch_size
+        if len(buffer) > size:  # the rest stays buffered; the offsets stored are those after this part
+            entries, self._buffer = buffer[:size], buffer[size:]
+            return entries, next_offsets(entries) if eos else None
+        batch = buffer, dict(self._pending) if eos else None
+        self._buffer, self._pending = [], {}
+        return batch
+
+    def _write(self, entries: list[Entry], offsets: dict | None) -> list[tuple[SinkRecord, BaseException]]:
+        """One transaction; the records to report (tolerance all) or ConnectError (none)."""
         try:
             self.writer.write(collapse(entries, self.writer.sort_keys), offsets)
+            return []
         except TransientError:
             raise
         except Exception as exc:
             if not self.cfg.tolerate_all:
                 raise ConnectError(f"Failed to write {len(entries)} record(s) to the database: "
                                    f"{self.writer.describe_error(exc)}") from exc
-            raise
+            log.warning("Writing %d record(s) failed (%s): isolating the failing records",
+                        len(entries), self.writer.describe_error(exc))
+        failed: list[tuple[SinkRecord, BaseException]] = []
+        self._bisect(entries, failed)
+        if offsets:
+            self.writer.write([], offsets)  # the reported records' offsets count as done too
+        return failed
 
-    def _written(self, offsets: dict | None) -> None:
+    def _written(self, offsets: dict | None, failed: list) -> None:
+        """A write is committed in the database: report its failed records, ask for a commit."""
         self._retries = 0
         if offsets:
             self._durable.update(offsets)
+        self._report(failed)
+        self._uncommitted = True
 
     def _collect(self, wait: bool) -> None:
-        """Finish the background write (if it is done, or ``wait``): success, or its failure."""
-        inflight = self._inflight
-        if inflight is None or (not wait and not inflight[2].done()):
+        """Take the background writes that ended (all of them, if ``wait``): successes, or a failure."""
+        finished, failed_write = self._writes.collect(wait)
+        for offsets, failed in finished:
+            self._written(offsets, failed)
+        if failed_write is not None:
+            entries, _offsets, future = failed_write
+            try:
+                future.result()
+            except TransientError:
+                if not self.cfg.exactly_once:
+                    # Written again with the next flush (the runtime will not redeliver them).
+                    self._buffer[:0] = entries
+                raise
+
+    def _request_commit(self) -> None:
+        """Ask the runtime to commit offsets after writes, at most every COMMIT_REQUEST_INTERVAL.
+
+        Without this the offsets of a write would wait for offset.flush.interval.ms (60 s by
+        default). The limit keeps the runtime's synchronous commit off the path of most
+        batches under load; an idle stream still gets its commit at the next (empty) put().
+        """
+        if not self._uncommitted or self.context is None:
             return
-        self._inflight = None
-        entries, offsets, future = inflight
-        try:
-            future.result()
-        except TransientError:
-            if not self.cfg.exactly_once:
-                # Written again with the next flush (the runtime will not redeliver them).
-                self._buffer[:0] = entries
-            raise
-        self._written(offsets)
+        now = time.monotonic()
+        if now < self._next_request:
+            return
+        self._uncommitted, self._requested = False, True
+        self._next_request = now + COMMIT_REQUEST_INTERVAL
+        self.context.request_commit()
 
     def _bisect(self, entries: list[Entry], failed: list) -> None:
         """Write halves separately, in order, down to single failing records."""
@@ -369,31 +424,46 @@ class JdbcSinkTask(SinkTask):
             self._stale = True
 
     def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+        with self._writes.task_thread():
+            return self._pre_commit(current_offsets)
+
+    def _pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
         cfg = self.cfg
-        failed: list = []
-        try:
-            self._collect(wait=True)
-            if cfg.exactly_once and self._stale:
-                self._rewind()
-            else:
-                failed = self._flush()
-        except TransientError as exc:
-            self._transient(exc)
-            self._sleep(cfg.retry_backoff_ms / 1000.0)  # the runtime retries the commit right away
-            if self.context is not None:
-                self.context.request_commit()
-        self._report(failed)
-        if cfg.exactly_once:
+        requested, self._requested = self._requested, False
+        if not requested:
+            # The periodic commit, a revocation or shutdown: write everything first, so that the
+            # commit covers every record handed to put() (nothing is replayed after a clean stop).
+            try:
+                self._collect(wait=True)
+                if cfg.exactly_once and self._stale:
+                    self._rewind()
+                else:
+                    self._flush()
+            except TransientError as exc:
+                self._transient(exc)
+                self._sleep(cfg.retry_backoff_ms / 1000.0)  # the runtime retries the commit right away
+                if self.context is not None:
+                    self.context.request_commit()
+        # After a write the task asked for this commit itself: what is durable now, without waiting.
+        self._uncommitted = False
+        return self._durable_offsets(current_offsets)
+
+    def _durable_offsets(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+        if self.cfg.exactly_once:
             return {tp: self._durable[(tp.topic, tp.partition)] for tp in current_offsets
                     if (tp.topic, tp.partition) in self._durable}
-        if not self._buffer:
-            return dict(current_offsets)
-        # A failed flush: only offsets before the first unwritten record are safe.
+        # Offsets before the first record not yet in the database (being written, or buffered).
+        wanted = {(tp.topic, tp.partition) for tp in current_offsets}
         first: dict[tuple[str, int], int] = {}
-        for entry in self._buffer:
+        running = self._writes.running
+        unwritten = chain(running[0] if running is not None else (), self._buffer)
+        for entry in unwritten:
             tp, offset = coordinates(entry[0])
-            if tp not in first:
+            if tp in wanted:
+                wanted.discard(tp)
                 first[tp] = offset
+                if not wanted:
+                    break  # usually one partition: its first entry is all that is needed
         return {tp: first.get((tp.topic, tp.partition), o) for tp, o in current_offsets.items()}
 
     # -- exactly once ---------------------------------------------------------------------------
@@ -403,8 +473,7 @@ class JdbcSinkTask(SinkTask):
         A partition without a stored offset goes back to the first record this task accepted
         from it (``_durable`` was set to that offset when the record arrived).
         """
-        if self._inflight is not None:
-            _wait(self._inflight[2])
+        self._writes.wait()
         if partitions is None:
             assigned = self.context.assignment() if self.context is not None else set()
             partitions = list(assigned | {TopicPartition(*tp) for tp in self._durable})
@@ -424,11 +493,9 @@ class JdbcSinkTask(SinkTask):
 
 
 _NO_SHAPE = object()  # matches no schema: the next record looks its plan up again
+COMMIT_REQUEST_INTERVAL = 0.5  # seconds between offset commits the task asks for
+WRITER_SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval; see JdbcSinkTask.start)
 
-
-def _wait(future: Future) -> None:
-    """Wait for ``future`` without taking its result (that is ``_collect``'s job)."""
-    futures_wait([future])
 
 
 class _RecordWriteError(ConnectError):
