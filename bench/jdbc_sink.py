@@ -30,6 +30,12 @@ Per database and run:
    primary-key lookups; one partition, written in order);
 4. both results are verified: count and checksums (sums, lengths, min/max) against the generated data.
 Prints rows/s for both and the ratio (must ≥ 0.5 with defaults; goal: defaults ≥ 0.8 × tuned).
+
+Experiments (not in the reported figures): ``--tuned-databases`` gives the defaults run the tuned
+database settings; ``--worker``/``--connector KEY=VALUE`` add settings. Environment:
+``BENCH_THREADS=1`` prints the worker's CPU per thread, ``BENCH_PROFILE=dir`` runs the worker under
+py-spy (``BENCH_PROFILE_IDLE=1``: idle samples too), ``BENCH_KEEP=dir`` keeps the worker logs,
+``BENCH_LOG_LEVEL`` sets the worker's log level.
 """
 
 from __future__ import annotations
@@ -231,6 +237,8 @@ class Run:
         self.converter, self.batch = args.converter, args.batch
         self.registry_url = registry_url
         self.tansu_join = args.tansu_join
+        self.extra_worker = dict(kv.split("=", 1) for kv in args.worker)
+        self.extra_connector = dict(kv.split("=", 1) for kv in args.connector)
 
     def worker_props(self, broker, work: Path, port: int) -> dict[str, str]:
         props = {"bootstrap.servers": broker.bootstrap_servers, "listeners": f"http://127.0.0.1:{port}",
@@ -247,7 +255,7 @@ class Run:
             props.update({"offset.flush.interval.ms": "5000", "consumer.max.poll.records": str(self.batch)})
         if not self.tansu_join:
             props.update(TANSU_JOIN)
-        return props
+        return {**props, **self.extra_worker}
 
     def connector_config(self, server, topic: str, table: str) -> dict[str, str]:
         config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": topic,
@@ -256,7 +264,7 @@ class Run:
                   "pk.mode": "record_value" if self.converter == "json" else "record_key", "pk.fields": "id"}
         if self.tuned:
             config["batch.size"] = str(self.batch)
-        return config
+        return {**config, **self.extra_connector}
 
 
 def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows: list[tuple],
@@ -429,6 +437,12 @@ def main() -> None:
     parser.add_argument("--converter", choices=["jsonschema", "json"], default="jsonschema")
     parser.add_argument("--tansu-join", action="store_true",
                         help="keep the consumer's default session timeout (the test broker then takes 23 s to join)")
+    parser.add_argument("--tuned-databases", action="store_true",
+                        help="the defaults run too gets the tuned database settings (PG_SETTINGS, MARIADB_OPTIONS)")
+    parser.add_argument("--worker", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra worker setting (experiments; not in the reported figures)")
+    parser.add_argument("--connector", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra connector setting (experiments; not in the reported figures)")
     parser.add_argument("--decimal-format", choices=["BASE64", "NUMERIC"], default="BASE64",
                         help="how the producing JsonSchemaConverter writes the numeric column")
     args = parser.parse_args()
@@ -455,11 +469,11 @@ def main() -> None:
             run = Run(name, args, registry.url)
             for kind in kinds:
                 if kind == "postgresql":
-                    settings = {"settings": PG_SETTINGS} if run.tuned else {}
+                    settings = {"settings": PG_SETTINGS} if run.tuned or args.tuned_databases else {}
                     with EmbeddedPostgres(**settings) as pg:
                         results[(name, kind)] = bench(run, kind, pg, broker, topic, rows, preload, expected, work)
                 else:
-                    options = {"options": MARIADB_OPTIONS} if run.tuned else {}
+                    options = {"options": MARIADB_OPTIONS} if run.tuned or args.tuned_databases else {}
                     with EmbeddedMariaDB(**options) as maria:
                         results[(name, kind)] = bench(run, kind, maria, broker, topic, rows, preload, expected, work)
     print()
