@@ -7,6 +7,7 @@ import base64
 import decimal
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -83,12 +84,23 @@ def envelope(message: Any) -> dict:
     return orjson.loads(message.value())
 
 
-def consume_exactly(broker: Any, topic: str, n: int, timeout: float = 60.0, settle: float = 1.5) -> list[Any]:
-    """Exactly ``n`` records (all partitions): waits for n, then checks nothing more arrives."""
-    messages = broker.consume(topic, n, timeout=timeout, partition=None)
-    time.sleep(settle)
-    more = broker.consume(topic, n + 1, timeout=1.0, partition=None, allow_fewer=True)
-    assert len(more) == n, f"expected exactly {n} records in {topic}, found {len(more)}"
+def consume_exactly(broker: Any, topic: str, n: int, *, is_marker: Callable[[dict], bool],
+                    insert_marker: Callable[[], Any] | None = None, timeout: float = 60.0) -> list[Any]:
+    """Exactly ``n`` records in ``topic`` (one partition) before a marker record, which are returned.
+
+    Waits for ``n`` records, then calls ``insert_marker`` (a row the source reads after every
+    row before it; the caller may have inserted it already) and waits for the marker. A source
+    reads in order, so a record it wrongly produced twice is in the partition before the marker:
+    the record after the first ``n`` must be the marker (``is_marker(payload)``). No fixed wait.
+    """
+    messages = broker.consume(topic, n, timeout=timeout)
+    if insert_marker is not None:
+        insert_marker()
+    through = broker.consume(topic, n + 1, timeout=timeout)
+    found = payloads(through)
+    assert is_marker(found[n]), (f"expected exactly {n} records in {topic} before the marker, found more: "
+                                 f"record {n} is {found[n]}")
+    assert not any(is_marker(p) for p in found[:n]), f"the marker arrived before {n} records in {topic}: {found}"
     return messages
 
 

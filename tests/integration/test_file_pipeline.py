@@ -53,13 +53,15 @@ def test_three_lines_then_more_then_restart_without_duplicates(start_worker, bro
     worker = start_worker(**{"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"})
     worker.connect.add_connector("local-file-source", source_config(source, topic_name))
     worker.connect.add_connector("local-file-sink", sink_config(sink, topic_name))
-    lines = wait_for_lines(sink, 6)
-    time.sleep(2.0)  # anything duplicated would arrive by now
-    lines = sink.read_text().splitlines()
-    assert lines == [f"hello-{i}" for i in range(1, 7)]
+    wait_for_lines(sink, 6)
+    # A marker line written after the restart: a line delivered twice would reach the sink before it.
+    with source.open("a") as fh:
+        fh.write("marker\n")
+    lines = wait_for_lines(sink, 7)
+    assert lines == [f"hello-{i}" for i in range(1, 7)] + ["marker"]
     # The topic holds every line exactly once too (counted, not trusted from end offsets).
-    values = [orjson.loads(m.value()) for m in broker.consume(topic_name, 6, timeout=20)]
-    assert values == [f"hello-{i}" for i in range(1, 7)]
+    values = [orjson.loads(m.value()) for m in broker.consume(topic_name, 7, timeout=20)]
+    assert values == [f"hello-{i}" for i in range(1, 7)] + ["marker"]
 
 
 def test_source_offsets_survive_in_the_offsets_file(start_worker, tmp_path, topic_name):

@@ -35,7 +35,8 @@ def test_incrementing_inserts_keys_and_restart(db: Db, start_worker, broker, top
     db.execute("INSERT INTO items (name) VALUES ('n8'), ('n9')")
     worker2 = start_worker()
     assert worker2.put("/connectors/src/config", json=config).status_code == 201
-    messages = consume_exactly(broker, topic, 10)
+    messages = consume_exactly(broker, topic, 10, is_marker=lambda p: p["name"] == "marker",
+                               insert_marker=lambda: db.execute("INSERT INTO items (name) VALUES ('marker')"))
     assert [p["id"] for p in payloads(messages)] == list(range(1, 11))
 
 
@@ -58,7 +59,9 @@ def test_timestamp_modes_inserts_updates_restart(db: Db, mode, start_worker, bro
     assert worker.put("/connectors/src/config", json=config).status_code == 201
     first = payloads(broker.consume(topic, 3, timeout=60))
     assert sorted(p["name"] for p in first) == ["a", "b", "c"]
-    time.sleep(0.05)
+    # The update must carry a later timestamp than the rows just read: wait for the server's clock.
+    wait_until(lambda: db.execute(f"SELECT {db.now} > MAX(updated_at) FROM events")[0][0], interval=0.01,
+               what="the database clock to pass the first rows' timestamp")
     db.execute(f"UPDATE events SET name = 'b2', updated_at = {db.now} WHERE id = 2")
     fourth = payloads(broker.consume(topic, 4, timeout=60))[3]
     assert fourth["id"] == 2 and fourth["name"] == "b2"
@@ -78,7 +81,9 @@ def test_timestamp_modes_inserts_updates_restart(db: Db, mode, start_worker, bro
     db.execute("INSERT INTO events (name) VALUES ('d')")
     worker2 = start_worker()
     assert worker2.put("/connectors/src/config", json=config).status_code == 201
-    names = [p["name"] for p in payloads(consume_exactly(broker, topic, 5))]
+    names = [p["name"] for p in payloads(consume_exactly(
+        broker, topic, 5, is_marker=lambda p: p["name"] == "marker",
+        insert_marker=lambda: db.execute("INSERT INTO events (name) VALUES ('marker')")))]
     assert names[3:] == ["b2", "d"]
 
 
@@ -100,7 +105,8 @@ def test_timestamp_initial_and_delay(db: Db, start_worker, broker, topic_name):
     assert len(broker.consume(topic, 2, timeout=2.0, allow_fewer=True)) == 1
     broker.consume(topic, 2, timeout=30)
     assert time.monotonic() - inserted >= 3.5
-    consume_exactly(broker, topic, 2)
+    consume_exactly(broker, topic, 2, is_marker=lambda p: p["name"] == "marker",
+                    insert_marker=lambda: db.execute("INSERT INTO events (name) VALUES ('marker')"))
 
 
 def test_timestamp_initial_now(db: Db, start_worker, broker, topic_name):
@@ -114,9 +120,14 @@ def test_timestamp_initial_now(db: Db, start_worker, broker, topic_name):
                                             "timestamp.initial": -1})
     assert worker.put("/connectors/src/config", json=config).status_code == 201
     worker.wait_for_state("src")
-    time.sleep(1.0)
-    db.execute("INSERT INTO events (name) VALUES ('after')")
-    assert [p["name"] for p in payloads(consume_exactly(broker, topic, 1))] == ["after"]
+
+    # Rows inserted before the task's first query are older than its "now" and skipped, like
+    # 'before': insert 'after' rows until one arrives. 'before', older than all, would come first.
+    def first_record() -> list:
+        db.execute("INSERT INTO events (name) VALUES ('after')")
+        return broker.consume(topic, 1, timeout=0.5, allow_fewer=True)
+    wait_until(first_record, timeout=60, interval=0, what="a row inserted after the task started")
+    assert [p["name"] for p in payloads(broker.consume(topic, 1))] == ["after"]
 
 
 def test_bulk_rereads_whole_table(db: Db, start_worker, broker, topic_name):
@@ -143,11 +154,12 @@ def test_query_mode_with_its_own_where(db: Db, start_worker, broker, topic_name)
     assert worker.put("/connectors/src/config", json=config).status_code == 201
     assert [p["name"] for p in payloads(broker.consume(topic_name, 2, timeout=60))] == ["keep-1", "keep-2"]
     db.execute("INSERT INTO people (name) VALUES ('drop-2'), ('keep-3')")
-    messages = consume_exactly(broker, topic_name, 3)
+    messages = consume_exactly(broker, topic_name, 3, is_marker=lambda p: p["name"] == "keep-marker",
+                               insert_marker=lambda: db.execute("INSERT INTO people (name) VALUES ('keep-marker')"))
     assert payloads(messages)[2] == {"id": 5, "name": "keep-3"}
     assert keys(messages)[2] == {"id": 5}
-    offsets = wait_until(lambda: worker.get("/connectors/src/offsets").json()["offsets"], what="offsets")
-    assert offsets == [{"partition": {"query": "query"}, "offset": {"incrementing": 5}}]
+    expected = [{"partition": {"query": "query"}, "offset": {"incrementing": 6}}]  # the marker's id
+    wait_until(lambda: worker.get("/connectors/src/offsets").json()["offsets"] == expected, what="offsets")
 
 
 def test_table_selection_views_and_new_tables(db: Db, start_worker, broker, topic_name):
@@ -203,5 +215,7 @@ def test_offsets_rest_and_patch_to_resume(db: Db, start_worker, broker, topic_na
                                                                          "offset": {"incrementing": 2}}]})
     assert patched.status_code == 200, patched.text
     assert worker.put("/connectors/src/resume").status_code == 202
-    names = [p["name"] for p in payloads(consume_exactly(broker, topic, 6))]
+    names = [p["name"] for p in payloads(consume_exactly(
+        broker, topic, 6, is_marker=lambda p: p["name"] == "marker",
+        insert_marker=lambda: db.execute("INSERT INTO items (name) VALUES ('marker')")))]
     assert names == ["a", "b", "c", "d", "c", "d"]

@@ -106,7 +106,9 @@ def test_outage_reconnects_then_fails_naming_host(db: Db, start_worker, broker, 
             except Exception:
                 pass
     db.execute("INSERT INTO items (v) VALUES (2)")
-    assert [p["v"] for p in payloads(consume_exactly(broker, topic, 2))] == [1, 2]
+    assert [p["v"] for p in payloads(consume_exactly(
+        broker, topic, 2, is_marker=lambda p: p["v"] == -1,
+        insert_marker=lambda: db.execute("INSERT INTO items (v) VALUES (-1)")))] == [1, 2]
     assert worker.get("/connectors/src/status").json()["tasks"][0]["state"] == "RUNNING"
     # A server that stays unreachable: the task goes FAILED after connection.attempts, naming the host.
     worker.put("/connectors/src/stop")

@@ -80,13 +80,17 @@ def test_granularity_every_value_in_timestamp_incrementing_mode(db: Db, start_wo
     # Offsets stay on the datetimes: ms + nanos of the last row, and the next rows (only they) follow.
     db.execute("INSERT INTO ev (updated_at) VALUES ('2024-01-03 00:00:00.000001'), ('2024-01-04 00:00:00')")
     for case, (name, topic) in names.items():
-        rows = payloads(consume_exactly(broker, topic, 3, settle=0.5))
+        rows = payloads(broker.consume(topic, 3, timeout=60))
         assert [r["id"] for r in rows] == [1, 2, 3], case
         offset = wait_until(lambda: [o["offset"] for o in worker.get(f"/connectors/{name}/offsets").json()["offsets"]
                                      if o["offset"].get("incrementing") == 3], what=f"offset of {case}")[0]
         shift = 5 * 3600 * 10**6 if case[1] == NY else 0
         assert offset["timestamp"] == (_micros(2024, 1, 4) + shift) // 1000, case
         assert offset["timestamp_nanos"] == 0
+    # Only those: a later marker row (id 4) follows them directly in every topic.
+    db.execute("INSERT INTO ev (updated_at) VALUES ('2024-06-01 00:00:00')")
+    for case, (name, topic) in names.items():
+        consume_exactly(broker, topic, 3, is_marker=lambda p: p["id"] == 4)
     micros_case = names[("micros_long", "UTC")][1]
     assert [r["updated_at"] for r in payloads(broker.consume(micros_case, 3, timeout=10))][1:] == [
         _micros(2024, 1, 3, 0, 0, 0, 1), _micros(2024, 1, 4)]
@@ -104,14 +108,18 @@ def test_granularity_timestamp_mode_and_bulk(db: Db, start_worker, broker, topic
         response = worker.put(f"/connectors/{name}/config", json=db.config(mode=mode, **{
             "topic.prefix": prefix, "timestamp.granularity": "nanos_string", **extra}))
         assert response.status_code == 201, response.text
-    # Timestamp mode starts after 1970-01-01 (timestamp.initial unset): the 1969 row is not read.
-    rows = payloads(consume_exactly(broker, f"{topic_name}-ts-tm", 2, settle=0.5))
+    bulk = payloads(broker.consume(f"{topic_name}-bulk-tm", 3, timeout=60))  # the first bulk read: 3 rows
+    # Timestamp mode starts after 1970-01-01 (timestamp.initial unset): the 1969 row is not read
+    # before a later marker row (id 4), or ever.
+    db.execute("INSERT INTO tm (ts) VALUES ('2020-12-31 00:00:00')")
+    rows = payloads(consume_exactly(broker, f"{topic_name}-ts-tm", 2, is_marker=lambda p: p["id"] == 4))
     assert [r["ts"] for r in rows] == [str(_micros(2020, 5, 5, 5, 5, 5, 5) * 1000)] * 2
-    bulk = payloads(broker.consume(f"{topic_name}-bulk-tm", 3, timeout=60))
     assert sorted(r["ts"] for r in bulk) == sorted(["-500000000"] + [r["ts"] for r in rows])
     db.execute("INSERT INTO tm (ts) VALUES ('2021-01-01 00:00:00')")
-    more = payloads(consume_exactly(broker, f"{topic_name}-ts-tm", 3, settle=0.5))
-    assert more[2]["ts"] == str(_micros(2021, 1, 1) * 1000)
+    more = payloads(consume_exactly(
+        broker, f"{topic_name}-ts-tm", 4, is_marker=lambda p: p["id"] == 6,
+        insert_marker=lambda: db.execute("INSERT INTO tm (ts) VALUES ('2021-06-01 00:00:00')")))
+    assert more[3]["ts"] == str(_micros(2021, 1, 1) * 1000)
 
 
 def _mapped_tables(db: Db) -> None:
@@ -138,8 +146,8 @@ def test_column_mappings_per_table(db: Db, start_worker, broker, topic_name):
     body = worker.put(VALIDATE, json={**config, "name": "m"}).json()
     assert body["error_count"] == 0, _errors(body)
     assert worker.put("/connectors/m/config", json=config).status_code == 201
-    orders = payloads(consume_exactly(broker, prefix + "orders", 2, settle=0.5))
-    items = payloads(consume_exactly(broker, prefix + "items", 2, settle=0.5))
+    orders = payloads(broker.consume(prefix + "orders", 2, timeout=60))
+    items = payloads(broker.consume(prefix + "items", 2, timeout=60))
     assert [o["id"] for o in orders] == [1, 2] and [i["item_no"] for i in items] == [100, 200]
 
     def offsets() -> dict:
@@ -154,9 +162,12 @@ def test_column_mappings_per_table(db: Db, start_worker, broker, topic_name):
     # Only new or changed rows follow, per table and by its own columns.
     db.execute("INSERT INTO items VALUES (150, '2024-01-03 00:00:00'), (300, '2024-01-03 00:00:00')")
     db.execute("UPDATE orders SET changed = '2024-02-01 00:00:00' WHERE id = 1")
-    items = payloads(consume_exactly(broker, prefix + "items", 3, settle=0.5))
+    # Markers, later by both columns: item 400, order 3 (created 2024-03-01).
+    db.execute("INSERT INTO items VALUES (400, '2024-01-04 00:00:00')")
+    db.execute("INSERT INTO orders (changed, created) VALUES (NULL, '2024-03-01 00:00:00')")
+    items = payloads(consume_exactly(broker, prefix + "items", 3, is_marker=lambda p: p["item_no"] == 400))
     assert [i["item_no"] for i in items] == [100, 200, 300]  # 150 < 200 at the same timestamp: not new
-    orders = payloads(consume_exactly(broker, prefix + "orders", 3, settle=0.5))
+    orders = payloads(consume_exactly(broker, prefix + "orders", 3, is_marker=lambda p: p["id"] == 3))
     assert orders[2]["id"] == 1
 
 
