@@ -1,10 +1,14 @@
-"""Certificates made in the test: a CA, a server certificate it signs (SAN 127.0.0.1 and
-localhost), and an unrelated "wrong" CA, all as PEM files in a directory."""
+"""Certificates made in the test: a CA, a server certificate it signs for the host name
+"localhost" only, and an unrelated "wrong" CA, all as PEM files in a directory.
+
+The embedded servers listen on 127.0.0.1, which "localhost" resolves to: a client that
+connects to "localhost" sees a matching certificate, one that connects to "127.0.0.1" sees
+the same certificate with a host name that does not match (verify-full must refuse it,
+verify-ca must accept it)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +24,6 @@ class Pki:
     wrong_ca: Path  # a CA that signed nothing the servers use
     server_cert: Path
     server_key: Path
-    other_host_cert: Path  # signed by ``ca`` but for "db.example" only: verify-full must refuse it
-    other_host_key: Path
 
 
 def _name(common: str) -> x509.Name:
@@ -71,11 +73,8 @@ def make_pki(directory: Path) -> Pki:
     directory.mkdir(parents=True, exist_ok=True)
     ca_key, ca_cert = _ca("dbconnect test CA")
     _, wrong_cert = _ca("dbconnect wrong CA")
-    key, cert = _leaf(ca_key, ca_cert, [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")])
-    other_key, other_cert = _leaf(ca_key, ca_cert, [x509.DNSName("db.example")])
+    key, cert = _leaf(ca_key, ca_cert, [x509.DNSName("localhost")])
     return Pki(
         ca=_write(directory / "ca.pem", cert=ca_cert), wrong_ca=_write(directory / "wrong-ca.pem", cert=wrong_cert),
         server_cert=_write(directory / "server.pem", cert=cert), server_key=_write(directory / "server.key", key=key),
-        other_host_cert=_write(directory / "other-host.pem", cert=other_cert),
-        other_host_key=_write(directory / "other-host.key", key=other_key),
     )
