@@ -169,3 +169,56 @@ def test_a_url_requiring_tls_never_connects_in_plaintext(plain_server_require, s
     # Reason for the refusal in each driver's words: libpq, PyMySQL (CR_SSL_CONNECTION_ERROR 2026).
     reason = "server does not support SSL" if db.pg else "SSL is required but the server doesn't support it"
     assert refused(db, side, jdbc_url, re.escape(reason))
+
+
+def test_pipeline_over_tls_after_a_refused_keystore_url(worker, tls_postgres, tls_mariadb, pki, topic_name):
+    """The user's sequence: the sink first, with a Java trustStore URL (refused, naming the key),
+    PUT again with a PEM CA; then the source with pgjdbc's ssl=true. Rows cross both TLS-only servers."""
+    source_db, target_db = Db("postgresql", tls_postgres), Db("mariadb", tls_mariadb)
+    source_db.execute("CREATE TABLE orders (id SERIAL PRIMARY KEY, name TEXT NOT NULL)")
+    source_db.execute("INSERT INTO orders (name) SELECT 'n' || g FROM generate_series(1, 20) g")
+    prefix = f"{topic_name}-"
+    sink = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1",
+            "topics": f"{prefix}orders", "auto.create": "true", "table.name.format": "orders",
+            "connection.user": target_db.server.user, "connection.password": target_db.server.password,
+            "connection.url": url(target_db, "sslMode=verify-full&trustStore=/etc/pki/dbs.jks", host="localhost")}
+    response = worker.put("/connectors/tls-sink/config", json=sink)
+    assert response.status_code == 400, response.text
+    assert "trustStore cannot be honoured" in response.json()["message"] and "serverSslCert" in response.json()["message"]
+    validated = worker.put("/connector-plugins/JdbcSinkConnector/config/validate", json={"name": "tls-sink", **sink})
+    errors = {c["value"]["name"]: c["value"]["errors"] for c in validated.json()["configs"] if c["value"]["errors"]}
+    assert list(errors) == ["connection.url"] and "trustStore" in errors["connection.url"][0]
+    sink["connection.url"] = url(target_db, "sslMode=verify-full&serverSslCert={ca}", host="localhost", ca=pki.ca)
+    assert worker.put("/connectors/tls-sink/config", json=sink).status_code == 201
+    worker.wait_for_state("tls-sink")
+
+    source = {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector", "tasks.max": "1",
+              "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "orders",
+              "topic.prefix": prefix, "poll.interval.ms": "200",
+              "connection.user": source_db.server.user, "connection.password": source_db.server.password,
+              "connection.url": url(source_db, "ssl=true&sslrootcert={ca}", host="localhost", ca=pki.ca)}
+    assert worker.put("/connectors/tls-source/config", json=source).status_code == 201
+    worker.wait_for_state("tls-source")
+    wait_until(lambda: target_db.execute("SELECT count(*) FROM orders")[0][0] == 20 if _exists(target_db) else False,
+               timeout=60, what="20 rows in the MariaDB sink table")
+    # The server's view of the source's sessions: all TLS (the server accepts nothing else anyway).
+    sessions = source_db.execute("SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+                                 "WHERE a.application_name = 'dbconnect-jdbc-source'")
+    assert sessions and all(ssl for (ssl,) in sessions)
+
+
+def _exists(db: Db) -> bool:
+    return bool(db.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'orders'",
+                           (db.name,)))
+
+
+@pytest.mark.parametrize("kind, query", [("postgresql", "ssl=true"), ("mariadb", "sslMode=trust")])
+def test_migrations_use_the_same_tls_mapping(request, kind, query):
+    from dbconnect.migrate import MigrationError
+    from dbconnect.migrate.targets import target_for
+
+    db = Db(kind, request.getfixturevalue("postgres" if kind == "postgresql" else "mariadb"))  # no TLS
+    with pytest.raises(MigrationError, match="SSL"):
+        target_for(url(db, query), db.server.user, db.server.password).close()
+    with pytest.raises(MigrationError, match="keyStore cannot be honoured"):
+        target_for(url(db, "keyStore=/k.jks"), db.server.user, db.server.password)

@@ -82,6 +82,7 @@ def test_non_tls_parameters_are_kept_as_before():
     ("ssl=maybe", "ssl", "boolean"),
     ("sslNegotiation=fast", "sslNegotiation", "postgres or direct"),
     ("sslCompressionLevel=9", "sslCompressionLevel", "not one dbconnect knows"),
+    ("ssl=true&trustStore=/t.jks", "trustStore", "sslrootcert=<PEM CA file>"),
 ])
 def test_pgjdbc_parameters_that_cannot_be_honoured_are_refused_by_name(query, key, hint):
     with pytest.raises(ConfigError) as info:

@@ -144,6 +144,9 @@ def _pgjdbc(params: tuple[tuple[str, str], ...]) -> TlsPolicy:
             passthrough.append(("sslnegotiation", value.strip().lower()))
         elif low in _LIBPQ_ONLY:
             passthrough.append((low, value))
+        elif low in _KEYSTORE_KEYS:
+            raise _refuse(key, "libpq cannot read Java keystores; verify the server with sslrootcert=<PEM CA file> "
+                               "and give a client certificate as sslcert=<PEM>&sslkey=<PEM>[&sslpassword=…]")
         elif is_tls_param(key):
             raise _unknown(key, "sslmode, ssl, sslrootcert, sslcert, sslkey, sslpassword, sslfactory, sslNegotiation, "
                                 + ", ".join(_LIBPQ_ONLY))
