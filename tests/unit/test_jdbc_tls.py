@@ -203,3 +203,17 @@ def test_source_and_sink_validation_name_the_parameter(url):
     source = JdbcSourceConnector().validate({"connection.url": url, "name": "s", "mode": "bulk", "topic.prefix": "p-"})
     for errors in (sink, source):
         assert [m for m in errors["connection.url"] if key in m and "cannot be honoured" in m], errors
+
+
+def test_neutral_policy_protocol_bounds_reach_libpq():
+    from dbconnect.connectors.jdbc.dialects.postgresql import libpq_tls
+    from dbconnect.connectors.jdbc.tls import TlsPolicy
+
+    assert libpq_tls(TlsPolicy(mode="require", min_version="TLSv1.2", max_version="TLSv1.3")) == {
+        "sslmode": "require", "ssl_min_protocol_version": "TLSv1.2", "ssl_max_protocol_version": "TLSv1.3"}
+
+
+def test_sqlalchemy_style_pymysql_ssl_keys_are_refused_not_ignored():
+    spec = parse_url("mysql+pymysql://u@db.example/shop?ssl_ca=/etc/ca.pem")
+    with pytest.raises(ConfigError, match="ssl_ca .*not one dbconnect knows"):
+        tls_policy(spec)
