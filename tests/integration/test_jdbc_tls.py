@@ -19,7 +19,7 @@ from dbconnect.connectors.jdbc.dialect import get_dialect
 from dbconnect.connectors.jdbc.sink.config import parse_config as sink_config
 from dbconnect.connectors.jdbc.sink.writers import TransientError, writer_for
 from dbconnect.embedded import EmbeddedMariaDB, EmbeddedPostgres, ServerTls
-from tests.tls_certs import Pki, make_pki
+from tests.tls_certs import CLIENT_KEY_PASSWORD, Pki, make_pki
 
 from .jdbc_helpers import Db, wait_until
 
@@ -39,7 +39,7 @@ def tls_postgres(pki) -> Iterator[EmbeddedPostgres]:
 
 @pytest.fixture(scope="module")
 def tls_mariadb(pki) -> Iterator[EmbeddedMariaDB]:
-    with EmbeddedMariaDB(tls=ServerTls(pki.server_cert, pki.server_key, required=True)) as server:
+    with EmbeddedMariaDB(tls=ServerTls(pki.server_cert, pki.server_key, ca=pki.ca, required=True)) as server:
         yield server
 
 
@@ -154,6 +154,30 @@ def test_verify_ca_needs_the_right_ca_but_not_the_host_name(request, pki, spelli
     db = tls_db(request, kind)
     assert connects_encrypted(db, side, url(db, query, ca=pki.ca))  # 127.0.0.1: not the certificate's name
     assert refused(db, side, url(db, query, ca=pki.wrong_ca), "certificate verify failed")
+
+
+@pytest.mark.parametrize("side", ["source", "sink"])
+def test_mariadb_client_certificate_from_pem_files(tls_mariadb, pki, side):
+    """A user that must present a certificate (REQUIRE X509): sslcert/sslkey/sslpassword are sent."""
+    db = Db("mariadb", _As(tls_mariadb, "certuser", "certpw"))  # the database is created by the admin user
+    tls_mariadb.execute("CREATE USER IF NOT EXISTS certuser@'%' IDENTIFIED BY 'certpw' REQUIRE X509")
+    tls_mariadb.execute(f"GRANT ALL PRIVILEGES ON `{db.name}`.* TO certuser@'%'")
+    base = "sslMode=verify-full&serverSslCert={ca}"
+    with_cert = base + "&sslcert={cert}&sslkey={key}&sslpassword=" + CLIENT_KEY_PASSWORD
+    files = {"ca": pki.ca, "cert": pki.client_cert, "key": pki.client_key}
+    assert connects_encrypted(db, side, url(db, with_cert, host="localhost", **files))
+    assert refused(db, side, url(db, base, host="localhost", **files), "Access denied")
+
+
+class _As:
+    """A server whose connector settings use another user; everything else (create_database,
+    execute, jdbc_url) is the server's own, as its admin user."""
+
+    def __init__(self, server: Any, user: str, password: str) -> None:
+        self._server, self.user, self.password = server, user, password
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
 
 
 @pytest.fixture(params=list(REQUIRE))
