@@ -14,7 +14,7 @@ Each server gets a private temp dir, waits until it really answers before
 
 from .broker import EmbeddedBroker
 from .mariadb import EmbeddedMariaDB
-from .ports import EmbeddedServer, EmbeddedServerError, free_port
+from .ports import EmbeddedServer, EmbeddedServerError, ServerTls, free_port
 from .postgres import EmbeddedPostgres
 from .registry import EmbeddedRegistry
 
@@ -25,5 +25,6 @@ __all__ = [
     "EmbeddedRegistry",
     "EmbeddedServer",
     "EmbeddedServerError",
+    "ServerTls",
     "free_port",
 ]

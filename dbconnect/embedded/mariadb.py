@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pymysql
 
-from .ports import EmbeddedServer, EmbeddedServerError
+from .ports import EmbeddedServer, EmbeddedServerError, ServerTls
 
 #: mariadbd options for tests and benchmarks (override or extend with ``options=``).
 DEFAULT_OPTIONS: dict[str, str | None] = {
@@ -48,8 +48,10 @@ class EmbeddedMariaDB(EmbeddedServer):
     stop_grace = 30.0  # InnoDB may flush for a moment on a clean shutdown
 
     def __init__(self, *, user: str = "dbconnect", password: str | None = None, dbname: str = "dbconnect",
-                 options: dict[str, str | None] | None = None, **kwargs: Any) -> None:
+                 options: dict[str, str | None] | None = None, tls: ServerTls | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.tls = tls  # serve TLS with these files (and only TLS when tls.required)
         self.user = user
         self.password = password or secrets.token_urlsafe(16)
         self.dbname = dbname
@@ -105,13 +107,23 @@ class EmbeddedMariaDB(EmbeddedServer):
         argv = [server, "--no-defaults", f"--datadir={data}", f"--port={self.port}",
                 f"--bind-address={self.host}", f"--socket={self.socket_path}",
                 f"--pid-file={self.base_dir / 'mysqld.pid'}", f"--tmpdir={self.base_dir}", *as_root]
-        for key, value in self.options.items():
+        for key, value in {**self._tls_options(), **self.options}.items():
             argv.append(f"--{key}" if value is None else f"--{key}={value}")
         self._spawn(argv)
         self._wait_until(self._socket_ready, "waiting for the unix socket")
         self._provision()
         # Prove the account works the way clients will use it: TCP + password.
         self._wait_until(self._tcp_login_ok, "logging in over TCP with the password", timeout=15)
+
+    def _tls_options(self) -> dict[str, str | None]:
+        if self.tls is None:
+            return {}
+        opts: dict[str, str | None] = {"ssl-cert": str(self.tls.cert), "ssl-key": str(self.tls.key)}
+        if self.tls.ca is not None:
+            opts["ssl-ca"] = str(self.tls.ca)
+        if self.tls.required:
+            opts["require-secure-transport"] = "ON"  # the unix socket counts as secure: provisioning still works
+        return opts
 
     def _root_socket(self) -> pymysql.Connection:
         return pymysql.connect(unix_socket=str(self.socket_path), user="root", password="",

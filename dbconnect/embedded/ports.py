@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,6 +38,20 @@ _PORT_TAKEN_MARKERS = ("address already in use", "addrinuse", "could not bind", 
 
 class EmbeddedServerError(RuntimeError):
     """An embedded server failed to start (the message carries the log tail)."""
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """PEM files a database server serves TLS with (``EmbeddedPostgres(tls=…)``, ``EmbeddedMariaDB(tls=…)``).
+
+    ``required``: plaintext clients are turned away (PostgreSQL: hostssl-only pg_hba.conf;
+    MariaDB: require_secure_transport=ON). ``ca`` is the CA for client certificates (optional).
+    """
+
+    cert: str | os.PathLike
+    key: str | os.PathLike
+    ca: str | os.PathLike | None = None
+    required: bool = False
 
 
 def free_port(host: str = LOOPBACK) -> int:

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from .ports import EmbeddedServer, EmbeddedServerError
+from .ports import EmbeddedServer, EmbeddedServerError, ServerTls
 
 MIN_VERSION = 15
 
@@ -55,7 +55,7 @@ DEFAULT_SETTINGS: dict[str, str] = {
 }
 
 _bindir_lock = threading.Lock()
-_bindir_cache: dict[str | None, tuple[Path, str]] = {}
+_bindir_cache: dict[tuple[str | None, bool], tuple[Path, str]] = {}
 
 
 class EmbeddedPostgres(EmbeddedServer):
@@ -73,8 +73,9 @@ class EmbeddedPostgres(EmbeddedServer):
 
     def __init__(self, *, user: str = "dbconnect", password: str | None = None, dbname: str = "dbconnect",
                  settings: dict[str, str] | None = None, bindir: str | os.PathLike | None = None,
-                 os_user: str | None = None, **kwargs: Any) -> None:
+                 os_user: str | None = None, tls: "ServerTls | None" = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.tls = tls  # serve TLS with these files (and only TLS when tls.required)
         self.user = user
         # A real password, so the password-auth code paths of connectors are exercised.
         self.password = password or secrets.token_urlsafe(16)
@@ -136,7 +137,7 @@ class EmbeddedPostgres(EmbeddedServer):
 
     def _launch(self) -> None:
         assert self.base_dir is not None
-        self.bindir, self.version = _find_bindir(self._bindir_override)
+        self.bindir, self.version = _find_bindir(self._bindir_override, need_ssl=self.tls is not None)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["TZ"] = "UTC"
         run_as = None
@@ -171,12 +172,41 @@ class EmbeddedPostgres(EmbeddedServer):
     def _start_server(self, data: Path, env: dict[str, str], run_as: str | None) -> None:
         argv = [str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port),
                 "-c", f"listen_addresses={self.host}"]
+        if self.tls is not None:
+            argv += self._tls_settings(data, run_as)
         for key, value in self.settings.items():
             argv += ["-c", f"{key}={value}"]
         self._spawn(argv, env=env, user=run_as)
         self._wait_until(self._accepts_password_login, "waiting for a password login over TCP")
         if self.dbname != "postgres":
             self.create_database(self.dbname)
+
+    def _tls_settings(self, data: Path, run_as: str | None) -> list[str]:
+        """``-c`` options serving TLS; with ``tls.required`` a pg_hba.conf that only has hostssl lines.
+
+        The files are copied into the data dir: PostgreSQL wants its key owned by the server's OS
+        user with mode 0600, which the caller's files need not be.
+        """
+        assert self.tls is not None
+        copies = {}
+        for name, src in (("server.crt", self.tls.cert), ("server.key", self.tls.key), ("root.crt", self.tls.ca)):
+            if src is None:
+                continue
+            dst = data / f"tls-{name}"
+            shutil.copyfile(src, dst)
+            dst.chmod(0o600)
+            if run_as is not None:
+                entry = pwd.getpwnam(run_as)
+                os.chown(dst, entry.pw_uid, entry.pw_gid)
+            copies[name] = dst
+        if self.tls.required:
+            hba = data / "pg_hba.conf"
+            hba.write_text("# dbconnect EmbeddedPostgres(tls=…required): TLS or nothing\n"
+                           "hostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n")
+        opts = ["ssl=on", f"ssl_cert_file={copies['server.crt']}", f"ssl_key_file={copies['server.key']}"]
+        if "root.crt" in copies:
+            opts.append(f"ssl_ca_file={copies['root.crt']}")
+        return [arg for opt in opts for arg in ("-c", opt)]
 
     def _ready(self) -> bool:
         return self._accepts_password_login()
@@ -190,19 +220,21 @@ class EmbeddedPostgres(EmbeddedServer):
 # --- finding and preparing the binaries --------------------------------------
 
 
-def _find_bindir(override: Path | None) -> tuple[Path, str]:
+def _find_bindir(override: Path | None, need_ssl: bool = False) -> tuple[Path, str]:
     """The PostgreSQL bin dir to use and its version.
 
     Order: ``bindir=`` / $DBCONNECT_PG_BINDIR, the pgserver wheel's bundle, the
     newest Debian-style /usr/lib/postgresql/N/bin, then ``postgres`` on PATH.
+    ``need_ssl`` skips builds without OpenSSL (pgserver's bundle is one).
     """
-    key = str(override) if override else os.environ.get("DBCONNECT_PG_BINDIR")
+    path = str(override) if override else os.environ.get("DBCONNECT_PG_BINDIR")
+    key = (path, need_ssl)
     with _bindir_lock:
         if key in _bindir_cache:
             return _bindir_cache[key]
         candidates: list[Path] = []
-        if key:
-            candidates.append(Path(key))
+        if path:
+            candidates.append(Path(path))
         else:
             spec = importlib.util.find_spec("pgserver")  # locate without importing: its import has side effects
             if spec is not None and spec.submodule_search_locations:
@@ -222,12 +254,24 @@ def _find_bindir(override: Path | None) -> tuple[Path, str]:
             if version is None or int(version.split(".")[0]) < MIN_VERSION:
                 problems.append(f"{bindir}: version {version} < {MIN_VERSION}")
                 continue
+            if need_ssl and not _has_ssl(bindir):
+                problems.append(f"{bindir}: built without SSL support")
+                continue
             _bindir_cache[key] = (bindir, version)
             return bindir, version
         raise EmbeddedServerError(
             f"no PostgreSQL >= {MIN_VERSION} found ({'; '.join(problems) or 'no candidates'}). "
             "Install the pgserver wheel (pip install pgserver, part of '.[dev]') "
             "or set DBCONNECT_PG_BINDIR to a PostgreSQL bin directory.")
+
+
+def _has_ssl(bindir: Path) -> bool:
+    """True when ``postgres`` links OpenSSL (``ssl=on`` works); True too when ldd cannot tell."""
+    try:
+        out = subprocess.run(["ldd", str(bindir / "postgres")], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return "libssl" in out
 
 
 def _version(bindir: Path) -> str | None:

@@ -72,11 +72,16 @@ class MariaDbTarget:
         import pymysql
         from pymysql.constants import CLIENT
 
+        from ..connectors.jdbc.dialects.mariadb import ensure_encrypted, pymysql_tls
+        from ..connectors.jdbc.tls import tls_policy
+
         self.spec = spec
+        policy = tls_policy(spec)
         self.conn = pymysql.connect(host=spec.host, port=spec.port, user=spec.user or "",
                                     password=spec.password or "", database=spec.database, charset="utf8mb4",
                                     autocommit=True, connect_timeout=10, program_name=APPLICATION_NAME,
-                                    client_flag=CLIENT.MULTI_STATEMENTS, **_mariadb_ssl(spec))
+                                    client_flag=CLIENT.MULTI_STATEMENTS, **pymysql_tls(policy))
+        ensure_encrypted(self.conn, policy)
 
     def describe(self) -> str:
         return self.spec.describe()
@@ -136,12 +141,6 @@ class MariaDbTarget:
             pass
 
 
-def _mariadb_ssl(spec: ConnectionSpec) -> dict[str, Any]:
-    params = {k.lower(): v.lower() for k, v in spec.params}
-    wants = params.get("usessl") == "true" or params.get("sslmode", "disable") not in ("disable", "")
-    return {"ssl": {}} if wants else {}
-
-
 TARGETS = {"postgresql": PostgreSqlTarget, "mariadb": MariaDbTarget}
 
 
@@ -155,6 +154,8 @@ def target_for(url: str, user: str | None = None, password: str | None = None) -
         return TARGETS[spec.family](spec)
     except MigrationError:
         raise
+    except ConfigError as exc:  # a TLS parameter that cannot be honoured
+        raise MigrationError(f"Invalid --url: {exc}") from None
     except Exception as exc:
         raise MigrationError(f"Could not connect to {spec.describe()}: {type(exc).__name__}: "
                              f"{spec.scrub(str(exc)).strip().splitlines()[0] if str(exc).strip() else ''}") from None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ...api.errors import ConfigError
+from .tls import tls_policy
 
 # URL scheme (the part before "://", without a "+driver" suffix) → dialect family.
 _FAMILIES = {
@@ -146,6 +147,11 @@ def connection_settings(values: dict, err) -> tuple[ConnectionSpec | None, str |
         spec = parse_url(values["connection.url"], values.get("connection.user"), values.get("connection.password"))
     except (ConfigError, ValueError) as exc:  # urlsplit's ValueError (a bad IPv6 host) too; never the password
         err("connection.url", str(exc))
+    if spec is not None:
+        try:
+            tls_policy(spec)  # TLS parameters the drivers cannot honour are refused here, not at connect
+        except ConfigError as exc:
+            err("connection.url", str(exc))
     family = family_from_dialect_name(values.get("dialect.name") or "") or (spec.family if spec else None)
     if family == "unsupported":
         err("dialect.name", f"Dialect {values['dialect.name']} is not supported; use PostgreSqlDatabaseDialect, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import logging
+import ssl
 import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -18,6 +19,7 @@ from ....api.errors import ConnectError
 from ..dialect import (APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, ColumnMapping, ColumnMeta, Dialect,
                        TableId)
 from .. import types as T
+from ..tls import TlsPolicy, tls_policy
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,46 @@ FRESHNESS_ATTEMPTS = 5
 _UNKNOWN_OLDEST = dt.datetime(1000, 1, 2, tzinfo=_UTC)
 
 
+def pymysql_tls(policy: TlsPolicy) -> dict[str, Any]:
+    """PyMySQL's connect() arguments for a TLS policy.
+
+    No mode: PyMySQL's default (TLS if the server offers it, unverified; Connector/J's default
+    would be plaintext). "prefer" is the same. The encrypted modes pass an SSLContext, which
+    makes PyMySQL refuse a server without TLS before authenticating (CR_SSL_CONNECTION_ERROR,
+    2026) instead of falling back to plaintext; ensure_encrypted checks it again.
+    """
+    if policy.mode in (None, "prefer", "allow"):
+        return {}
+    if policy.mode == "disable":
+        return {"ssl_disabled": True}
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if policy.mode == "require":  # Connector/J "trust": encrypted, the certificate not checked
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.check_hostname = policy.mode == "verify-full"
+        if policy.ca_file or policy.ca_pem:
+            ctx.load_verify_locations(cafile=policy.ca_file, cadata=policy.ca_pem)
+        else:  # Connector/J falls back on the JVM's trust store: the system's CAs here
+            ctx.load_default_certs()
+    if policy.cert_file:
+        ctx.load_cert_chain(policy.cert_file, keyfile=policy.key_file, password=policy.key_password)
+    if policy.min_version:
+        ctx.minimum_version = ssl.TLSVersion[policy.min_version.replace(".", "_")]
+    if policy.max_version:
+        ctx.maximum_version = ssl.TLSVersion[policy.max_version.replace(".", "_")]
+    return {"ssl": ctx}
+
+
+def ensure_encrypted(conn: Any, policy: TlsPolicy) -> None:
+    """Close ``conn`` and raise if the policy needs TLS and the connection is plaintext."""
+    if policy.encrypted and not isinstance(getattr(conn, "_sock", None), ssl.SSLSocket):
+        conn.close()
+        raise pymysql.err.OperationalError(2026, f"TLS is required (sslMode {policy.mode}) but the connection "
+                                                 "is not encrypted")
+
+
 class MariaDbDialect(Dialect):
     name = "MySqlDatabaseDialect"
     quote_char = "`"
@@ -50,13 +92,13 @@ class MariaDbDialect(Dialect):
     # -- connections ----------------------------------------------------------------------------
     def connect(self, *, autocommit: bool) -> Any:
         spec = self.spec
-        params = dict(spec.params)
-        ssl = {"ssl": {}} if str(params.get("useSSL", params.get("sslMode", ""))).lower() in ("true", "required") else {}
+        policy = tls_policy(spec)
         conn = pymysql.connect(host=spec.host, port=spec.port, user=spec.user or "", password=spec.password or "",
                                database=spec.database, charset="utf8mb4", autocommit=autocommit,
                                connect_timeout=10, program_name=APPLICATION_NAME,
                                # TIMESTAMP columns then read as UTC; DATETIME stays wall-clock (db.timezone).
-                               init_command="SET time_zone = '+00:00'", **ssl)
+                               init_command="SET time_zone = '+00:00'", **pymysql_tls(policy))
+        ensure_encrypted(conn, policy)
         if not autocommit:
             level = _ISOLATION.get(self.config.isolation)
             if level:

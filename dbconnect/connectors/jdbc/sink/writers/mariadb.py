@@ -16,6 +16,8 @@ import pymysql
 
 from .....api.data import Date, Decimal, Time, Timestamp, Type
 from ...dialect import TableId
+from ...dialects.mariadb import ensure_encrypted, pymysql_tls
+from ...tls import tls_policy
 from ..records import RecordError, SinkField
 from .errors import TRANSIENT, classify_errno
 from .base import (
@@ -49,9 +51,11 @@ class MariaDbWriter(Writer):
     # -- connections ----------------------------------------------------------------------------
     def _connect(self) -> Any:
         spec = self.spec
+        policy = tls_policy(spec)
         conn = pymysql.connect(host=spec.host, port=spec.port, user=spec.user, password=spec.password or "",
                                database=spec.database, autocommit=False, charset="utf8mb4", connect_timeout=10,
-                               program_name=APPLICATION_NAME)
+                               program_name=APPLICATION_NAME, **pymysql_tls(policy))
+        ensure_encrypted(conn, policy)
         with conn.cursor() as cur:
             # Strict mode: a value that does not fit fails (and goes to the DLQ) instead of being
             # silently truncated, whatever the server's default sql_mode is.
