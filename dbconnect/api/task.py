@@ -84,6 +84,7 @@ class SinkTaskContext:
         self._commit_requested = False
         self._reporter: ErrantRecordReporter | None = None
         self._configs: dict[str, str] = {}
+        self._abandoned = False
         # The runtime installs these hooks so pause/resume take effect on the consumer.
         self.on_pause: Callable[[list[TopicPartition]], None] = lambda tps: None
         self.on_resume: Callable[[list[TopicPartition]], None] = lambda tps: None
@@ -121,6 +122,14 @@ class SinkTaskContext:
 
     def errant_record_reporter(self) -> ErrantRecordReporter | None:
         return self._reporter
+
+    def abandoned(self) -> bool:
+        """True once the worker gave up on this task (its graceful stop timed out; dbconnect only).
+
+        Kafka Connect cancels such a task and skips its offset commits; a replacement may already
+        own its partitions. A sink that commits to its own store (exactly-once) must stop committing.
+        """
+        return self._abandoned
 
 
 class Task(ABC):

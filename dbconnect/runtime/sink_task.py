@@ -118,6 +118,11 @@ class WorkerSinkTask(WorkerTask):
             self.context._assignment.discard(tp)
             self._current.pop(tp, None)
 
+    def cancel(self) -> None:
+        super().cancel()
+        # The task's own commits (an exactly-once sink's database transaction) stop too.
+        self.context._abandoned = True
+
     # -- the loop ----------------------------------------------------------------------------
     def execute(self) -> None:
         consumer = self.consumer
@@ -287,6 +292,11 @@ class WorkerSinkTask(WorkerTask):
 
     def _commit(self, revoking: list[TopicPartition] | None = None) -> None:
         self._next_commit = time.monotonic() + self.flush_interval
+        if self.cancelled:
+            # Abandoned after the graceful-stop timeout: its partitions may belong to a
+            # replacement already, which commits them (as Kafka's WorkerSinkTask skips the commit).
+            log.info("Task %s was abandoned: skipping its offset commit", self.id)
+            return
         current = {tp: o for tp, o in self._current.items() if revoking is None or tp in revoking}
         if not current:
             return

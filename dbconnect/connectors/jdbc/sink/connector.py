@@ -40,6 +40,7 @@ from .buffer import Entry, collapse, coordinates, next_offsets
 from .config import JdbcSinkConfig, definition, parse_config
 from .records import RecordError, RecordMapper, where
 from .writers import TransientError, Writer, writer_for
+from .writers.base import AbandonedError, FencedError
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +110,18 @@ class JdbcSinkTask(SinkTask):
     def version(self) -> str:
         return VERSION
 
+    def _may_commit(self) -> bool:
+        return not (self.context is not None and self.context.abandoned())
+
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, props: Mapping[str, str]) -> None:
         cfg = self.cfg = parse_config(props, task=True)
         cfg.check()
         self.mapper = RecordMapper(cfg)
         self.writer = writer_for(cfg, sleep=self._sleep)
+        # A task the worker abandoned (its graceful stop timed out) still runs its close() and
+        # background write: they roll back instead of committing, its replacement owns the rows.
+        self.writer.may_commit = self._may_commit
         log.info("Starting JDBC sink task for %s (insert.mode=%s, pk.mode=%s, batch.size=%d, exactly.once=%s)",
                  cfg.spec.describe(), cfg.insert_mode, cfg.pk_mode, cfg.batch_size, cfg.exactly_once)
         try:
@@ -337,7 +344,7 @@ class JdbcSinkTask(SinkTask):
         try:
             self.writer.write(collapse(entries, self.writer.sort_keys), offsets)
             return []
-        except TransientError:
+        except (TransientError, AbandonedError):
             raise
         except Exception as exc:
             if not self.cfg.tolerate_all:
@@ -399,7 +406,7 @@ class JdbcSinkTask(SinkTask):
             try:
                 self.writer.write(collapse(part, self.writer.sort_keys),
                                   next_offsets(part) if self.cfg.exactly_once else None)
-            except TransientError:
+            except (TransientError, AbandonedError):
                 raise
             except Exception as exc:
                 if len(part) == 1:
@@ -411,6 +418,10 @@ class JdbcSinkTask(SinkTask):
         """Count a transient failure (fail the task past max.retries) and arm the backoff."""
         cfg = self.cfg
         self._retries += 1
+        if isinstance(exc, FencedError):
+            # Not a database failure: another instance of this task wrote the partition. It is
+            # counted all the same, so that two instances fighting forever fail one of them.
+            log.warning("%s", exc)
         if self._retries > cfg.max_retries:
             raise ConnectError(f"JDBC sink write failed after {cfg.max_retries} retries: {exc}") from None
         log.warning("JDBC sink write failed (attempt %d of %d, retrying in %d ms): %s", self._retries,
