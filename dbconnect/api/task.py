@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from typing import Any, NamedTuple
 
 import dbconnect
@@ -70,7 +71,9 @@ class ErrantRecordReporter(ABC):
     """Sink tasks report records they could not write; they go to the log and/or the DLQ."""
 
     @abstractmethod
-    def report(self, record: SinkRecord, error: BaseException) -> None: ...
+    def report(self, record: SinkRecord, error: BaseException) -> Future | None:
+        """Report ``record``; as in Kafka, the returned future is done once it is written to the DLQ
+        (or failed to be). A sink that commits its own offsets waits for it before committing past it."""
 
 
 class SinkTaskContext:

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException
@@ -30,11 +31,11 @@ class _Reporter(ErrantRecordReporter):
     def __init__(self, owner: "WorkerSinkTask") -> None:
         self._owner = owner
 
-    def report(self, record: SinkRecord, error: BaseException) -> None:
+    def report(self, record: SinkRecord, error: BaseException) -> Future:
         # The consumed message travels with the record (as Kafka's InternalSinkRecord does), so a
         # record reported long after its put() — a sink buffering across puts — keeps its bytes.
         raw = record.consumed
-        self._owner.errors.handle(
+        return self._owner.errors.handle(
             Stage.TASK_PUT, error, cls=type(self._owner.task), topic=record.original_topic,
             partition=record.original_kafka_partition, offset=record.original_kafka_offset,
             key=raw.key() if raw else None, value=raw.value() if raw else None,

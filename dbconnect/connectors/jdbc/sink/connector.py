@@ -199,6 +199,10 @@ class JdbcSinkTask(SinkTask):
                 record, exc = failed[0]
                 raise ConnectError(f"Failed to write record {where(record)} to the database"
                                    f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
+            if failed and cfg.exactly_once:
+                # The next write stores offsets past these records: their DLQ copies first.
+                self._report(failed, durably=True)
+                failed = []
             # Written when put() returns unless a write is running; then buffered and written as
             # soon as it ends (batches grow under load) — at batch.size put() waits for it. A
             # tolerant sink's record reported after a later put keeps its consumed message
@@ -293,14 +297,31 @@ class JdbcSinkTask(SinkTask):
             self._plans[(record.topic, record.key_schema, record.value_schema, record.value is None)] = plan
         return plan
 
-    def _report(self, failed: list[tuple[SinkRecord, BaseException]]) -> None:
+    def _report(self, failed: list[tuple[SinkRecord, BaseException]], durably: bool = False) -> None:
+        """Report records to the errant record reporter (DLQ).
+
+        ``durably`` (exactly-once): wait until the reporter has them (the DLQ acknowledged them),
+        because the offsets committed next in the database move past them: a crash after that
+        commit must not lose them. A crash before it at worst duplicates them in the DLQ.
+        """
         if not failed:
             return
         reporter = self.context.errant_record_reporter() if self.context is not None else None
+        deliveries = []
         for record, exc in failed:
             log.warning("Record %s could not be written and is reported: %s", where(record), exc)
             if reporter is not None:
-                reporter.report(record, exc)
+                deliveries.append((record, reporter.report(record, exc)))
+        if not durably:
+            return
+        for record, delivery in deliveries:
+            if delivery is None:
+                continue
+            try:
+                delivery.result(DLQ_TIMEOUT)
+            except Exception as exc:  # noqa: BLE001 — whatever it is, the offsets must not move past the record
+                raise ConnectError(f"Record {where(record)} could not be reported (dead letter queue) before "
+                                   f"committing the offsets past it: {exc}") from exc
 
     # -- writing --------------------------------------------------------------------------------
     def _flush(self, background: bool = False) -> None:
@@ -410,7 +431,12 @@ class JdbcSinkTask(SinkTask):
                 raise
             except Exception as exc:
                 if len(part) == 1:
-                    failed.append((part[0][0], _RecordWriteError(self.writer.describe_error(exc))))
+                    item = (part[0][0], _RecordWriteError(self.writer.describe_error(exc)))
+                    if self.cfg.exactly_once:
+                        # The next part's transaction stores offsets past it: report it first.
+                        self._report([item], durably=True)
+                    else:
+                        failed.append(item)
                 else:
                     self._bisect(part, failed)
 
@@ -505,6 +531,7 @@ class JdbcSinkTask(SinkTask):
 
 _NO_SHAPE = object()  # matches no schema: the next record looks its plan up again
 COMMIT_REQUEST_INTERVAL = 0.5  # seconds between offset commits the task asks for
+DLQ_TIMEOUT = 30.0  # seconds to wait for the DLQ copy of a record before committing past it
 WRITER_SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval; see JdbcSinkTask.start)
 
 
