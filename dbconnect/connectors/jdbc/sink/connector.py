@@ -12,7 +12,10 @@ Delivery guarantees, in short (the README section "JDBC sink connector" has the 
   upserts make replays idempotent).
 - ``exactly.once.enabled``: the next offset per partition is stored in ``dbconnect_sink_offsets``
   in the same transaction as the rows; on assignment the task seeks there and skips anything
-  below it, so replays after a crash write nothing twice, even with insert.mode=insert.
+  below it, so replays after a crash write nothing twice, even with insert.mode=insert. The
+  offsets row is a compare-and-set on the value this instance last read or wrote: a second
+  instance of the task (a zombie) that commits the same range is fenced and rolls back. Failed
+  records' DLQ copies are acknowledged before the offsets past them are committed.
 - Transient database errors (lost connection, deadlock, serialization failure) are retried
   ``max.retries`` times, ``retry.backoff.ms`` apart, while the task stays RUNNING: ``put()``
   raises RetriableError and the runtime redelivers the batch. Record-level errors (constraint
