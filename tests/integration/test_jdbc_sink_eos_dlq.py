@@ -20,6 +20,7 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from dbconnect.api.errors import ConnectError
 from dbconnect.api.task import TopicPartition
 from dbconnect.runtime.errors import ErrorHandler
 from dbconnect.runtime.sink_task import _Reporter
@@ -100,3 +101,42 @@ def test_a_crash_after_committing_past_a_failed_record_keeps_its_dlq_copy(db: Db
     assert len(dlq_copies(broker, topic_name, BAD)) == 1, "the DLQ copy of the failed record was lost"
     sink.task.writer.write = write
     sink.stop()
+
+
+@pytest.mark.parametrize("failure", ["unmappable", "rejected_by_database"])
+def test_when_the_dlq_cannot_take_a_failed_record_the_offsets_stay_before_it(db: Db, broker, topic_name, failure):
+    """The DLQ is unreachable: the task fails without committing past the record; after a restart
+    with a working DLQ the record is reported and the rest written, nothing lost or doubled."""
+    config = {"insert.mode": "insert", "pk.mode": "none", "exactly.once.enabled": "true", "errors.tolerance": "all",
+              "batch.size": "1000"}
+    dlq_config = {"errors.tolerance": "all", "errors.deadletterqueue.topic.name": topic_name,
+                  "errors.deadletterqueue.context.headers.enable": "true"}
+    if failure == "rejected_by_database":
+        db.execute("CREATE TABLE orders (id BIGINT NOT NULL, name VARCHAR(5) NOT NULL, qty INT NULL)")
+    batch = [record(0, order(0)),
+             record(BAD, None) if failure == "unmappable" else record(BAD, order(BAD, name="x" * 10)),
+             record(2, order(2))]
+
+    sink = Sink(db, **config)
+    unreachable = Producer({"bootstrap.servers": "127.0.0.1:9", "message.timeout.ms": 1000, "log_level": 0})
+    handler = ErrorHandler("sink-test", 0, dlq_config, unreachable)
+    sink.context._reporter = _Reporter(SimpleNamespace(errors=handler, task=sink.task))
+    sink.task.open([TP])
+    with pytest.raises(ConnectError, match="dead letter queue"):
+        sink.put(*batch)
+        sink.commit({TP: 3})  # the runtime's commit: writes what is buffered, takes the write's outcome
+    sink.stop()
+    del sink, handler, unreachable  # the producer stops reconnecting
+    stored = db.execute("SELECT next_offset FROM dbconnect_sink_offsets WHERE connector = 'sink-test'")
+    assert all(offset <= BAD for (offset,) in stored), "the offsets moved past a record the DLQ never got"
+
+    restarted = Sink(db, **config)  # the task is restarted; the consumer redelivers from the group's offsets
+    producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "acks": "all"})
+    handler = ErrorHandler("sink-test", 0, dlq_config, producer)
+    restarted.context._reporter = _Reporter(SimpleNamespace(errors=handler, task=restarted.task))
+    restarted.task.open([TP])
+    restarted.put(*batch)
+    assert restarted.commit({TP: 3}) == {TP: 3}
+    restarted.stop()
+    assert [i for (i,) in db.execute("SELECT id FROM orders ORDER BY id")] == [0, 2]
+    assert len(dlq_copies(broker, topic_name, BAD)) == 1

@@ -204,7 +204,12 @@ class JdbcSinkTask(SinkTask):
                                    f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
             if failed and cfg.exactly_once:
                 # The next write stores offsets past these records: their DLQ copies first.
-                self._report(failed, durably=True)
+                try:
+                    self._report(failed, durably=True)
+                except ConnectError:
+                    del self._buffer[mark:]  # nothing of this put() may be written after them
+                    self._pending = pending_before
+                    raise
                 failed = []
             # Written when put() returns unless a write is running; then buffered and written as
             # soon as it ends (batches grow under load) — at batch.size put() waits for it. A
