@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from typing import Any, NamedTuple
 
 import dbconnect
@@ -70,7 +71,9 @@ class ErrantRecordReporter(ABC):
     """Sink tasks report records they could not write; they go to the log and/or the DLQ."""
 
     @abstractmethod
-    def report(self, record: SinkRecord, error: BaseException) -> None: ...
+    def report(self, record: SinkRecord, error: BaseException) -> Future | None:
+        """Report ``record``; as in Kafka, the returned future is done once it is written to the DLQ
+        (or failed to be). A sink that commits its own offsets waits for it before committing past it."""
 
 
 class SinkTaskContext:
@@ -84,6 +87,7 @@ class SinkTaskContext:
         self._commit_requested = False
         self._reporter: ErrantRecordReporter | None = None
         self._configs: dict[str, str] = {}
+        self._abandoned = False
         # The runtime installs these hooks so pause/resume take effect on the consumer.
         self.on_pause: Callable[[list[TopicPartition]], None] = lambda tps: None
         self.on_resume: Callable[[list[TopicPartition]], None] = lambda tps: None
@@ -121,6 +125,14 @@ class SinkTaskContext:
 
     def errant_record_reporter(self) -> ErrantRecordReporter | None:
         return self._reporter
+
+    def abandoned(self) -> bool:
+        """True once the worker gave up on this task (its graceful stop timed out; dbconnect only).
+
+        Kafka Connect cancels such a task and skips its offset commits; a replacement may already
+        own its partitions. A sink that commits to its own store (exactly-once) must stop committing.
+        """
+        return self._abandoned
 
 
 class Task(ABC):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Mapping
+from concurrent.futures import Future
 from typing import Any
 
-from ..api.errors import RetriableError
+from ..api.errors import ConnectError, RetriableError
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,11 @@ class ErrorHandler:
 
     def handle(self, stage: str, error: BaseException, *, cls: type | None = None, topic: str | None = None,
                partition: int | None = None, offset: int | None = None, key: bytes | None = None,
-               value: bytes | None = None, headers: list | None = None) -> None:
+               value: bytes | None = None, headers: list | None = None) -> Future:
         """Tolerate ``error`` (log, DLQ) or raise ToleranceExceeded.
+
+        Returns a future that is done once the DLQ copy is acknowledged by the broker (at once
+        when there is no DLQ), as Kafka's ErrantRecordReporter.report() does.
 
         A RetriableError (an unreachable schema registry, a lost connection) says nothing about
         the record: skipping it would lose data that is fine, so it always fails the task.
@@ -71,9 +75,12 @@ class ErrorHandler:
                 log.error("Error encountered in task %s-%s. Executing stage '%s' with class '%s', where consumed record is {%s}.",
                           self.connector, self.task, stage, _class_name(cls), where, exc_info=error)
         if self.dlq_topic and self._dlq_producer is not None and topic is not None:
-            self._send_to_dlq(stage, error, cls, topic, partition, offset, key, value, headers)
+            return self._send_to_dlq(stage, error, cls, topic, partition, offset, key, value, headers)
+        done: Future = Future()
+        done.set_result(None)
+        return done
 
-    def _send_to_dlq(self, stage, error, cls, topic, partition, offset, key, value, headers) -> None:
+    def _send_to_dlq(self, stage, error, cls, topic, partition, offset, key, value, headers) -> Future:
         out_headers = list(headers or [])
         if self.context_headers:
             context = {
@@ -89,14 +96,50 @@ class ErrorHandler:
                 "exception.stacktrace": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
             }
             out_headers += [(HEADER_PREFIX + k, str(v).encode()) for k, v in context.items() if v is not None]
-        self._dlq_producer.produce(self.dlq_topic, value=value, key=key, headers=out_headers)
+        delivery = DlqDelivery(self._dlq_producer, self.dlq_topic)
+        self._dlq_producer.produce(self.dlq_topic, value=value, key=key, headers=out_headers,
+                                   on_delivery=delivery.delivered)
         self._dlq_producer.poll(0)
+        return delivery
 
     def flush(self, timeout: float = 30.0) -> None:
         if self._dlq_producer is not None:
             remaining = self._dlq_producer.flush(timeout)
             if remaining:
                 raise ToleranceExceeded(f"{remaining} records could not be written to the dead letter queue {self.dlq_topic}")
+
+
+class DlqDelivery(Future):
+    """The DLQ copy of one record: done when the broker acknowledged it, or failed.
+
+    The producer's delivery callbacks run only inside its poll() or flush(), so waiting for the
+    result flushes the producer first (from whichever thread waits; the producer is thread-safe).
+    """
+
+    def __init__(self, producer: Any, topic: str) -> None:
+        super().__init__()
+        self._producer = producer
+        self._topic = topic
+
+    def delivered(self, err: Any, msg: Any) -> None:
+        if self.done():
+            return
+        if err is not None:
+            self.set_exception(ConnectError(f"Could not write a record to the dead letter queue {self._topic}: {err}"))
+        else:
+            self.set_result(None)
+
+    def result(self, timeout: float | None = None) -> Any:
+        self._serve(timeout)
+        return super().result(0)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._serve(timeout)
+        return super().exception(0)
+
+    def _serve(self, timeout: float | None) -> None:
+        if not self.done():
+            self._producer.flush(30.0 if timeout is None else timeout)
 
 
 def _class_name(cls: type | None) -> str:

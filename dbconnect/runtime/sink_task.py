@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException
@@ -30,11 +31,11 @@ class _Reporter(ErrantRecordReporter):
     def __init__(self, owner: "WorkerSinkTask") -> None:
         self._owner = owner
 
-    def report(self, record: SinkRecord, error: BaseException) -> None:
+    def report(self, record: SinkRecord, error: BaseException) -> Future:
         # The consumed message travels with the record (as Kafka's InternalSinkRecord does), so a
         # record reported long after its put() — a sink buffering across puts — keeps its bytes.
         raw = record.consumed
-        self._owner.errors.handle(
+        return self._owner.errors.handle(
             Stage.TASK_PUT, error, cls=type(self._owner.task), topic=record.original_topic,
             partition=record.original_kafka_partition, offset=record.original_kafka_offset,
             key=raw.key() if raw else None, value=raw.value() if raw else None,
@@ -117,6 +118,11 @@ class WorkerSinkTask(WorkerTask):
         for tp in tps:
             self.context._assignment.discard(tp)
             self._current.pop(tp, None)
+
+    def cancel(self) -> None:
+        super().cancel()
+        # The task's own commits (an exactly-once sink's database transaction) stop too.
+        self.context._abandoned = True
 
     # -- the loop ----------------------------------------------------------------------------
     def execute(self) -> None:
@@ -287,6 +293,11 @@ class WorkerSinkTask(WorkerTask):
 
     def _commit(self, revoking: list[TopicPartition] | None = None) -> None:
         self._next_commit = time.monotonic() + self.flush_interval
+        if self.cancelled:
+            # Abandoned after the graceful-stop timeout: its partitions may belong to a
+            # replacement already, which commits them (as Kafka's WorkerSinkTask skips the commit).
+            log.info("Task %s was abandoned: skipping its offset commit", self.id)
+            return
         current = {tp: o for tp, o in self._current.items() if revoking is None or tp in revoking}
         if not current:
             return

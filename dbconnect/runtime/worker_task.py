@@ -84,6 +84,7 @@ class WorkerTask(ABC):
         self._state_changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"task-thread-{task_id}", daemon=True)
         self.failed = False
+        self._cancelled = False
 
     # -- lifecycle driven by the Worker -------------------------------------------------------
     def start(self) -> None:
@@ -100,8 +101,17 @@ class WorkerTask(ABC):
         return not self._thread.is_alive()
 
     def cancel(self) -> None:
-        """Called when a graceful stop timed out: the thread is abandoned (it is a daemon)."""
+        """Called when a graceful stop timed out: the thread is abandoned (it is a daemon).
+
+        It may still be running (a put(), its close()) while a replacement starts: from now on
+        it commits nothing (``cancelled``; sink tasks also see it through their context).
+        """
         log.error("Graceful stop of task %s failed.", self.id)
+        self._cancelled = True
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
 
     @property
     def stopping(self) -> bool:
@@ -173,6 +183,8 @@ class WorkerTask(ABC):
                 self._on_exit(self)
 
     def _report(self, state: str, trace: str | None = None) -> None:
+        if self._cancelled:
+            return  # abandoned: the status belongs to its replacement now
         current = self._status_store.task(self.id)
         # A shutdown must not overwrite FAILED: the trace stays visible until a restart.
         if state == State.UNASSIGNED and current is not None and current.state == State.FAILED:

@@ -12,7 +12,10 @@ Delivery guarantees, in short (the README section "JDBC sink connector" has the 
   upserts make replays idempotent).
 - ``exactly.once.enabled``: the next offset per partition is stored in ``dbconnect_sink_offsets``
   in the same transaction as the rows; on assignment the task seeks there and skips anything
-  below it, so replays after a crash write nothing twice, even with insert.mode=insert.
+  below it, so replays after a crash write nothing twice, even with insert.mode=insert. The
+  offsets row is a compare-and-set on the value this instance last read or wrote: a second
+  instance of the task (a zombie) that commits the same range is fenced and rolls back. Failed
+  records' DLQ copies are acknowledged before the offsets past them are committed.
 - Transient database errors (lost connection, deadlock, serialization failure) are retried
   ``max.retries`` times, ``retry.backoff.ms`` apart, while the task stays RUNNING: ``put()``
   raises RetriableError and the runtime redelivers the batch. Record-level errors (constraint
@@ -40,6 +43,7 @@ from .buffer import Entry, collapse, coordinates, next_offsets
 from .config import JdbcSinkConfig, definition, parse_config
 from .records import RecordError, RecordMapper, where
 from .writers import TransientError, Writer, writer_for
+from .writers.base import AbandonedError, FencedError
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +113,18 @@ class JdbcSinkTask(SinkTask):
     def version(self) -> str:
         return VERSION
 
+    def _may_commit(self) -> bool:
+        return not (self.context is not None and self.context.abandoned())
+
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, props: Mapping[str, str]) -> None:
         cfg = self.cfg = parse_config(props, task=True)
         cfg.check()
         self.mapper = RecordMapper(cfg)
         self.writer = writer_for(cfg, sleep=self._sleep)
+        # A task the worker abandoned (its graceful stop timed out) still runs its close() and
+        # background write: they roll back instead of committing, its replacement owns the rows.
+        self.writer.may_commit = self._may_commit
         log.info("Starting JDBC sink task for %s (insert.mode=%s, pk.mode=%s, batch.size=%d, exactly.once=%s)",
                  cfg.spec.describe(), cfg.insert_mode, cfg.pk_mode, cfg.batch_size, cfg.exactly_once)
         try:
@@ -192,6 +202,15 @@ class JdbcSinkTask(SinkTask):
                 record, exc = failed[0]
                 raise ConnectError(f"Failed to write record {where(record)} to the database"
                                    f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
+            if failed and cfg.exactly_once:
+                # The next write stores offsets past these records: their DLQ copies first.
+                try:
+                    self._report(failed, durably=True)
+                except ConnectError:
+                    del self._buffer[mark:]  # nothing of this put() may be written after them
+                    self._pending = pending_before
+                    raise
+                failed = []
             # Written when put() returns unless a write is running; then buffered and written as
             # soon as it ends (batches grow under load) — at batch.size put() waits for it. A
             # tolerant sink's record reported after a later put keeps its consumed message
@@ -286,14 +305,31 @@ class JdbcSinkTask(SinkTask):
             self._plans[(record.topic, record.key_schema, record.value_schema, record.value is None)] = plan
         return plan
 
-    def _report(self, failed: list[tuple[SinkRecord, BaseException]]) -> None:
+    def _report(self, failed: list[tuple[SinkRecord, BaseException]], durably: bool = False) -> None:
+        """Report records to the errant record reporter (DLQ).
+
+        ``durably`` (exactly-once): wait until the reporter has them (the DLQ acknowledged them),
+        because the offsets committed next in the database move past them: a crash after that
+        commit must not lose them. A crash before it at worst duplicates them in the DLQ.
+        """
         if not failed:
             return
         reporter = self.context.errant_record_reporter() if self.context is not None else None
+        deliveries = []
         for record, exc in failed:
             log.warning("Record %s could not be written and is reported: %s", where(record), exc)
             if reporter is not None:
-                reporter.report(record, exc)
+                deliveries.append((record, reporter.report(record, exc)))
+        if not durably:
+            return
+        for record, delivery in deliveries:
+            if delivery is None:
+                continue
+            try:
+                delivery.result(DLQ_TIMEOUT)
+            except Exception as exc:  # noqa: BLE001 — whatever it is, the offsets must not move past the record
+                raise ConnectError(f"Record {where(record)} could not be reported (dead letter queue) before "
+                                   f"committing the offsets past it: {exc}") from exc
 
     # -- writing --------------------------------------------------------------------------------
     def _flush(self, background: bool = False) -> None:
@@ -337,7 +373,7 @@ class JdbcSinkTask(SinkTask):
         try:
             self.writer.write(collapse(entries, self.writer.sort_keys), offsets)
             return []
-        except TransientError:
+        except (TransientError, AbandonedError):
             raise
         except Exception as exc:
             if not self.cfg.tolerate_all:
@@ -399,11 +435,16 @@ class JdbcSinkTask(SinkTask):
             try:
                 self.writer.write(collapse(part, self.writer.sort_keys),
                                   next_offsets(part) if self.cfg.exactly_once else None)
-            except TransientError:
+            except (TransientError, AbandonedError):
                 raise
             except Exception as exc:
                 if len(part) == 1:
-                    failed.append((part[0][0], _RecordWriteError(self.writer.describe_error(exc))))
+                    item = (part[0][0], _RecordWriteError(self.writer.describe_error(exc)))
+                    if self.cfg.exactly_once:
+                        # The next part's transaction stores offsets past it: report it first.
+                        self._report([item], durably=True)
+                    else:
+                        failed.append(item)
                 else:
                     self._bisect(part, failed)
 
@@ -411,6 +452,10 @@ class JdbcSinkTask(SinkTask):
         """Count a transient failure (fail the task past max.retries) and arm the backoff."""
         cfg = self.cfg
         self._retries += 1
+        if isinstance(exc, FencedError):
+            # Not a database failure: another instance of this task wrote the partition. It is
+            # counted all the same, so that two instances fighting forever fail one of them.
+            log.warning("%s", exc)
         if self._retries > cfg.max_retries:
             raise ConnectError(f"JDBC sink write failed after {cfg.max_retries} retries: {exc}") from None
         log.warning("JDBC sink write failed (attempt %d of %d, retrying in %d ms): %s", self._retries,
@@ -494,6 +539,7 @@ class JdbcSinkTask(SinkTask):
 
 _NO_SHAPE = object()  # matches no schema: the next record looks its plan up again
 COMMIT_REQUEST_INTERVAL = 0.5  # seconds between offset commits the task asks for
+DLQ_TIMEOUT = 30.0  # seconds to wait for the DLQ copy of a record before committing past it
 WRITER_SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval; see JdbcSinkTask.start)
 
 

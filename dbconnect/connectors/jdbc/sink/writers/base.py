@@ -42,6 +42,15 @@ class TransientError(ConnectError):
     """A failure that says nothing about the records (lost connection, deadlock): retry the batch."""
 
 
+class FencedError(TransientError):
+    """Exactly-once: the stored offset of a partition is not the one this writer last read or wrote.
+
+    Another instance of the task (its replacement, or a zombie of it) committed the same
+    partition meanwhile. The transaction is rolled back; the task re-reads the stored offsets and
+    rewinds, so nothing is written twice and nothing is lost.
+    """
+
+
 @dataclass(frozen=True)
 class Column:
     """A reflected table column."""
@@ -122,6 +131,12 @@ class Writer(ABC):
         self._sleep = sleep
         self._tables: dict[TableId, TableInfo] = {}
         self._plans: dict[tuple[TableId, Layout], TablePlan] = {}
+        # Exactly-once: (topic, partition) → the next offset this writer last read from or
+        # committed to the offsets table; the value its next offsets write expects to replace
+        # (absent: it expects no row yet).
+        self._offsets_seen: dict[tuple[str, int], int] = {}
+        # Asked before every commit; False: roll back instead (the task was abandoned).
+        self.may_commit: Callable[[], bool] = lambda: True
 
     # -- connections ----------------------------------------------------------------------------
     @abstractmethod
@@ -177,6 +192,9 @@ class Writer(ABC):
         try:
             self.connection()
             return fn()
+        except (FencedError, AbandonedError):
+            self._rollback()  # the connection is fine: only this transaction must not commit
+            raise
         except TransientError:
             self.close()
             raise
@@ -360,9 +378,13 @@ class Writer(ABC):
                         self.insert(plan, rows)
             if offsets:
                 self.store_offsets(offsets)
+            if not self.may_commit():
+                raise AbandonedError("The task was abandoned by the worker: its write is rolled back")
             self.conn.commit()
 
         self.run(transaction)
+        if offsets:
+            self._offsets_seen.update(offsets)
 
     @abstractmethod
     def insert(self, plan: TablePlan, rows: list[Any]) -> None: ...
@@ -380,13 +402,58 @@ class Writer(ABC):
     @abstractmethod
     def ensure_offsets_table(self) -> None: ...
 
-    @abstractmethod
     def store_offsets(self, offsets: dict[tuple[str, int], int]) -> None:
-        """Upsert (connector, topic, partition) → next offset, inside the current transaction."""
+        """Compare-and-set (connector, topic, partition) → next offset, inside the current transaction.
+
+        Each row must still hold what this writer last read or committed (``_offsets_seen``), or
+        be absent if it saw none: else another task instance wrote the partition meanwhile and
+        FencedError rolls this transaction back. Both databases check the latest committed row
+        (PostgreSQL re-evaluates an UPDATE's WHERE after waiting for the row lock; InnoDB's UPDATE
+        reads the latest version) and a concurrent writer waits for the first one's outcome.
+        A partition whose offset does not move has none of its rows in the transaction: skipped.
+        """
+        seen = self._offsets_seen
+        lost = []
+        for (topic, partition), offset in offsets.items():
+            expected = seen.get((topic, partition))
+            if expected == offset:
+                continue
+            if expected is None:
+                ok = self.insert_offset(topic, partition, offset)
+            else:
+                ok = self.replace_offset(topic, partition, expected, offset)
+            if not ok:
+                lost.append(f"{topic}-{partition} (expected {'no row' if expected is None else expected})")
+        if lost:
+            raise FencedError("Exactly-once: this task instance was fenced: the stored offsets of "
+                              f"{', '.join(lost)} were changed by another instance of the task; "
+                              "rolling back and resuming from the stored offsets")
+
+    def load_offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+        """(topic, partition) → next offset stored for this connector; what the next writes expect."""
+        topics = set(topics)
+        stored = self.read_offsets(topics)
+        seen = self._offsets_seen
+        for tp in [tp for tp in seen if tp[0] in topics]:
+            del seen[tp]
+        seen.update(stored)
+        return stored
 
     @abstractmethod
-    def load_offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
-        """(topic, partition) → next offset stored for this connector."""
+    def insert_offset(self, topic: str, partition: int, offset: int) -> bool:
+        """Insert the partition's first offsets row; False if one exists (inside the transaction)."""
+
+    @abstractmethod
+    def replace_offset(self, topic: str, partition: int, expected: int, offset: int) -> bool:
+        """Set next_offset to ``offset`` where it is ``expected``; False if it is not."""
+
+    @abstractmethod
+    def read_offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+        """(topic, partition) → next offset stored for this connector (its own transaction)."""
+
+
+class AbandonedError(ConnectError):
+    """The worker abandoned the task (its graceful stop timed out): it commits nothing any more."""
 
 
 

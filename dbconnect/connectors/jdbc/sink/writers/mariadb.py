@@ -199,14 +199,23 @@ class MariaDbWriter(Writer):
             "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), "
             "PRIMARY KEY (connector, topic, kafka_partition))"]))
 
-    def store_offsets(self, offsets: dict[tuple[str, int], int]) -> None:
+    def insert_offset(self, topic: str, partition: int, offset: int) -> bool:
+        # An existing row is left as it is: 0 affected rows (PyMySQL does not set CLIENT_FOUND_ROWS).
         with self.conn.cursor() as cur:
-            cur.executemany(
+            return cur.execute(
                 f"INSERT INTO {OFFSETS_TABLE} (connector, topic, kafka_partition, next_offset) VALUES (%s, %s, %s, %s) "
-                "ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)",
-                [(self.cfg.connector_name, t, p, o) for (t, p), o in offsets.items()])
+                "ON DUPLICATE KEY UPDATE next_offset = next_offset",
+                (self.cfg.connector_name, topic, partition, offset)) == 1
 
-    def load_offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    def replace_offset(self, topic: str, partition: int, expected: int, offset: int) -> bool:
+        # InnoDB's UPDATE reads the latest committed row (a locking read), whatever the isolation.
+        with self.conn.cursor() as cur:
+            return cur.execute(
+                f"UPDATE {OFFSETS_TABLE} SET next_offset = %s WHERE connector = %s AND topic = %s "
+                "AND kafka_partition = %s AND next_offset = %s",
+                (offset, self.cfg.connector_name, topic, partition, expected)) == 1
+
+    def read_offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
         topics = list(topics)
 
         def load() -> dict[tuple[str, int], int]:

@@ -330,15 +330,24 @@ class PostgreSqlWriter(Writer):
                 "updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition))"])
         self.run(create)
 
-    def store_offsets(self, offsets: dict[tuple[str, int], int]) -> None:
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO {OFFSETS_TABLE} (connector, topic, kafka_partition, next_offset) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (connector, topic, kafka_partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
-                "updated_at = now()",
-                [(self.cfg.connector_name, t, p, o) for (t, p), o in offsets.items()])
+    def insert_offset(self, topic: str, partition: int, offset: int) -> bool:
+        # A concurrent insert of the same key makes this one wait for its outcome.
+        cur = self.conn.execute(
+            f"INSERT INTO {OFFSETS_TABLE} (connector, topic, kafka_partition, next_offset) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (connector, topic, kafka_partition) DO NOTHING",
+            (self.cfg.connector_name, topic, partition, offset))
+        return cur.rowcount == 1
 
-    def load_offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    def replace_offset(self, topic: str, partition: int, expected: int, offset: int) -> bool:
+        # READ COMMITTED: after waiting for a concurrent writer's row lock the WHERE is checked
+        # again against the row it committed.
+        cur = self.conn.execute(
+            f"UPDATE {OFFSETS_TABLE} SET next_offset = %s, updated_at = now() WHERE connector = %s AND topic = %s "
+            "AND kafka_partition = %s AND next_offset = %s",
+            (offset, self.cfg.connector_name, topic, partition, expected))
+        return cur.rowcount == 1
+
+    def read_offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
         def load() -> dict[tuple[str, int], int]:
             rows = self.conn.execute(
                 f"SELECT topic, kafka_partition, next_offset FROM {OFFSETS_TABLE} WHERE connector = %s "
