@@ -1,7 +1,7 @@
 """Replication database → topic → database with a tutorial's configs, against dlt on the same table.
 
 Usage: flock /tmp/dbconnect-bench.lock python bench/replication.py [--rows 300000]
-           [--only postgresql|mariadb] [--skip-dlt] [--one-core] [--tansu-join]
+           [--only postgresql|mariadb] [--skip-dlt] [--one-core] [--tansu-join] [--source-first]
 
 Per database (PostgreSQL 16 and MariaDB, embedded, their default settings), in one run:
 1. the 10-column ``bench_rows`` table of bench/jdbc_source.py (bigint pk, int, 2 varchar, numeric(12,2),
@@ -14,8 +14,9 @@ Per database (PostgreSQL 16 and MariaDB, embedded, their default settings), in o
    (connection, topics, insert.mode=upsert, pk.mode=record_key, auto.create=true) and then the source
    (connection, mode=incrementing, incrementing.column.name=id, table.whitelist, topic.prefix) are
    POSTed — the order tutorials use; the topic does not exist yet and is auto-created. The clock runs
-   from the first POST until the target table (database ``target``) holds every row: its count is
-   polled, then count and checksum are compared with the source's. Printed: rows/s from the REST call,
+   from the first POST until the target table (database ``target``) holds every row: primary-key
+   lookups (TargetPoll) watch for the first and the last ids, then count and checksum must equal the
+   source's (the clock stops after that check). Printed: rows/s from the REST call,
    start-up (to the first row in the target), steady (first row to last), CPU per row of the worker
    (its process tree: threads now, task processes later), of the database and of the broker, and the
    worker's CPU per thread;
@@ -27,6 +28,8 @@ Per database (PostgreSQL 16 and MariaDB, embedded, their default settings), in o
    load; its target is verified by count and checksum too. Printed: rows/s and dbconnect / dlt;
 4. --one-core: both again with the worker (and the dlt process) pinned to CPU 0 (taskset -c 0); the
    databases and the broker stay unpinned.
+--source-first (an experiment, not a tutorial's order): the source is POSTed first and the sink once
+its topic exists, which takes the sink's topic discovery out of the start-up.
 Must: dbconnect ≥ 1.5 × dlt; goal ≥ 2.5 × (issue 12).
 """
 
