@@ -300,10 +300,15 @@ def test_exactly_once_survives_kill_minus_nine(kind, request, broker, tmp_path, 
         proc = _start_worker_process(tmp_path, broker, connector, 2)
         # The stored offset is committed with the rows: once it reaches the end, every write
         # (a duplicate included) has been committed.
-        stored = wait_until(lambda: target.execute(
-            "SELECT topic, kafka_partition, next_offset FROM dbconnect_sink_offsets WHERE connector = %s "
-            "AND next_offset >= %s", (connector["name"], total)), timeout=120, what=f"the stored offset {total}")
-        assert stored == [(topic_name, 0, total)]
+        offsets_sql = "SELECT topic, kafka_partition, next_offset FROM dbconnect_sink_offsets WHERE connector = %s"
+        try:
+            wait_until(lambda: target.execute(offsets_sql + " AND next_offset >= %s", (connector["name"], total)),
+                       timeout=120, what=f"the stored offset {total}")
+        except AssertionError as exc:
+            log = (tmp_path / "worker-2.log").read_text(errors="replace").splitlines()
+            raise AssertionError(f"{exc}: {count(target)} rows, offsets {target.execute(offsets_sql, (connector['name'],))}"
+                                 "; the restarted worker's log ends:\n" + "\n".join(log[-40:])) from None
+        assert target.execute(offsets_sql, (connector["name"],)) == [(topic_name, 0, total)]
         assert target.execute("SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM orders") == [
             (total, total, 0, total - 1)]
     finally:
