@@ -31,8 +31,10 @@ from .worker_task import WorkerTask
 
 log = logging.getLogger(__name__)
 
-# How often sink consumers refresh topic metadata (see Worker.consumer_config).
-SINK_METADATA_REFRESH_MS = 5000
+# How often sink consumers refresh topic metadata (see Worker.consumer_config): a `topics` list
+# asks about its own topics only, `topics.regex` about every topic in the cluster.
+SINK_METADATA_REFRESH_MS = 1000
+SINK_REGEX_METADATA_REFRESH_MS = 5000
 
 
 class HerderConnectorContext(ConnectorContext):
@@ -294,12 +296,14 @@ class Worker:
             "queued.min.messages": 1_000_000,
             # A sink may be created before its topics exist (or, with topics.regex, before more
             # matching topics appear): a new topic is picked up at the next metadata refresh,
-            # every 5 minutes by librdkafka's default. The cost of a shorter period is one
-            # Metadata request per consumer per period: for a topics list, about the listed
-            # topics only (sparse requests); for topics.regex, about every topic in the cluster.
-            # Every 5 s keeps that small while a new topic is consumed within seconds. A worker
-            # consumer.* or connector consumer.override.* setting replaces it.
-            "topic.metadata.refresh.interval.ms": SINK_METADATA_REFRESH_MS,
+            # every 5 minutes by librdkafka's default (Java's consumer keeps asking about a
+            # missing topic every few hundred ms). The cost of a shorter period is one Metadata
+            # request per consumer per period: for a topics list, about the listed topics only
+            # (sparse requests), so every 1 s; for topics.regex, about every topic in the
+            # cluster, so every 5 s. A worker consumer.* or connector consumer.override.*
+            # setting replaces it.
+            "topic.metadata.refresh.interval.ms": (SINK_REGEX_METADATA_REFRESH_MS if connector_config.get("topics.regex")
+                                                   else SINK_METADATA_REFRESH_MS),
             "client.id": f"connector-consumer-{task_id.connector}-{task_id.task}",
         }
         config.update(self.config.client_settings("consumer."))
