@@ -101,6 +101,10 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
         ns.update(a2b=binascii.a2b_base64, from_bytes=int.from_bytes, Dec=decimal.Decimal,
                   mul=_DECIMAL_EXACT.multiply, BinError=(ValueError, TypeError))
         ns[f"Q{i}"] = decimal.Decimal(f"1E{-scale}")
+        from .jsonschema_values import _EXACT, _FLOAT_EXACT_DIGITS
+
+        ns.update(EXACT=_EXACT, DecimalErrors=(decimal.Inexact, decimal.InvalidOperation))
+        ns[f"L{i}"] = decimal.Decimal(_FLOAT_EXACT_DIGITS) * ns[f"Q{i}"]
         # Strict base64 accepts a subset of what b64decode(validate=True) does and decodes it
         # identically; unscaled * 1E-scale in an unbounded context is exactly Decimal.to_logical's
         # Decimal(f"{n}E{-scale}"). Anything else — a JSON number, null, empty or invalid base64,
@@ -112,6 +116,15 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
             "        except BinError:\n"
             "            b = b''\n"
             f"        {v} = mul(Dec(from_bytes(b, 'big', signed=True)), Q{i}) if 0 < len(b) <= 1024 else {fn}({v})\n"
+            # A JSON number (decimal.format=NUMERIC) read as a float: _float_at_scale inline — the
+            # exact Decimal when the float's shortest repr has at most the scale's digits and at
+            # most 15 significant ones; anything else goes to D<i> (NeedExact: parsed again exactly).
+            f"    elif {v}.__class__ is float:\n"
+            "        try:\n"
+            f"            x = Dec(repr({v})).quantize(Q{i}, context=EXACT)\n"
+            "        except DecimalErrors:\n"
+            "            x = None\n"
+            f"        {v} = x if x is not None and -L{i} < x < L{i} else {fn}({v})\n"
             + (f"    elif {v} is not None:\n" if null_ok else "    else:\n")
             + f"        {v} = {fn}({v})\n"
         )

@@ -73,9 +73,19 @@ class RowPath:
                 run_topic, run_partition = topic, partition
             run_offset = offset
             value_bytes, key_bytes = msg.value(), msg.key()
-            if (value_bytes is not None and topic == topic_now and value_bytes.startswith(value_header)
-                    and (key_header is None if key_bytes is None
-                         else key_header is not None and key_bytes.startswith(key_header))):
+            if value_bytes is None:
+                fast = False  # a tombstone: the ordinary way
+            else:
+                fast = (topic == topic_now and value_bytes.startswith(value_header)
+                        and (key_header is None if key_bytes is None
+                             else key_header is not None and key_bytes.startswith(key_header)))
+                if not fast:  # another shape: one seen before (schemas alternating) is fast too
+                    shape = self._known(topic, key_bytes, value_bytes)
+                    if shape is not None:
+                        topic_now = topic
+                        key_header, value_header, plan, decode_key, decode_value = shape
+                        fast = True
+            if fast:
                 try:
                     key = None if key_bytes is None else decode_key(key_bytes)
                     value = decode_value(value_bytes)
@@ -114,6 +124,14 @@ class RowPath:
     def record(self, row: tuple) -> SinkRecord:
         """A row's ordinary SinkRecord, converted again from its message (errors, reports)."""
         return self.owner._record(row[6], False)
+
+    def _known(self, topic: str, key_bytes: bytes | None, value_bytes: bytes) -> tuple | None:
+        """The planned shape of a message's headers, or None (not seen, or not fast)."""
+        value_length, key_length = self._value_length, self._key_length
+        if value_length and (key_bytes is None or key_length):  # the header lengths are known
+            return self._shapes.get((topic, None if key_bytes is None else bytes(key_bytes[:key_length]),
+                                     bytes(value_bytes[:value_length])))
+        return None
 
     def _shape(self, topic: str, key_bytes: bytes | None, value_bytes: bytes, record: SinkRecord) -> tuple | None:
         """(key header, value header, plan, key decode, value decode) for records like ``record``."""
