@@ -245,6 +245,10 @@ def test_fast_path_equals_sink_records_in_every_pk_mode(db: Db, worker, broker, 
         config = sink_config(db, topic_name, **converters(schema_registry.url), **settings, **extra,
                              **{"table.name.format": name, "auto.evolve": "true"})
         assert worker.put(f"/connectors/{name}-{topic_name[-8:]}/config", json=config).status_code == 201
+        # One after the other: two exactly-once tasks starting together in one PostgreSQL database
+        # can race on CREATE TABLE IF NOT EXISTS dbconnect_sink_offsets (a known PostgreSQL race,
+        # unrelated to the fast path; see the report of the sinkfast branch).
+        worker.wait_for_state(f"{name}-{topic_name[-8:]}")
     produce_stream(broker, schema_registry.url, topic_name, db.pg, tombstones="delete.enabled" in settings)
 
     def done(table: str) -> bool:
