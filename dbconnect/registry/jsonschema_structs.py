@@ -101,10 +101,6 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
         ns.update(a2b=binascii.a2b_base64, from_bytes=int.from_bytes, Dec=decimal.Decimal,
                   mul=_DECIMAL_EXACT.multiply, BinError=(ValueError, TypeError))
         ns[f"Q{i}"] = decimal.Decimal(f"1E{-scale}")
-        from .jsonschema_values import _EXACT, _FLOAT_EXACT_DIGITS
-
-        ns.update(EXACT=_EXACT, DecimalErrors=(decimal.Inexact, decimal.InvalidOperation))
-        ns[f"L{i}"] = decimal.Decimal(_FLOAT_EXACT_DIGITS) * ns[f"Q{i}"]
         # Strict base64 accepts a subset of what b64decode(validate=True) does and decodes it
         # identically; unscaled * 1E-scale in an unbounded context is exactly Decimal.to_logical's
         # Decimal(f"{n}E{-scale}"). Anything else — a JSON number, null, empty or invalid base64,
@@ -119,12 +115,7 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
             # A JSON number (decimal.format=NUMERIC) read as a float: _float_at_scale inline — the
             # exact Decimal when the float's shortest repr has at most the scale's digits and at
             # most 15 significant ones; anything else goes to D<i> (NeedExact: parsed again exactly).
-            f"    elif {v}.__class__ is float:\n"
-            "        try:\n"
-            f"            x = Dec(repr({v})).quantize(Q{i}, context=EXACT)\n"
-            "        except DecimalErrors:\n"
-            "            x = None\n"
-            f"        {v} = x if x is not None and -L{i} < x < L{i} else {fn}({v})\n"
+            + (_float_decimal_source(v, fn, i, scale, ns) if scale > 0 else "")
             + (f"    elif {v} is not None:\n" if null_ok else "    else:\n")
             + f"        {v} = {fn}({v})\n"
         )
@@ -151,6 +142,28 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
     if null_ok:
         return f"    {v} = {expr} if {cond} else {v} if {v} is None else {fn}({v})\n"
     return f"    {v} = {expr} if {cond} else {fn}({v})\n"
+
+
+def _float_decimal_source(v: str, fn: str, i: int, scale: int, ns: dict[str, Any]) -> str:
+    """A Decimal field's JSON number read as a float (decimal.format=NUMERIC): ``_float_at_scale``
+    (jsonschema_values) inline, without its Decimal arithmetic.
+
+    ``_float_at_scale`` gives ``Decimal(repr(v))`` at the scale when repr's fraction has at most
+    ``scale`` digits and the value is below 10**(15 - scale), else NeedExact. The same here, from
+    repr's text: no exponent, at most ``scale`` fraction digits, at most 15 - scale integer digits
+    (a stricter test for |v| < 1 at scale 15: those go to D<i>); the result is the text padded
+    with zeros to the scale, the same Decimal (digits, exponent and sign, -0.00 included).
+    Anything else (nan, inf, exponents, more digits) goes to D<i>, which decides.
+    """
+    ns[f"Z{i}"] = tuple("0" * (scale - n) for n in range(scale + 1))
+    return (
+        f"    elif {v}.__class__ is float:\n"
+        f"        r = repr({v})\n"
+        "        p = r.find('.')\n"
+        "        n = len(r) - p - 1\n"
+        f"        {v} = Dec(r + Z{i}[n]) if 0 < p - (r[0] == '-') <= {15 - scale} and n <= {scale} and 'e' not in r "
+        f"else {fn}({v})\n"
+    )
 
 
 def _inline_scale(schema: Schema) -> int | None:
