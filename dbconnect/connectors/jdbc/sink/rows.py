@@ -26,7 +26,7 @@ def add_rows(task: Any, batch: RowBatch, accepted: dict, failed: list) -> None:
     tp: tuple[str, int] | None = None
     run_last: int | None = None  # the last accepted offset of the current run of one partition
     for row in batch.rows:
-        plan, topic, partition, offset, key, value = row[:6]
+        plan, topic, partition, offset, key, value, _message = row
         if tp is None or tp[1] != partition or tp[0] != topic:
             if run_last is not None:
                 last[tp] = run_last
