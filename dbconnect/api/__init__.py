@@ -59,6 +59,7 @@ from .errors import (
 )
 from .payload import JsonPayloadFormat, JsonRowBatch, JsonRowShape, JsonRowStruct
 from .records import ConnectRecord, Header, Headers, SinkRecord, SourceRecord
+from .sink_rows import RowBatch, RowDecoder, RowDecoding, RowSinkTask
 from .task import (
     ErrantRecordReporter,
     OffsetStorageReader,
@@ -90,6 +91,8 @@ __all__ = [
     "Converter", "Transformation", "Predicate",
     # pre-encoded JSON payloads (fast sources)
     "JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "JsonRowBatch",
+    # rows instead of SinkRecords (fast sinks)
+    "RowDecoder", "RowDecoding", "RowBatch", "RowSinkTask",
     # config definitions
     "ConfigDefinition", "ConfigKey",
     # errors

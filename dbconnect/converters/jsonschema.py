@@ -24,9 +24,10 @@ import orjson
 from jsonschema import validators
 from jsonschema.exceptions import best_match
 
-from ..api.data import NULL_SCHEMA_AND_VALUE, Schema, SchemaAndValue
+from ..api.data import NULL_SCHEMA_AND_VALUE, Schema, SchemaAndValue, Type
 from ..api.errors import ConfigError, DataError
 from ..api.payload import JsonPayloadFormat, JsonRowStruct
+from ..api.sink_rows import RowDecoder, RowDecoding
 from ..registry.client import (
     CREDENTIALS_SOURCE_CONFIG,
     URL_CONFIG,
@@ -36,7 +37,8 @@ from ..registry.client import (
     release_client,
 )
 from ..registry.errors import SchemaRegistryError, SchemaRegistryUnavailableError
-from ..registry.jsonschema_data import JsonSchemaData
+from ..registry.jsonschema_data import JSON_TYPE_ONE_OF, JsonSchemaData
+from ..registry.jsonschema_structs import struct_decoder
 from ..registry.jsonschema_values import NeedExact, ValueCodec
 from .base import Converter, config_key, parse_bool, parse_int
 from .common import (
@@ -170,7 +172,7 @@ def _compile_validator(document: Any) -> Callable[[Any], str | None]:
     return problem
 
 
-class JsonSchemaConverter(Converter):
+class JsonSchemaConverter(Converter, RowDecoding):
     aliases = ("JsonSchemaConverter", "io.confluent.connect.json.JsonSchemaConverter")
 
     def __init__(self, client: SchemaRegistryClient | None = None) -> None:
@@ -197,6 +199,7 @@ class JsonSchemaConverter(Converter):
         self._readers = BoundedCache(self.cache_size)
         self._texts = BoundedCache(self.cache_size)  # Schema -> (JSON Schema text, document)
         self._validators = BoundedCache(self.cache_size)  # schema id -> compiled validator
+        self._row_decoders = BoundedCache(self.cache_size)  # schema id -> RowDecoder (sink fast path)
         self._forget_last()
 
     def _forget_last(self) -> None:
@@ -442,6 +445,37 @@ class JsonSchemaConverter(Converter):
         except NeedExact:
             reader.exact = True
             return SchemaAndValue(reader.schema, reader.decode(self._loads_exact(body)))
+
+    def row_decoder(self, topic: str, data: bytes) -> RowDecoder | None:
+        """The sink fast path's decoder for ``data``'s schema id (api/sink_rows.py): the same
+        decoding as ``to_connect_data``'s, a struct's values list in place of the Struct.
+
+        None when records of this id are validated (json.fail.invalid.schema) or unknown yet.
+        A message the decoder raises on (bad JSON, a Decimal that needs the exact parse …) goes
+        through ``to_connect_data``, which decides; it also switches the reader to the exact
+        parse, which the decoder follows.
+        """
+        if data.__class__ is not bytes or len(data) < 5 or data[0] != MAGIC_BYTE:
+            return None
+        schema_id = int.from_bytes(data[1:5], "big")
+        found = self._row_decoders.get(schema_id)
+        if found is not None:
+            return found
+        reader = self._readers.get(schema_id)
+        if reader is None or reader.validate is not None:
+            return None
+        schema = reader.schema
+        struct = schema.type is Type.STRUCT and schema.name != JSON_TYPE_ONE_OF
+        # A struct value is a JSON object (anything else — null included — raises in the
+        # generated decoder and takes the ordinary path, which applies the schema's null rules).
+        decode_document = struct_decoder(schema, self.codec.decoder, as_values=True) if struct else reader.decode
+        loads, loads_exact = _orjson_loads, self._loads_exact
+
+        def decode(data: bytes) -> Any:
+            if reader.exact:
+                return decode_document(loads_exact(data[5:]))
+            return decode_document(loads(data[5:]))
+        return self._row_decoders.put(schema_id, RowDecoder(bytes(data[:5]), schema, decode, struct))
 
     def _reader(self, topic: str, schema_id: int) -> _Reader:
         client = self._client()

@@ -443,45 +443,10 @@ class ValueCodec:
         return union
 
     def _struct_decoder(self, schema: Schema) -> Decoder:
-        # Generated once per schema (the converter caches it by schema id): each field is a plain
-        # subscript (no call) while every property is present, the common well-typed value is
-        # converted inline — logical types included: Decimal from base64, Timestamp, Date — and
-        # anything else (null, a missing property, a Decimal as a JSON number, a bad value) goes
-        # to the field's full decoder D<i>, which gives the exact result or error. Only variable
-        # names go into the source; field names are bound as constants N<i>.
-        ns: dict[str, Any] = {"SCHEMA": schema, "Struct": Struct, "new": object.__new__, "MISSING": MISSING}
-        fast, slow, lines, names = [], [], [], []
-        for i, f in enumerate(schema.fields):
-            ns[f"N{i}"], ns[f"D{i}"] = f.name, self.decoder(f.schema)
-            fast.append(f"        v{i} = o[N{i}]\n")
-            slow.append(f"        v{i} = get(N{i}, MISSING)\n")
-            lines.append(_field_decode_source(f.schema, i, ns))
-            names.append(f"v{i}")
+        # Generated once per schema (jsonschema_structs.py); the converter caches it by schema id.
+        from .jsonschema_structs import struct_decoder
 
-        def not_object(o: Any) -> Any:
-            raise DataError(f"Structs should be encoded as JSON objects, but found {node_type(o)}")
-
-        ns["not_object"] = not_object
-        fetch = (
-            "    try:\n"  # every property present (the usual case): no dict.get calls
-            f"{''.join(fast)}"
-            "    except KeyError:\n"  # a missing property is MISSING (its default, or null)
-            "        get = o.get\n"
-            f"{''.join(slow)}"
-        ) if names else ""
-        source = (
-            "def decode(o):\n"
-            "    if o.__class__ is not dict:\n"
-            "        return not_object(o)\n"
-            f"{fetch}"
-            f"{''.join(lines)}"
-            "    s = new(Struct)\n"  # Struct._of, inline: the values are already valid
-            "    s.schema = SCHEMA\n"
-            f"    s.values = [{', '.join(names)}]\n"
-            "    return s\n"
-        )
-        exec(compile(source, f"<jsonschema decoder {schema!r}>", "exec"), ns)
-        return ns["decode"]
+        return struct_decoder(schema, self.decoder)
 
 
 # -- helpers for generated code ----------------------------------------------------------------
@@ -519,77 +484,6 @@ def _inline_value(schema: Schema, var: str, fn: str) -> str:
     if t is Type.FLOAT32 or t is Type.FLOAT64:
         return f"{var} if {var}.__class__ is float and {var} - {var} == 0.0 else {fn}({var})"
     return f"{fn}({var})"
-
-
-# Values outside these ranges (which the datetime types cannot hold) take the full decoder.
-_TIMESTAMP_INLINE_RANGE = ((_dt.datetime(1, 1, 1, tzinfo=_dt.timezone.utc) - _EPOCH_UTC) // _ONE_MS,
-                           (_dt.datetime.max.replace(tzinfo=_dt.timezone.utc) - _EPOCH_UTC) // _ONE_MS)
-_DATE_INLINE_RANGE = (1 - _EPOCH_ORDINAL, _dt.date.max.toordinal() - _EPOCH_ORDINAL)
-_DECIMAL_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-
-
-def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
-    """Statement(s) turning the JSON value ``v<i>`` into its Connect value; ``D<i>`` for the rest.
-
-    The inline forms give exactly what ``D<i>`` gives for the values they accept.
-    """
-    v, fn = f"v{i}", f"D{i}"
-    # An optional field without default decodes null to None: handled inline too.
-    null_ok = schema.optional and schema.default is None
-    name, t = schema.name, schema.type
-    if name == Decimal.LOGICAL_NAME:
-        scale = _inline_scale(schema)
-        if scale is None:
-            return f"    {v} = {fn}({v})\n"
-        ns.update(a2b=binascii.a2b_base64, from_bytes=int.from_bytes, Dec=decimal.Decimal,
-                  mul=_DECIMAL_EXACT.multiply, BinError=(ValueError, TypeError))
-        ns[f"Q{i}"] = decimal.Decimal(f"1E{-scale}")
-        # Strict base64 accepts a subset of what b64decode(validate=True) does and decodes it
-        # identically; unscaled * 1E-scale in an unbounded context is exactly Decimal.to_logical's
-        # Decimal(f"{n}E{-scale}"). Anything else — a JSON number, null, empty or invalid base64,
-        # values past 1 KiB — takes the full decoder.
-        return (
-            f"    if {v}.__class__ is str:\n"
-            "        try:\n"
-            f"            b = a2b({v}, strict_mode=True)\n"
-            "        except BinError:\n"
-            "            b = b''\n"
-            f"        {v} = mul(Dec(from_bytes(b, 'big', signed=True)), Q{i}) if 0 < len(b) <= 1024 else {fn}({v})\n"
-            + (f"    elif {v} is not None:\n" if null_ok else "    else:\n")
-            + f"        {v} = {fn}({v})\n"
-        )
-    if name == Timestamp.LOGICAL_NAME:
-        lo, hi = _TIMESTAMP_INLINE_RANGE
-        ns.update(EPOCH=_EPOCH_UTC, MS=_ONE_MS)
-        expr = f"EPOCH + MS * {v}"
-    elif name == Date.LOGICAL_NAME:
-        lo, hi = _DATE_INLINE_RANGE
-        ns.update(fromordinal=_dt.date.fromordinal)
-        expr = f"fromordinal({v} + {_EPOCH_ORDINAL})"
-    elif name in _LOGICAL:  # Time
-        return f"    {v} = {fn}({v})\n"
-    elif t in INT_RANGES:
-        lo, hi = INT_RANGES[t]
-        expr = v
-    elif t is Type.STRING or t is Type.BOOLEAN or t is Type.FLOAT32 or t is Type.FLOAT64:
-        cls = {Type.STRING: "str", Type.BOOLEAN: "bool"}.get(t, "float")
-        none = f" or {v} is None" if null_ok else ""
-        return f"    {v} = {v} if {v}.__class__ is {cls}{none} else {fn}({v})\n"
-    else:
-        return f"    {v} = {fn}({v})\n"
-    cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
-    if null_ok:
-        return f"    {v} = {expr} if {cond} else {v} if {v} is None else {fn}({v})\n"
-    return f"    {v} = {expr} if {cond} else {fn}({v})\n"
-
-
-def _inline_scale(schema: Schema) -> int | None:
-    """A Decimal schema's scale when its decoding can be inlined, else None (the full path decides)."""
-    try:
-        scale = Decimal.scale(schema)
-    except (DataError, ValueError, TypeError):
-        return None
-    return scale if -1000 <= scale <= 1000 else None
 
 
 def _number_text(unscaled: int, scale: int) -> str:

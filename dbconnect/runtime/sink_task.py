@@ -14,10 +14,12 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from ..api.errors import ConnectError, RetriableError
 from ..api.records import Headers, SinkRecord, _headers as _header_list
+from ..api.sink_rows import RowBatch
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
 from .consumer_errors import ThrottledLog, classify, describe
 from .errors import Stage
 from .headers import decode_headers
+from .sink_rows import RowPath, fast_path_problem
 from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class WorkerSinkTask(WorkerTask):
         self._closing = False
         self._consumer_log = ThrottledLog(log)
         self._fatal_error: ConnectError | None = None  # set by error_cb, raised by the loop
+        self._rows: RowPath | None = None  # the sink fast path (api/sink_rows.py), when it applies
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
@@ -75,6 +78,14 @@ class WorkerSinkTask(WorkerTask):
         self.task.initialize(ctx)
         self.task.start(self.task_config)
         self._started = True
+        problem = fast_path_problem(self.task, self.key_converter, self.value_converter,
+                                    bool(self.transformations.stages))
+        if problem is None:
+            self._rows = RowPath(self)
+            log.info("Task %s: sink fast path available: records of the shapes %s accepts are handed over as "
+                     "rows, without SinkRecords", self.id, type(self.task).__name__)
+        else:
+            log.info("Task %s: sink fast path off (%s): SinkRecords for every record", self.id, problem)
         settle_heap()
         topics = [t.strip() for t in str(self.task_config.get("topics") or "").split(",") if t.strip()]
         regex = str(self.task_config.get("topics.regex") or "").strip()
@@ -140,7 +151,11 @@ class WorkerSinkTask(WorkerTask):
                 raise self._fatal_error
             # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
             # does): a task that writes in the background finishes and asks for its commit then.
-            self._deliver(self._convert(messages) if messages else [])
+            if self._rows is not None and messages:
+                for part in self._rows.split(messages) or [[]]:
+                    self._deliver(part)
+            else:
+                self._deliver(self._convert(messages) if messages else [])
             if self.context._commit_requested or time.monotonic() >= self._next_commit:
                 self.context._commit_requested = False
                 self._commit()
@@ -251,6 +266,37 @@ class WorkerSinkTask(WorkerTask):
             self._current[TopicPartition(topic, partition)] = offset + 1
         return records
 
+    def _record(self, msg: Any, tolerate: bool) -> SinkRecord | None:
+        """One message → its SinkRecord, the ordinary way (the fast path's fallback; no transforms run
+        there). ``tolerate``: conversion errors go to the error handler (None is returned) as in
+        ``_convert``; otherwise they propagate."""
+        topic, headers = msg.topic(), msg.headers()
+        try:
+            key_schema, key = self.key_converter.to_connect_data(topic, msg.key(), headers)
+        except Exception as exc:
+            if not tolerate:
+                raise
+            self._tolerate(Stage.KEY_CONVERTER, exc, self.key_converter, msg)
+            return None
+        try:
+            value_schema, value = self.value_converter.to_connect_data(topic, msg.value(), headers)
+        except Exception as exc:
+            if not tolerate:
+                raise
+            self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
+            return None
+        ts_type, ts = msg.timestamp()
+        return SinkRecord._of(
+            topic, msg.partition(), key_schema, key, value_schema, value, msg.offset(),
+            ts if ts_type else None, _TIMESTAMP_TYPES.get(ts_type, "NoTimestampType"),
+            _header_list(decode_headers(headers)) if headers else Headers(), msg,
+        )
+
+    def _advance(self, last_offsets: dict[tuple[str, int], int]) -> None:
+        """The next offsets to commit: after the last consumed record of each partition."""
+        for (topic, partition), offset in last_offsets.items():
+            self._current[TopicPartition(topic, partition)] = offset + 1
+
     def _consumer_error(self, err: KafkaError, msg: Any = None) -> None:
         """Fail the task on an error the consumer cannot get past; log (rate-limited) the rest."""
         verdict = classify(err)
@@ -276,10 +322,11 @@ class WorkerSinkTask(WorkerTask):
                            topic=msg.topic(), partition=msg.partition(), offset=msg.offset(),
                            key=msg.key(), value=msg.value(), headers=msg.headers())
 
-    def _deliver(self, records: list[SinkRecord]) -> None:
+    def _deliver(self, records: list[SinkRecord] | RowBatch) -> None:
+        put = self.task.put_rows if records.__class__ is RowBatch else self.task.put
         while True:
             try:
-                self.task.put(records)
+                put(records)
                 return
             except RetriableError as exc:
                 # Redeliver the same batch after the task's timeout (Kafka pauses and rewinds).

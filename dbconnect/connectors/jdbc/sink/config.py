@@ -56,6 +56,7 @@ class JdbcSinkConfig:
     backoff_ms: int
     exactly_once: bool
     tolerate_all: bool
+    fast_path: bool = True  # fast.path.enabled: accept rows from the runtime (api/sink_rows.py)
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -133,4 +134,5 @@ def parse_config(props: Mapping[str, Any], *, task: bool = False) -> JdbcSinkCon
         attempts=int(values["connection.attempts"]), backoff_ms=int(values["connection.backoff.ms"]),
         exactly_once=bool(values.get("exactly.once.enabled")),
         tolerate_all=_lower(props.get("errors.tolerance")) == "all", errors=errors,
+        fast_path=bool(values.get("fast.path.enabled", True)),
     )

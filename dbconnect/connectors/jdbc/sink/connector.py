@@ -36,12 +36,15 @@ from typing import Any
 from ....api.config import ConfigDefinition
 from ....api.connector import SinkConnector
 from ....api.errors import ConfigError, ConnectError, RetriableError
+from ....api.data import Type
 from ....api.records import SinkRecord
+from ....api.sink_rows import RowBatch, RowSinkTask
 from ....api.task import SinkTask, TopicPartition
 from .background import BackgroundWrites
 from .buffer import Entry, collapse, coordinates, next_offsets
 from .config import JdbcSinkConfig, definition, parse_config
 from .records import RecordError, RecordMapper, where
+from .rows import add_rows
 from .writers import TransientError, Writer, writer_for
 from .writers.base import AbandonedError, FencedError
 
@@ -83,7 +86,7 @@ class JdbcSinkConnector(SinkConnector):
         return VERSION
 
 
-class JdbcSinkTask(SinkTask):
+class JdbcSinkTask(SinkTask, RowSinkTask):
     def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__()
         self._sleep = sleep
@@ -175,9 +178,36 @@ class JdbcSinkTask(SinkTask):
         # The writer thread starts nothing while this thread works on the buffer; on the way out
         # the buffered records are written at once if no write is running.
         with self._writes.task_thread():
-            self._put(records)
+            self._put(records, self._add)
 
-    def _put(self, records: list[SinkRecord]) -> None:
+    # -- the sink fast path (api/sink_rows.py; rows.py of this package has the per-row loop) -----
+    def row_plan(self, record: SinkRecord) -> Any | None:
+        """The write plan for records shaped like ``record`` when their values can be taken as rows:
+        struct values with a schema, a key with a schema (or no key), fast.path.enabled, and
+        errors.tolerance=none (a tolerant sink keeps each record to report it later)."""
+        cfg = self.cfg
+        value_schema = record.value_schema
+        if (not cfg.fast_path or cfg.tolerate_all or record.value is None or value_schema is None
+                or value_schema.type is not Type.STRUCT or (record.key is not None and record.key_schema is None)):
+            return None
+        with self._writes.task_thread():
+            plan = self._plans.get((record.topic, record.key_schema, value_schema, False))
+            if plan is None:
+                plan = self._plan(record)  # a RecordError here: put() of the record reports it
+        if plan.extract_values is None:
+            return None
+        log.info("Writing records of topic %s to table %s as rows (the sink fast path)", record.topic,
+                 plan.table.name)
+        return plan
+
+    def put_rows(self, batch: RowBatch) -> None:
+        with self._writes.task_thread():
+            self._put(batch, self._add_rows)
+
+    def _add_rows(self, batch: RowBatch, accepted: dict, failed: list) -> None:
+        add_rows(self, batch, accepted, failed)
+
+    def _put(self, records: list[SinkRecord] | RowBatch, add: Callable[[Any, dict, list], None]) -> None:
         cfg = self.cfg
         try:
             self._collect(wait=False)
@@ -196,7 +226,7 @@ class JdbcSinkTask(SinkTask):
         failed: list[tuple[SinkRecord, BaseException]] = []
         added = -1
         try:
-            self._add(records, accepted, failed)
+            add(records, accepted, failed)
             added = len(self._buffer) - mark
             if failed and not cfg.tolerate_all:
                 record, exc = failed[0]

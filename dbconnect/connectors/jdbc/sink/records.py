@@ -52,6 +52,10 @@ class Layout:
     extract: Callable[[SinkRecord], tuple[Any, tuple]]  # → (key tuple or None, row tuple)
     extract_key: Callable[[SinkRecord], tuple]  # tombstones: the key only
     schemaless: bool = False
+    # The sink fast path (api/sink_rows.py): (key, value, topic, partition, offset) → what
+    # ``extract`` gives for the record they came from; ``key`` and ``value`` are the structs'
+    # values lists (a primitive key as it is). None: this layout needs SinkRecords.
+    extract_values: Callable[[Any, Any, str, int, int], tuple[Any, tuple]] | None = None
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -186,12 +190,19 @@ class RecordMapper:
 
     def _key_part(self, record: SinkRecord) -> tuple[list[SinkField], Callable[[SinkRecord], tuple]]:
         """Key columns taken from the Kafka coordinates or the record key (not record_value)."""
+        fields, key_fn, _ = self._key_parts(record)
+        return fields, key_fn
+
+    def _key_parts(self, record: SinkRecord) -> tuple[list[SinkField], Callable[[SinkRecord], tuple], Any]:
+        """``_key_part`` plus the key function of the fast path (key values, topic, partition,
+        offset → key tuple), or None where it needs SinkRecords (schemaless keys)."""
         cfg = self.cfg
         if cfg.pk_mode == PK_KAFKA:
             schemas = (STRING_SCHEMA, INT32_SCHEMA, INT64_SCHEMA)
-            return [SinkField(n, s, True) for n, s in zip(self._kafka_names, schemas)], _coordinates
+            return ([SinkField(n, s, True) for n, s in zip(self._kafka_names, schemas)], _coordinates,
+                    lambda k, t, p, o: (t, p, o))
         if cfg.pk_mode != PK_RECORD_KEY:
-            return [], lambda r: ()
+            return [], lambda r: (), lambda k, t, p, o: ()
         schema, key = record.key_schema, record.key
         if key is None:
             raise RecordError(f"Record {where(record)} has a null key but pk.mode is record_key")
@@ -203,7 +214,7 @@ class RecordMapper:
                                   f"{', '.join(missing)} (key fields: {', '.join(schema.field_names)})")
             get = _getter([schema.field(n).index for n in names])
             fields = [SinkField(n, schema.field(n).schema, True) for n in names]
-            return fields, lambda r: get(r.key.values)
+            return fields, lambda r: get(r.key.values), lambda k, t, p, o: get(k)
         if schema is None and isinstance(key, dict):
             names = cfg.pk_fields or list(key)
             missing = [n for n in names if n not in key]
@@ -211,18 +222,19 @@ class RecordMapper:
                 raise RecordError(f"PK mode for record_key: the key of record {where(record)} has no field(s) "
                                   f"{', '.join(missing)}")
             fields = [SinkField(n, _infer_schema(key[n]), True) for n in names]
-            return fields, lambda r: tuple(r.key.get(n) for n in names)
+            return fields, lambda r: tuple(r.key.get(n) for n in names), None
         if schema is not None and not schema.type.is_primitive:
             raise RecordError(f"PK mode for record_key needs a primitive or struct key, got {schema.type} "
                               f"in record {where(record)}")
         if len(cfg.pk_fields) != 1:
             raise RecordError("Need exactly one PK column defined since the key schema for records is a primitive "
                               f"type, defined columns are: [{', '.join(cfg.pk_fields)}]")
-        return [SinkField(cfg.pk_fields[0], schema or _infer_schema(key), True)], lambda r: (r.key,)
+        key_values = (lambda k, t, p, o: (k,)) if schema is not None else None
+        return [SinkField(cfg.pk_fields[0], schema or _infer_schema(key), True)], lambda r: (r.key,), key_values
 
     def _build(self, record: SinkRecord) -> Layout:
         cfg = self.cfg
-        key_fields, key_fn = self._key_part(record)
+        key_fields, key_fn, key_values = self._key_parts(record)
         value, schema = record.value, record.value_schema
         replace = cfg.replace_null_with_default
         whitelist = cfg.fields_whitelist
@@ -274,12 +286,19 @@ class RecordMapper:
                 def extract(r: SinkRecord) -> tuple[Any, tuple]:
                     row = get(r.value.values)
                     return row[:nk], row
+
+                def extract_values(k: Any, v: Any, t: str, p: int, o: int) -> tuple[Any, tuple]:
+                    row = get(v)
+                    return row[:nk], row
             elif cfg.pk_mode == PK_NONE:
                 get = _with_defaults(_getter([index[n] for n in rest]), value_fields, 0, replace)
                 get = _converting(get, value_fields, ts_names, to_ts)
 
                 def extract(r: SinkRecord) -> tuple[Any, tuple]:
                     return None, get(r.value.values)
+
+                def extract_values(k: Any, v: Any, t: str, p: int, o: int) -> tuple[Any, tuple]:
+                    return None, get(v)
             else:
                 get = _with_defaults(_getter([index[n] for n in rest]), value_fields, 0, replace)
                 get = _converting(get, value_fields, ts_names, to_ts)
@@ -287,7 +306,15 @@ class RecordMapper:
                 def extract(r: SinkRecord) -> tuple[Any, tuple]:
                     key = key_fn(r)
                     return key, key + get(r.value.values)
+
+                if key_values is not None:
+                    def extract_values(k: Any, v: Any, t: str, p: int, o: int) -> tuple[Any, tuple]:
+                        key = key_values(k, t, p, o)
+                        return key, key + get(v)
+                else:
+                    extract_values = None
         else:
+            extract_values = None
             value_names = [f.name for f in fields[nk:]] if cfg.pk_mode != PK_RECORD_VALUE else [f.name for f in fields]
             prefix = cfg.pk_mode in (PK_KAFKA, PK_RECORD_KEY)
             # Listed fields of a schemaless map: epoch numbers and ISO text become timestamps.
@@ -313,7 +340,8 @@ class RecordMapper:
                 return extract(r)[0]
         else:
             extract_key = key_fn
-        return Layout(tuple(fields), nk, extract, extract_key, schemaless=schema is None)
+        return Layout(tuple(fields), nk, extract, extract_key, schemaless=schema is None,
+                      extract_values=extract_values)
 
     def _timestamp_schema(self, schema: Schema) -> Schema:
         """The Timestamp schema a timestamp.fields.list field is written with (its default converted)."""

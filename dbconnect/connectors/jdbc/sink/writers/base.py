@@ -82,7 +82,7 @@ class TablePlan:
     """How records of one layout are written to one table: columns, adapters, cached SQL."""
 
     __slots__ = ("table", "layout", "columns", "key_columns", "_adapters", "_key_adapters", "sql", "state",
-                 "extract")
+                 "extract", "extract_values")
 
     def __init__(self, table: TableId, layout: Layout, columns: list[Column],
                  adapters: list[Callable[[Any], Any] | None]) -> None:
@@ -98,6 +98,10 @@ class TablePlan:
         # per-record hot path: the layout's own function when no value needs adapting.
         self.extract: Callable[[SinkRecord], tuple[Any, Any]] = (
             self._extract_adapted if self._adapters else layout.extract)
+        # The same from the values of a record (the sink fast path), or None (SinkRecords only).
+        self.extract_values: Callable[..., tuple[Any, Any]] | None = (
+            None if layout.extract_values is None
+            else self._extract_values_adapted if self._adapters else layout.extract_values)
 
     def _extract_adapted(self, record: SinkRecord) -> tuple[Any, tuple]:
         key, row = self.layout.extract(record)
@@ -107,6 +111,16 @@ class TablePlan:
             if value is not None:
                 row[i] = adapt(value)
         return key, tuple(row)  # a tuple of plain values: the GC stops tracking it
+
+    def _extract_values_adapted(self, key: Any, value: Any, topic: str, partition: int,
+                                offset: int) -> tuple[Any, tuple]:
+        key, row = self.layout.extract_values(key, value, topic, partition, offset)
+        row = list(row)
+        for i, adapt in self._adapters:
+            value = row[i]
+            if value is not None:
+                row[i] = adapt(value)
+        return key, tuple(row)
 
     def adapt_key(self, key: Sequence[Any]) -> list[Any]:
         key = list(key)
