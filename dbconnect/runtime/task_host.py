@@ -212,7 +212,7 @@ def _serve(channel: Channel, worker_task: Any, exited: threading.Event) -> None:
             channel.close()
             if worker_task is not None:
                 worker_task.stop()
-                worker_task.await_stop(float(worker_task.flush_interval or 5.0))
+                worker_task.await_stop(float(getattr(worker_task, "graceful_timeout", 5.0)))
             return
         kind = message[0]
         if kind == "reply":

@@ -226,3 +226,24 @@ def _check_level_change(start_worker, tmp_path, caplog):
     assert response.status_code == 200, response.text
     wait_for(lambda: records(logging.DEBUG), what="a DEBUG line from the task process")
     assert records(logging.DEBUG)[0].getMessage().startswith("[chatty|task-0] debug heartbeat")
+
+
+def test_source_offsets_from_a_task_process_cover_only_delivered_records(start_worker, broker, tmp_path, topic_name):
+    broker.create_topic(topic_name, partitions=1)
+    source = tmp_path / "in.txt"
+    source.write_text("c-1\nc-2\n")
+    delivered = source.stat().st_size
+    worker = start_worker(**SCHEMALESS, **{"task.isolation": "process"})
+    # Records over 2000 bytes cannot be sent: the producer refuses them.
+    config = {**source_config(source, topic_name), "name": "src", "producer.override.message.max.bytes": "2000"}
+    worker.connect.add_connector("src", config)
+    assert task_pid(worker, "src") != os.getpid()
+    offsets = wait_for(lambda: worker.get("/connectors/src/offsets").json()["offsets"], what="source offsets")
+    assert offsets[0]["offset"] == {"position": delivered}
+    with source.open("a") as fh:
+        fh.write("x" * 5000 + "\nc-4\n")
+    status = worker.wait_for_task_state("src", 0, "FAILED")
+    assert "topic" in status["trace"], status["trace"]
+    # The task process has exited (its close() committed what was delivered): nothing after c-2 counts.
+    wait_for(lambda: not worker.connect.worker.task_ids("src"), what="the task process to exit")
+    assert worker.get("/connectors/src/offsets").json()["offsets"][0]["offset"] == {"position": delivered}
