@@ -14,6 +14,7 @@ Parent → child: ``("stop",)``, ``("target", state)``, ``("levels", {logger: le
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -159,6 +160,13 @@ def apply_levels(levels: Mapping[str, int]) -> None:
 
 def main(conn: Any, spec: dict[str, Any]) -> None:
     """The task process's entry point (the target of the supervisor's Process)."""
+    # Everything inherited from the fork server goes to the permanent generation first (a list
+    # merge, nothing traversed): no collection in this process ever walks those objects, which
+    # would write to the pages this process shares with the fork server and its siblings.
+    gc.freeze()
+    from . import worker_task
+
+    worker_task.KEEP_INHERITED_FROZEN = True
     channel = Channel(conn)
     task_id = ConnectorTaskId(*spec["task_id"])
     root = logging.getLogger()

@@ -13,13 +13,16 @@ log records to the worker's loggers, and logger level changes go down to the chi
 
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
+from multiprocessing import popen_forkserver
 from typing import Any
 
 from ..api.errors import ConnectError
@@ -53,6 +56,42 @@ def process_context() -> Any:
             ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
             _context = ctx
         return _context
+
+
+class _TaskPopen(popen_forkserver.Popen):
+    """The forkserver Popen, without running the worker's ``__main__`` again in the task process.
+
+    multiprocessing re-imports the parent's main module in each child so that targets defined
+    there can be found. The task target lives in this module, and the worker's main (the
+    ``dbconnect`` script, a bench script) imports the REST stack and more: 20 MiB of private memory
+    per task process, and side effects if the script has no ``__main__`` guard. This is
+    ``popen_forkserver.Popen._launch`` of CPython 3.11–3.13 with those two entries dropped.
+    """
+
+    def _launch(self, process_obj: Any) -> None:
+        mp = popen_forkserver
+        prep_data = mp.spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        mp.set_spawning_popen(self)
+        try:
+            mp.reduction.dump(prep_data, buf)
+            mp.reduction.dump(process_obj, buf)
+        finally:
+            mp.set_spawning_popen(None)
+        self.sentinel, w = mp.forkserver.connect_to_new_process(self._fds)
+        _parent_w = os.dup(w)  # the parent's sentinel, as in CPython
+        self.finalizer = mp.util.Finalize(self, mp.util.close_fds, (_parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = mp.forkserver.read_signed(self.sentinel)
+
+
+class _TaskProcess(multiprocessing.context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        return _TaskPopen(process_obj)
 
 
 def check_serialisable(what: str, task_id: ConnectorTaskId, config: Mapping[Any, Any]) -> None:
@@ -126,7 +165,7 @@ class ProcessWorkerTask:
         ctx = process_context()
         parent_end, child_end = ctx.Pipe(duplex=True)
         self._conn = parent_end
-        self.process = ctx.Process(target=_child_main, args=(child_end, self._spec),
+        self.process = _TaskProcess(target=_child_main, args=(child_end, self._spec),
                                    name=f"task-{self.id}", daemon=False)
         try:
             self.process.start()
