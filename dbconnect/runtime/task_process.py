@@ -65,7 +65,8 @@ class _TaskPopen(popen_forkserver.Popen):
     there can be found. The task target lives in this module, and the worker's main (the
     ``dbconnect`` script, a bench script) imports the REST stack and more: 20 MiB of private memory
     per task process, and side effects if the script has no ``__main__`` guard. This is
-    ``popen_forkserver.Popen._launch`` of CPython 3.11–3.13 with those two entries dropped.
+    ``popen_forkserver.Popen._launch`` of CPython 3.11 (checked; re-check on upgrades) with those
+    two entries dropped.
     """
 
     def _launch(self, process_obj: Any) -> None:
