@@ -88,6 +88,9 @@ class Worker:
         self._tasks: dict[ConnectorTaskId, WorkerTask] = {}
         self._lock = threading.RLock()
         self.graceful_timeout = float(config.get("task.shutdown.graceful.timeout.ms", 5000)) / 1000.0
+        # thread: every task on a thread of this process; process: each task in a child process
+        # of its own (task_process.py, docs/design/task-processes.md).
+        self.task_isolation = str(config.get("task.isolation", "thread")).lower()
 
     def start(self) -> None:
         self.offset_store.start()
@@ -189,7 +192,10 @@ class Worker:
                 raise ConnectError(f"Task {task_id} already running on this worker")
             self.status_store.put_task(task_id, Status(State.UNASSIGNED, self.worker_id))
             try:
-                worker_task = self._build_task(task_id, dict(connector_config), dict(task_config), target_state)
+                if self.task_isolation == "process":
+                    worker_task = self._task_process(task_id, connector_config, task_config, target_state)
+                else:
+                    worker_task = self._build_task(task_id, dict(connector_config), dict(task_config), target_state)
             except Exception as exc:
                 log.error("Failed to start task %s", task_id, exc_info=True)
                 self.status_store.put_task(task_id, Status(State.FAILED, self.worker_id, format_trace(exc)))
@@ -216,6 +222,16 @@ class Worker:
     def task_ids(self, connector: str | None = None) -> list[ConnectorTaskId]:
         with self._lock:
             return [t for t in self._tasks if connector is None or t.connector == connector]
+
+    def _task_process(self, task_id: ConnectorTaskId, connector_config: Mapping[str, str],
+                      task_config: Mapping[str, str], target_state: str) -> Any:
+        from .task_process import ProcessWorkerTask  # only process-isolated workers need it
+
+        return ProcessWorkerTask(
+            task_id=task_id, connector_config=connector_config, task_config=task_config,
+            worker_props=self.config.originals, worker_id=self.worker_id, target_state=target_state,
+            status_store=self.status_store, offset_store=self.offset_store,
+            graceful_timeout=self.graceful_timeout, on_exit=self._task_exited)
 
     def _build_task(self, task_id: ConnectorTaskId, connector_config: dict[str, str],
                     task_config: dict[str, str], target_state: str) -> WorkerTask:

@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 # Young-generation collection threshold while tasks run (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 100_000
 
+# Set in a task process (task_host.py): what it inherited from the fork server was frozen at its
+# start and stays frozen, because collecting it would write into every shared page (copy-on-write).
+KEEP_INHERITED_FROZEN = False
+
 
 def settle_heap() -> None:
     """Tune the cyclic GC for the record churn of tasks (called when a source or sink task starts).
@@ -39,7 +43,8 @@ def settle_heap() -> None:
       higher one): a poll's records are then mostly freed by reference counting before a
       collection sees them. Cyclic garbage is still collected, after more allocations.
     """
-    gc.unfreeze()
+    if not KEEP_INHERITED_FROZEN:
+        gc.unfreeze()
     gc.collect()
     gc.freeze()
     young, middle, old = gc.get_threshold()

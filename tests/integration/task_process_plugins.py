@@ -1,0 +1,107 @@
+"""Connectors for the task-process tests (task.isolation=process): tasks that misbehave."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+
+from dbconnect.api.connector import SourceConnector
+from dbconnect.api.errors import ConnectError
+from dbconnect.api.task import SourceTask
+
+log = logging.getLogger(__name__)
+
+
+class _OneTaskSource(SourceConnector):
+    task_cls: type = SourceTask
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    def task_class(self):
+        return self.task_cls
+
+    def task_configs(self, max_tasks: int):
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        pass
+
+    def config(self):
+        return {"type": "object", "properties": {}}
+
+    def version(self) -> str:
+        return "1.0"
+
+
+class HeartbeatTask(SourceTask):
+    """Appends ``<pid> <n>`` to ``heartbeat.file`` on every poll; produces nothing.
+
+    With ``ignore.stop=true`` its poll() never returns once started and stop() is ignored: a
+    zombie that keeps writing until its process is killed.
+    """
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.file = props["heartbeat.file"]
+        self.ignore_stop = props.get("ignore.stop") == "true"
+        self.stopped = threading.Event()
+        self.beats = 0
+
+    def _beat(self) -> None:
+        self.beats += 1
+        with open(self.file, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()} {self.beats}\n")
+        log.warning("heartbeat %d", self.beats)
+        log.debug("debug heartbeat %d", self.beats)
+
+    def poll(self):
+        if self.ignore_stop:
+            while True:
+                self._beat()
+                time.sleep(0.05)  # the zombie's pace, not a synchronisation
+        self._beat()
+        self.stopped.wait(0.1)
+        return []
+
+    def stop(self) -> None:
+        if not self.ignore_stop:
+            self.stopped.set()
+
+    def version(self) -> str:
+        return "1.0"
+
+
+class HeartbeatSourceConnector(_OneTaskSource):
+    task_cls = HeartbeatTask
+
+
+class FailingStartTask(HeartbeatTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        raise ConnectError("boom: this task never starts")
+
+
+class FailingStartSourceConnector(_OneTaskSource):
+    task_cls = FailingStartTask
+
+
+class UnpicklableConfigSourceConnector(_OneTaskSource):
+    """Hands its task a config value that cannot be pickled: a str of a class local to a call.
+
+    ``str(v)`` (what the worker applies to task config values) returns what ``__str__``
+    returns when that is a str subclass instance, so the unpicklable value reaches the worker.
+    """
+
+    task_cls = HeartbeatTask
+
+    def task_configs(self, max_tasks: int):
+        class LocalStr(str):
+            pass
+
+        class Handle:
+            def __str__(self):
+                return LocalStr("not picklable")
+
+        return [{**self.props, "handle": Handle()}]
