@@ -194,3 +194,27 @@ def test_an_abandoned_task_rolls_back_its_running_write_and_its_close_commits_no
     assert ids(db) == [0]
     if eos:
         assert stored_offset(db) == [(1,)]
+
+
+def test_exactly_once_tasks_starting_together_all_find_the_offsets_table(db: Db):
+    """CREATE TABLE IF NOT EXISTS is not atomic on PostgreSQL: tasks of connectors started at the
+    same moment in one database race to create dbconnect_sink_offsets, and the losers must not fail."""
+    barrier = threading.Barrier(8)
+    started: list[Sink] = []
+    failures: list[BaseException] = []
+
+    def start(n: int) -> None:
+        barrier.wait()
+        try:
+            started.append(Sink(db, **{**EOS, "name": f"sink-{n}"}))
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            failures.append(exc)
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE)
+    for sink in started:
+        sink.task.stop()
+    assert not failures, failures
+    assert len(started) == 8

@@ -324,10 +324,18 @@ class PostgreSqlWriter(Writer):
     # -- exactly once ---------------------------------------------------------------------------
     def ensure_offsets_table(self) -> None:
         def create() -> None:
-            self.execute_ddl([
-                f"CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (connector TEXT NOT NULL, topic TEXT NOT NULL, "
-                "kafka_partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, "
-                "updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition))"])
+            try:
+                self.execute_ddl([
+                    f"CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (connector TEXT NOT NULL, topic TEXT NOT NULL, "
+                    "kafka_partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, "
+                    "updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition))"])
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+                # IF NOT EXISTS is not atomic: two tasks creating the table at the same moment make
+                # the loser fail on the catalog's unique index. The winner's table is what we wanted.
+                self.conn.rollback()
+                if self.conn.execute("SELECT to_regclass(%s)", (OFFSETS_TABLE,)).fetchone()[0] is None:
+                    raise
+                self.conn.rollback()
         self.run(create)
 
     def insert_offset(self, topic: str, partition: int, offset: int) -> bool:
