@@ -35,7 +35,11 @@ def test_a_fresh_start_reads_the_table_with_one_query(db: Db, start_worker, brok
     # Without an offset the first id (1) follows the initial -1 with a "gap": the first query used to
     # stop right there, look for open transactions and query again — a wasted query, and on MariaDB
     # a drain of the whole unbuffered result. Now the horizon is taken before the first query.
-    db.execute(f"CREATE TABLE fresh ({db.serial}, name VARCHAR(40) NOT NULL)")
+    # No autovacuum on PostgreSQL: once an auto-ANALYZE has given the table a histogram, the planner
+    # probes the index for the range's real end (get_actual_variable_range), which counts as one
+    # more index scan, at a moment that depends on the autovacuum launcher.
+    db.execute(f"CREATE TABLE fresh ({db.serial}, name VARCHAR(40) NOT NULL)"
+               + (" WITH (autovacuum_enabled = false)" if db.pg else ""))
     db.execute(f"INSERT INTO fresh (name) SELECT concat('n', g) FROM generate_series(1, {ROWS}) g" if db.pg else
                f"INSERT INTO fresh (name) SELECT concat('n', seq) FROM seq_1_to_{ROWS}")
     before = _rows_read_by_index(db, "fresh")
