@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import binascii
+import datetime as _dt
 import decimal
 from collections import OrderedDict
 from typing import Any
 
-from ..api.data import Schema
+from ..api.data import Decimal, Schema
 from ..api.errors import ConfigError, DataError
 from ..api.payload import DECIMAL_FORMATS, NON_FINITE_FLOATS
 
@@ -67,3 +69,46 @@ class BoundedCache(OrderedDict):
         if len(self) > self.size:
             self.popitem(last=False)
         return value
+
+
+# -- generated struct decoders (converters/json.py, registry/jsonschema_structs.py) --------------
+# What their inline logical types use: the same results as the to_logical helpers.
+EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+ONE_MS = _dt.timedelta(milliseconds=1)
+EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+# Values outside these ranges (which the datetime types cannot hold) take the full decoder.
+TIMESTAMP_INLINE_RANGE = ((_dt.datetime(1, 1, 1, tzinfo=_dt.UTC) - EPOCH_UTC) // ONE_MS,
+                          (_dt.datetime.max.replace(tzinfo=_dt.UTC) - EPOCH_UTC) // ONE_MS)
+DATE_INLINE_RANGE = (1 - EPOCH_ORDINAL, _dt.date.max.toordinal() - EPOCH_ORDINAL)
+DECIMAL_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+def inline_decimal_scale(schema: Schema) -> int | None:
+    """A Decimal schema's scale when its decoding can be inlined, else None (the full path decides)."""
+    try:
+        scale = Decimal.scale(schema)
+    except (DataError, ValueError, TypeError):
+        return None
+    return scale if -1000 <= scale <= 1000 else None
+
+
+def base64_decimal_source(v: str, fn: str, i: int, scale: int, ns: dict[str, Any]) -> str:
+    """The generated statement decoding a base64 string ``v`` at ``scale`` inline, ``fn(v)`` for the rest.
+
+    Only the ``if v.__class__ is str:`` branch: the caller adds what other values become.
+    Strict base64 accepts a subset of what b64decode(validate=True) does and decodes it
+    identically; unscaled * 1E-scale in an unbounded context is exactly Decimal.to_logical's
+    Decimal(f"{n}E{-scale}"). Empty or invalid base64 and values past 1 KiB (whose digits str()
+    may refuse to write) take the full decoder.
+    """
+    ns.update(a2b=binascii.a2b_base64, from_bytes=int.from_bytes, Dec=decimal.Decimal,
+              mul=DECIMAL_EXACT.multiply, BinError=(ValueError, TypeError))
+    ns[f"Q{i}"] = decimal.Decimal(f"1E{-scale}")
+    return (
+        f"    if {v}.__class__ is str:\n"
+        "        try:\n"
+        f"            b = a2b({v}, strict_mode=True)\n"
+        "        except BinError:\n"
+        "            b = b''\n"
+        f"        {v} = mul(Dec(from_bytes(b, 'big', signed=True)), Q{i}) if 0 < len(b) <= 1024 else {fn}({v})\n"
+    )

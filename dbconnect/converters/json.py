@@ -35,7 +35,10 @@ from ..api.data import (
 from ..api.errors import DataError
 from ..api.payload import JsonPayloadFormat, JsonRowStruct
 from .base import Converter, config_key, parse_bool, parse_int
-from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, b64, invalid_type, node_type, parse_decimal_format
+from .common import (
+    DATE_INLINE_RANGE, DECIMAL_FORMAT_CONFIG, EPOCH_ORDINAL, EPOCH_UTC, ONE_MS, TIMESTAMP_INLINE_RANGE, BoundedCache,
+    b64, base64_decimal_source, inline_decimal_scale, invalid_type, node_type, parse_decimal_format,
+)
 
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
 SCHEMAS_CACHE_SIZE_CONFIG = "schemas.cache.size"
@@ -54,18 +57,6 @@ _NON_FINITE_OUT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
 _NON_FINITE_IN = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
 _LOGICAL_NAMES = (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME)
-# For the generated struct decoders' inline logical types (same results as the to_logical helpers).
-_EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-_ONE_MS = _dt.timedelta(milliseconds=1)
-_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
-# Values outside these ranges (which the datetime types cannot hold) take the full decoder.
-_TIMESTAMP_INLINE_RANGE = (
-    (_dt.datetime(1, 1, 1, tzinfo=_dt.UTC) - _EPOCH_UTC) // _ONE_MS,
-    (_dt.datetime.max.replace(tzinfo=_dt.UTC) - _EPOCH_UTC) // _ONE_MS,
-)
-_DATE_INLINE_RANGE = (1 - _EPOCH_ORDINAL, _dt.date.max.toordinal() - _EPOCH_ORDINAL)
-_DECIMAL_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-
 _orjson_loads = orjson.loads
 _new_tuple = tuple.__new__  # SchemaAndValue(schema, value) without the namedtuple's Python-level __new__
 
@@ -675,38 +666,22 @@ class JsonConverter(Converter):
         null_ok = schema.optional and not (schema.default is not None and self.replace_null_with_default)
         name = schema.name
         if name == Decimal.LOGICAL_NAME:
-            scale = _inline_scale(schema)
+            scale = inline_decimal_scale(schema)
             if scale is None:
                 return f"    {v} = {fn}({v})\n"
-            ns.update(a2b=binascii.a2b_base64, from_bytes=int.from_bytes, Dec=decimal.Decimal,
-                      mul=_DECIMAL_EXACT.multiply, BinError=(ValueError, TypeError))
-            ns[f"Q{i}"] = decimal.Decimal(f"1E{-scale}")
-            # Strict base64 accepts a subset of what b64decode(validate=True) does and decodes it
-            # identically; unscaled * 1E-scale in an unbounded context is exactly Decimal(f"{n}E{-scale}").
-            # Anything else (empty, invalid, NUMERIC format, null, and values past 1 KiB, whose
-            # digits str() may refuse to write) takes the full decoder.
-            return (
-                f"    if {v}.__class__ is str:\n"
-                "        try:\n"
-                f"            b = a2b({v}, strict_mode=True)\n"
-                "        except BinError:\n"
-                "            b = b''\n"
-                f"        {v} = mul(Dec(from_bytes(b, 'big', signed=True)), Q{i}) if 0 < len(b) <= 1024 else {fn}({v})\n"
-                f"    else:\n"
-                f"        {v} = {fn}({v})\n"
-            )
+            return base64_decimal_source(v, fn, i, scale, ns) + f"    else:\n        {v} = {fn}({v})\n"
         none = f" or {v} is None" if null_ok else ""
         if name == Timestamp.LOGICAL_NAME:
-            lo, hi = _TIMESTAMP_INLINE_RANGE
-            ns.update(EPOCH_UTC=_EPOCH_UTC, ONE_MS=_ONE_MS)
+            lo, hi = TIMESTAMP_INLINE_RANGE
+            ns.update(EPOCH_UTC=EPOCH_UTC, ONE_MS=ONE_MS)
             cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
             return f"    {v} = EPOCH_UTC + ONE_MS * {v} if {cond} else {v} if {v} is None else {fn}({v})\n" \
                 if null_ok else f"    {v} = EPOCH_UTC + ONE_MS * {v} if {cond} else {fn}({v})\n"
         if name == Date.LOGICAL_NAME:
-            lo, hi = _DATE_INLINE_RANGE
+            lo, hi = DATE_INLINE_RANGE
             ns.update(fromordinal=_dt.date.fromordinal)
             cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
-            expr = f"fromordinal({v} + {_EPOCH_ORDINAL})"
+            expr = f"fromordinal({v} + {EPOCH_ORDINAL})"
             return f"    {v} = {expr} if {cond} else {v} if {v} is None else {fn}({v})\n" \
                 if null_ok else f"    {v} = {expr} if {cond} else {fn}({v})\n"
         if name in (Time.LOGICAL_NAME,):
@@ -718,15 +693,6 @@ class JsonConverter(Converter):
             head, _, tail = expr.rpartition(" else ")
             expr = f"{head}{none} else {tail}"
         return f"    {v} = {expr}\n"
-
-
-def _inline_scale(schema: Schema) -> int | None:
-    """A Decimal schema's scale when its decoding can be inlined, else None (the full path decides)."""
-    try:
-        scale = Decimal.scale(schema)
-    except (DataError, ValueError, TypeError):
-        return None
-    return scale if -1000 <= scale <= 1000 else None
 
 
 def _fast_expr(schema: Schema, var: str, fn: str, decoding: bool = False) -> str:

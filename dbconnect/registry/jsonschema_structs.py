@@ -14,20 +14,18 @@ in their last statement, so their values are the same by construction.
 
 from __future__ import annotations
 
-import binascii
 import datetime as _dt
-import decimal
 from collections.abc import Callable
 from typing import Any
 
 from ..api.data import INT_RANGES, Date, Decimal, Schema, Struct, Time, Timestamp, Type
 from ..api.errors import DataError
-from ..converters.common import node_type
+from ..converters.common import (
+    DATE_INLINE_RANGE, EPOCH_ORDINAL, EPOCH_UTC, ONE_MS, TIMESTAMP_INLINE_RANGE, base64_decimal_source,
+    inline_decimal_scale, node_type,
+)
 
 MISSING_NAME = "MISSING"
-_EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_ONE_MS = _dt.timedelta(milliseconds=1)
-_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _LOGICAL = (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME)
 
 
@@ -78,13 +76,6 @@ def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Callable[[A
     return ns["decode"]
 
 
-# Values outside these ranges (which the datetime types cannot hold) take the full decoder.
-_TIMESTAMP_INLINE_RANGE = ((_dt.datetime(1, 1, 1, tzinfo=_dt.timezone.utc) - _EPOCH_UTC) // _ONE_MS,
-                           (_dt.datetime.max.replace(tzinfo=_dt.timezone.utc) - _EPOCH_UTC) // _ONE_MS)
-_DATE_INLINE_RANGE = (1 - _EPOCH_ORDINAL, _dt.date.max.toordinal() - _EPOCH_ORDINAL)
-_DECIMAL_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-
-
 def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
     """Statement(s) turning the JSON value ``v<i>`` into its Connect value; ``D<i>`` for the rest.
 
@@ -95,23 +86,11 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
     null_ok = schema.optional and schema.default is None
     name, t = schema.name, schema.type
     if name == Decimal.LOGICAL_NAME:
-        scale = _inline_scale(schema)
+        scale = inline_decimal_scale(schema)
         if scale is None:
             return f"    {v} = {fn}({v})\n"
-        ns.update(a2b=binascii.a2b_base64, from_bytes=int.from_bytes, Dec=decimal.Decimal,
-                  mul=_DECIMAL_EXACT.multiply, BinError=(ValueError, TypeError))
-        ns[f"Q{i}"] = decimal.Decimal(f"1E{-scale}")
-        # Strict base64 accepts a subset of what b64decode(validate=True) does and decodes it
-        # identically; unscaled * 1E-scale in an unbounded context is exactly Decimal.to_logical's
-        # Decimal(f"{n}E{-scale}"). Anything else — a JSON number, null, empty or invalid base64,
-        # values past 1 KiB — takes the full decoder.
         return (
-            f"    if {v}.__class__ is str:\n"
-            "        try:\n"
-            f"            b = a2b({v}, strict_mode=True)\n"
-            "        except BinError:\n"
-            "            b = b''\n"
-            f"        {v} = mul(Dec(from_bytes(b, 'big', signed=True)), Q{i}) if 0 < len(b) <= 1024 else {fn}({v})\n"
+            base64_decimal_source(v, fn, i, scale, ns)
             # A JSON number (decimal.format=NUMERIC) read as a float: _float_at_scale inline — the
             # exact Decimal when the float's shortest repr has at most the scale's digits and at
             # most 15 significant ones; anything else goes to D<i> (NeedExact: parsed again exactly).
@@ -120,13 +99,13 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any]) -> str:
             + f"        {v} = {fn}({v})\n"
         )
     if name == Timestamp.LOGICAL_NAME:
-        lo, hi = _TIMESTAMP_INLINE_RANGE
-        ns.update(EPOCH=_EPOCH_UTC, MS=_ONE_MS)
+        lo, hi = TIMESTAMP_INLINE_RANGE
+        ns.update(EPOCH=EPOCH_UTC, MS=ONE_MS)
         expr = f"EPOCH + MS * {v}"
     elif name == Date.LOGICAL_NAME:
-        lo, hi = _DATE_INLINE_RANGE
+        lo, hi = DATE_INLINE_RANGE
         ns.update(fromordinal=_dt.date.fromordinal)
-        expr = f"fromordinal({v} + {_EPOCH_ORDINAL})"
+        expr = f"fromordinal({v} + {EPOCH_ORDINAL})"
     elif name in _LOGICAL:  # Time
         return f"    {v} = {fn}({v})\n"
     elif t in INT_RANGES:
@@ -164,13 +143,3 @@ def _float_decimal_source(v: str, fn: str, i: int, scale: int, ns: dict[str, Any
         f"        {v} = Dec(r + Z{i}[n]) if 0 < p - (r[0] == '-') <= {15 - scale} and n <= {scale} and 'e' not in r "
         f"else {fn}({v})\n"
     )
-
-
-def _inline_scale(schema: Schema) -> int | None:
-    """A Decimal schema's scale when its decoding can be inlined, else None (the full path decides)."""
-    try:
-        scale = Decimal.scale(schema)
-    except (DataError, ValueError, TypeError):
-        return None
-    return scale if -1000 <= scale <= 1000 else None
-
