@@ -356,10 +356,8 @@ def _cpu_seconds(pid: int, thread: str | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _tree_cpu(pid: int | None) -> float:
-    """CPU seconds of ``pid`` and all its descendants (0 when unknown)."""
-    if pid is None:
-        return 0.0
+def _tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its living descendants."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -368,14 +366,24 @@ def _tree_cpu(pid: int | None) -> float:
             except (OSError, ValueError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0.0, [pid]
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def _tree_cpu(pid: int | None) -> float:
+    """CPU seconds of ``pid`` and all its descendants (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    total = 0.0
+    for p in _tree_pids(pid):
         try:
             total += _cpu_seconds(p)
         except OSError:
             pass
-        todo += children.get(p, [])
     return total
 
 

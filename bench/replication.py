@@ -58,7 +58,7 @@ sys.path.insert(0, str(BENCH))
 
 from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres, EmbeddedRegistry  # noqa: E402
 from dbconnect.embedded.ports import _parent_death_signal, free_port  # noqa: E402
-from jdbc_sink import TANSU_JOIN, _wait_for_rest  # noqa: E402
+from jdbc_sink import TANSU_JOIN, _tree_pids, _wait_for_rest  # noqa: E402
 from jdbc_source import converter_props, make_table  # noqa: E402
 
 DLT_VENV = BENCH / ".venv-dlt"
@@ -179,23 +179,6 @@ class TargetPoll:
 
 
 # -- CPU accounting ------------------------------------------------------------------------------------------
-
-def _tree_pids(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children.get(p, [])
-    return out
-
 
 def server_cpu(pid: int | None) -> float:
     """CPU seconds of a server and its descendants, including those that exited: each process's own
