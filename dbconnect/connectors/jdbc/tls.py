@@ -89,6 +89,19 @@ def _pem_file(key: str, path: str, what: str) -> str:
     return path
 
 
+# The client certificate's PEM settings, spelled the same in pgjdbc and (as a dbconnect addition)
+# on Connector/J URLs: parameter → (TlsPolicy field, what the conversion hint calls the file).
+_CLIENT_PEM = {"sslcert": ("cert_file", "client"), "sslkey": ("key_file", "client-key")}
+
+
+def _client_setting(low: str, key: str, value: str) -> dict[str, str]:
+    """The TlsPolicy field for ``sslcert``, ``sslkey`` or ``sslpassword``."""
+    if low == "sslpassword":
+        return {"key_password": value}
+    field, what = _CLIENT_PEM[low]
+    return {field: _pem_file(key, value, what)}
+
+
 # --- pgjdbc (jdbc:postgresql:) and libpq (postgresql://) parameters --------------------------------
 
 _LIBPQ_ONLY = ("sslcrl", "sslcrldir", "sslsni", "sslcompression", "sslcertmode", "ssl_min_protocol_version",
@@ -125,12 +138,8 @@ def _pgjdbc(params: tuple[tuple[str, str], ...]) -> TlsPolicy:
                 got["ca_system"] = True
             else:
                 got["ca_file"] = _pem_file(key, value, "root")
-        elif low == "sslcert":
-            got["cert_file"] = _pem_file(key, value, "client")
-        elif low == "sslkey":
-            got["key_file"] = _pem_file(key, value, "client-key")
-        elif low == "sslpassword":
-            got["key_password"] = value
+        elif low in ("sslcert", "sslkey", "sslpassword"):
+            got.update(_client_setting(low, key, value))
         elif low == "sslfactory":
             reason = _PGJDBC_FACTORIES.get(value.strip().lower(), "custom Java SSL factories cannot run here; use "
                                            "sslmode with sslrootcert/sslcert/sslkey PEM files")
@@ -209,12 +218,8 @@ def _connector_j(params: tuple[tuple[str, str], ...]) -> TlsPolicy:
             flags[low] = (key, _flag(key, value))
         elif low == "serversslcert":
             got.update(_server_cert(key, value))
-        elif low == "sslcert":
-            got["cert_file"] = _pem_file(key, value, "client")
-        elif low == "sslkey":
-            got["key_file"] = _pem_file(key, value, "client-key")
-        elif low == "sslpassword":
-            got["key_password"] = value
+        elif low in ("sslcert", "sslkey", "sslpassword"):
+            got.update(_client_setting(low, key, value))
         elif low == "enabledsslprotocolsuites":
             got.update(_protocols(key, value))
         elif low in _KEYSTORE_KEYS:
