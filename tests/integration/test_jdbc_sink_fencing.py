@@ -218,3 +218,32 @@ def test_exactly_once_tasks_starting_together_all_find_the_offsets_table(db: Db)
         sink.task.stop()
     assert not failures, failures
     assert len(started) == 8
+
+
+def test_tasks_auto_creating_one_table_together_all_write(db: Db):
+    """A connector with tasks.max > 1 starts its tasks together, and each auto-creates the target
+    table on its first batch: the tasks that lose the CREATE TABLE IF NOT EXISTS race must write
+    into the winner's table, not fail on the catalog (PostgreSQL: 'type "orders" already exists')."""
+    sinks = [Sink(db, **{"insert.mode": "insert", "pk.mode": "none", "max.retries": "0"}) for _ in range(8)]
+    barrier = threading.Barrier(len(sinks))
+    failures: list[BaseException] = []
+
+    def write(n: int) -> None:
+        sink = sinks[n]
+        tp = TopicPartition("orders", n)
+        sink.task.open([tp])
+        barrier.wait()
+        try:
+            sink.put(record(0, order(n), partition=n))
+            sink.commit({tp: 1})
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            failures.append(exc)
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(len(sinks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE)
+    for sink in sinks:
+        sink.stop()
+    assert not failures, failures
+    assert ids(db) == list(range(len(sinks)))

@@ -62,6 +62,8 @@ _PRIMITIVE_DDL = {Type.INT8: "SMALLINT", Type.INT16: "SMALLINT", Type.INT32: "IN
 _LOGICAL_DDL = {Decimal.LOGICAL_NAME: "DECIMAL", Date.LOGICAL_NAME: "DATE", Time.LOGICAL_NAME: "TIME",
                 Timestamp.LOGICAL_NAME: "TIMESTAMP"}
 _stage_ids = itertools.count(1)
+# pg_advisory_xact_lock's bigint for "dbconnect sink DDL" (distinct from the migrations' key).
+DDL_LOCK_KEY = 0x6462_7369_6E6B  # "dbsink"
 # PostgreSQL's binary COPY framing: signature, flags, header extension length; the trailer.
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
@@ -172,6 +174,12 @@ class PostgreSqlWriter(Writer):
 
     def execute_ddl(self, statements: Iterable[str]) -> None:
         with self.conn.cursor() as cur:
+            # CREATE TABLE / ADD COLUMN IF NOT EXISTS are not atomic on PostgreSQL: two tasks (of one
+            # connector, or of connectors started together) creating the same table both pass the
+            # existence check, and the loser fails on a catalog unique index (pg_type or pg_class).
+            # One transaction-scoped lock serialises dbconnect's DDL in the database; READ COMMITTED
+            # gives each statement after it a snapshot that sees the winner's committed table.
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
             for statement in statements:
                 cur.execute(statement, ())
         self.conn.commit()
@@ -329,9 +337,9 @@ class PostgreSqlWriter(Writer):
                     f"CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (connector TEXT NOT NULL, topic TEXT NOT NULL, "
                     "kafka_partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, "
                     "updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition))"])
-            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
-                # IF NOT EXISTS is not atomic: two tasks creating the table at the same moment make
-                # the loser fail on the catalog's unique index. The winner's table is what we wanted.
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable, psycopg.errors.DuplicateObject):
+                # execute_ddl serialises dbconnect's own DDL; a table created at the same moment by
+                # something else can still make IF NOT EXISTS fail. Its table is what we wanted.
                 self.conn.rollback()
                 if self.conn.execute("SELECT to_regclass(%s)", (OFFSETS_TABLE,)).fetchone()[0] is None:
                     raise
