@@ -7,11 +7,16 @@ runs. The source must not trust such a list (README, JDBC source connector, "No 
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 import orjson
 import pytest
+
+from dbconnect.connectors.jdbc.config import parse_config
+from dbconnect.connectors.jdbc.dialect import get_dialect
+from dbconnect.connectors.jdbc.dialects.postgresql import log as dialect_log
 
 from .jdbc_helpers import Db, wait_until
 
@@ -101,7 +106,7 @@ def _errors(body: dict) -> dict[str, list[str]]:
     return {c["value"]["name"]: c["value"]["errors"] for c in body["configs"] if c["value"]["errors"]}
 
 
-def test_postgresql_role_blind_to_other_transactions_is_refused_unless_opted_out(postgres, worker):
+def test_postgresql_role_blind_to_other_transactions_is_refused_unless_opted_out(postgres, worker, caplog):
     db = Db("postgresql", postgres)
     db.execute("CREATE TABLE items (id SERIAL PRIMARY KEY, v INT NOT NULL)")
     user, password = f"u{db.name[2:]}", "Blind-pw-42"
@@ -116,6 +121,17 @@ def test_postgresql_role_blind_to_other_transactions_is_refused_unless_opted_out
     # The explicit opt-out accepts the risk; the grant removes it.
     opted_out = worker.put(VALIDATE, json={**config, "name": "blind", VISIBILITY: "false"}).json()
     assert opted_out["error_count"] == 0, _errors(opted_out)
+    # The task's connection warns of the risk; once the user opted out it only notes it (no advice
+    # to set what they already set).
+    said_when = {"true": (logging.WARNING, f"{VISIBILITY}=false to accept"),
+                 "false": (logging.INFO, f"{VISIBILITY}=false accepts")}
+    for required, (level, text) in said_when.items():
+        caplog.clear()
+        dialect = get_dialect(parse_config({**config, VISIBILITY: required}))
+        with caplog.at_level(logging.INFO, logger=dialect_log.name):
+            dialect.connect(autocommit=True).close()
+        said = [(r.levelno, r.getMessage()) for r in caplog.records if "pg_read_all_stats" in r.getMessage()]
+        assert len(said) == 1 and said[0][0] == level and text in said[0][1], said
     db.execute(f"GRANT pg_read_all_stats TO {user}")
     granted = worker.put(VALIDATE, json={**config, "name": "blind"}).json()
     assert granted["error_count"] == 0, _errors(granted)

@@ -124,8 +124,16 @@ class PostgreSqlDialect(Dialect):
 
     def _warn_if_blind(self, conn: Any) -> None:
         problem = self.visibility_problem(conn)
-        if problem:
+        if not problem:
+            return
+        if getattr(self.config, "visibility_required", True):
             log.warning("%s", problem)
+        else:
+            # The user set open.transactions.visibility.required=false: the risk is accepted, and a
+            # warning telling them to set it would be noise. Say once what it means.
+            log.info("Role %s lacks pg_read_all_stats; open.transactions.visibility.required=false accepts that "
+                     "rows committed late by other roles' open transactions can be missed",
+                     self.spec.user or "the connecting role")
 
     def is_connection_error(self, exc: BaseException) -> bool:
         if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
