@@ -277,12 +277,16 @@ def run_dbconnect(kind: str, server, broker, registry_url: str, rows: int, expec
         others = {"database": server.pid, "broker": broker.pid}
         others_before = {k: server_cpu(p) for k, p in others.items()}
         started = time.monotonic()
-        connectors = [("repl-sink", sink_config(server, topic)), ("repl-source", source_config(server, prefix))]
+        # Names (so the sink's consumer group) of this run only: each run on the shared broker joins a
+        # new group, as a tutorial's first run does. A reused group made librdkafka join twice
+        # (metadata "changed" after the first JoinGroup): 3 s more on the test broker.
+        sink_name, source_name = f"{prefix}sink", f"{prefix}source"
+        connectors = [(sink_name, sink_config(server, topic)), (source_name, source_config(server, prefix))]
         for name, config in reversed(connectors) if source_first else connectors:
             response = requests.post(f"{url}/connectors", json={"name": name, "config": config}, timeout=60)
             if response.status_code != 201:
                 raise SystemExit(f"creating {name} failed: {response.status_code} {response.text}")
-            if source_first and name == "repl-source":  # the experiment: the sink subscribes to an existing topic
+            if source_first and name == source_name:  # the experiment: the sink subscribes to an existing topic
                 wait_for_topic(broker.bootstrap_servers, topic, started + 600)
         first = done = None
         deadline = started + max(600, rows / 500)
