@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dbconnect.embedded import EmbeddedBroker  # noqa: E402
+from jdbc_sink import _tree_cpu  # noqa: E402  (CPU of this process and its task processes)
 from jdbc_source import cpu_per_row, thread_cpu  # noqa: E402  (CPU per thread of this process)
 from dbconnect.runtime.connect import StandaloneConnect  # noqa: E402
 
@@ -119,7 +120,8 @@ def wait_for_topic(bootstrap: str, topic: str, deadline: float) -> None:
         time.sleep(0.02)
 
 
-def worker_props(bootstrap: str, work: Path, converter: str, defaults: bool) -> dict[str, str]:
+def worker_props(bootstrap: str, work: Path, converter: str, defaults: bool,
+                 extra: dict[str, str] | None = None) -> dict[str, str]:
     converter_class = {"string": "org.apache.kafka.connect.storage.StringConverter",
                        "json": "org.apache.kafka.connect.json.JsonConverter"}[converter]
     props = {
@@ -133,11 +135,11 @@ def worker_props(bootstrap: str, work: Path, converter: str, defaults: bool) -> 
     if not defaults:
         props.update({"offset.flush.interval.ms": "10000", "consumer.session.timeout.ms": "6000",
                       "consumer.max.poll.records": "10000"})
-    return props
+    return {**props, **(extra or {})}  # --worker KEY=VALUE (e.g. task.isolation=process)
 
 
 def pipeline(bootstrap: str, topic: str, lines: list[bytes], work: Path, converter: str,
-             defaults: bool) -> dict[str, float]:
+             defaults: bool, extra: dict[str, str] | None = None) -> dict[str, float]:
     """One run: timed from the first REST call until the last line is in the sink file, then steady state."""
     import requests
 
@@ -148,7 +150,7 @@ def pipeline(bootstrap: str, topic: str, lines: list[bytes], work: Path, convert
     source_config = {"connector.class": "FileStreamSource", "file": str(source), "topic": topic}
     if not defaults:
         source_config["batch.size"] = "10000"
-    connect = StandaloneConnect(worker_props(bootstrap, work, converter, defaults))
+    connect = StandaloneConnect(worker_props(bootstrap, work, converter, defaults, extra))
     connect.start()
     counter = LineCounter(sink)
     try:
@@ -172,7 +174,7 @@ def pipeline(bootstrap: str, topic: str, lines: list[bytes], work: Path, convert
             time.sleep(0.02)
         last = time.monotonic()
         # Steady state: the same lines appended again, with both tasks running and the group joined.
-        cpu_before = thread_cpu()
+        cpu_before, tree_before = thread_cpu(), _tree_cpu(os.getpid())
         steady_start = time.monotonic()
         with source.open("ab") as fh:
             fh.write(b"\n".join(lines) + b"\n")
@@ -182,6 +184,8 @@ def pipeline(bootstrap: str, topic: str, lines: list[bytes], work: Path, convert
             time.sleep(0.02)
         steady_end = time.monotonic()
         cpu = cpu_per_row(cpu_before, thread_cpu(), len(lines))
+        # With task.isolation=process the tasks run in child processes: count the whole tree.
+        cpu["tree"] = (_tree_cpu(os.getpid()) - tree_before) / len(lines) * 1e6
     finally:
         counter.close()
         connect.stop()
@@ -196,7 +200,10 @@ def main() -> int:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--defaults", action="store_true", help="only the run with the tutorial configs and worker defaults")
     which.add_argument("--tuned", action="store_true", help="only the tuned run")
+    parser.add_argument("--worker", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra worker setting for both runs, e.g. task.isolation=process (repeatable)")
     args = parser.parse_args()
+    extra = dict(kv.split("=", 1) for kv in args.worker)
     lines = make_lines(args.lines)
     avg = sum(map(len, lines)) / len(lines)
     runs = ["defaults"] if args.defaults else ["tuned"] if args.tuned else ["tuned", "defaults"]
@@ -210,7 +217,7 @@ def main() -> int:
             topic = f"bench-pipeline-{run}"
             if run == "tuned":
                 broker.create_topic(topic, partitions=1)
-            results[run] = pipeline(bootstrap, topic, lines, Path(tmp) / run, args.converter, run == "defaults")
+            results[run] = pipeline(bootstrap, topic, lines, Path(tmp) / run, args.converter, run == "defaults", extra)
     limit = min(produce_rate, consume_rate)
     # One process moving every record in and out pays for both halves on one GIL.
     serial_limit = 1 / (1 / produce_rate + 1 / consume_rate)
@@ -221,7 +228,8 @@ def main() -> int:
     for run, r in results.items():
         print(f"{run:8} file → topic → file       : {r['rate']:>10,.0f} lines/s from the REST call "
               f"(start-up {r['startup']:.1f} s) | steady {r['steady']:,.0f} lines/s | worker CPU "
-              f"{r['cpu']['total']:.1f} µs/line")
+              f"{r['cpu']['total']:.1f} µs/line in this process, {r['cpu']['tree']:.1f} with its children"
+              + (f" ({', '.join(f'{k}={v}' for k, v in extra.items())})" if extra else ""))
         print(f"{run:8} ratio to min(produce, consume): {r['rate'] / limit:.2f} (steady {r['steady'] / limit:.2f}) | "
               f"to produce+consume: {r['rate'] / serial_limit:.2f} (steady {r['steady'] / serial_limit:.2f})")
     if len(results) == 2:

@@ -71,12 +71,13 @@ CHECKSUM_SQL = ("SELECT count(*), sum(id), sum(account_id), sum(amount), sum(CAS
 
 # -- configs ----------------------------------------------------------------------------------------------
 
-def worker_props(bootstrap: str, registry_url: str, port: int, work: Path, tansu_join: bool) -> dict[str, str]:
+def worker_props(bootstrap: str, registry_url: str, port: int, work: Path, tansu_join: bool,
+                 extra: dict[str, str] | None = None) -> dict[str, str]:
     props = {"bootstrap.servers": bootstrap, **converter_props("jsonschema", registry_url),
              "listeners": f"http://127.0.0.1:{port}", "offset.storage.file.filename": str(work / "connect.offsets")}
     if not tansu_join:
         props.update(TANSU_JOIN)
-    return props
+    return {**props, **(extra or {})}  # --worker KEY=VALUE (e.g. task.isolation=process)
 
 
 def connection(server, dbname: str) -> dict[str, str]:
@@ -97,7 +98,8 @@ def sink_config(server, topic: str) -> dict[str, str]:
 
 def describe_keys(props: dict[str, str]) -> str:
     """The keys set, with the values that are the same in every run."""
-    fixed = ("mode", "incrementing.column.name", "table.whitelist", "insert.mode", "pk.mode", "auto.create")
+    fixed = ("mode", "incrementing.column.name", "table.whitelist", "insert.mode", "pk.mode", "auto.create",
+             "task.isolation")
     return ", ".join(f"{k}={v}" if k in fixed else k for k, v in props.items())
 
 
@@ -254,11 +256,12 @@ def wait_for_topic(bootstrap: str, topic: str, deadline: float) -> None:
 
 
 def run_dbconnect(kind: str, server, broker, registry_url: str, rows: int, expected: tuple, prefix: str,
-                  work: Path, one_core: bool, tansu_join: bool, source_first: bool = False) -> dict:
+                  work: Path, one_core: bool, tansu_join: bool, source_first: bool = False,
+                  extra: dict[str, str] | None = None) -> dict:
     """One worker process, sink and source POSTed; timed from the first POST to the verified target."""
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    props = worker_props(broker.bootstrap_servers, registry_url, port, work, tansu_join)
+    props = worker_props(broker.bootstrap_servers, registry_url, port, work, tansu_join, extra)
     (work / "worker.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
     log = open(work / "worker.log", "wb")  # noqa: SIM115
     pin = ["taskset", "-c", "0"] if one_core else []
@@ -274,12 +277,16 @@ def run_dbconnect(kind: str, server, broker, registry_url: str, rows: int, expec
         others = {"database": server.pid, "broker": broker.pid}
         others_before = {k: server_cpu(p) for k, p in others.items()}
         started = time.monotonic()
-        connectors = [("repl-sink", sink_config(server, topic)), ("repl-source", source_config(server, prefix))]
+        # Names (so the sink's consumer group) of this run only: each run on the shared broker joins a
+        # new group, as a tutorial's first run does. A reused group made librdkafka join twice
+        # (metadata "changed" after the first JoinGroup): 3 s more on the test broker.
+        sink_name, source_name = f"{prefix}sink", f"{prefix}source"
+        connectors = [(sink_name, sink_config(server, topic)), (source_name, source_config(server, prefix))]
         for name, config in reversed(connectors) if source_first else connectors:
             response = requests.post(f"{url}/connectors", json={"name": name, "config": config}, timeout=60)
             if response.status_code != 201:
                 raise SystemExit(f"creating {name} failed: {response.status_code} {response.text}")
-            if source_first and name == "repl-source":  # the experiment: the sink subscribes to an existing topic
+            if source_first and name == source_name:  # the experiment: the sink subscribes to an existing topic
                 wait_for_topic(broker.bootstrap_servers, topic, started + 600)
         first = done = None
         deadline = started + max(600, rows / 500)
@@ -382,7 +389,7 @@ def bench(kind: str, server, broker, registry_url: str, args: argparse.Namespace
         tag = f"{kind[:2]}{int(time.time())}{'c' if one_core else ''}"
         load = os.getloadavg()[0]
         r = run_dbconnect(kind, server, broker, registry_url, rows, expected, f"repl{tag}_", work / tag, one_core,
-                          args.tansu_join, args.source_first)
+                          args.tansu_join, args.source_first, worker_extra(args))
         print(f"[{kind}] {label:9} dbconnect {r['rate']:>8,.0f} rows/s from the REST call (start-up {r['startup']:.1f} s)"
               f" | steady {r['steady']:>8,.0f} rows/s | verified {rows:,} rows, checksums equal | load before "
               f"{load:.2f}", flush=True)
@@ -406,6 +413,10 @@ def bench(kind: str, server, broker, registry_url: str, args: argparse.Namespace
     return results
 
 
+def worker_extra(args: argparse.Namespace) -> dict[str, str]:
+    return dict(kv.split("=", 1) for kv in args.worker)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=300_000)
@@ -415,6 +426,8 @@ def main() -> None:
                         help="also run both with the worker (and dlt) pinned to CPU 0 (taskset -c 0)")
     parser.add_argument("--tansu-join", action="store_true",
                         help="keep the consumer's default session timeout (the test broker then holds the join 23 s)")
+    parser.add_argument("--worker", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra worker setting, e.g. task.isolation=process (repeatable)")
     parser.add_argument("--source-first", action="store_true",
                         help="experiment, not a tutorial's order: POST the source, wait for its topic, then the sink")
     args = parser.parse_args()
@@ -423,7 +436,7 @@ def main() -> None:
     kinds = [args.only] if args.only else ["postgresql", "mariadb"]
     with EmbeddedBroker() as broker, EmbeddedRegistry() as registry, \
             tempfile.TemporaryDirectory(prefix="dbconnect-bench-repl-") as tmp:
-        props = worker_props(broker.bootstrap_servers, registry.url, 0, Path(tmp), args.tansu_join)
+        props = worker_props(broker.bootstrap_servers, registry.url, 0, Path(tmp), args.tansu_join, worker_extra(args))
         print(f"worker keys: {describe_keys(props)}", flush=True)
         if not args.tansu_join:
             print("  (consumer.session.timeout.ms=6000: Tansu holds a group's first join for half the session "

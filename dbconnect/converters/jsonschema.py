@@ -468,13 +468,17 @@ class JsonSchemaConverter(Converter, RowDecoding):
         struct = schema.type is Type.STRUCT and schema.name != JSON_TYPE_ONE_OF
         # A struct value is a JSON object (anything else — null included — raises in the
         # generated decoder and takes the ordinary path, which applies the schema's null rules).
-        decode_document = struct_decoder(schema, self.codec.decoder, as_values=True) if struct else reader.decode
         loads, loads_exact = _orjson_loads, self._loads_exact
+        if struct:  # one generated function per message: parse and decode (jsonschema_structs)
+            decode = struct_decoder(schema, self.codec.decoder, as_values=True,
+                                    payload=(5, reader, loads, loads_exact))
+        else:
+            decode_document = reader.decode
 
-        def decode(data: bytes) -> Any:
-            if reader.exact:
-                return decode_document(loads_exact(data[5:]))
-            return decode_document(loads(data[5:]))
+            def decode(data: bytes) -> Any:
+                if reader.exact:
+                    return decode_document(loads_exact(data[5:]))
+                return decode_document(loads(data[5:]))
         return self._row_decoders.put(schema_id, RowDecoder(bytes(data[:5]), schema, decode, struct))
 
     def _reader(self, topic: str, schema_id: int) -> _Reader:

@@ -9,7 +9,9 @@ result or error. Only variable names go into the source; field names are bound a
 
 ``as_values=True`` generates the same decoder returning the struct's ``values`` list instead of
 the Struct: what the sink fast path (api/sink_rows.py) hands to a sink task. The two differ only
-in their last statement, so their values are the same by construction.
+in their last statement, so their values are the same by construction. With ``payload`` the
+decoder takes the whole message and parses its JSON itself (the fast path's per-message function:
+one Python call per message instead of a wrapper around the JSON parse and the decoder).
 """
 
 from __future__ import annotations
@@ -30,8 +32,13 @@ _LOGICAL = (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestam
 
 
 def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Callable[[Any], Any]],
-                   as_values: bool = False) -> Callable[[Any], Any]:
-    """JSON object → Struct (or its values list); ``field_decoder(schema)`` is a field's full decoder."""
+                   as_values: bool = False, payload: tuple[int, Any, Callable, Callable] | None = None
+                   ) -> Callable[[Any], Any]:
+    """JSON object → Struct (or its values list); ``field_decoder(schema)`` is a field's full decoder.
+
+    ``payload = (start, reader, loads, loads_exact)``: the decoder takes a message instead and
+    parses ``message[start:]`` with ``loads_exact`` once ``reader.exact`` is set, else ``loads``.
+    """
     from .jsonschema_values import MISSING
 
     ns: dict[str, Any] = {"SCHEMA": schema, "Struct": Struct, "new": object.__new__, "MISSING": MISSING}
@@ -63,8 +70,13 @@ def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Callable[[A
             f"    s.values = [{', '.join(names)}]\n"
             "    return s\n"
         )
+    parse = ""
+    if payload is not None:
+        start, ns["READER"], ns["LOADS"], ns["LOADS_EXACT"] = payload
+        parse = f"    o = LOADS_EXACT(o[{int(start)}:]) if READER.exact else LOADS(o[{int(start)}:])\n"
     source = (
         "def decode(o):\n"
+        f"{parse}"
         "    if o.__class__ is not dict:\n"
         "        return not_object(o)\n"
         f"{fetch}"

@@ -307,7 +307,16 @@ class RecordMapper:
                     key = key_fn(r)
                     return key, key + get(r.value.values)
 
-                if key_values is not None:
+                key_schema = record.key_schema
+                if (cfg.pk_mode == PK_RECORD_KEY and key_schema is not None and key_schema.type is Type.STRUCT
+                        and len(key_fields) == 1):
+                    # One key field (the usual {id} key): its value taken inline, two calls fewer per row.
+                    i = key_schema.field(key_fields[0].name).index
+
+                    def extract_values(k: Any, v: Any, t: str, p: int, o: int) -> tuple[Any, tuple]:
+                        key = (k[i],)
+                        return key, key + get(v)
+                elif key_values is not None:
                     def extract_values(k: Any, v: Any, t: str, p: int, o: int) -> tuple[Any, tuple]:
                         key = key_values(k, t, p, o)
                         return key, key + get(v)

@@ -46,7 +46,7 @@ def add_rows(task: Any, batch: RowBatch, accepted: dict, failed: list) -> None:
         except Exception as exc:  # the record, not the database, is the problem
             failed.append((batch.record(row), exc))
             continue
-        append((((topic, partition), offset), plan, entry_key, values))
+        append(((tp, offset), plan, entry_key, values))  # tp: this run's (topic, partition), shared
     if run_last is not None:
         last[tp] = run_last
     for tp, offset in last.items():
