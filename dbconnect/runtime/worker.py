@@ -88,9 +88,9 @@ class Worker:
         self._tasks: dict[ConnectorTaskId, WorkerTask] = {}
         self._lock = threading.RLock()
         self.graceful_timeout = float(config.get("task.shutdown.graceful.timeout.ms", 5000)) / 1000.0
-        # thread: every task on a thread of this process; process: each task in a child process
-        # of its own (task_process.py, docs/design/task-processes.md).
-        self.task_isolation = str(config.get("task.isolation", "thread")).lower()
+        # process (the default): each task in a child process of its own (task_process.py,
+        # docs/design/task-processes.md); thread: every task on a thread of this process.
+        self.task_isolation = str(config.get("task.isolation", "process")).lower()
 
     def start(self) -> None:
         self.offset_store.start()
