@@ -142,6 +142,8 @@ class ProcessWorkerTask:
             "task_id": tuple(task_id), "connector_config": dict(connector_config),
             "task_config": dict(task_config), "worker_props": dict(worker_props),
             "worker_id": worker_id, "target_state": target_state, "log_levels": logger_levels(),
+            # The child ends itself if this process dies (task_host.watch_worker).
+            "worker_pid": os.getpid(), "graceful_timeout": graceful_timeout,
         }
         self._status_store = status_store
         self._offset_store = offset_store
