@@ -8,7 +8,7 @@ runs the ordinary WorkerSourceTask/WorkerSinkTask. See docs/design/task-processe
 
 The supervisor's reader thread serves the child: statuses go to the worker's status store,
 source offsets to the worker's offset store (the child's ``set`` returns only once stored),
-log records to the worker's loggers, and logger level changes go down to the child.
+log records to the worker's loggers; logger level changes (``log_levels``) go down to the child.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from multiprocessing import popen_forkserver
 from typing import Any
 
 from ..api.errors import ConnectError
+from .log_levels import logger_levels, on_levels_changed
 from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore
@@ -39,9 +40,6 @@ FORKSERVER_PRELOAD = [
     "dbconnect.connectors.jdbc",
     "dbconnect.connectors.file",
 ]
-
-# How often the supervisor compares the worker's logger levels with what the child has.
-LEVEL_SYNC_INTERVAL = 0.5
 
 _context_lock = threading.Lock()
 _context: Any = None
@@ -106,15 +104,6 @@ def check_serialisable(what: str, task_id: ConnectorTaskId, config: Mapping[Any,
                     f"The {what} of task {task_id} cannot be sent to its task process "
                     f"(task.isolation=process): the {part} of {key!r} cannot be serialised "
                     f"({type(item).__name__}: {exc})") from exc
-
-
-def logger_levels() -> dict[str, int]:
-    """The levels set explicitly on this process's loggers (``""`` for the root)."""
-    levels = {"": logging.getLogger().level}
-    for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET:
-            levels[name] = logger.level
-    return levels
 
 
 def exit_description(exitcode: int | None) -> str:
@@ -244,25 +233,24 @@ class ProcessWorkerTask:
 
     def _serve(self) -> None:
         conn = self._conn
-        levels = self._spec["log_levels"]
-        next_level_check = time.monotonic() + LEVEL_SYNC_INTERVAL
+        # /admin/loggers changes reach the child at once (log_levels.levels_changed); a change
+        # made between the spec's snapshot and this subscription is sent now.
+        unsubscribe = on_levels_changed(self._push_levels)
         try:
+            if logger_levels() != self._spec["log_levels"]:
+                self._push_levels(logger_levels())
             while True:
-                if time.monotonic() >= next_level_check:
-                    current = logger_levels()
-                    if current != levels:
-                        levels = current
-                        self._send(("levels", current))
-                    next_level_check = time.monotonic() + LEVEL_SYNC_INTERVAL
                 try:
-                    if not conn.poll(LEVEL_SYNC_INTERVAL):
-                        continue
                     message = conn.recv()
                 except (EOFError, OSError):
                     break
                 self._handle(message)
         finally:
+            unsubscribe()
             self._finish()
+
+    def _push_levels(self, levels: dict[str, int]) -> None:
+        self._send(("levels", levels))
 
     def _handle(self, message: tuple) -> None:
         kind = message[0]
