@@ -125,3 +125,16 @@ class BlockingConstructorTask(HeartbeatTask):
 
 class BlockingConstructorSourceConnector(_OneTaskSource):
     task_cls = BlockingConstructorTask
+
+
+# Set by the test at teardown: lets a hung Connector.stop() return so that no thread outlives it.
+RELEASE_HUNG_STOP = threading.Event()
+
+
+class HangingStopSourceConnector(_OneTaskSource):
+    """``stop()`` never returns (until the test releases it): a connector stuck in a driver call."""
+
+    task_cls = HeartbeatTask
+
+    def stop(self) -> None:
+        RELEASE_HUNG_STOP.wait()
