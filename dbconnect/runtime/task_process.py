@@ -140,6 +140,9 @@ class ProcessWorkerTask:
         self.graceful_timeout = graceful_timeout
         self._on_exit = on_exit
         self._send_lock = threading.Lock()
+        self._levels_lock = threading.Lock()
+        self._levels_send_lock = threading.Lock()
+        self._latest_levels = self._spec["log_levels"]
         self._stop_requested_at: float | None = None
         self._cancelled = False
         self._exited = threading.Event()
@@ -250,7 +253,18 @@ class ProcessWorkerTask:
             self._finish()
 
     def _push_levels(self, levels: dict[str, int]) -> None:
-        self._send(("levels", levels))
+        # Called by the /admin/loggers request: sent from a thread of its own, so that a child
+        # whose pipe is full (its main thread stuck) cannot hang the REST call; the newest levels
+        # win whatever order those threads run in.
+        with self._levels_lock:
+            self._latest_levels = levels
+        threading.Thread(target=self._send_latest_levels, name=f"task-levels-{self.id}", daemon=True).start()
+
+    def _send_latest_levels(self) -> None:
+        with self._levels_send_lock:
+            with self._levels_lock:
+                levels = self._latest_levels
+            self._send(("levels", levels))
 
     def _handle(self, message: tuple) -> None:
         kind = message[0]
