@@ -108,7 +108,10 @@ class RemoteStatusStore(StatusBackingStore):
     def put_task(self, task_id: ConnectorTaskId, status: Status) -> None:
         with self._lock:
             self._last = status
-        self._channel.send(("status", status.state, status.trace))
+        try:
+            self._channel.send(("status", status.state, status.trace))
+        except OSError:
+            pass  # the worker is gone (its pipe closed): nobody is left to report to
 
     def connector(self, connector: str) -> Status | None:
         return None
