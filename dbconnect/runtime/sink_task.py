@@ -104,8 +104,34 @@ class WorkerSinkTask(WorkerTask):
         tps = [TopicPartition(p.topic, p.partition) for p in partitions]
         self.context._assignment.update(tps)
         self.task.open(tps)
+        self._assign_at_reset_offsets(consumer, partitions)
         if self.paused:
             consumer.pause(partitions)
+
+    def _assign_at_reset_offsets(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        """Offsets the task asked for in open() (an exactly-once sink's stored offsets) become the
+        assignment's starting offsets.
+
+        A seek() right after the assignment fails while librdkafka has not started fetching the
+        partition yet ("Failed to seek to offset N: Local: Erroneous state"), which killed an
+        exactly-once sink restarted while its group was still rebalancing. Assigning with
+        offsets inside this callback is librdkafka's supported way to start elsewhere than at
+        the committed offset.
+        """
+        resets = self.context._offset_resets
+        start = []
+        for p in partitions:
+            offset = resets.pop(TopicPartition(p.topic, p.partition), None)
+            start.append(p if offset is None else KafkaTopicPartition(p.topic, p.partition, offset))
+            if offset is not None:
+                self._current[TopicPartition(p.topic, p.partition)] = offset
+        if all(a is b for a, b in zip(start, partitions)):
+            return  # nothing asked for: the client assigns them as they are
+        strategy = str(self.consumer_config.get("partition.assignment.strategy") or "").lower()
+        if "cooperative" in strategy:
+            consumer.incremental_assign(start)
+        else:
+            consumer.assign(start)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         if self._closing:

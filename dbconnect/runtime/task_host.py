@@ -17,6 +17,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import select
+import signal
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -106,7 +108,10 @@ class RemoteStatusStore(StatusBackingStore):
     def put_task(self, task_id: ConnectorTaskId, status: Status) -> None:
         with self._lock:
             self._last = status
-        self._channel.send(("status", status.state, status.trace))
+        try:
+            self._channel.send(("status", status.state, status.trace))
+        except OSError:
+            pass  # the worker is gone (its pipe closed): nobody is left to report to
 
     def connector(self, connector: str) -> Status | None:
         return None
@@ -158,12 +163,74 @@ def apply_levels(levels: Mapping[str, int]) -> None:
         logging.getLogger(name or None).setLevel(level)
 
 
+def ignore_group_signals() -> None:
+    """Leave SIGINT and SIGTERM to the worker, which stops its tasks itself.
+
+    Ctrl-C in a terminal and systemd's default ``KillMode=control-group`` signal the whole process
+    group / cgroup, task processes included. With Python's default handlers a task process would
+    die at once (SIGTERM) or raise KeyboardInterrupt in its pipe loop (SIGINT) — before its task
+    committed its offsets — while the worker is about to stop it gracefully anyway. The worker's
+    graceful stop, and SIGKILL after ``task.shutdown.graceful.timeout.ms``, still end it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def watch_worker(worker_pid: int | None, grace: float) -> threading.Thread | None:
+    """End this process if the worker dies, even when the main thread is busy.
+
+    The main thread notices the worker's death as EOF on the pipe and stops the task; but it
+    may be busy (a task class whose constructor blocks, a transition that hangs) and never read
+    the pipe again. This thread waits for the worker's exit on a pidfd (the kernel's "process
+    ended" notification), gives the pipe-EOF path ``grace`` seconds, then ends the process: with
+    the worker gone nothing the task does can be committed any more, and it must not keep
+    writing. (PR_SET_PDEATHSIG does not fit: the parent of a task process is the fork server,
+    not the worker, and the fork server dies of the SIGTERM a service manager sends to the whole
+    group, which would kill every task before its graceful stop.)
+    """
+    if not worker_pid:
+        return None
+    thread = threading.Thread(target=_await_worker_exit, args=(worker_pid, grace), name="worker-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def _await_worker_exit(worker_pid: int, grace: float) -> None:
+    try:
+        fd = os.pidfd_open(worker_pid)
+    except (AttributeError, OSError):  # no pidfd (old kernel, not Linux): poll instead
+        fd = None
+    if fd is not None:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.poll()  # readable once the worker has exited
+    else:
+        while _alive(worker_pid):
+            threading.Event().wait(0.5)
+    deadline = threading.Event()
+    deadline.wait(grace)  # the pipe-EOF path stops the task meanwhile and exits, if it can
+    os.write(2, f"Task process {os.getpid()}: the worker (pid {worker_pid}) is gone; exiting\n".encode())
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def main(conn: Any, spec: dict[str, Any]) -> None:
     """The task process's entry point (the target of the supervisor's Process)."""
     # Everything inherited from the fork server goes to the permanent generation first (a list
     # merge, nothing traversed): no collection in this process ever walks those objects, which
     # would write to the pages this process shares with the fork server and its siblings.
     gc.freeze()
+    ignore_group_signals()
+    watch_worker(spec.get("worker_pid"), float(spec.get("graceful_timeout", 5.0)))
     from . import worker_task
 
     worker_task.KEEP_INHERITED_FROZEN = True

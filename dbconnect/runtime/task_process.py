@@ -8,7 +8,7 @@ runs the ordinary WorkerSourceTask/WorkerSinkTask. See docs/design/task-processe
 
 The supervisor's reader thread serves the child: statuses go to the worker's status store,
 source offsets to the worker's offset store (the child's ``set`` returns only once stored),
-log records to the worker's loggers, and logger level changes go down to the child.
+log records to the worker's loggers; logger level changes (``log_levels``) go down to the child.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from multiprocessing import popen_forkserver
 from typing import Any
 
 from ..api.errors import ConnectError
+from .log_levels import logger_levels, on_levels_changed
 from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore
@@ -39,9 +40,6 @@ FORKSERVER_PRELOAD = [
     "dbconnect.connectors.jdbc",
     "dbconnect.connectors.file",
 ]
-
-# How often the supervisor compares the worker's logger levels with what the child has.
-LEVEL_SYNC_INTERVAL = 0.5
 
 _context_lock = threading.Lock()
 _context: Any = None
@@ -108,15 +106,6 @@ def check_serialisable(what: str, task_id: ConnectorTaskId, config: Mapping[Any,
                     f"({type(item).__name__}: {exc})") from exc
 
 
-def logger_levels() -> dict[str, int]:
-    """The levels set explicitly on this process's loggers (``""`` for the root)."""
-    levels = {"": logging.getLogger().level}
-    for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET:
-            levels[name] = logger.level
-    return levels
-
-
 def exit_description(exitcode: int | None) -> str:
     if exitcode is None:
         return "is still running"
@@ -142,6 +131,8 @@ class ProcessWorkerTask:
             "task_id": tuple(task_id), "connector_config": dict(connector_config),
             "task_config": dict(task_config), "worker_props": dict(worker_props),
             "worker_id": worker_id, "target_state": target_state, "log_levels": logger_levels(),
+            # The child ends itself if this process dies (task_host.watch_worker).
+            "worker_pid": os.getpid(), "graceful_timeout": graceful_timeout,
         }
         self._status_store = status_store
         self._offset_store = offset_store
@@ -149,6 +140,9 @@ class ProcessWorkerTask:
         self.graceful_timeout = graceful_timeout
         self._on_exit = on_exit
         self._send_lock = threading.Lock()
+        self._levels_lock = threading.Lock()
+        self._levels_send_lock = threading.Lock()
+        self._latest_levels = self._spec["log_levels"]
         self._stop_requested_at: float | None = None
         self._cancelled = False
         self._exited = threading.Event()
@@ -242,25 +236,35 @@ class ProcessWorkerTask:
 
     def _serve(self) -> None:
         conn = self._conn
-        levels = self._spec["log_levels"]
-        next_level_check = time.monotonic() + LEVEL_SYNC_INTERVAL
+        # /admin/loggers changes reach the child at once (log_levels.levels_changed); a change
+        # made between the spec's snapshot and this subscription is sent now.
+        unsubscribe = on_levels_changed(self._push_levels)
         try:
+            if logger_levels() != self._spec["log_levels"]:
+                self._push_levels(logger_levels())
             while True:
-                if time.monotonic() >= next_level_check:
-                    current = logger_levels()
-                    if current != levels:
-                        levels = current
-                        self._send(("levels", current))
-                    next_level_check = time.monotonic() + LEVEL_SYNC_INTERVAL
                 try:
-                    if not conn.poll(LEVEL_SYNC_INTERVAL):
-                        continue
                     message = conn.recv()
                 except (EOFError, OSError):
                     break
                 self._handle(message)
         finally:
+            unsubscribe()
             self._finish()
+
+    def _push_levels(self, levels: dict[str, int]) -> None:
+        # Called by the /admin/loggers request: sent from a thread of its own, so that a child
+        # whose pipe is full (its main thread stuck) cannot hang the REST call; the newest levels
+        # win whatever order those threads run in.
+        with self._levels_lock:
+            self._latest_levels = levels
+        threading.Thread(target=self._send_latest_levels, name=f"task-levels-{self.id}", daemon=True).start()
+
+    def _send_latest_levels(self) -> None:
+        with self._levels_send_lock:
+            with self._levels_lock:
+                levels = self._latest_levels
+            self._send(("levels", levels))
 
     def _handle(self, message: tuple) -> None:
         kind = message[0]

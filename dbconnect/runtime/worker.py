@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 SINK_METADATA_REFRESH_MS = 1000
 SINK_REGEX_METADATA_REFRESH_MS = 5000
 
+# How long Connector.stop() may take before the worker gives up waiting (Kafka's
+# Worker.CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT_MS): the herder calls it holding its lock, so a
+# stop() that never returns would otherwise block every REST call and the worker's own shutdown.
+CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
+
 
 class HerderConnectorContext(ConnectorContext):
     def __init__(self, name: str, on_reconfigure: Callable[[str], None], on_error: Callable[[str, BaseException], None]):
@@ -88,9 +93,9 @@ class Worker:
         self._tasks: dict[ConnectorTaskId, WorkerTask] = {}
         self._lock = threading.RLock()
         self.graceful_timeout = float(config.get("task.shutdown.graceful.timeout.ms", 5000)) / 1000.0
-        # thread: every task on a thread of this process; process: each task in a child process
-        # of its own (task_process.py, docs/design/task-processes.md).
-        self.task_isolation = str(config.get("task.isolation", "thread")).lower()
+        # process (the default): each task in a child process of its own (task_process.py,
+        # docs/design/task-processes.md); thread: every task on a thread of this process.
+        self.task_isolation = str(config.get("task.isolation", "process")).lower()
 
     def start(self) -> None:
         self.offset_store.start()
@@ -134,10 +139,24 @@ class Worker:
             wc = self._connectors.pop(name, None)
         if wc is None or not wc.started:
             return
-        try:
-            wc.connector.stop()
-        except Exception:
-            log.exception("Error while stopping connector %s", name)
+        # Connector instances run in the worker process (docs/design/task-processes.md): they
+        # cannot be killed, so a stop() that hangs is abandoned on its thread, as Kafka does.
+        stopped = threading.Event()
+
+        def stop() -> None:
+            try:
+                wc.connector.stop()
+            except Exception:
+                log.exception("Error while stopping connector %s", name)
+            finally:
+                stopped.set()
+
+        threading.Thread(target=stop, name=f"connector-stop-{name}", daemon=True).start()
+        if not stopped.wait(CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT):
+            log.error("Connector '%s' failed to properly shut down within %.0f s, has become unresponsive, and may "
+                      "be consuming external resources. Correct the configuration for this connector or remove "
+                      "the connector. After fixing the connector, it may be necessary to restart this worker to "
+                      "release any consumed resources.", name, CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT)
 
     def connector_running(self, name: str) -> bool:
         with self._lock:

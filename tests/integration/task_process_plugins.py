@@ -105,3 +105,36 @@ class UnpicklableConfigSourceConnector(_OneTaskSource):
                 return LocalStr("not picklable")
 
         return [{**self.props, "handle": Handle()}]
+
+
+class BlockingConstructorTask(HeartbeatTask):
+    """Its constructor writes ``<pid>`` to ``TASK_PID_FILE`` and never returns.
+
+    The task process builds its task on its main thread, the one that reads the pipe: that
+    thread stays busy forever, so the process never sees the pipe close.
+    """
+
+    def __init__(self) -> None:
+        path = os.environ.get("TASK_PID_FILE")
+        if path:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(str(os.getpid()))
+        while True:
+            time.sleep(1)  # busy for good: a constructor blocked in a driver, say
+
+
+class BlockingConstructorSourceConnector(_OneTaskSource):
+    task_cls = BlockingConstructorTask
+
+
+# Set by the test at teardown: lets a hung Connector.stop() return so that no thread outlives it.
+RELEASE_HUNG_STOP = threading.Event()
+
+
+class HangingStopSourceConnector(_OneTaskSource):
+    """``stop()`` never returns (until the test releases it): a connector stuck in a driver call."""
+
+    task_cls = HeartbeatTask
+
+    def stop(self) -> None:
+        RELEASE_HUNG_STOP.wait()

@@ -248,3 +248,24 @@ def test_source_offsets_from_a_task_process_cover_only_delivered_records(start_w
     # The task process has exited (its close() committed what was delivered): nothing after c-2 counts.
     wait_for(lambda: not worker.connect.worker.task_ids("src"), what="the task process to exit")
     assert worker.get("/connectors/src/offsets").json()["offsets"][0]["offset"] == {"position": delivered}
+
+
+def test_connector_whose_stop_hangs_does_not_hang_the_worker(start_worker, tmp_path, caplog):
+    """Connector instances run in the worker: a Connector.stop() that never returns is abandoned
+    after 5 s (Kafka's connector graceful shutdown timeout), and the REST API keeps answering."""
+    from .task_process_plugins import RELEASE_HUNG_STOP
+
+    worker = start_worker()
+    config = {"connector.class": f"{PLUGINS}:HangingStopSourceConnector", "heartbeat.file": str(tmp_path / "b.txt")}
+    try:
+        assert worker.put("/connectors/hung/config", json=config).status_code == 201
+        worker.wait_for_state("hung")
+        with caplog.at_level(logging.ERROR, logger="dbconnect.runtime.worker"):
+            assert worker.delete("/connectors/hung").status_code == 204  # requests gives up after 30 s
+        assert any("'hung' failed to properly shut down" in r.getMessage() for r in caplog.records)
+        assert worker.get("/connectors").json() == []
+        # The name can be used again at once, and a new instance runs.
+        assert worker.put("/connectors/hung/config", json=config).status_code == 201
+        worker.wait_for_state("hung")
+    finally:
+        RELEASE_HUNG_STOP.set()

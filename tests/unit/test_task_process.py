@@ -85,3 +85,22 @@ def test_log_records_cross_formatted_with_the_task_context():
     kind, fields = worker_end.recv()
     rebuilt = logging.makeLogRecord(fields)
     assert kind == "log" and rebuilt.getMessage().startswith("[orders|task-3] rows <object object")
+
+
+def test_a_level_set_through_admin_loggers_is_pushed_to_the_subscribers_at_once():
+    from dbconnect.runtime import log_levels
+    from dbconnect.runtime.rest.loggers import LoggerAdmin
+
+    name = "tests.unit.pushed_levels"
+    logging.getLogger(name).setLevel(logging.WARNING)
+    pushed: list[dict[str, int]] = []
+    unsubscribe = log_levels.on_levels_changed(pushed.append)
+    try:
+        LoggerAdmin().set_level(name, "DEBUG")
+        assert len(pushed) == 1 and pushed[0][name] == logging.DEBUG  # during the call: no poll
+    finally:
+        unsubscribe()
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    LoggerAdmin().set_level(name, "INFO")
+    assert len(pushed) == 1  # unsubscribed (a task process that exited) hears nothing more
+    logging.getLogger(name).setLevel(logging.NOTSET)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dbconnect.api.errors import BadRequestError, NotFoundError
+from dbconnect.runtime import log_levels
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class LoggerAdmin:
             effective_scope = WORKER_SCOPE
 
         changed = self._apply(name, target)
+        if self._manager is logging.Logger.manager:
+            log_levels.levels_changed()  # task processes have loggers of their own (task_process.py)
         return changed if effective_scope == WORKER_SCOPE else None
 
     # -- internals ----------------------------------------------------------------------------
