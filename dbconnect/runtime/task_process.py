@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
-from multiprocessing import popen_forkserver
+from multiprocessing import forkserver, popen_forkserver
 from typing import Any
 
 from ..api.errors import ConnectError
@@ -54,6 +54,12 @@ def process_context() -> Any:
             ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
             _context = ctx
         return _context
+
+
+def start_fork_server() -> None:
+    """Start the fork server now; it imports FORKSERVER_PRELOAD on its own, without blocking us."""
+    process_context()
+    forkserver.ensure_running()
 
 
 class _TaskPopen(popen_forkserver.Popen):

@@ -125,3 +125,40 @@ def test_sigterm_stops_tasks_gracefully_and_commits_their_offsets(target, broker
         assert values == [b"line-1", b"line-2", b"line-3", b"marker"], worker_log(tmp_path, 2)
     finally:
         stop(proc)
+
+
+def _children(pid: int) -> list[str]:
+    """Command lines of the processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return found
+
+
+def test_the_fork_server_starts_with_the_worker_not_with_its_first_task(broker, tmp_path):
+    """The first connector POSTed to a fresh worker must not wait for the fork server to import the
+    preloaded modules: the worker starts it while it starts, before any task exists."""
+    worker_file = tmp_path / "worker.properties"
+    worker_file.write_text(f"bootstrap.servers={broker.bootstrap_servers}\nlisteners=http://127.0.0.1:0\n"
+                           f"offset.storage.file.filename={tmp_path / 'connect.offsets'}\n"
+                           "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
+                           "value.converter=org.apache.kafka.connect.storage.StringConverter\n")
+    log = open(tmp_path / "worker-1.log", "wb")  # noqa: SIM115 — closed with the process
+    proc = subprocess.Popen([sys.executable, "-m", "dbconnect.cli", "standalone", str(worker_file)], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        found = wait_for(lambda: [c for c in _children(proc.pid) if "forkserver" in c] or proc.poll() is not None,
+                         timeout=30, what="the worker's fork server (no connector created)")
+        assert proc.poll() is None, worker_log(tmp_path, 1)
+        assert found
+    finally:
+        stop(proc)
+        log.close()
