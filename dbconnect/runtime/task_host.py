@@ -130,6 +130,10 @@ class RemoteStatusStore(StatusBackingStore):
         pass
 
 
+# The logger librdkafka's log lines go to in a task process (confluent-kafka's ``logger`` setting).
+LIBRDKAFKA_LOGGER = "librdkafka"
+
+
 class PipeLogHandler(logging.Handler):
     """Sends each record to the worker, which logs it through its own handlers (one log stream).
 
@@ -269,6 +273,9 @@ def _build(channel: Channel, task_id: ConnectorTaskId, spec: dict[str, Any], on_
     plugins = Plugins(plugin_path if isinstance(plugin_path, list) else None)
     status = RemoteStatusStore(channel, Status(State.UNASSIGNED, spec["worker_id"]))
     worker = Worker(config, plugins, RemoteOffsetStore(channel), status, worker_id=spec["worker_id"])
+    # librdkafka's own log lines (%3|…|FAIL|…) would go straight to the inherited stderr without the
+    # task's context; through a Python logger they reach PipeLogHandler and carry [name|task-N].
+    worker.client_logger = logging.getLogger(LIBRDKAFKA_LOGGER)
     worker_task = worker._build_task(task_id, dict(spec["connector_config"]), dict(spec["task_config"]), spec["target_state"])
     worker_task._on_exit = on_exit
     return worker_task

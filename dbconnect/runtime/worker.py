@@ -96,6 +96,9 @@ class Worker:
         # process (the default): each task in a child process of its own (task_process.py,
         # docs/design/task-processes.md); thread: every task on a thread of this process.
         self.task_isolation = str(config.get("task.isolation", "process")).lower()
+        # Where the task clients' librdkafka log lines go (confluent-kafka's ``logger``); None:
+        # librdkafka writes them to stderr itself. A task process sets it (task_host._build).
+        self.client_logger: logging.Logger | None = None
 
     def start(self) -> None:
         self.offset_store.start()
@@ -323,6 +326,8 @@ class Worker:
         }
         config.update(self.config.client_settings("producer."))
         config.update(translate(prefixed(connector_config, "producer.override.")))
+        if self.client_logger is not None:
+            config["logger"] = self.client_logger
         return config
 
     def consumer_config(self, task_id: ConnectorTaskId, connector_config: Mapping[str, str]) -> dict[str, Any]:
@@ -349,6 +354,8 @@ class Worker:
         }
         config.update(self.config.client_settings("consumer."))
         config.update(translate(prefixed(connector_config, "consumer.override.")))
+        if self.client_logger is not None:
+            config["logger"] = self.client_logger
         return config
 
     def admin_config(self) -> dict[str, Any]:

@@ -269,3 +269,22 @@ def test_connector_whose_stop_hangs_does_not_hang_the_worker(start_worker, tmp_p
         worker.wait_for_state("hung")
     finally:
         RELEASE_HUNG_STOP.set()
+
+
+def test_librdkafka_log_lines_of_a_task_process_carry_the_task_context(start_worker, tmp_path, caplog):
+    """librdkafka's own lines (here: its producer cannot reach the broker) reach the worker's log
+    stream with ``[name|task-N]``, like the task's Python log lines, not bare on stderr."""
+    from dbconnect.embedded.ports import free_port
+
+    caplog.set_level(logging.WARNING)
+    source = tmp_path / "in.txt"
+    source.write_text("a-1\n")
+    nowhere = f"127.0.0.1:{free_port()}"  # nothing listens there: librdkafka logs FAIL lines
+    # A short graceful timeout: its records can never be delivered, so the stop at teardown ends in the SIGKILL.
+    worker = start_worker(**SCHEMALESS, **{"task.isolation": "process", "producer.bootstrap.servers": nowhere,
+                                           "task.shutdown.graceful.timeout.ms": "1000"})
+    assert worker.put("/connectors/src/config", json={**source_config(source, "nowhere"), "name": "src"}).status_code == 201
+    line = wait_for(lambda: next((r for r in caplog.records if nowhere in r.getMessage()), None),
+                    what="a librdkafka log line naming the unreachable bootstrap server")
+    assert line.getMessage().startswith("[src|task-0] "), line.getMessage()
+    assert "connector-producer-src-0" in line.getMessage()  # librdkafka's own line: the client's name
