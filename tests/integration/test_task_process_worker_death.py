@@ -24,8 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = "tests.integration.task_process_plugins"
 
 
-def start_worker_process(tmp_path: Path, broker: Any, connector: dict[str, str], run: int,
+def start_worker_process(tmp_path: Path, broker: Any, connector: dict[str, str] | None, run: int,
                          **overrides: str) -> subprocess.Popen:
+    """``dbconnect standalone`` as a subprocess in a session of its own; ``connector``: its one
+    connector file's config, or None for a worker with no connector."""
     props = {
         "bootstrap.servers": broker.bootstrap_servers,
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
@@ -36,10 +38,13 @@ def start_worker_process(tmp_path: Path, broker: Any, connector: dict[str, str],
     }
     worker_file = tmp_path / "worker.properties"
     worker_file.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
-    connector_file = tmp_path / "connector.json"
-    connector_file.write_text(json.dumps(connector))
+    files = [str(worker_file)]
+    if connector is not None:
+        connector_file = tmp_path / "connector.json"
+        connector_file.write_text(json.dumps(connector))
+        files.append(str(connector_file))
     log = open(tmp_path / f"worker-{run}.log", "wb")  # noqa: SIM115 — closed with the process
-    return subprocess.Popen([sys.executable, "-m", "dbconnect.cli", "standalone", str(worker_file), str(connector_file)],
+    return subprocess.Popen([sys.executable, "-m", "dbconnect.cli", "standalone", *files],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT), "TASK_PID_FILE": str(tmp_path / "task.pid")})
 
@@ -145,15 +150,7 @@ def _children(pid: int) -> list[str]:
 def test_the_fork_server_starts_with_the_worker_not_with_its_first_task(broker, tmp_path):
     """The first connector POSTed to a fresh worker must not wait for the fork server to import the
     preloaded modules: the worker starts it while it starts, before any task exists."""
-    worker_file = tmp_path / "worker.properties"
-    worker_file.write_text(f"bootstrap.servers={broker.bootstrap_servers}\nlisteners=http://127.0.0.1:0\n"
-                           f"offset.storage.file.filename={tmp_path / 'connect.offsets'}\n"
-                           "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
-                           "value.converter=org.apache.kafka.connect.storage.StringConverter\n")
-    log = open(tmp_path / "worker-1.log", "wb")  # noqa: SIM115 — closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "dbconnect.cli", "standalone", str(worker_file)], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = start_worker_process(tmp_path, broker, None, 1)
     try:
         found = wait_for(lambda: [c for c in _children(proc.pid) if "forkserver" in c] or proc.poll() is not None,
                          timeout=30, what="the worker's fork server (no connector created)")
@@ -161,4 +158,3 @@ def test_the_fork_server_starts_with_the_worker_not_with_its_first_task(broker, 
         assert found
     finally:
         stop(proc)
-        log.close()
