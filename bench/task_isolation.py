@@ -37,21 +37,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from dbconnect.embedded import EmbeddedBroker, free_port  # noqa: E402
-from jdbc_sink import _tree_pids  # noqa: E402  (a /proc walk: pid and its descendants)
+from jdbc_sink import _tree_cpu, _tree_pids  # noqa: E402  (/proc walks: pid and its descendants)
+from task_process_memory import line_count, smaps  # noqa: E402
 
 MIB = 1024 * 1024
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu(pid: int) -> float:
-    total = 0.0
-    for p in _tree_pids(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / TICK
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
 
 
 def tree_memory(pid: int) -> tuple[int, int, int]:
@@ -59,24 +48,13 @@ def tree_memory(pid: int) -> tuple[int, int, int]:
     pss = uss = n = 0
     for p in _tree_pids(pid):
         try:
-            fields = {}
-            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()[1:]:
-                name, value = line.split(":", 1)
-                fields[name] = int(value.split()[0]) * 1024
+            fields = smaps(p)
         except OSError:
             continue
         pss += fields["Pss"]
         uss += fields["Private_Clean"] + fields["Private_Dirty"]
         n += 1
     return pss, uss, n
-
-
-def lines_in(path: Path) -> int:
-    try:
-        with path.open("rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-    except FileNotFoundError:
-        return 0
 
 
 class Worker:
@@ -152,7 +130,7 @@ def fill(files: list[tuple[Path, Path]], lines: bytes, expect: int, timeout: flo
     for source, _ in files:
         with source.open("ab") as fh:
             fh.write(lines)
-    while any(lines_in(sink) < expect for _, sink in files):
+    while any(line_count(sink) < expect for _, sink in files):
         if time.monotonic() - start > timeout:
             raise SystemExit(f"not all lines arrived within {timeout} s")
         time.sleep(0.05)
@@ -167,9 +145,9 @@ def throughput(broker, work: Path, isolation: str, cpus, pairs: int, n: int) -> 
         lines = b"".join(b"%09d,user-%05d,event=%s,value=%d\n" % (i, i % 99991, (b"click", b"view", b"buy")[i % 3], i * 7)
                          for i in range(n))
         fill(files, lines, n)  # warm-up: start-up and the sinks' group joins
-        cpu_before = tree_cpu(worker.proc.pid)
+        cpu_before = _tree_cpu(worker.proc.pid)
         took = fill(files, lines, 2 * n)
-        cpu = tree_cpu(worker.proc.pid) - cpu_before
+        cpu = _tree_cpu(worker.proc.pid) - cpu_before
     finally:
         worker.stop()
     return {"rate": pairs * n / took, "cpu_us": cpu / (pairs * n) * 1e6, "took": took}
