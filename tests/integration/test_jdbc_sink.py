@@ -510,6 +510,7 @@ def test_lost_connection_is_retried_with_redelivery(db: Db):
     sink = Sink(db, **{"pk.mode": "record_value", "pk.fields": "id", "insert.mode": "upsert", "batch.size": "1",
                        "max.retries": "2", "retry.backoff.ms": "123"})
     sink.put(record(0, order(0)))
+    sink.task._writes.wait()  # record 0 is written before its connection is killed, not during the write
     assert kill_sink_connections(db) == 1
     sink.put(record(1, order(1)))  # written in the background: its failure shows at the next call
     batch = [record(2, order(2)), record(3, order(3))]
