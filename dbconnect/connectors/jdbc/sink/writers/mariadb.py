@@ -1,8 +1,9 @@
 """MariaDB / MySQL writer (PyMySQL): multi-row INSERT … ON DUPLICATE KEY UPDATE.
 
-``cursor.executemany`` with a single-row ``INSERT … VALUES (%s, …) [ON DUPLICATE KEY UPDATE …]``
-is rewritten by PyMySQL into multi-row statements of up to ~1 MB each, so a batch of 10,000 rows
-costs a handful of round trips. Deletes are ``DELETE … WHERE key IN (…)`` in chunks. DDL commits
+Inserts and upserts are multi-row statements of up to ~1 MB each, so a batch of 10,000 rows costs a
+handful of round trips: the SQL text PyMySQL's ``executemany`` would send for
+``INSERT … VALUES (%s, …) [ON DUPLICATE KEY UPDATE …]``, formatted by code generated per row shape
+(``mariadb_values``) instead of three generic calls per value. Deletes are ``DELETE … WHERE key IN (…)`` in chunks. DDL commits
 implicitly in MariaDB, which is why tables are created and altered before the data transaction.
 """
 
@@ -20,6 +21,7 @@ from ...dialects.mariadb import ensure_encrypted, pymysql_tls
 from ...tls import tls_policy
 from ..records import RecordError, SinkField
 from .errors import TRANSIENT, classify_errno
+from .mariadb_values import RowsFormatter, backslash_escapes, row_shape, rows_formatter, statements
 from .base import (
     APPLICATION_NAME, BYTES, DATE, DECIMAL, FLOAT, INT, OFFSETS_TABLE, TEXT, TIME, TIMESTAMP, Column, TableInfo,
     TablePlan, Writer,
@@ -47,6 +49,10 @@ class MariaDbWriter(Writer):
     max_identifier = 64
     quote_char = "`"
     sort_keys = True  # rows inserted in key order: concurrent tasks do not deadlock (Confluent #385)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._formatters: dict[tuple[tuple[type, ...], bool], RowsFormatter] = {}
 
     # -- connections ----------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -138,30 +144,40 @@ class MariaDbWriter(Writer):
         self.conn.commit()
 
     # -- writing --------------------------------------------------------------------------------
-    def _insert_sql(self, plan: TablePlan, suffix: str) -> str:
-        targets = ", ".join(self.quote(c.name) for c in plan.columns)
-        marks = ", ".join(["%s"] * len(plan.columns))
-        # This exact shape (one VALUES tuple of %s) is what PyMySQL rewrites into multi-row INSERTs.
-        return f"INSERT INTO {self.quote_table(plan.table)} ({targets}) VALUES ({marks}){suffix}"
+    def _insert_rows(self, plan: TablePlan, kind: str, suffix: str, rows: list[Any]) -> None:
+        """``INSERT INTO t (…) VALUES (…),(…)…{suffix}``: what PyMySQL's ``executemany`` sends for
+        ``… VALUES (%s, …){suffix}``, with the VALUES formatted by code generated per row shape."""
+        head = plan.sql.get(kind)
+        if head is None:
+            targets = ", ".join(self.quote(c.name) for c in plan.columns)
+            head = plan.sql[kind] = f"INSERT INTO {self.quote_table(plan.table)} ({targets}) VALUES "
+        conn = self.conn
+        with conn.cursor() as cur:
+            if not rows:
+                return
+            shape = (row_shape(rows), backslash_escapes(conn))
+            formatter = self._formatters.get(shape)
+            if formatter is None:
+                formatter = self._formatters[shape] = rows_formatter(*shape)
+            # Run without parameters: the identifiers' doubled % (quote()) are single again, as
+            # executemany's `prefix % ()` makes them.
+            for statement in statements(head % (), formatter(rows, conn.escape), suffix % (), conn.encoding,
+                                        cur.max_stmt_length):
+                cur.execute(statement)
 
     def insert(self, plan: TablePlan, rows: list[Any]) -> None:
-        sql = plan.sql.get("insert")
-        if sql is None:
-            sql = plan.sql["insert"] = self._insert_sql(plan, "")
-        with self.conn.cursor() as cur:
-            cur.executemany(sql, rows)
+        self._insert_rows(plan, "insert", "", rows)
 
     def upsert(self, plan: TablePlan, rows: list[Any]) -> None:
         if not plan.key_columns:
             raise RecordError(f"Write to table '{plan.table.name}' in UPSERT mode requires key field names to be "
                               "known, check the primary key configuration")
-        sql = plan.sql.get("upsert")
-        if sql is None:
+        suffix = plan.sql.get("upsert.suffix")
+        if suffix is None:
             rest = plan.columns[len(plan.key_columns):] or plan.key_columns
             updates = ", ".join(f"{self.quote(c.name)}=VALUES({self.quote(c.name)})" for c in rest)
-            sql = plan.sql["upsert"] = self._insert_sql(plan, f" ON DUPLICATE KEY UPDATE {updates}")
-        with self.conn.cursor() as cur:
-            cur.executemany(sql, rows)
+            suffix = plan.sql["upsert.suffix"] = f" ON DUPLICATE KEY UPDATE {updates}"
+        self._insert_rows(plan, "insert", suffix, rows)
 
     def update(self, plan: TablePlan, rows: list[Any]) -> None:
         nk = len(plan.key_columns)
