@@ -310,7 +310,8 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the worker did not start writing; see {log.name}")
             time.sleep(0.01)
-        steady, cpu_steady = time.perf_counter(), _cpu_seconds(proc.pid)
+        # The worker with its task processes (task.isolation=process: children of its fork server).
+        steady, cpu_steady = time.perf_counter(), _tree_cpu(proc.pid)
         others = {"database": server.pid, "broker": broker.pid}
         others_steady = {k: _tree_cpu(p) for k, p in others.items()}
         deadline = time.monotonic() + 1800
@@ -321,15 +322,16 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
         done = time.perf_counter()
         counted = len(rows) - len(rows) // 10
         if not profile:  # CPU time per row in the steady window: the worker (all threads), database, broker
-            cpu = _cpu_seconds(proc.pid) - cpu_steady
+            cpu = _tree_cpu(proc.pid) - cpu_steady
             print(f"    {run.name:8} {target.kind:10}  worker CPU {cpu / counted * 1e6:.1f} µs/row "
                   f"({cpu / (done - steady):.0%} of one core); "
                   + ", ".join(f"{k} CPU {(_tree_cpu(p) - others_steady[k]) / counted * 1e6:.1f} µs/row"
                               for k, p in others.items()), flush=True)
-            if os.environ.get("BENCH_THREADS"):  # CPU seconds per OS thread of the worker (whole run)
-                for task in sorted(Path(f"/proc/{proc.pid}/task").iterdir()):
-                    name = (task / "comm").read_text().strip()
-                    print(f"        {name:16} {_cpu_seconds(proc.pid, task.name):6.2f} s")
+            if os.environ.get("BENCH_THREADS"):  # CPU seconds per OS thread of the worker tree (whole run)
+                for pid in _tree_pids(proc.pid):
+                    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+                        name = (task / "comm").read_text().strip()
+                        print(f"        {pid:>7} {name:16} {_cpu_seconds(pid, task.name):6.2f} s")
     finally:
         proc.send_signal(2 if profile else 15)  # py-spy writes its profile on SIGINT
         proc.wait(60)
