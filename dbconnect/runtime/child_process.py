@@ -25,6 +25,7 @@ from .log_levels import logger_levels, on_levels_changed
 # What the forkserver imports once, so that every child process shares these modules' pages.
 FORKSERVER_PRELOAD = [
     "dbconnect.runtime.task_host",
+    "dbconnect.runtime.connector_host",
     "dbconnect.runtime.worker",
     "dbconnect.connectors.jdbc",
     "dbconnect.connectors.file",
