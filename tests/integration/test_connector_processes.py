@@ -174,3 +174,19 @@ def test_a_new_table_reaches_the_herder_from_the_connector_process(db: Db, start
     db.execute("INSERT INTO grow_one (v) VALUES (7)")
     wait_until(lambda: len(worker.get("/connectors/grow/tasks").json()) == 1, what="a task for the new table")
     assert payloads(broker.consume(prefix + "grow_one", 1, timeout=60, partition=None))[0]["v"] == 7
+
+
+def test_a_connector_config_that_cannot_be_pickled_is_a_clear_error_naming_the_key(start_worker, tmp_path):
+    """Only a programmatic caller can pass a value that is not a string (REST configs are JSON
+    strings); it must not hang or fail obscurely on its way to the connector process."""
+    worker = start_worker(**PROCESS)
+
+    class LocalStr(str):  # a class local to this function: cannot be pickled
+        pass
+
+    config = {"connector.class": f"{PLUGINS}:HeartbeatSourceConnector", "name": "odd",
+              "heartbeat.file": str(tmp_path / "b"), "handle": LocalStr("x")}
+    assert worker.connect.worker.start_connector("odd", config, "STARTED", lambda _name: None) is False
+    status = worker.connect.worker.status_store.connector("odd")
+    assert status.state == "FAILED", status
+    assert "'handle'" in status.trace and "cannot be serialised" in status.trace and "task.isolation=process" in status.trace
