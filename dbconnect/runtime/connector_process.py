@@ -135,7 +135,7 @@ class ProcessWorkerConnector:
                 raise ConnectError(f"The connector process of {self.name} (pid {self.pid}) ended before it returned "
                                    "its task configs")
             raise ConnectError(
-                f"Connector {self.name} did not return its task configs within {timeout:.0f} s: task_configs() of "
+                f"Connector {self.name} did not return its task configs within {timeout:g} s: task_configs() of "
                 f"{self.config.get('connector.class')} is still running in its connector process (pid {self.pid}). "
                 "The connector is failed; restart or delete it once the cause (a database that does not answer, "
                 "a plugin bug) is fixed.")
