@@ -3,7 +3,8 @@
 A standalone worker with ``task.isolation=process`` runs ``--pairs`` FileStreamSource →
 FileStreamSink pipelines (2 task processes each). USS (``Private_Clean + Private_Dirty`` of
 /proc/PID/smaps_rollup: the memory that would be freed if the process exited) and PSS are read
-for every task process, the fork server and the worker:
+for every task process, every connector instance's process (idle only), the fork server and the
+worker:
 
 - idle: the tasks running, no data (the source polls an unchanged file, the sink an empty topic);
 - busy: sampled while ``--lines`` lines per pipeline stream through, and right after.
@@ -51,6 +52,17 @@ def task_pids(connect: StandaloneConnect, names: list[str]) -> dict[str, int]:
             task = connect.worker._tasks.get(ConnectorTaskId(name, 0))
         if task is not None and getattr(task, "pid", None):
             pids[name] = task.pid
+    return pids
+
+
+def connector_pids(connect: StandaloneConnect, names: list[str]) -> dict[str, int]:
+    """The connector instances' processes (connector_process.ProcessWorkerConnector)."""
+    pids = {}
+    for name in names:
+        with connect.worker._lock:
+            instance = connect.worker._connectors.get(name)
+        if getattr(instance, "pid", None):
+            pids[name] = instance.pid
     return pids
 
 
@@ -105,6 +117,9 @@ def main() -> None:
             time.sleep(8)  # let the sinks join their groups and the tasks settle: an idle steady state
             idle = {name: uss(pid) for name, pid in pids.items()}
             idle_pss = {name: smaps(pid)["Pss"] for name, pid in pids.items()}
+            instances = connector_pids(connect, names)
+            idle_instances = {name: uss(pid) for name, pid in instances.items()}
+            idle_instances_pss = {name: smaps(pid)["Pss"] for name, pid in instances.items()}
             forkserver_pid = next(iter(os.popen(f"ps -o ppid= -p {next(iter(pids.values()))}"))).strip()
             worker_uss = uss(os.getpid())
 
@@ -145,6 +160,10 @@ def main() -> None:
                 print(summary(f"idle PSS ({kind})", pick(idle_pss, kind)))
                 print(summary(f"busy peak USS ({kind})", pick(peak, kind)))
                 print(summary(f"after busy USS ({kind})", pick(after, kind)))
+            for kind in ("src", "sink"):
+                if pick(idle_instances, kind):
+                    print(summary(f"idle USS (connector, {kind})", pick(idle_instances, kind)))
+                    print(summary(f"idle PSS (connector, {kind})", pick(idle_instances_pss, kind)))
             if forkserver_pid.isdigit():
                 print(f"fork server USS {uss(int(forkserver_pid)) / MIB:.1f} MiB (pid {forkserver_pid})")
             print(f"worker process USS {worker_uss / MIB:.1f} MiB")

@@ -18,6 +18,13 @@ from .worker import Worker
 
 log = logging.getLogger(__name__)
 
+# How long a PUT/POST of a connector waits for its start() (and its task configs) before it answers
+# anyway, in process mode, where start() runs in the connector's process and the herder's lock is
+# not held meanwhile. Kafka's REST call waits up to its 90 s request timeout and then answers 500;
+# here the connector exists once its config is stored, so the answer is 201/200 with the tasks
+# known by then (none while start() still runs) and the status shows UNASSIGNED until it returns.
+CONNECTOR_START_WAIT = 10.0
+
 NOT_STOPPED = ("Connectors must be in the STOPPED state before their offsets can be modified. This can be done "
                "for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint")
 
@@ -76,8 +83,15 @@ class StandaloneHerder(AbstractHerder):
                 self._stop_connector_and_tasks(name)
             target = None if exists else TargetState.from_initial_state(initial_state)
             self.config_store.put_connector_config(name, config, target)
-            self._start_connector_and_tasks(name)
+            settled = self._start_connector_and_tasks(name)
+        self._await_start(settled)
+        with self._lock:
             return not exists, self.connector_info(name)
+
+    def _await_start(self, settled: threading.Event | None) -> None:
+        """Process mode: wait, without the herder's lock, for a connector's start() to settle."""
+        if settled is not None:
+            settled.wait(CONNECTOR_START_WAIT)
 
     def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> dict[str, Any]:
         with self._lock:
@@ -89,7 +103,8 @@ class StandaloneHerder(AbstractHerder):
                     config.pop(key, None)
                 else:
                     config[key] = value
-            return self.put_connector_config(name, config, allow_replace=True)[1]
+        # Outside the lock: put_connector_config waits for the start without it.
+        return self.put_connector_config(name, config, allow_replace=True)[1]
 
     def delete_connector(self, name: str) -> None:
         with self._lock:
@@ -99,15 +114,43 @@ class StandaloneHerder(AbstractHerder):
             self.status_store.forget(name)
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def _start_connector_and_tasks(self, name: str) -> None:
+    def _start_connector_and_tasks(self, name: str) -> threading.Event | None:
         config = self._require(name)
         target = self.config_store.target_state(name) or TargetState.STARTED
         if target == TargetState.STOPPED:
             self.config_store.put_task_configs(name, [])
             self.status_store.put_connector(name, Status(State.STOPPED, self.worker_id))
-            return
-        if self.worker.start_connector(name, config, target, self._request_reconfiguration):
-            self._reconfigure_tasks(name, force=True)
+            return None
+        return self._start_connector(name, reconfigure=True, force=True)
+
+    def _start_connector(self, name: str, reconfigure: bool, force: bool = False) -> threading.Event | None:
+        """Start the connector instance, then (``reconfigure``) its tasks from its task configs.
+
+        Thread mode: all done on return (None). Process mode: start() runs in the connector's
+        process and the tasks are configured once it returned, on a thread of their own under the
+        herder's lock; the returned event is set then (or once start() failed).
+        """
+        settled = threading.Event()
+
+        def started_later(ok: bool) -> None:  # from the connector's supervisor: must not block
+            def run() -> None:
+                try:
+                    with self._lock:
+                        if ok and reconfigure and self.config_store.connector_config(name) is not None:
+                            self._reconfigure_tasks(name, force=force)
+                finally:
+                    settled.set()
+
+            threading.Thread(target=run, name=f"connector-started-{name}", daemon=True).start()
+
+        config = self._require(name)
+        target = self.config_store.target_state(name) or TargetState.STARTED
+        started = self.worker.start_connector(name, config, target, self._request_reconfiguration, started_later)
+        if started is None:
+            return settled
+        if started and reconfigure:
+            self._reconfigure_tasks(name, force=force)
+        return None
 
     def _stop_connector_and_tasks(self, name: str) -> None:
         self.worker.stop_and_await_tasks(self.worker.task_ids(name))
@@ -151,35 +194,40 @@ class StandaloneHerder(AbstractHerder):
         threading.Thread(target=run, name=f"reconfigure-{name}", daemon=True).start()
 
     def restart_connector(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> dict[str, Any] | None:
+        settled: threading.Event | None = None
+        result: dict[str, Any] | None = None
         with self._lock:
             self._require(name)
             if self.config_store.target_state(name) == TargetState.STOPPED:
                 raise BadRequestError(f"Cannot restart connector {name} because it is in the STOPPED state. Resume it first.")
             if not include_tasks and not only_failed:
                 self.worker.stop_connector(name)
-                target = self.config_store.target_state(name) or TargetState.STARTED
-                if self.worker.start_connector(name, self._require(name), target, self._request_reconfiguration):
-                    self._reconfigure_tasks(name)
-                return None
-            status = self.connector_status(name)
-            restart_connector = not only_failed or status["connector"]["state"] == State.FAILED
-            restart_tasks = [t["id"] for t in status["tasks"] if include_tasks and (not only_failed or t["state"] == State.FAILED)]
-            if restart_connector:
-                status["connector"]["state"] = State.RESTARTING
-                status["connector"].pop("trace", None)
-            for task in status["tasks"]:
-                if task["id"] in restart_tasks:
-                    task["state"] = State.RESTARTING
-                    task.pop("trace", None)
-            if restart_tasks:
-                self.worker.stop_and_await_tasks([ConnectorTaskId(name, t) for t in restart_tasks])
-            if restart_connector:
-                self.worker.stop_connector(name)
-                target = self.config_store.target_state(name) or TargetState.STARTED
-                self.worker.start_connector(name, self._require(name), target, self._request_reconfiguration)
-            if restart_tasks:
-                self._start_tasks(name, restart_tasks)
-            return status
+                settled = self._start_connector(name, reconfigure=True)
+            else:
+                result = self._restart_instances(name, include_tasks, only_failed)
+        # The 204 answers once the instance started (as in thread mode), without the herder's lock.
+        self._await_start(settled)
+        return result
+
+    def _restart_instances(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any]:
+        status = self.connector_status(name)
+        restart_connector = not only_failed or status["connector"]["state"] == State.FAILED
+        restart_tasks = [t["id"] for t in status["tasks"] if include_tasks and (not only_failed or t["state"] == State.FAILED)]
+        if restart_connector:
+            status["connector"]["state"] = State.RESTARTING
+            status["connector"].pop("trace", None)
+        for task in status["tasks"]:
+            if task["id"] in restart_tasks:
+                task["state"] = State.RESTARTING
+                task.pop("trace", None)
+        if restart_tasks:
+            self.worker.stop_and_await_tasks([ConnectorTaskId(name, t) for t in restart_tasks])
+        if restart_connector:
+            self.worker.stop_connector(name)
+            self._start_connector(name, reconfigure=False)
+        if restart_tasks:
+            self._start_tasks(name, restart_tasks)
+        return status
 
     def restart_task(self, name: str, task_id: int) -> None:
         with self._lock:

@@ -3,7 +3,7 @@
 ``ProcessWorkerTask`` stands where a thread-mode ``WorkerTask`` stands in the Worker (start,
 stop, await_stop, cancel, transition_to) but runs the task in a process started from a
 multiprocessing *forkserver* whose interpreter has the worker's modules preloaded, so each task
-process shares their pages instead of importing them again. The child (``task_host.main``)
+process shares their pages instead of importing them again (child_process.py). The child (``task_host.main``)
 runs the ordinary WorkerSourceTask/WorkerSinkTask. See docs/design/task-processes.md.
 
 The supervisor's reader thread serves the child: statuses go to the worker's status store,
@@ -13,114 +13,35 @@ log records to the worker's loggers; logger level changes (``log_levels``) go do
 
 from __future__ import annotations
 
-import io
 import logging
-import multiprocessing
 import os
-import pickle
-import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
-from multiprocessing import forkserver, popen_forkserver
 from typing import Any
 
 from ..api.errors import ConnectError
-from .log_levels import logger_levels, on_levels_changed
+from .child_process import (FORKSERVER_PRELOAD, ChildPopen, ChildProcess, LevelsPush,  # noqa: F401 — re-exported
+                            exit_description, process_context, start_fork_server, unserialisable)
+from .log_levels import logger_levels
 from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore
 
 log = logging.getLogger(__name__)
 
-# What the forkserver imports once, so that every task process shares these modules' pages.
-FORKSERVER_PRELOAD = [
-    "dbconnect.runtime.task_host",
-    "dbconnect.runtime.worker",
-    "dbconnect.connectors.jdbc",
-    "dbconnect.connectors.file",
-]
-
-_context_lock = threading.Lock()
-_context: Any = None
-
-
-def process_context() -> Any:
-    """The forkserver context, with its preload set before the server first starts."""
-    global _context
-    with _context_lock:
-        if _context is None:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
-            _context = ctx
-        return _context
-
-
-def start_fork_server() -> None:
-    """Start the fork server now; it imports FORKSERVER_PRELOAD on its own, without blocking us."""
-    process_context()
-    forkserver.ensure_running()
-
-
-class _TaskPopen(popen_forkserver.Popen):
-    """The forkserver Popen, without running the worker's ``__main__`` again in the task process.
-
-    multiprocessing re-imports the parent's main module in each child so that targets defined
-    there can be found. The task target lives in this module, and the worker's main (the
-    ``dbconnect`` script, a bench script) imports the REST stack and more: 20 MiB of private memory
-    per task process, and side effects if the script has no ``__main__`` guard. This is
-    ``popen_forkserver.Popen._launch`` of CPython 3.11 (checked; re-check on upgrades) with those
-    two entries dropped.
-    """
-
-    def _launch(self, process_obj: Any) -> None:
-        mp = popen_forkserver
-        prep_data = mp.spawn.get_preparation_data(process_obj._name)
-        prep_data.pop("init_main_from_path", None)
-        prep_data.pop("init_main_from_name", None)
-        buf = io.BytesIO()
-        mp.set_spawning_popen(self)
-        try:
-            mp.reduction.dump(prep_data, buf)
-            mp.reduction.dump(process_obj, buf)
-        finally:
-            mp.set_spawning_popen(None)
-        self.sentinel, w = mp.forkserver.connect_to_new_process(self._fds)
-        _parent_w = os.dup(w)  # the parent's sentinel, as in CPython
-        self.finalizer = mp.util.Finalize(self, mp.util.close_fds, (_parent_w, self.sentinel))
-        with open(w, "wb", closefd=True) as f:
-            f.write(buf.getbuffer())
-        self.pid = mp.forkserver.read_signed(self.sentinel)
-
-
-class _TaskProcess(multiprocessing.context.ForkServerProcess):
-    @staticmethod
-    def _Popen(process_obj: Any) -> Any:
-        return _TaskPopen(process_obj)
+# The start machinery is shared with connector processes (child_process.py); these names stay
+# importable from here.
+_TaskPopen = ChildPopen
+_TaskProcess = ChildProcess
 
 
 def check_serialisable(what: str, task_id: ConnectorTaskId, config: Mapping[Any, Any]) -> None:
     """Refuse, naming the key, a config that cannot be sent to a task process."""
-    for key, value in config.items():
-        for part, item in (("key", key), ("value", value)):
-            try:
-                pickle.dumps(item)
-            except Exception as exc:
-                raise ConnectError(
-                    f"The {what} of task {task_id} cannot be sent to its task process "
-                    f"(task.isolation=process): the {part} of {key!r} cannot be serialised "
-                    f"({type(item).__name__}: {exc})") from exc
-
-
-def exit_description(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "is still running"
-    if exitcode < 0:
-        try:
-            return f"was killed by signal {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"was killed by signal {-exitcode}"
-    return f"exited with code {exitcode}"
+    problem = unserialisable(config)
+    if problem is not None:
+        raise ConnectError(f"The {what} of task {task_id} cannot be sent to its task process "
+                           f"(task.isolation=process): {problem}")
 
 
 class ProcessWorkerTask:
@@ -146,9 +67,7 @@ class ProcessWorkerTask:
         self.graceful_timeout = graceful_timeout
         self._on_exit = on_exit
         self._send_lock = threading.Lock()
-        self._levels_lock = threading.Lock()
-        self._levels_send_lock = threading.Lock()
-        self._latest_levels = self._spec["log_levels"]
+        self._levels = LevelsPush(self._send, f"task-{task_id}", self._spec["log_levels"])
         self._stop_requested_at: float | None = None
         self._cancelled = False
         self._exited = threading.Event()
@@ -166,7 +85,7 @@ class ProcessWorkerTask:
         ctx = process_context()
         parent_end, child_end = ctx.Pipe(duplex=True)
         self._conn = parent_end
-        self.process = _TaskProcess(target=_child_main, args=(child_end, self._spec),
+        self.process = ChildProcess(target=_child_main, args=(child_end, self._spec),
                                    name=f"task-{self.id}", daemon=False)
         try:
             self.process.start()
@@ -242,12 +161,9 @@ class ProcessWorkerTask:
 
     def _serve(self) -> None:
         conn = self._conn
-        # /admin/loggers changes reach the child at once (log_levels.levels_changed); a change
-        # made between the spec's snapshot and this subscription is sent now.
-        unsubscribe = on_levels_changed(self._push_levels)
+        # /admin/loggers changes reach the child at once (log_levels.levels_changed).
+        self._levels.subscribe()
         try:
-            if logger_levels() != self._spec["log_levels"]:
-                self._push_levels(logger_levels())
             while True:
                 try:
                     message = conn.recv()
@@ -255,22 +171,8 @@ class ProcessWorkerTask:
                     break
                 self._handle(message)
         finally:
-            unsubscribe()
+            self._levels.unsubscribe()
             self._finish()
-
-    def _push_levels(self, levels: dict[str, int]) -> None:
-        # Called by the /admin/loggers request: sent from a thread of its own, so that a child
-        # whose pipe is full (its main thread stuck) cannot hang the REST call; the newest levels
-        # win whatever order those threads run in.
-        with self._levels_lock:
-            self._latest_levels = levels
-        threading.Thread(target=self._send_latest_levels, name=f"task-levels-{self.id}", daemon=True).start()
-
-    def _send_latest_levels(self) -> None:
-        with self._levels_send_lock:
-            with self._levels_lock:
-                levels = self._latest_levels
-            self._send(("levels", levels))
 
     def _handle(self, message: tuple) -> None:
         kind = message[0]

@@ -37,9 +37,17 @@ SINK_METADATA_REFRESH_MS = 1000
 SINK_REGEX_METADATA_REFRESH_MS = 5000
 
 # How long Connector.stop() may take before the worker gives up waiting (Kafka's
-# Worker.CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT_MS): the herder calls it holding its lock, so a
-# stop() that never returns would otherwise block every REST call and the worker's own shutdown.
+# Worker.CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT_MS, fixed in Kafka as well: task.shutdown.graceful.timeout.ms
+# is the tasks' bound): the herder calls it holding its lock, so a stop() that never returns would
+# otherwise block every REST call and the worker's own shutdown. In process mode the connector's
+# process is then killed (SIGKILL); in thread mode its thread is abandoned.
 CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
+
+# How long a connector process may take to answer task_configs() (process mode). The herder
+# calls it holding its lock, as Kafka's herder does on its tick thread: every REST call waits
+# meanwhile, so the bound is well below a client's usual 30 s timeout, yet far above what a
+# connector that reads its database's catalog needs (the JDBC source answers from memory).
+CONNECTOR_TASK_CONFIGS_TIMEOUT = 10.0
 
 
 class HerderConnectorContext(ConnectorContext):
@@ -89,7 +97,8 @@ class Worker:
         self.offset_store = offset_store
         self.status_store = status_store
         self.worker_id = worker_id
-        self._connectors: dict[str, WorkerConnector] = {}
+        # WorkerConnector (thread mode) or connector_process.ProcessWorkerConnector (process mode).
+        self._connectors: dict[str, Any] = {}
         self._tasks: dict[ConnectorTaskId, WorkerTask] = {}
         self._lock = threading.RLock()
         self.graceful_timeout = float(config.get("task.shutdown.graceful.timeout.ms", 5000)) / 1000.0
@@ -120,10 +129,19 @@ class Worker:
 
     # -- connectors ------------------------------------------------------------------------------
     def start_connector(self, name: str, config: dict[str, str], target_state: str,
-                        on_reconfigure: Callable[[str], None]) -> bool:
+                        on_reconfigure: Callable[[str], None],
+                        on_started: Callable[[bool], None] | None = None) -> bool | None:
+        """Start a connector instance: True once started, False when its start failed (FAILED).
+
+        In process mode (``task.isolation=process``) start() runs in the connector's own process
+        and this returns None at once: ``on_started(ok)`` is called once it returned (from the
+        supervisor's reader thread: the callback must not block on the worker or the herder).
+        """
         with self._lock:
             if name in self._connectors:
                 raise ConnectError(f"Connector {name} already running on this worker")
+            if self.task_isolation == "process":
+                return self._start_connector_process(name, config, target_state, on_reconfigure, on_started)
             try:
                 connector = self.plugins.new_connector(config["connector.class"])
                 connector.initialize(HerderConnectorContext(name, on_reconfigure, self._connector_failed))
@@ -139,14 +157,46 @@ class Worker:
             self._put_connector_status(name, state)
             return True
 
+    def _start_connector_process(self, name: str, config: dict[str, str], target_state: str,
+                                 on_reconfigure: Callable[[str], None],
+                                 on_started: Callable[[bool], None] | None) -> bool | None:
+        from .connector_process import ProcessWorkerConnector  # only process-isolated workers need it
+
+        try:
+            wc = ProcessWorkerConnector(
+                name=name, config=config, worker_props=self.config.originals, worker_id=self.worker_id,
+                target_state=target_state, status_store=self.status_store,
+                graceful_timeout=CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT, on_reconfigure=on_reconfigure,
+                on_error=self._connector_failed_in_process, on_started=on_started)
+        except Exception as exc:
+            log.error("Failed to start connector %s", name, exc_info=True)
+            self._put_connector_status(name, State.FAILED, format_trace(exc))
+            return False
+        self._connectors[name] = wc
+        wc.start()
+        return None
+
     def _connector_failed(self, name: str, error: BaseException) -> None:
         log.error("Connector %s raised an error", name, exc_info=error)
-        self._put_connector_status(name, State.FAILED, format_trace(error))
+        # A call into a connector process failed there: its trace is the one to show.
+        trace = getattr(error, "trace", None)
+        self._put_connector_status(name, State.FAILED, trace if isinstance(trace, str) else format_trace(error))
+
+    def _connector_failed_in_process(self, name: str, trace: str) -> None:
+        """ConnectorContext.raise_error() in a connector process (its trace came up the pipe)."""
+        log.error("Connector %s raised an error:\n%s", name, trace)
+        self._put_connector_status(name, State.FAILED, trace)
 
     def stop_connector(self, name: str) -> None:
         with self._lock:
             wc = self._connectors.pop(name, None)
-        if wc is None or not wc.started:
+        if wc is None:
+            return
+        if not isinstance(wc, WorkerConnector):
+            # A connector process, started or still in start(): stopped, or killed after the bound.
+            wc.stop(CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT)
+            return
+        if not wc.started:
             return
         # Connector instances run in the worker process (docs/design/task-processes.md): they
         # cannot be killed, so a stop() that hangs is abandoned on its thread, as Kafka does.
@@ -177,20 +227,24 @@ class Worker:
             wc = self._connectors.get(name)
         if wc is None or not wc.started:
             raise ConnectError(f"Connector {name} is not running")
-        connector = wc.connector
-        configs = connector.task_configs(max_tasks) or []
+        if isinstance(wc, WorkerConnector):
+            connector = wc.connector
+            configs = connector.task_configs(max_tasks) or []
+            task_cls = connector.task_class()
+            task_class_name = f"{task_cls.__module__}.{task_cls.__qualname__}"
+            is_sink = wc.is_sink
+        else:
+            configs, task_class_name, is_sink = wc.task_configs(max_tasks, CONNECTOR_TASK_CONFIGS_TIMEOUT)
         if len(configs) > max_tasks and enforce:
             raise ConnectError(
                 f"The connector {name} has generated {len(configs)} tasks, which is greater than {max_tasks}, "
                 "the maximum number of tasks it is configured to create."
             )
-        task_cls = connector.task_class()
-        task_class_name = f"{task_cls.__module__}.{task_cls.__qualname__}"
         out = []
         for task_config in configs:
             props = {str(k): str(v) for k, v in task_config.items()}
             props["task.class"] = task_class_name
-            if wc.is_sink:
+            if is_sink:
                 # Sink tasks subscribe to the connector's topics, as Worker.connectorTaskConfigs does.
                 for key in ("topics", "topics.regex"):
                     if config.get(key):
@@ -201,10 +255,12 @@ class Worker:
     def set_target_state(self, name: str, target_state: str) -> None:
         with self._lock:
             tasks = [t for tid, t in self._tasks.items() if tid.connector == name]
-            running = name in self._connectors
+            wc = self._connectors.get(name)
         for task in tasks:
             task.transition_to(target_state)
-        if running:
+        if wc is not None and not isinstance(wc, WorkerConnector):
+            wc.transition_to(target_state)  # a start() still running reports this state when it returns
+        if wc is not None and wc.started:
             status = self.status_store.connector(name)
             if status is None or status.state != State.FAILED:
                 self._put_connector_status(name, State.PAUSED if target_state == TargetState.PAUSED else State.RUNNING)

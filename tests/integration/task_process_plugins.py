@@ -138,3 +138,69 @@ class HangingStopSourceConnector(_OneTaskSource):
 
     def stop(self) -> None:
         RELEASE_HUNG_STOP.wait()
+
+
+# -- connector instances that misbehave (test_connector_processes.py) ------------------------------
+
+def _write_pid(props: Mapping[str, str]) -> None:
+    """Writes this process's pid to ``pid.file`` (the connector's process, in process mode)."""
+    path = props.get("pid.file")
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(str(os.getpid()))
+
+
+def _block_forever() -> None:
+    while True:
+        time.sleep(1)  # blocked for good: a database that does not answer, say
+
+
+class HangingStartSourceConnector(_OneTaskSource):
+    """``start()`` never returns."""
+
+    task_cls = HeartbeatTask
+
+    def start(self, props: Mapping[str, str]) -> None:
+        _write_pid(props)
+        _block_forever()
+
+
+class HangingTaskConfigsSourceConnector(_OneTaskSource):
+    """``start()`` returns; ``task_configs()`` never does."""
+
+    task_cls = HeartbeatTask
+
+    def start(self, props: Mapping[str, str]) -> None:
+        super().start(props)
+        _write_pid(props)
+
+    def task_configs(self, max_tasks: int):
+        _block_forever()
+
+
+class ChattySourceConnector(_OneTaskSource):
+    """Logs ``connector tick N`` at WARNING and ``connector debug tick N`` at DEBUG from a thread of
+    its own, every 0.1 s until stopped; with ``raise.error`` set, calls ``context.raise_error`` from
+    that thread instead (as the JDBC source's table monitor does when tables collide)."""
+
+    task_cls = HeartbeatTask
+
+    def start(self, props: Mapping[str, str]) -> None:
+        super().start(props)
+        _write_pid(props)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="chatty-connector", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        if self.props.get("raise.error"):
+            self.context.raise_error(ConnectError(self.props["raise.error"]))
+            return
+        tick = 0
+        while not self.stopped.wait(0.1):
+            tick += 1
+            log.warning("connector tick %d", tick)
+            log.debug("connector debug tick %d", tick)
+
+    def stop(self) -> None:
+        self.stopped.set()

@@ -102,6 +102,25 @@ def test_worker_killed_while_the_task_process_main_thread_is_busy_it_still_exits
         stop(proc, *([task] if task else []))
 
 
+def test_worker_killed_with_sigkill_its_connector_process_exits_even_inside_start(broker, tmp_path):
+    """The connector instance runs in a process of its own, here stuck in a start() that never
+    returns: when the worker dies, its pipe-EOF path asks for a stop (queued behind start()), waits
+    the 5 s connector shutdown bound and exits; no orphan is left behind."""
+    pid_file = tmp_path / "connector.pid"
+    connector = {"name": "hung", "connector.class": f"{PLUGINS}.HangingStartSourceConnector",
+                 "heartbeat.file": str(tmp_path / "unused.txt"), "pid.file": str(pid_file)}
+    proc = start_worker_process(tmp_path, broker, connector, 1)
+    instance = 0
+    try:
+        instance = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the connector's start()"))
+        assert instance != proc.pid, "the connector instance runs in a process of its own"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        wait_for(lambda: process_gone(instance), timeout=20, what=f"the orphaned connector process {instance} to exit")
+    finally:
+        stop(proc, *([instance] if instance else []))
+
+
 @pytest.mark.parametrize("target", ["worker", "process group"])
 def test_sigterm_stops_tasks_gracefully_and_commits_their_offsets(target, broker, tmp_path, topic_name):
     """SIGTERM to the worker (``kill``), or to its whole process group (Ctrl-C's SIGINT and

@@ -168,15 +168,18 @@ def test_failing_start_in_task_process_is_failed_with_trace(start_worker, tmp_pa
 
 
 def test_unpicklable_task_config_is_a_clear_error_naming_the_key(start_worker, tmp_path):
+    """The connector instance runs in a process of its own too: a task config it cannot send to the
+    worker fails the connector, with the same message naming the key."""
     worker = start_worker(**{"task.isolation": "process"})
     config = {"connector.class": f"{PLUGINS}:UnpicklableConfigSourceConnector", "heartbeat.file": str(tmp_path / "b")}
     assert worker.put("/connectors/unpicklable/config", json=config).status_code == 201
-    status = worker.wait_for_task_state("unpicklable", 0, "FAILED", timeout=10)
+    status = worker.wait_for_state("unpicklable", "FAILED", tasks=0, timeout=10)["connector"]
     assert "'handle'" in status["trace"] and "cannot be serialised" in status["trace"], status["trace"]
     assert "task.isolation=process" in status["trace"]
+    assert worker.get("/connectors/unpicklable/tasks").json() == []
 
 
-def test_task_class_importable_in_worker_only_fails_with_the_import_error(start_worker, tmp_path, monkeypatch):
+def test_plugin_importable_in_worker_only_fails_with_the_import_error(start_worker, tmp_path, monkeypatch):
     import sys
     import types
 
@@ -192,7 +195,9 @@ def test_task_class_importable_in_worker_only_fails_with_the_import_error(start_
     worker = start_worker(**{"task.isolation": "process"})
     config = {"connector.class": "worker_only_plugins:HeartbeatSourceConnector", "heartbeat.file": str(tmp_path / "b")}
     assert worker.put("/connectors/pathdiff/config", json=config).status_code == 201
-    status = worker.wait_for_task_state("pathdiff", 0, "FAILED")
+    # The connector instance runs in a child process too (from the same fork server, with the same
+    # sys.path as task processes): it is the first to miss the module, and fails naming it.
+    status = worker.wait_for_state("pathdiff", "FAILED", tasks=0)["connector"]
     assert "worker_only_plugins" in status["trace"], status["trace"]
 
 
@@ -251,11 +256,12 @@ def test_source_offsets_from_a_task_process_cover_only_delivered_records(start_w
 
 
 def test_connector_whose_stop_hangs_does_not_hang_the_worker(start_worker, tmp_path, caplog):
-    """Connector instances run in the worker: a Connector.stop() that never returns is abandoned
-    after 5 s (Kafka's connector graceful shutdown timeout), and the REST API keeps answering."""
+    """task.isolation=thread: connector instances run in the worker, so a Connector.stop() that never
+    returns is abandoned after 5 s (Kafka's connector graceful shutdown timeout), and the REST API
+    keeps answering. (Process mode kills the connector's process instead: test_connector_processes.py.)"""
     from .task_process_plugins import RELEASE_HUNG_STOP
 
-    worker = start_worker()
+    worker = start_worker(**{"task.isolation": "thread"})
     config = {"connector.class": f"{PLUGINS}:HangingStopSourceConnector", "heartbeat.file": str(tmp_path / "b.txt")}
     try:
         assert worker.put("/connectors/hung/config", json=config).status_code == 201
