@@ -155,7 +155,12 @@ def test_json_ready_rows_match_the_ordinary_path(db, settings, extra):
                    "+ INTERVAL id * 501 MICROSECOND")
     if fmt.decimal_format == "BASE64":
         # Base64 decimals are read JSON-ready up to precision 18 (a BIGINT): wider ones are tested below.
-        db.execute("ALTER TABLE alltypes DROP COLUMN c_wide")
+        # A scale of 10 instead, with values at the byte-count bounds, the 7/8-byte ones 17 digits long
+        # (2^55 = 36028797018963968: a comparison through doubles would miscount them).
+        db.execute("ALTER TABLE alltypes DROP COLUMN c_wide, ADD COLUMN c_fine DECIMAL(18,10)")
+        for i, v in enumerate(["0.0000000128", "-0.0000000129", "3602879.7018963967", "3602879.7018963968",
+                               "-3602879.7018963968", "-3602879.7018963969", "-99999999.9999999999"], start=1):
+            db.execute(f"UPDATE alltypes SET c_fine = {v} WHERE id = {i}")
     if "db.timezone" in extra:
         # DATETIME in a zone other than UTC is read the ordinary way (test below); TIMESTAMP is not zone-less.
         db.execute("ALTER TABLE alltypes " + ", ".join(f"DROP COLUMN {c}" for c in DATETIME_COLUMNS))

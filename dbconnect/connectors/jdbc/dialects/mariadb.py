@@ -407,7 +407,8 @@ def _decimal_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | 
 
 
 def _scaled(unscaled: int, scale: int) -> str:
-    return str(decimal.Decimal(unscaled).scaleb(-scale))  # plain notation: the exponent is never positive
+    # Plain notation: MariaDB reads 1.28E-16 as a DOUBLE, which would compare the column inexactly.
+    return format(decimal.Decimal(unscaled).scaleb(-scale), "f")
 
 
 def _oldest(now: dt.datetime, writers: Any) -> tuple[int, float] | None:
