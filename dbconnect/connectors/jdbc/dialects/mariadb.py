@@ -14,10 +14,11 @@ import pymysql
 import pymysql.cursors
 from pymysql.constants import FIELD_TYPE, FLAG
 
-from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Type
+from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Decimal, Type
 from ....api.errors import ConnectError
+from ....api.payload import BOOL, FLOAT, FRAGMENT
 from ..dialect import (APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, ColumnMapping, ColumnMeta, Dialect,
-                       TableId)
+                       JsonReady, TableId)
 from .. import types as T
 from ..tls import TlsPolicy, tls_policy
 
@@ -268,7 +269,7 @@ class MariaDbDialect(Dialect):
         m = ColumnMapping(f.name, T.primitive(Type.STRING, optional))
         if t == FIELD_TYPE.TINY:
             if f.length == 1:  # tinyint(1): MySQL's boolean
-                m.schema, m.convert = T.primitive(Type.BOOLEAN, optional), _to_bool
+                m.schema, m.convert, m.type_name = T.primitive(Type.BOOLEAN, optional), _to_bool, "tinyint(1)"
             else:
                 m.schema = T.primitive(Type.INT16 if unsigned else Type.INT8, optional)
         elif t == FIELD_TYPE.SHORT:
@@ -280,6 +281,7 @@ class MariaDbDialect(Dialect):
         elif t == FIELD_TYPE.LONGLONG:
             if unsigned:
                 m.schema, m.convert = T.decimal_from_int(20, optional)
+                m.type_name = "bigint unsigned"
             else:
                 m.schema = T.primitive(Type.INT64, optional)
         elif t == FIELD_TYPE.FLOAT:
@@ -291,24 +293,27 @@ class MariaDbDialect(Dialect):
             # The protocol's length counts the sign and the decimal point.
             precision = f.length - (1 if scale > 0 else 0) - (0 if unsigned else 1)
             m.schema, m.convert = T.numeric_mapping(max(precision, 1), scale, optional, self.config.numeric_mapping)
+            m.type_name = "decimal"
         elif t == FIELD_TYPE.YEAR:
             m.schema = T.primitive(Type.INT32, optional)
         elif t in (FIELD_TYPE.DATE, FIELD_TYPE.NEWDATE):
-            m.schema, m.convert = T.date_schema(optional), _valid_date
+            m.schema, m.convert, m.type_name = T.date_schema(optional), _valid_date, "date"
         elif t == FIELD_TYPE.TIME:
-            m.schema, m.convert = T.time_schema(optional), _timedelta_to_time
+            m.schema, m.convert, m.type_name = T.time_schema(optional), _timedelta_to_time, "time"
         elif t == FIELD_TYPE.DATETIME:
             m.schema, m.is_timestamp, m.zone_less = T.timestamp_schema(optional), True, True
             m.convert = T.compose(_valid_date, T.zone_less_converter(self.config.timezone))
+            m.type_name = "datetime"
         elif t == FIELD_TYPE.TIMESTAMP:
             m.schema, m.is_timestamp = T.timestamp_schema(optional), True  # session time_zone is UTC
-            m.convert = _valid_date
+            m.convert, m.type_name = _valid_date, "timestamp"
         elif t == FIELD_TYPE.BIT:
             if f.length == 1:
-                m.schema, m.convert = T.primitive(Type.BOOLEAN, optional), _bit_to_bool
+                m.schema, m.convert, m.type_name = T.primitive(Type.BOOLEAN, optional), _bit_to_bool, "bit(1)"
             else:
                 m.schema = OPTIONAL_BYTES_SCHEMA if optional else BYTES_SCHEMA
         elif t in _STRINGS:
+            m.type_name = "geometry" if t == FIELD_TYPE.GEOMETRY else "string"
             if f.charsetnr == _BINARY_CHARSET and t not in (FIELD_TYPE.JSON, FIELD_TYPE.ENUM, FIELD_TYPE.SET):
                 m.schema = OPTIONAL_BYTES_SCHEMA if optional else BYTES_SCHEMA
             elif t == FIELD_TYPE.SET:
@@ -317,10 +322,93 @@ class MariaDbDialect(Dialect):
             m.convert = _to_text
         return m
 
+    # -- JSON-ready columns (api/payload.py) -----------------------------------------------------
+    def json_ready(self, column: ColumnMapping, quoted: str, payload_format: Any) -> JsonReady | None:
+        # Every expression yields what the ordinary read's value encodes to, exactly (the tests in
+        # tests/integration/test_jdbc_source_json_ready_mariadb.py compare the bytes), as an int,
+        # a float or text that PyMySQL decodes without any Python conversion of its own.
+        typname, schema, convert = column.type_name, column.schema, column.convert
+        if typname == "tinyint(1)":
+            return JsonReady(quoted, BOOL)
+        if typname == "bit(1)":
+            return JsonReady(f"({quoted} <> 0)", BOOL)
+        if typname == "bigint unsigned":
+            return _unsigned_bigint_json(quoted, payload_format)
+        if typname == "decimal":
+            return _decimal_json(quoted, schema, payload_format)
+        if typname == "date":
+            # "+ INTERVAL 0 DAY" is NULL for what PyMySQL cannot make a date of (and the ordinary
+            # read maps to null): zero dates, zero parts, year 0, ALLOW_INVALID_DATES' Feb 30.
+            return JsonReady(f"DATEDIFF({quoted} + INTERVAL 0 DAY, '1970-01-01')")
+        if typname in ("datetime", "timestamp"):
+            if getattr(self.config, "timestamp_granularity", T.CONNECT_LOGICAL) != T.CONNECT_LOGICAL:
+                return None  # micros/nanos longs and strings: read the ordinary way (types.py)
+            if column.zone_less and T.zone_less_converter(self.config.timezone) is not None:
+                return None  # DATETIME in a db.timezone other than UTC: DST gaps and folds decide (Python's rules)
+            # Epoch milliseconds, floored as Connect's Timestamp is (also before 1970): microseconds
+            # since 0001-01-01 are never negative, so DIV floors; then shift to 1970.
+            return JsonReady(f"(TIMESTAMPDIFF(MICROSECOND, '0001-01-01', {quoted} + INTERVAL 0 DAY) DIV 1000 "
+                             f"- {_MS_0001_TO_1970})")
+        if typname in ("time", "geometry"):
+            return None  # TIME outside 00:00–24:00 fails the ordinary read (no SQL can); GEOMETRY's bytes
+        if convert is not None:
+            return None  # SET (sorted), anything read as text: the ordinary way
+        if schema.type is Type.BYTES:  # binary strings, BIT(n > 1): base64 without TO_BASE64's line breaks
+            return JsonReady(f"REPLACE(TO_BASE64({quoted}), CHAR(10 USING ascii), '')")
+        if schema.type in (Type.FLOAT32, Type.FLOAT64):
+            return JsonReady(quoted, FLOAT)  # the server's text, parsed by PyMySQL as in the ordinary read
+        if schema.type in (Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.STRING):
+            return JsonReady(quoted)  # integers, YEAR, text, ENUM, JSON: as the driver returns them
+        return None
+
     def bind_timestamp(self, instant: dt.datetime, zone_less: bool) -> Any:
         # TIMESTAMP columns are compared in the session zone (UTC); DATETIME in db.timezone.
         zone = self.config.timezone if zone_less else _UTC
         return instant.astimezone(zone).replace(tzinfo=None)
+
+
+# Milliseconds from 0001-01-01 to 1970-01-01 (proleptic Gregorian, as MariaDB and Python count).
+_MS_0001_TO_1970 = (dt.date(1970, 1, 1).toordinal() - 1) * 86_400_000
+
+
+def _unsigned_bigint_json(quoted: str, payload_format: Any) -> JsonReady:
+    if payload_format.decimal_format == "NUMERIC":
+        return JsonReady(quoted)  # an int up to 2^64 - 1, which orjson writes as the Decimal's digits
+    # Java's BigInteger.toByteArray() of a value >= 0: the hex digits, padded to whole bytes, with
+    # a 00 byte before a leading byte >= 0x80 (the sign bit).
+    digits = f"HEX({quoted})"
+    even = f"LPAD({digits}, LENGTH({digits}) + MOD(LENGTH({digits}), 2), '0')"
+    return JsonReady(f"TO_BASE64(UNHEX(IF(LEFT({even}, 1) >= '8', CONCAT('00', {even}), {even})))")
+
+
+def _decimal_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | None:
+    if schema.type is Type.FLOAT64:
+        # DECIMAL → double is correctly rounded (dtoa), and the text round-trips, as float(Decimal) is.
+        return JsonReady(f"CAST({quoted} AS DOUBLE)", FLOAT)
+    if schema.type is not Type.BYTES:  # an integer type (numeric.mapping): scale 0, precision < 19
+        return JsonReady(f"CAST({quoted} AS SIGNED)")
+    scale = Decimal.scale(schema)
+    if payload_format.decimal_format == "NUMERIC":
+        if scale > 6:
+            # The JsonConverter writes str(Decimal) (Java's BigDecimal.toString()): 1E-7 where the text
+            # and the JsonSchemaConverter have 0.0000001. Up to 6 decimals both are the plain text.
+            return None
+        # DECIMAL(p,s) text has exactly s fractional digits and no exponent, as the converters write it.
+        return JsonReady(f"CAST({quoted} AS CHAR)", FRAGMENT)
+    precision = int(schema.parameters.get(Decimal.PRECISION_FIELD, "0") or 0) if schema.parameters else 0
+    if not 0 < precision <= 18:
+        return None  # the unscaled value may not fit a BIGINT
+    unscaled = f"CAST({quoted} * 1{'0' * scale} AS SIGNED)" if scale > 0 else f"CAST({quoted} AS SIGNED)"
+    # Java's BigInteger.toByteArray(): the shortest big-endian two's complement. HEX() of a negative
+    # BIGINT is its 16-digit two's complement; the byte count compares the column with scaled bounds.
+    lengths = " ".join(f"WHEN {quoted} BETWEEN {_scaled(-(1 << (8 * n - 1)), scale)} AND "
+                       f"{_scaled((1 << (8 * n - 1)) - 1, scale)} THEN {2 * n}" for n in range(1, 8))
+    return JsonReady(f"TO_BASE64(UNHEX(RIGHT(LPAD(HEX({unscaled}), 16, '0'), CASE {lengths} ELSE 16 END)))")
+
+
+def _scaled(unscaled: int, scale: int) -> str:
+    # Plain notation: MariaDB reads 1.28E-16 as a DOUBLE, which would compare the column inexactly.
+    return format(decimal.Decimal(unscaled).scaleb(-scale), "f")
 
 
 def _oldest(now: dt.datetime, writers: Any) -> tuple[int, float] | None:
