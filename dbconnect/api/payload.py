@@ -71,7 +71,9 @@ class JsonPayloadFormat:
     Date → days since the epoch, Time → milliseconds since midnight, Timestamp → epoch
     milliseconds (all JSON integers); bytes → base64; Decimal → base64 of the two's-complement
     unscaled value (``decimal_format="BASE64"``) or a JSON number with exactly the schema's
-    scale of fractional digits (``"NUMERIC"``); non-finite floats → ``"NaN"``, ``"Infinity"``,
+    scale of fractional digits (``"NUMERIC"``) — in plain notation (``plain_decimals``, the
+    JsonSchemaConverter), or as ``str(Decimal)`` writes it (the JsonConverter, as Java's
+    ``BigDecimal.toString()``: ``1E-7`` below 10⁻⁶, so plain only up to a scale of 6); non-finite floats → ``"NaN"``, ``"Infinity"``,
     ``"-Infinity"`` (``non_finite_floats="STRING"``) or a DataError (``"FAIL"``); fields in
     schema order. Compared by identity: a converter accepts only payloads made for its own
     format object.
@@ -79,6 +81,7 @@ class JsonPayloadFormat:
 
     decimal_format: str = "BASE64"
     non_finite_floats: str = "STRING"
+    plain_decimals: bool = True
 
 
 class JsonRowShape:

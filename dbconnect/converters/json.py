@@ -113,7 +113,8 @@ class JsonConverter(Converter):
         self._reset()
 
     def _reset(self) -> None:
-        self.payload_format = JsonPayloadFormat(self.decimal_format)
+        # NUMERIC decimals as str(Decimal) writes them (_decimal_number): exponents below 10⁻⁶.
+        self.payload_format = JsonPayloadFormat(self.decimal_format, plain_decimals=False)
         self._entries = BoundedCache(self.cache_size)
         self._last_entry: tuple[Schema | None, _Entry | None] = (None, None)
         self._parsed = BoundedCache(self.cache_size)  # schema JSON text -> (Schema, decoder)

@@ -200,3 +200,22 @@ def test_unsupported_columns_read_the_ordinary_way(postgres):
         data.close()
     assert [type(r.value).__name__ for r in records] == ["Struct"]
     assert records[0].value.values == [1, ["a", "b"], decimal.Decimal("1.50")]
+
+
+def test_decimals_beyond_six_places_are_json_ready_for_the_json_schema_converter_only(postgres):
+    """The JsonSchemaConverter writes 0.00000001 as numeric's text does; the JsonConverter writes
+    str(Decimal), 1E-8 (and 0E-8): only its tables read such a column the ordinary way."""
+    db = Db("postgresql", postgres)
+    db.execute("CREATE TABLE alltypes (id serial PRIMARY KEY, amount numeric(20,8))")
+    db.execute("INSERT INTO alltypes (amount) VALUES (0.00000001), (0), (-0.00000123), (12.5), (NULL)")
+    ordinary = _read(db, None)
+    schema_converter, json_converter = _json_schema_converter(), JsonConverter()
+    json_converter.configure({"decimal.format": "NUMERIC"}, False)
+    for converter, encode in (
+            (schema_converter, lambda r: _bytes(schema_converter.codec, schema_converter.json_payload_format(),
+                                                r.value)),
+            (json_converter, lambda r: json_converter.from_connect_data("t", r.value_schema, r.value))):
+        ready = _read(db, converter.json_payload_format())
+        assert len(ready) == 5
+        assert all(type(r.value) is JsonRowStruct for r in ready) is (converter is schema_converter)
+        assert [encode(r) for r in ready] == [encode(r) for r in ordinary]

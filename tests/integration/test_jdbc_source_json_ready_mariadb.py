@@ -213,7 +213,7 @@ def test_the_payloads_carry_the_awkward_values(db):
     ("c_dt DATETIME(6)", {"db.timezone": "America/New_York"}, "BASE64"),
     ("c_dt DATETIME(6)", {"timestamp.granularity": "micros_long"}, "BASE64"),
     ("c_geo GEOMETRY", {}, "BASE64"),
-    ("c_small DECIMAL(20,7)", {}, "NUMERIC"),  # the JsonConverter would write 1E-7
+    ("c_small DECIMAL(20,7)", {}, "NUMERIC-JsonConverter"),  # the JsonConverter writes 1E-7
     ("c_small DECIMAL(19,2)", {}, "BASE64"),  # the unscaled value may not fit a BIGINT
 ], ids=["time", "datetime-in-db.timezone", "granularity", "geometry", "numeric-scale-7", "base64-precision-19"])
 def test_columns_not_read_exactly_make_the_table_read_the_ordinary_way(mariadb, columns, extra, decimal_format):
@@ -222,7 +222,28 @@ def test_columns_not_read_exactly_make_the_table_read_the_ordinary_way(mariadb, 
     value = {"c_time": "'12:34:56.789'", "c_dt": "'2024-03-10 02:30:00'", "c_geo": "POINT(1, 2)",
              "c_small": "0.0000001"}[columns.split()[0]]
     db.execute(f"INSERT INTO odd VALUES (DEFAULT, {value}, 1.5)")
-    records, querier = _read(db, JsonPayloadFormat(decimal_format), table="odd", **extra)
+    fmt = JsonPayloadFormat("NUMERIC", plain_decimals=False) if decimal_format == "NUMERIC-JsonConverter" \
+        else JsonPayloadFormat(decimal_format)
+    records, querier = _read(db, fmt, table="odd", **extra)
     assert querier.fast is None
     assert [type(r.value).__name__ for r in records] == ["Struct"]
     assert records[0].value.values[2] == decimal.Decimal("1.50")
+
+
+def test_decimals_beyond_six_places_are_json_ready_for_the_json_schema_converter_only(mariadb):
+    """The JsonSchemaConverter writes 0.0000001 as the DECIMAL's text does; the JsonConverter
+    writes str(Decimal), 1E-7: only its tables read such a column the ordinary way."""
+    db = Db("mariadb", mariadb)
+    db.execute("CREATE TABLE tiny (id INT AUTO_INCREMENT PRIMARY KEY, amount DECIMAL(20,8))")
+    db.execute("INSERT INTO tiny (amount) VALUES (0.00000001), (0), (-0.00000123), (12.5), (NULL)")
+    ordinary, _ = _read(db, None, table="tiny")
+    for converter in (_json_schema_converter(), JsonConverter()):
+        if isinstance(converter, JsonConverter):
+            converter.configure({"decimal.format": "NUMERIC"}, False)
+            encode = lambda r: converter.from_connect_data("t", r.value_schema, r.value)  # noqa: E731
+        else:
+            encode = lambda r: _bytes(converter.codec, converter.json_payload_format(), r.value)  # noqa: E731
+        fmt = converter.json_payload_format()
+        ready, querier = _read(db, fmt, table="tiny")
+        assert (querier.fast is not None) is isinstance(converter, JsonSchemaConverter)
+        assert [encode(r) for r in ready] == [encode(r) for r in ordinary]

@@ -389,7 +389,7 @@ def _decimal_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | 
         return JsonReady(f"CAST({quoted} AS SIGNED)")
     scale = Decimal.scale(schema)
     if payload_format.decimal_format == "NUMERIC":
-        if scale > 6:
+        if scale > 6 and not payload_format.plain_decimals:
             # The JsonConverter writes str(Decimal) (Java's BigDecimal.toString()): 1E-7 where the text
             # and the JsonSchemaConverter have 0.0000001. Up to 6 decimals both are the plain text.
             return None

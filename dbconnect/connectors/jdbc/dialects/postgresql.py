@@ -332,8 +332,9 @@ def _numeric_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | 
         return JsonReady(f"{quoted}::int8")
     scale = Decimal.scale(schema)
     if payload_format.decimal_format == "NUMERIC":
-        if scale < 0:
-            return None  # the converter writes an exponent (12E+2) where the text has none
+        if scale < 0 or scale > 6 and not payload_format.plain_decimals:
+            # The converter writes an exponent (12E+2; the JsonConverter's 1E-7) where the text has none.
+            return None
         # numeric(p,s) text has exactly s fractional digits and never an exponent, as the
         # converter writes a Decimal; NaN has no JSON number: casting it fails loudly.
         return JsonReady(f"(CASE WHEN {quoted} = 'NaN' THEN {quoted}::int8::text ELSE {quoted}::text END)", FRAGMENT)
