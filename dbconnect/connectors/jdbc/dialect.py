@@ -11,13 +11,14 @@ upserts here: see ``ddl_type`` / ``upsert_sql``.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ...api.data import Schema
+from ...api.data import Decimal, Schema
 from ...api.errors import ConnectError
 
 APPLICATION_NAME = "dbconnect-jdbc-source"
@@ -96,6 +97,21 @@ class JsonReady:
 
     sql: str
     kind: str | None = None
+
+
+def decimal_precision(schema: Schema) -> int:
+    """A Decimal schema's precision parameter, 0 when it has none."""
+    return int(schema.parameters.get(Decimal.PRECISION_FIELD, "0") or 0) if schema.parameters else 0
+
+
+def unscaled_byte_bounds(scale: int) -> list[tuple[int, str, str]]:
+    """``(n, low, high)`` for n = 1..7: the column values (at ``scale``) whose unscaled value needs
+    exactly n bytes in Java's BigInteger.toByteArray() (shortest big-endian two's complement), as
+    SQL literals in plain notation — MariaDB reads 1.28E-16 as a DOUBLE, compared inexactly.
+    A JSON-ready BASE64 decimal picks its byte count by comparing the column itself with them."""
+    def literal(unscaled: int) -> str:
+        return format(decimal.Decimal(unscaled).scaleb(-scale), "f")
+    return [(n, literal(-(1 << (8 * n - 1))), literal((1 << (8 * n - 1)) - 1)) for n in range(1, 8)]
 
 
 class TransientDatabaseError(Exception):

@@ -18,7 +18,7 @@ from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Decimal, Type
 from ....api.errors import ConnectError
 from ....api.payload import BOOL, FLOAT, FRAGMENT
 from ..dialect import (APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, ColumnMapping, ColumnMeta, Dialect,
-                       JsonReady, TableId)
+                       JsonReady, TableId, decimal_precision, unscaled_byte_bounds)
 from .. import types as T
 from ..tls import TlsPolicy, tls_policy
 
@@ -395,20 +395,15 @@ def _decimal_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | 
             return None
         # DECIMAL(p,s) text has exactly s fractional digits and no exponent, as the converters write it.
         return JsonReady(f"CAST({quoted} AS CHAR)", FRAGMENT)
-    precision = int(schema.parameters.get(Decimal.PRECISION_FIELD, "0") or 0) if schema.parameters else 0
+    precision = decimal_precision(schema)
     if not 0 < precision <= 18:
         return None  # the unscaled value may not fit a BIGINT
     unscaled = f"CAST({quoted} * 1{'0' * scale} AS SIGNED)" if scale > 0 else f"CAST({quoted} AS SIGNED)"
     # Java's BigInteger.toByteArray(): the shortest big-endian two's complement. HEX() of a negative
     # BIGINT is its 16-digit two's complement; the byte count compares the column with scaled bounds.
-    lengths = " ".join(f"WHEN {quoted} BETWEEN {_scaled(-(1 << (8 * n - 1)), scale)} AND "
-                       f"{_scaled((1 << (8 * n - 1)) - 1, scale)} THEN {2 * n}" for n in range(1, 8))
+    lengths = " ".join(f"WHEN {quoted} BETWEEN {low} AND {high} THEN {2 * n}"
+                       for n, low, high in unscaled_byte_bounds(scale))
     return JsonReady(f"TO_BASE64(UNHEX(RIGHT(LPAD(HEX({unscaled}), 16, '0'), CASE {lengths} ELSE 16 END)))")
-
-
-def _scaled(unscaled: int, scale: int) -> str:
-    # Plain notation: MariaDB reads 1.28E-16 as a DOUBLE, which would compare the column inexactly.
-    return format(decimal.Decimal(unscaled).scaleb(-scale), "f")
 
 
 def _oldest(now: dt.datetime, writers: Any) -> tuple[int, float] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import itertools
 import logging
 from collections.abc import Sequence
@@ -15,7 +14,8 @@ from psycopg.types.string import TextLoader
 
 from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Decimal, Type
 from ....api.payload import FLOAT, FRAGMENT
-from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, JsonReady, TableId
+from ..dialect import (APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, JsonReady, TableId,
+                       decimal_precision, unscaled_byte_bounds)
 from .. import types as T
 from ..tls import TlsPolicy, is_tls_param, tls_policy
 
@@ -338,20 +338,15 @@ def _numeric_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | 
         # numeric(p,s) text has exactly s fractional digits and never an exponent, as the
         # converter writes a Decimal; NaN has no JSON number: casting it fails loudly.
         return JsonReady(f"(CASE WHEN {quoted} = 'NaN' THEN {quoted}::int8::text ELSE {quoted}::text END)", FRAGMENT)
-    precision = int(schema.parameters.get(Decimal.PRECISION_FIELD, "0") or 0) if schema.parameters else 0
+    precision = decimal_precision(schema)
     if not 0 < precision <= 18:
         return None  # the unscaled value may not fit a bigint
     unscaled = f"({quoted} * 1{'0' * scale})::int8" if scale > 0 else f"{quoted}::int8"
     # Java's BigInteger.toByteArray(): the shortest big-endian two's complement, base64. The byte
     # count compares the column itself with scaled bounds: half the server time of re-computing
     # the unscaled value in every branch.
-    lengths = " ".join(f"WHEN {quoted} BETWEEN {_scaled(-(1 << (8 * n - 1)), scale)} AND "
-                       f"{_scaled((1 << (8 * n - 1)) - 1, scale)} THEN {n}" for n in range(1, 8))
+    lengths = " ".join(f"WHEN {quoted} BETWEEN {low} AND {high} THEN {n}" for n, low, high in unscaled_byte_bounds(scale))
     return JsonReady(f"encode(substring(int8send({unscaled}) from 9 - (CASE {lengths} ELSE 8 END)), 'base64')")
-
-
-def _scaled(unscaled: int, scale: int) -> str:
-    return str(decimal.Decimal(unscaled).scaleb(-scale))  # plain notation: the exponent is never positive
 
 
 _PLAIN_TEXT = {"name", "char", "xml", "citext", "enum"}
