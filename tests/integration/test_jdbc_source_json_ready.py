@@ -16,15 +16,12 @@ import pytest
 
 from dbconnect.api.errors import DataError
 from dbconnect.api.payload import JsonPayloadFormat, JsonRowStruct
-from dbconnect.connectors.jdbc.config import parse_config
-from dbconnect.connectors.jdbc.dialect import TableId, get_dialect
-from dbconnect.connectors.jdbc.querier import Querier
-from dbconnect.connectors.jdbc.source import table_spec
+from dbconnect.connectors.jdbc.dialect import TableId
 from dbconnect.converters.json import JsonConverter
-from dbconnect.converters.jsonschema import JsonSchemaConverter
 from dbconnect.registry.jsonschema_values import ValueCodec
 
 from .jdbc_helpers import Db
+from .json_ready_helpers import json_schema_converter, payload_bytes, read_rows
 
 pytestmark = pytest.mark.integration
 
@@ -66,44 +63,10 @@ def db(postgres) -> Db:
 
 
 def _read(db: Db, payload_format, key_payload_format=None, **extra: str) -> list:
-    props = db.config(**{"mode": "incrementing", **extra})
-    cfg = parse_config(props)
-    assert not cfg.errors, cfg.errors
-    dialect = get_dialect(cfg)
-    meta, data = dialect.connect(autocommit=True), dialect.connect(autocommit=False)
-    try:
-        table = TableId(db.name, "public", "alltypes")
-        querier = Querier(dialect, cfg, table_spec(dialect, meta, cfg, table), None, payload_format,
-                          key_payload_format)
-        querier.describe(meta)
-        records: list = []
-        for _ in range(50):  # rounds of 2 rows; the first may wait at the id gap before id 1
-            querier.start_round(meta, data)
-            batch, _done = querier.fetch(meta, 2)
-            querier.end_round(data)
-            records += batch
-            if len(records) >= len(ROWS):
-                break
-        return records
-    finally:
-        meta.close()
-        data.close()
+    return read_rows(db, TableId(db.name, "public", "alltypes"), payload_format, key_payload_format, **extra)[0]
 
 
-def _bytes(codec: ValueCodec, fmt: JsonPayloadFormat, struct) -> bytes:
-    if isinstance(struct, JsonRowStruct):
-        payload = struct.payload(fmt)
-        assert payload is not None
-        return payload
-    return orjson.dumps(codec.encoder(struct.schema)(struct))
-
-
-def _json_schema_converter(**settings: str) -> JsonSchemaConverter:
-    """The converter whose payload format and codec are compared (no record is written: the
-    registry client is never asked)."""
-    conv = JsonSchemaConverter(client=object())  # type: ignore[arg-type]
-    conv.configure({"schema.registry.url": "http://unused", **settings}, False)
-    return conv
+_bytes, _json_schema_converter = payload_bytes, json_schema_converter
 
 
 def _non_finite(value) -> bool:
@@ -182,22 +145,7 @@ def test_unsupported_columns_read_the_ordinary_way(postgres):
     db = Db("postgresql", postgres)
     db.execute("CREATE TABLE arr (id serial PRIMARY KEY, tags text[], big numeric(30,2))")
     db.execute("INSERT INTO arr (tags, big) VALUES ('{a,b}', 1.5)")
-    props = db.config(mode="incrementing")
-    cfg = parse_config(props)
-    dialect = get_dialect(cfg)
-    meta, data = dialect.connect(autocommit=True), dialect.connect(autocommit=False)
-    try:
-        table = TableId(db.name, "public", "arr")
-        querier = Querier(dialect, cfg, table_spec(dialect, meta, cfg, table), None, JsonPayloadFormat())
-        querier.describe(meta)
-        records: list = []
-        for _ in range(5):
-            querier.start_round(meta, data)
-            records += querier.fetch(meta, 10)[0]
-            querier.end_round(data)
-    finally:
-        meta.close()
-        data.close()
+    records, _querier = read_rows(db, TableId(db.name, "public", "arr"), JsonPayloadFormat())
     assert [type(r.value).__name__ for r in records] == ["Struct"]
     assert records[0].value.values == [1, ["a", "b"], decimal.Decimal("1.50")]
 

@@ -18,15 +18,12 @@ import orjson
 import pytest
 
 from dbconnect.api.payload import JsonPayloadFormat, JsonRowStruct
-from dbconnect.connectors.jdbc.config import parse_config
-from dbconnect.connectors.jdbc.dialect import TableId, get_dialect
-from dbconnect.connectors.jdbc.querier import Querier
-from dbconnect.connectors.jdbc.source import table_spec
+from dbconnect.connectors.jdbc.dialect import TableId
 from dbconnect.converters.json import JsonConverter
 from dbconnect.converters.jsonschema import JsonSchemaConverter
-from dbconnect.registry.jsonschema_values import ValueCodec
 
 from .jdbc_helpers import Db
+from .json_ready_helpers import json_schema_converter, payload_bytes, read_rows
 
 pytestmark = pytest.mark.integration
 
@@ -87,45 +84,10 @@ def db(mariadb) -> Db:
 
 def _read(db: Db, payload_format, key_payload_format=None, table: str = "alltypes", **extra: str):
     """(records, querier) of reading ``table`` in rounds of 2-row fetches."""
-    props = db.config(**{"mode": "incrementing", **extra})
-    cfg = parse_config(props)
-    assert not cfg.errors, cfg.errors
-    dialect = get_dialect(cfg)
-    meta, data = dialect.connect(autocommit=True), dialect.connect(autocommit=False)
-    total = db.execute(f"SELECT count(*) FROM {table}")[0][0]
-    try:
-        querier = Querier(dialect, cfg, table_spec(dialect, meta, cfg, TableId(db.name, None, table)), None,
-                          payload_format, key_payload_format)
-        querier.describe(meta)
-        records: list = []
-        for _ in range(50):  # the first incrementing round may wait at the id gap before id 1
-            querier.start_round(meta, data)
-            done = False
-            while not done:
-                batch, done = querier.fetch(meta, 2)
-                records += batch
-            querier.end_round(data)
-            if len(records) >= total:
-                break
-        assert len(records) == total
-        return records, querier
-    finally:
-        meta.close()
-        data.close()
+    return read_rows(db, TableId(db.name, None, table), payload_format, key_payload_format, **extra)
 
 
-def _bytes(codec: ValueCodec, fmt: JsonPayloadFormat, struct) -> bytes:
-    if isinstance(struct, JsonRowStruct):
-        payload = struct.payload(fmt)
-        assert payload is not None
-        return payload
-    return orjson.dumps(codec.encoder(struct.schema)(struct))
-
-
-def _json_schema_converter(**settings: str) -> JsonSchemaConverter:
-    conv = JsonSchemaConverter(client=object())  # type: ignore[arg-type]
-    conv.configure({"schema.registry.url": "http://unused", **settings}, False)
-    return conv
+_bytes, _json_schema_converter = payload_bytes, json_schema_converter
 
 
 def _at_connect_precision(want):
