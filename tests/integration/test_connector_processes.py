@@ -10,14 +10,13 @@ import logging
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from .jdbc_helpers import Db, db, payloads, wait_until  # noqa: F401 — db: the fixture
-from .test_task_processes import process_gone, wait_for
+from .test_task_processes import instance_pid, process_gone, wait_for
 
 PLUGINS = "tests.integration.task_process_plugins"
 PROCESS = {"task.isolation": "process"}
@@ -25,15 +24,7 @@ PROCESS = {"task.isolation": "process"}
 
 def connector_pid(worker, name: str, timeout: float = 30.0) -> int:
     """The pid of the connector instance's process (polling: it may just be (re)starting)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with worker.connect.worker._lock:
-            instance = worker.connect.worker._connectors.get(name)
-        pid = getattr(instance, "pid", None)
-        if pid is not None:
-            return pid
-        time.sleep(0.05)
-    raise AssertionError(f"connector {name} has no process")
+    return instance_pid(worker, "_connectors", name, f"connector {name}", timeout)
 
 
 def pid_in(path: Path) -> int:

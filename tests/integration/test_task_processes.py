@@ -16,17 +16,19 @@ PLUGINS = "tests.integration.task_process_plugins"
 SCHEMALESS = {"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"}
 
 
+def instance_pid(worker, instances: str, key: object, what: str, timeout: float = 30.0) -> int:
+    """The pid of a connector's or a task's process, from the Worker's ``_connectors`` or
+    ``_tasks`` (polling: the instance may just be (re)starting)."""
+    def pid() -> int | None:
+        with worker.connect.worker._lock:
+            instance = getattr(worker.connect.worker, instances).get(key)
+        return getattr(instance, "pid", None)
+    return wait_for(pid, timeout=timeout, what=f"a process of {what}")
+
+
 def task_pid(worker, name: str, task: int = 0, timeout: float = 30.0) -> int:
     """The pid of the task's process (polling: the task may just be (re)starting)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with worker.connect.worker._lock:
-            task_obj = worker.connect.worker._tasks.get(ConnectorTaskId(name, task))
-        pid = getattr(task_obj, "pid", None)
-        if pid is not None:
-            return pid
-        time.sleep(0.05)
-    raise AssertionError(f"task {name}-{task} has no process")
+    return instance_pid(worker, "_tasks", ConnectorTaskId(name, task), f"task {name}-{task}", timeout)
 
 
 def process_gone(pid: int) -> bool:
