@@ -3,8 +3,8 @@
 Inserts and upserts are multi-row statements of up to ~1 MB each, so a batch of 10,000 rows costs a
 handful of round trips: the SQL text PyMySQL's ``executemany`` would send for
 ``INSERT … VALUES (%s, …) [ON DUPLICATE KEY UPDATE …]``, formatted by code generated per row shape
-(``mariadb_values``) instead of three generic calls per value. Deletes are ``DELETE … WHERE key IN (…)`` in chunks. DDL commits
-implicitly in MariaDB, which is why tables are created and altered before the data transaction.
+(``mariadb_values``) instead of three generic calls per value. Deletes are ``DELETE … WHERE key
+IN (…)`` in chunks. DDL commits implicitly in MariaDB, which is why tables are created and altered before the data transaction.
 """
 
 from __future__ import annotations
@@ -146,22 +146,23 @@ class MariaDbWriter(Writer):
     # -- writing --------------------------------------------------------------------------------
     def _insert_rows(self, plan: TablePlan, kind: str, suffix: str, rows: list[Any]) -> None:
         """``INSERT INTO t (…) VALUES (…),(…)…{suffix}``: what PyMySQL's ``executemany`` sends for
-        ``… VALUES (%s, …){suffix}``, with the VALUES formatted by code generated per row shape."""
+        ``… VALUES (%s, …){suffix}``, with the VALUES formatted by code generated per row shape.
+        ``suffix`` is run as it is (no parameters: a % in it is single)."""
+        if not rows:
+            return
         head = plan.sql.get(kind)
         if head is None:
             targets = ", ".join(self.quote(c.name) for c in plan.columns)
-            head = plan.sql[kind] = f"INSERT INTO {self.quote_table(plan.table)} ({targets}) VALUES "
-        conn = self.conn
-        with conn.cursor() as cur:
-            if not rows:
-                return
-            shape = (row_shape(rows), backslash_escapes(conn))
-            formatter = self._formatters.get(shape)
-            if formatter is None:
-                formatter = self._formatters[shape] = rows_formatter(*shape)
             # Run without parameters: the identifiers' doubled % (quote()) are single again, as
             # executemany's `prefix % ()` makes them.
-            for statement in statements(head % (), formatter(rows, conn.escape), suffix % (), conn.encoding,
+            head = plan.sql[kind] = f"INSERT INTO {self.quote_table(plan.table)} ({targets}) VALUES " % ()
+        conn = self.conn
+        shape = (row_shape(rows), backslash_escapes(conn))
+        formatter = self._formatters.get(shape)
+        if formatter is None:
+            formatter = self._formatters[shape] = rows_formatter(*shape)
+        with conn.cursor() as cur:
+            for statement in statements(head, formatter(rows, conn.escape), suffix, conn.encoding,
                                         cur.max_stmt_length):
                 cur.execute(statement)
 
@@ -176,7 +177,7 @@ class MariaDbWriter(Writer):
         if suffix is None:
             rest = plan.columns[len(plan.key_columns):] or plan.key_columns
             updates = ", ".join(f"{self.quote(c.name)}=VALUES({self.quote(c.name)})" for c in rest)
-            suffix = plan.sql["upsert.suffix"] = f" ON DUPLICATE KEY UPDATE {updates}"
+            suffix = plan.sql["upsert.suffix"] = f" ON DUPLICATE KEY UPDATE {updates}" % ()
         self._insert_rows(plan, "insert", suffix, rows)
 
     def update(self, plan: TablePlan, rows: list[Any]) -> None:
