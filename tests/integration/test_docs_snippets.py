@@ -10,6 +10,7 @@ the block with the server's answer.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -175,3 +176,51 @@ def test_the_registry_calls_replay_against_a_registry(schema_registry, tmp_path)
             client = namespace["client"]
             assert client.get_schema(namespace["schema_id"]) == ('{"type":"string"}', "JSON")
             assert client.get_latest_version("orders-value").id == namespace["schema_id"]
+
+
+def envelope(fields: dict[str, str], payload: dict) -> bytes:
+    """A JsonConverter record (schemas.enable=true, the worker fixture's converters)."""
+    schema = {"type": "struct", "optional": False,
+              "fields": [{"field": name, "type": kind, "optional": False} for name, kind in fields.items()]}
+    return json.dumps({"schema": schema, "payload": payload}).encode()
+
+
+def test_the_jdbc_examples_replay_against_a_worker(broker, postgres, worker, tmp_path):
+    """docs/jdbc-source.md's example config and docs/jdbc-sink.md's curl PUT, on the demo's shop tables."""
+    blocks = replayed("jdbc")
+    assert sorted(b.kind for b in blocks) == ["curl", "json"], [b.where for b in blocks]
+    shop, target = f"shop_{uuid.uuid4().hex[:8]}", f"target_{uuid.uuid4().hex[:8]}"
+    for name in (shop, target):
+        postgres.create_database(name)
+    postgres.execute((ROOT / "migrations" / "postgresql" / "001_shop.sql").read_text(), dbname=shop)
+    credentials = {'"connection.user": "etl"': f'"connection.user": "{postgres.user}"',
+                   '"connection.user": "app"': f'"connection.user": "{postgres.user}"',
+                   '"connection.password": "…"': f'"connection.password": "{postgres.password}"',
+                   "localhost:8083": host_port(worker.url)}
+    db = f"{postgres.host}:{postgres.port}"
+
+    source_block = next(b for b in blocks if b.kind == "json")
+    text = source_block.text.replace("db:5432/shop", f"{db}/{shop}")
+    for old, new in credentials.items():
+        text = text.replace(old, new)
+    assert worker.put("/connectors/shop-example/config", json=json.loads(text)).status_code == 201
+    worker.wait_for_state("shop-example", timeout=60)
+    postgres.execute("INSERT INTO customers (name, email, signup_date) VALUES ('Di', 'di@example.com', "
+                     "'2024-05-06')", dbname=shop)
+    [message] = broker.consume("shop-customers", 1, timeout=60, partition=None)
+    assert json.loads(message.value())["payload"]["name"] == "Di"
+
+    sink_block = next(b for b in blocks if b.kind == "curl")
+    run_block(sink_block, {"db:5432/shop": f"{db}/{target}", **credentials}, tmp_path)
+    worker.wait_for_state("orders-sink", timeout=60)
+    marker = uuid.uuid4().hex
+    broker.produce("orders", [envelope({"status": "string"}, {"status": marker})],
+                   keys=[envelope({"id": "int64"}, {"id": 4242})])
+
+    def written() -> list[tuple]:
+        try:
+            return postgres.execute("SELECT id, status FROM orders WHERE id = 4242", dbname=target)
+        except Exception:  # auto.create makes the table with the first record
+            return []
+
+    wait_until(lambda: written() == [(4242, marker)], timeout=90, what="the order in the sink's table")

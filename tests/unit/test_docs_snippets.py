@@ -63,7 +63,7 @@ def test_skips_say_why_and_stay_few():
 
 def test_curl_blocks_name_a_replay():
     for block in by_kind("curl"):
-        assert block.attrs.get("replay") in ("tour", "file", "registry", "no"), block.where
+        assert block.attrs.get("replay") in ("tour", "file", "registry", "jdbc", "no"), block.where
 
 
 # -- shell -----------------------------------------------------------------------------------------------
@@ -202,6 +202,7 @@ def test_curl_calls_parse_and_their_connector_configs_validate(block):
 @pytest.mark.parametrize("block", by_kind("json"), ids=ids(by_kind("json")))
 def test_json_connector_configs_validate(block):
     assert block.words == ["connector"], block.where
+    assert block.attrs.get("replay") in (None, "jdbc"), block.where
     name, config = connector_config_of(json.loads(block.text))
     assert not connector_errors(config, name), block.where
 
