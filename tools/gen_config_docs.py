@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Print the Markdown reference of every config schema in schemas/ (for the README).
+"""Print the Markdown reference of every config schema in schemas/ (docs/reference/config.md).
 
-Usage: python tools/gen_config_docs.py [--dir schemas] [--level 3] [--write README.md]
+Usage: python tools/gen_config_docs.py [--dir schemas] [--level 2] [--write docs/reference/config.md]
 
 Each schema file becomes a heading (its "title"), its "description", and a table of keys
 (key | type | default | valid values | importance | description) from ConfigDefinition.to_markdown.
+``--write`` writes the whole page (a fixed header, then the reference); tests/unit/test_readme.py
+fails when the committed page differs from what this writes.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def schema_files(directory: Path) -> list[Path]:
     return first + [files[name] for name in sorted(files)]
 
 
-def render(directory: Path, level: int = 3) -> str:
+def render(directory: Path, level: int = 2) -> str:
     out: list[str] = []
     for path in schema_files(directory):
         definition = ConfigDefinition.load(str(path.resolve()))
@@ -45,31 +47,38 @@ def render(directory: Path, level: int = 3) -> str:
     return "\n".join(out)
 
 
-START, END = "<!-- config-docs:start -->", "<!-- config-docs:end -->"
+PAGE = ROOT / "docs" / "reference" / "config.md"
+
+HEADER = """# Configuration reference
+
+Generated from the JSON Schema documents in `schemas/` by `tools/gen_config_docs.py`; do not edit
+by hand. The schemas are the single source of truth for validation,
+`GET /connector-plugins/{plugin}/config`, the validate endpoint and this page
+(`python tools/gen_config_docs.py --write docs/reference/config.md` regenerates it; a test fails
+when it is stale). The user guides explain the keys in context: [worker](../standalone.md),
+[JDBC source](../jdbc-source.md), [JDBC sink](../jdbc-sink.md),
+[JSON Schema converter](../schema-registry.md).
+"""
 
 
-def splice(readme: str, docs: str) -> str:
-    """Replace what stands between the README's config-docs markers with ``docs``."""
-    head, sep, rest = readme.partition(START)
-    _, sep2, tail = rest.partition(END)
-    if not sep or not sep2:
-        raise SystemExit(f"the README has no {START} … {END} markers")
-    return f"{head}{START}\n{docs.rstrip()}\n{END}{tail}"
+def page(directory: Path, level: int = 2) -> str:
+    """The whole reference page: the header, then every schema."""
+    return f"{HEADER}\n{render(directory, level).rstrip()}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=ROOT / "schemas", help="directory of *.json config schemas")
-    parser.add_argument("--level", type=int, default=3, help="Markdown heading level for each schema (default 3)")
-    parser.add_argument("--write", type=Path, help="splice the reference into this README between its markers")
+    parser.add_argument("--level", type=int, default=2, help="Markdown heading level for each schema (default 2)")
+    parser.add_argument("--write", type=Path, help="write the whole page (e.g. docs/reference/config.md) to this file")
     args = parser.parse_args(argv)
     if not args.dir.is_dir():
         parser.error(f"no such directory: {args.dir}")
-    docs = render(args.dir, args.level)
     if args.write:
-        args.write.write_text(splice(args.write.read_text(), docs))
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(page(args.dir, args.level))
     else:
-        sys.stdout.write(docs)
+        sys.stdout.write(render(args.dir, args.level))
     return 0
 
 

@@ -2,7 +2,7 @@
 
 MariaDB serves information_schema.innodb_trx from a cache that it refreshes only after 0.1 s
 without a read, so a monitoring tool reading it every 20 ms keeps it stale for as long as it
-runs. The source must not trust such a list (README, JDBC source connector, "No missed rows").
+runs. The source must not trust such a list (docs/design/jdbc-source.md, "No missed rows").
 """
 
 from __future__ import annotations

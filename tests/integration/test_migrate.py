@@ -156,7 +156,7 @@ def test_concurrent_runners_apply_each_file_once(database, tmp_path):
 
 @pytest.mark.parametrize("family", ["postgresql", "mariadb"])
 def test_cli_applies_the_shipped_migrations(family, request, tmp_path):
-    """The README's command on the repository's own migrations/ directory, twice."""
+    """The docs' command (docs/standalone.md, "Migrations") on the repository's own migrations/ directory, twice."""
     server = request.getfixturevalue("postgres" if family == "postgresql" else "mariadb")
     name = f"mig_{uuid.uuid4().hex[:10]}"
     server.create_database(name)

@@ -1,7 +1,7 @@
 """Seed 003 with a plugin directory: drop a connector module into plugin.path, (re)start the worker,
 find it in GET /connector-plugins, POST it, and see its records in Kafka.
 
-The connector is the README's own example (section "Plugins"), written into a temp dir under a
+The connector is the docs' own example (docs/plugins.md, "Writing a connector"), written into a temp dir under a
 module name no other test uses (Python's module namespace is process-wide).
 """
 
@@ -27,9 +27,8 @@ JAVA_NAME = "com.windowforsun.kafkaconnect.sourceconnector.exam.MyFileSourceConn
 
 
 def readme_connector(with_java_alias: bool = True) -> str:
-    """The seed 003 connector module exactly as the README shows it."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## Plugins\n", 1)[1].split("\n## ", 1)[0]
+    """The seed 003 connector module exactly as docs/plugins.md shows it."""
+    section = (ROOT / "docs" / "plugins.md").read_text().split("\n## Writing a connector", 1)[1].split("\n## ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
     assert "from dbconnect.api import" in code
     if not with_java_alias:

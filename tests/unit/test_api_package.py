@@ -1,4 +1,4 @@
-"""``dbconnect.api`` is a real package: the names the README promises import from it, and only it."""
+"""``dbconnect.api`` is a real package: the names the docs promise (docs/plugins.md) import from it, and only it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import dbconnect.api as api
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The README's wording ("Plugins" → "Writing a connector" and the API list below it).
+# The docs' wording (docs/plugins.md, "Writing a connector" and the API list below it).
 README_NAMES = [
     "SourceConnector", "SinkConnector", "SourceTask", "SinkTask", "ConnectorContext", "SourceTaskContext",
     "SinkTaskContext", "OffsetStorageReader", "ErrantRecordReporter", "TopicPartition",
@@ -28,8 +28,9 @@ INTERFACE_MODULES = ["connector", "task", "records", "data", "errors", "converte
 
 
 def _plugins_section() -> str:
-    readme = (ROOT / "README.md").read_text()
-    return readme.split("\n## Plugins\n", 1)[1].split("\n## ", 1)[0]
+    """docs/plugins.md up to its plugin.path section: the introduction and "Writing a connector"."""
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    return doc.split("\n## plugin.path\n", 1)[0]
 
 
 def test_readme_names_import_from_dbconnect_api():

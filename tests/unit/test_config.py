@@ -453,7 +453,10 @@ def test_to_markdown_table():
 def test_gen_config_docs_tool_prints_every_schema():
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_config_docs.py")], capture_output=True,
                          text=True, check=True).stdout
-    assert out.startswith("### Worker\n")
+    assert out.startswith("## Worker\n")  # level 2: the schemas are sections of docs/reference/config.md
+    level3 = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_config_docs.py"), "--level", "3"],
+                            capture_output=True, text=True, check=True).stdout
+    assert level3.startswith("### Worker\n")
     for path in SCHEMAS:
         assert f"`schemas/{path.name}`" in out
     assert "| `bootstrap.servers` | list | `localhost:9092` |" in out
