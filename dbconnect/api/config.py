@@ -5,7 +5,7 @@ attributes are ``x-`` annotations on each property (``x-connect-type``, ``x-impo
 ``x-width``, ``x-display-name``, ``x-order``, ``x-dependents``, ``x-aliases``), plus extensions:
 ``x-case-insensitive`` (enum ignores case), ``x-messages`` ({keyword: Kafka's wording}) and
 ``x-valid-values`` (docs text). One document drives parsing, validation with Kafka's exact error
-wording, the REST ConfigKeyInfo / ConfigInfos answers and the README tables.
+wording, the REST ConfigKeyInfo / ConfigInfos answers and the reference tables in docs/reference/config.md.
 """
 
 from __future__ import annotations

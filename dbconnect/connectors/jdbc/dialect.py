@@ -28,7 +28,7 @@ SQL_MARKER = f"/* {APPLICATION_NAME} */ "
 # Subtracted from every timestamp upper bound. It covers (1) the sub-second gap between a
 # writer's statement taking its timestamp and the server publishing that statement/transaction
 # in its activity views, (2) MariaDB's whole-second innodb_trx.trx_started and (3) columns that
-# truncate or round timestamps to whole seconds. See the README, JDBC source connector, "No missed rows".
+# truncate or round timestamps to whole seconds. See docs/design/jdbc-source.md, "No missed rows".
 SAFETY_MARGIN = dt.timedelta(seconds=1)
 # What open_transactions() returns when the database's list of open transactions cannot be
 # trusted (MariaDB's innodb_trx cache could not be proved fresh): nothing waited for may be

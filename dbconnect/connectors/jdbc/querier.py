@@ -326,7 +326,7 @@ class Querier:
         if self._horizon_first:
             # A fresh start: otherwise the round would stop at once at the "gap" before the first
             # id, re-query (and on MariaDB first drain the whole unbuffered result). The same H and
-            # O as at a gap, taken before the snapshot (README, "No missed rows").
+            # O as at a gap, taken before the snapshot (docs/design/jdbc-source.md, "No missed rows").
             self._horizon_first = False
             if self.pending is None and self.safe_inc is None:
                 self.pending = self._horizon(meta, None)
@@ -473,7 +473,7 @@ class Querier:
         # Ids are allocated before commit, so a smaller id can commit after a larger one. Emit in
         # id order while ids are contiguous (last + step) or at most the safe horizon; at the
         # first gap stop the round and remember which transactions must end before ids up to the
-        # current max can be considered final (see the README, JDBC source connector, "No missed rows").
+        # current max can be considered final (see docs/design/jdbc-source.md, "No missed rows").
         step, safe = self.spec.step, self.safe_inc
         if safe is None:
             safe = -(1 << 63)

@@ -179,8 +179,8 @@ class MariaDbDialect(Dialect):
     # monitoring) can keep it stale for ever: a transaction begun after the cached copy is then
     # invisible. Freshness is *proved* before the list is trusted: a new connection (its id is
     # new, never reused while the server runs) opens a transaction, and the list is accepted
-    # only if it shows that transaction, i.e. was filled after it began. See the README, JDBC
-    # source connector, "No missed rows".
+    # only if it shows that transaction, i.e. was filled after it began. See
+    # docs/design/jdbc-source.md, "No missed rows".
     def _fresh_trx(self, conn: Any) -> tuple[dt.datetime, dt.datetime, list[tuple]] | None:
         """(now, probe start, innodb_trx rows of other sessions) from a list proved fresh, or None
         when freshness could not be proved within ``FRESHNESS_ATTEMPTS`` cache windows."""

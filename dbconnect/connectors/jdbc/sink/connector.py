@@ -1,6 +1,6 @@
 """JdbcSinkConnector and JdbcSinkTask (Confluent's io.confluent.connect.jdbc.JdbcSinkConnector).
 
-Delivery guarantees, in short (the README section "JDBC sink connector" has the long version):
+Delivery guarantees, in short (docs/jdbc-sink.md and docs/design/jdbc-sink.md have the long version):
 
 - What ``put()`` receives is written at once, in the background, as ONE transaction, unless a
   write is still running: then records are buffered (across ``put()`` calls) and written together
