@@ -4,49 +4,8 @@ real worker sends (errors included) validate against the documented schema for t
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import requests
-from jsonschema import Draft202012Validator
-
-METHODS = ("get", "put", "post", "patch", "delete")
-
-
-class OpenApiConformance:
-    """Checks each real answer against the operation's documented response for its status code."""
-
-    def __init__(self, worker: Any) -> None:
-        self.worker = worker
-        self.spec = worker.get("/openapi.json").json()
-        self.components = self.spec.get("components", {})
-        self.seen: set[tuple[str, str, int]] = set()
-
-    def operations(self) -> list[tuple[str, str]]:
-        return [(method, path) for path, ops in self.spec["paths"].items() for method in ops if method in METHODS]
-
-    def call(self, method: str, template: str, params: dict[str, str] | None = None, **kw: Any) -> requests.Response:
-        path = template.format(**(params or {}))
-        response = getattr(self.worker, method)(path, **kw)
-        self.check(method, template.partition("?")[0], response)
-        return response
-
-    def check(self, method: str, template: str, response: requests.Response) -> None:
-        where = f"{method.upper()} {template} -> {response.status_code}"
-        operation = self.spec["paths"][template][method]
-        documented = operation["responses"].get(str(response.status_code))
-        assert documented is not None, f"{where}: status not documented ({sorted(operation['responses'])}): {response.text}"
-        content = documented.get("content")
-        if content is None:
-            assert response.content == b"", f"{where}: documented without a body but sent {response.text!r}"
-        else:
-            schema = content["application/json"]["schema"]
-            assert schema, f"{where}: documented with the empty schema"
-            assert response.headers["content-type"].startswith("application/json"), where
-            validator = Draft202012Validator({**schema, "components": self.components})
-            errors = sorted(validator.iter_errors(response.json()), key=lambda e: list(e.absolute_path))
-            assert not errors, f"{where}: the body does not match the documented schema: " + "; ".join(
-                f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]) + f"\nbody: {response.text[:2000]}"
-        self.seen.add((method, template, response.status_code))
+from tests.rest_conformance import OpenApiConformance
 
 
 def file_source(tmp_path, topic, **extra):
