@@ -49,3 +49,9 @@ def test_conflict_and_internal_error(api, herder):
     herder.explode = RuntimeError("boom")
     assert api.call("get", "/connectors").status_code == 500
     assert api.call("get", "/connectors/{connector}/offsets", {"connector": "src"}).status_code == 500
+
+
+def test_validate_of_a_plugin_name_with_a_slash(api):
+    # Starlette routes on the decoded path: "a%2Fb" is two segments and matches no route.
+    assert api.call("put", "/connector-plugins/{plugin}/config/validate", {"plugin": "a%2Fb"},
+                    json={"connector.class": "a"}).status_code == 404

@@ -52,9 +52,10 @@ def get_plugin_config(plugin: str, herder: Herder = Depends(app_herder)) -> Resp
 @router.put(
     "/{plugin}/config/validate",
     summary="Validate the provided configuration against the configuration definition for the specified plugin",
-    description="Answers 200 with the validation result even when the configuration is invalid.",
+    description="Answers 200 with the validation result even when the configuration is invalid. "
+    "A plugin name containing '/' matches no route (404).",
     response_model=ConfigInfos,
-    responses=error_responses(400),
+    responses=error_responses(400, 404),
     openapi_extra=json_request_body("The connector configuration to validate", STRING_MAP_SCHEMA),
 )
 def validate_configs(plugin: str, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)) -> Response:
