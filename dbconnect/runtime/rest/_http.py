@@ -12,10 +12,10 @@ import logging
 import re
 from http import HTTPStatus
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -257,6 +257,18 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 def no_content(description: str) -> dict[str, Any]:
     """An OpenAPI ``responses`` entry for an answer without a body (202, 204)."""
     return {"description": description}
+
+
+# -- path parameters ----------------------------------------------------------------------------
+
+#: A path segment: routing splits on '/', so a name containing one can never reach a route (POST
+#: refuses such connector names). Declared so that /openapi.json says which names are addressable.
+SEGMENT_PATTERN = r"^[^/]+$"
+
+ConnectorName = Annotated[str, Path(description="The connector's name", pattern=SEGMENT_PATTERN)]
+TaskId = Annotated[str, Path(description="The task's id, an integer (anything else is a 404)", pattern=SEGMENT_PATTERN)]
+PluginName = Annotated[str, Path(description="The plugin's class name or alias", pattern=SEGMENT_PATTERN)]
+LoggerName = Annotated[str, Path(description="The logger's name (root: `root`)", pattern=SEGMENT_PATTERN)]
 
 
 # -- dependencies --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dbconnect.runtime.herder_entities import ActiveTopicsInfo, ConnectorInfo, C
 from dbconnect.runtime.rest._http import (
     STRING_MAP_SCHEMA,
     ConnectRoute,
+    ConnectorName,
     app_herder,
     config_map,
     empty_response,
@@ -189,7 +190,7 @@ def create_connector(request: Request, body: Any = Depends(json_body), herder: H
     response_model=ConnectorInfo,
     responses=error_responses(404, 409),
 )
-def get_connector(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def get_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.connector_info(connector))
 
 
@@ -199,7 +200,7 @@ def get_connector(connector: str, herder: Herder = Depends(app_herder)) -> Respo
     status_code=204,
     responses=error_responses(404, 409),
 )
-def delete_connector(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def delete_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     herder.delete_connector(connector)
     return empty_response(204)
 
@@ -210,7 +211,7 @@ def delete_connector(connector: str, herder: Herder = Depends(app_herder)) -> Re
     response_model=dict[str, str],
     responses=error_responses(404, 409),
 )
-def get_connector_config(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def get_connector_config(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.connector_config(connector))
 
 
@@ -223,7 +224,7 @@ def get_connector_config(connector: str, herder: Herder = Depends(app_herder)) -
     openapi_extra=json_request_body("The full connector configuration", STRING_MAP_SCHEMA),
 )
 def put_connector_config(
-    connector: str, request: Request, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)
+    connector: ConnectorName, request: Request, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)
 ) -> Response:
     config = config_map(body)
     check_and_put_connector_config_name(connector, config)
@@ -242,7 +243,7 @@ def put_connector_config(
     openapi_extra=json_request_body("The configuration patch", _PATCH_SCHEMA),
 )
 def patch_connector_config(
-    connector: str, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)
+    connector: ConnectorName, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)
 ) -> Response:
     patch = config_map(body, allow_null=True, what="connector configuration patch")
     return json_response(herder.patch_connector_config(connector, patch))
@@ -255,7 +256,7 @@ def patch_connector_config(
     response_model=ConnectorStateInfo,
     responses=error_responses(404),
 )
-def get_connector_status(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def get_connector_status(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.connector_status(connector))
 
 
@@ -265,7 +266,7 @@ def get_connector_status(connector: str, herder: Herder = Depends(app_herder)) -
     response_model=ActiveTopicsInfo,
     responses=error_responses(403, 404),
 )
-def get_connector_active_topics(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def get_connector_active_topics(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.connector_active_topics(connector))
 
 
@@ -276,7 +277,7 @@ def get_connector_active_topics(connector: str, herder: Herder = Depends(app_her
     response_class=Response,
     responses={202: no_content("Reset accepted"), **error_responses(403, 404)},
 )
-def reset_connector_active_topics(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def reset_connector_active_topics(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     herder.reset_connector_active_topics(connector)
     return empty_response(202)
 
@@ -295,7 +296,7 @@ def reset_connector_active_topics(connector: str, herder: Herder = Depends(app_h
                **error_responses(400, 404, 409)},
 )
 def restart_connector(
-    connector: str,
+    connector: ConnectorName,
     herder: Herder = Depends(app_herder),
     includeTasks: str | None = Query(None, description="Whether to also restart tasks (true|false)"),  # noqa: N803
     onlyFailed: str | None = Query(None, description="Whether to only restart failed instances (true|false)"),  # noqa: N803
@@ -314,7 +315,7 @@ def restart_connector(
     status_code=204,
     responses=error_responses(404, 409),
 )
-def stop_connector(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def stop_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     herder.stop_connector(connector)
     return empty_response(204)
 
@@ -326,7 +327,7 @@ def stop_connector(connector: str, herder: Herder = Depends(app_herder)) -> Resp
     response_class=Response,
     responses={202: no_content("Pause accepted"), **error_responses(404)},
 )
-def pause_connector(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def pause_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     herder.pause_connector(connector)
     return empty_response(202)
 
@@ -338,6 +339,6 @@ def pause_connector(connector: str, herder: Herder = Depends(app_herder)) -> Res
     response_class=Response,
     responses={202: no_content("Resume accepted"), **error_responses(404)},
 )
-def resume_connector(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def resume_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     herder.resume_connector(connector)
     return empty_response(202)

@@ -35,6 +35,7 @@ from dbconnect.api.errors import BadRequestError, NotFoundError
 from dbconnect.runtime import log_levels
 from dbconnect.runtime.rest._http import (
     ConnectRoute,
+    LoggerName,
     empty_response,
     error_responses,
     json_body,
@@ -233,7 +234,7 @@ def list_loggers(loggers: LoggerAdmin = Depends(app_loggers)) -> Response:
     response_model=LoggerLevel,
     responses=error_responses(404),
 )
-def get_logger(logger: str, loggers: LoggerAdmin = Depends(app_loggers)) -> Response:
+def get_logger(logger: LoggerName, loggers: LoggerAdmin = Depends(app_loggers)) -> Response:
     return json_response(loggers.level(logger))
 
 
@@ -250,7 +251,7 @@ def get_logger(logger: str, loggers: LoggerAdmin = Depends(app_loggers)) -> Resp
     ),
 )
 def set_level(
-    logger: str,
+    logger: LoggerName,
     body: Any = Depends(json_body),
     loggers: LoggerAdmin = Depends(app_loggers),
     scope: str = Query(WORKER_SCOPE, description="The scope of the change: worker or cluster"),

@@ -12,6 +12,7 @@ from dbconnect.runtime.herder import Herder
 from dbconnect.runtime.herder_entities import ConnectorOffsets, Message
 from dbconnect.runtime.rest._http import (
     ConnectRoute,
+    ConnectorName,
     app_herder,
     error_responses,
     json_body,
@@ -66,7 +67,7 @@ def alter_request(body: Any) -> list[dict[str, Any]]:
     response_model=ConnectorOffsets,
     responses=error_responses(404, 409),
 )
-def get_offsets(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def get_offsets(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.connector_offsets(connector))
 
 
@@ -78,7 +79,7 @@ def get_offsets(connector: str, herder: Herder = Depends(app_herder)) -> Respons
     responses=error_responses(400, 404, 409),
     openapi_extra=json_request_body("The offsets to write", _OFFSETS_SCHEMA),
 )
-def alter_offsets(connector: str, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)) -> Response:
+def alter_offsets(connector: ConnectorName, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.alter_connector_offsets(connector, alter_request(body)))
 
 
@@ -89,5 +90,5 @@ def alter_offsets(connector: str, body: Any = Depends(json_body), herder: Herder
     response_model=Message,
     responses=error_responses(400, 404, 409),
 )
-def reset_offsets(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def reset_offsets(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.reset_connector_offsets(connector))

@@ -12,6 +12,7 @@ from dbconnect.runtime.herder_entities import ConfigInfos, ConfigKeyInfo, Plugin
 from dbconnect.runtime.rest._http import (
     STRING_MAP_SCHEMA,
     ConnectRoute,
+    PluginName,
     app_herder,
     config_map,
     error_responses,
@@ -45,7 +46,7 @@ def list_connector_plugins(
     response_model=list[ConfigKeyInfo],
     responses=error_responses(404),
 )
-def get_plugin_config(plugin: str, herder: Herder = Depends(app_herder)) -> Response:
+def get_plugin_config(plugin: PluginName, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.plugin_config(plugin))
 
 
@@ -58,6 +59,6 @@ def get_plugin_config(plugin: str, herder: Herder = Depends(app_herder)) -> Resp
     responses=error_responses(400, 404),
     openapi_extra=json_request_body("The connector configuration to validate", STRING_MAP_SCHEMA),
 )
-def validate_configs(plugin: str, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)) -> Response:
+def validate_configs(plugin: PluginName, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)) -> Response:
     config = config_map(body)
     return json_response(herder.validate_connector_config(plugin, config))

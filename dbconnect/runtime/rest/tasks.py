@@ -9,6 +9,8 @@ from dbconnect.runtime.herder import Herder
 from dbconnect.runtime.herder_entities import TaskInfo, TaskState
 from dbconnect.runtime.rest._http import (
     ConnectRoute,
+    ConnectorName,
+    TaskId,
     app_herder,
     empty_response,
     error_responses,
@@ -25,7 +27,7 @@ router = APIRouter(prefix="/connectors/{connector}/tasks", tags=["connectors"], 
     response_model=list[TaskInfo],
     responses=error_responses(404, 409),
 )
-def get_task_configs(connector: str, herder: Herder = Depends(app_herder)) -> Response:
+def get_task_configs(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.task_configs(connector))
 
 
@@ -36,7 +38,7 @@ def get_task_configs(connector: str, herder: Herder = Depends(app_herder)) -> Re
     response_model=TaskState,
     responses=error_responses(404),
 )
-def get_task_status(connector: str, task: str, herder: Herder = Depends(app_herder)) -> Response:
+def get_task_status(connector: ConnectorName, task: TaskId, herder: Herder = Depends(app_herder)) -> Response:
     return json_response(herder.task_status(connector, parse_task_id(task)))
 
 
@@ -46,6 +48,6 @@ def get_task_status(connector: str, task: str, herder: Herder = Depends(app_herd
     status_code=204,
     responses=error_responses(404, 409),
 )
-def restart_task(connector: str, task: str, herder: Herder = Depends(app_herder)) -> Response:
+def restart_task(connector: ConnectorName, task: TaskId, herder: Herder = Depends(app_herder)) -> Response:
     herder.restart_task(connector, parse_task_id(task))
     return empty_response(204)
