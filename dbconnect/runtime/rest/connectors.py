@@ -45,9 +45,10 @@ _CREATE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["name", "config"],
     "properties": {
-        "name": {"type": "string"},
+        # Jackson's coercions, which Kafka accepts too: a scalar name is its string form.
+        "name": {"type": ["string", "number", "boolean"]},
         "config": STRING_MAP_SCHEMA,
-        "initial_state": {"type": "string", "enum": list(INITIAL_STATES)},
+        "initial_state": {"type": ["string", "null"], "description": "RUNNING, PAUSED or STOPPED, in any case"},
     },
 }
 _PATCH_SCHEMA: dict[str, Any] = {
