@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from ..api.config import ConfigDefinition, mask_passwords, mask_value_secrets
 from ..api.errors import BadRequestError, ForbiddenError, NotFoundError
 from .herder import Herder
+from .herder_entities import (
+    ActiveTopicsInfo,
+    ConfigInfos,
+    ConfigKeyInfo,
+    ConnectorInfo,
+    ConnectorState,
+    ConnectorStateInfo,
+    ConnectorType,
+    PluginInfo,
+    TaskIdInfo,
+    TaskInfo,
+    TaskState,
+)
 from .plugins import PluginDesc, Plugins
 from .stores.configs import ConfigBackingStore
-from .stores.status import ConnectorTaskId, StatusBackingStore
+from .stores.status import ConnectorTaskId, Status, StatusBackingStore
 from .validation import ConnectorValidator
 from .worker import connector_definition
 
@@ -29,6 +42,11 @@ ALTERED_BY_CONNECTOR = "The offsets for this connector have been altered success
 RESET_BY_CONNECTOR = "The offsets for this connector have been reset successfully"
 
 
+def task_state(task_id: int, status: Status) -> TaskState:
+    """A task's TaskState: its id first, then the status's JSON (``trace`` only when non-empty)."""
+    return cast(TaskState, {"id": task_id, **status.to_json()})
+
+
 def _normalized_plugin_name(name: str) -> str:
     return name[: -len("Connector")] if name.endswith("Connector") and len(name) > len("Connector") else name
 
@@ -44,25 +62,25 @@ class AbstractHerder(Herder):
     def _check_valid(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition]:
         return self.validator.check(config)
 
-    def validate_connector_config(self, plugin: str, config: Mapping[str, str]) -> dict[str, Any]:
+    def validate_connector_config(self, plugin: str, config: Mapping[str, str]) -> ConfigInfos:
         config = dict(config)
         included = config.get("connector.class")
         if included and not _normalized_plugin_name(included).endswith(_normalized_plugin_name(plugin)):
             raise BadRequestError(f"Included connector type {included} does not match request type {plugin}")
         config.setdefault("connector.class", plugin)
         desc, definition, _errors, extra = self.validator.validate(config)
-        return definition.validate_response(desc.class_name, config, extra)
+        return cast(ConfigInfos, definition.validate_response(desc.class_name, config, extra))
 
     # -- plugins ---------------------------------------------------------------------------------
-    def connector_plugins(self, connectors_only: bool = True) -> list[dict[str, str]]:
-        return self.plugins.connector_plugins(connectors_only)
+    def connector_plugins(self, connectors_only: bool = True) -> list[PluginInfo]:
+        return cast(list[PluginInfo], self.plugins.connector_plugins(connectors_only))
 
-    def plugin_config(self, plugin: str) -> list[dict[str, Any]]:
+    def plugin_config(self, plugin: str) -> list[ConfigKeyInfo]:
         desc, problem = self.plugins.resolve(plugin)
         if desc is None:
             raise NotFoundError(problem or f"Unknown plugin {plugin}.")
         if desc.type in ("source", "sink"):
-            return ConfigDefinition.of(desc.cls().config()).config_key_infos()
+            return cast(list[ConfigKeyInfo], ConfigDefinition.of(desc.cls().config()).config_key_infos())
         keys = getattr(desc.cls, "config_keys", None)
         return list(keys()) if callable(keys) else []
 
@@ -73,9 +91,9 @@ class AbstractHerder(Herder):
             raise NotFoundError(f"Connector {name} not found")
         return config
 
-    def _plugin_type(self, config: Mapping[str, str]) -> str:
+    def _plugin_type(self, config: Mapping[str, str]) -> ConnectorType:
         desc = self.plugins.find(config.get("connector.class", ""))
-        return desc.type if desc is not None and desc.type in ("source", "sink") else "unknown"
+        return cast(ConnectorType, desc.type) if desc is not None and desc.type in ("source", "sink") else "unknown"
 
     def _masked(self, config: Mapping[str, str]) -> dict[str, str]:
         desc = self.plugins.find(config.get("connector.class", ""))
@@ -98,15 +116,15 @@ class AbstractHerder(Herder):
 
         return {k: restored(k, v) for k, v in config.items()}
 
-    def connector_info(self, name: str) -> dict[str, Any]:
+    def connector_info(self, name: str) -> ConnectorInfo:
         config = self._require(name)
         tasks = self.config_store.task_configs(name)
-        return {
-            "name": name,
-            "config": self._masked(config),
-            "tasks": [{"connector": name, "task": i} for i in range(len(tasks))],
-            "type": self._plugin_type(config),
-        }
+        return ConnectorInfo(
+            name=name,
+            config=self._masked(config),
+            tasks=[TaskIdInfo(connector=name, task=i) for i in range(len(tasks))],
+            type=self._plugin_type(config),
+        )
 
     def connector_config(self, name: str) -> dict[str, str]:
         return self._masked(self._require(name))
@@ -114,34 +132,36 @@ class AbstractHerder(Herder):
     def connectors(self) -> list[str]:
         return sorted(self.config_store.connectors())
 
-    def connector_status(self, name: str) -> dict[str, Any]:
+    def connector_status(self, name: str) -> ConnectorStateInfo:
         config = self.config_store.connector_config(name)
         status = self.status_store.connector(name)
         if config is None or status is None:
             raise NotFoundError(f"No status found for connector {name}")
         task_count = len(self.config_store.task_configs(name))
-        tasks = []
-        for task_id, task_status in sorted(self.status_store.tasks(name).items()):
-            if task_id < task_count:
-                tasks.append({"id": task_id, **task_status.to_json()})
-        return {"name": name, "connector": status.to_json(), "tasks": tasks, "type": self._plugin_type(config)}
+        tasks = [
+            task_state(task_id, task_status)
+            for task_id, task_status in sorted(self.status_store.tasks(name).items())
+            if task_id < task_count
+        ]
+        return ConnectorStateInfo(name=name, connector=cast(ConnectorState, status.to_json()), tasks=tasks,
+                                  type=self._plugin_type(config))
 
-    def task_status(self, name: str, task_id: int) -> dict[str, Any]:
+    def task_status(self, name: str, task_id: int) -> TaskState:
         self._require(name)
         status = self.status_store.task(ConnectorTaskId(name, task_id))
         if status is None or task_id >= len(self.config_store.task_configs(name)):
             raise NotFoundError(f"No status found for task {name}-{task_id}")
-        return {"id": task_id, **status.to_json()}
+        return task_state(task_id, status)
 
-    def task_configs(self, name: str) -> list[dict[str, Any]]:
+    def task_configs(self, name: str) -> list[TaskInfo]:
         self._require(name)
         return [
-            {"id": {"connector": name, "task": i}, "config": self._masked(config)}
+            TaskInfo(id=TaskIdInfo(connector=name, task=i), config=self._masked(config))
             for i, config in enumerate(self.config_store.task_configs(name))
         ]
 
     # -- topics ----------------------------------------------------------------------------------
-    def connector_active_topics(self, name: str) -> dict[str, Any]:
+    def connector_active_topics(self, name: str) -> ActiveTopicsInfo:
         raise ForbiddenError("Topic tracking is disabled.")
 
     def reset_connector_active_topics(self, name: str) -> None:

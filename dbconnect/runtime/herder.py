@@ -4,12 +4,8 @@ The REST layer holds no state: each resource translates HTTP into one of these c
 maps ``dbconnect.api.errors.RestError`` subclasses onto ``{"error_code", "message"}``.
 ``StandaloneHerder`` implements this now; a ``DistributedHerder`` will later.
 
-Shapes returned (all JSON-ready, matching Kafka Connect's REST entities):
-- ConnectorInfo: ``{"name", "config": {str: str}, "tasks": [{"connector", "task"}], "type"}``
-- ConnectorStateInfo: ``{"name", "connector": {"state", "worker_id"[, "trace"]},
-  "tasks": [{"id", "state", "worker_id"[, "trace"]}], "type"}``
-- TaskInfo: ``{"id": {"connector", "task"}, "config": {str: str}}``
-- ConfigInfos (validate): ``{"name", "error_count", "groups", "configs": [{"definition", "value"}]}``
+The answers are Kafka Connect's REST entities, typed in ``herder_entities`` (JSON-ready TypedDicts
+that the REST layer sends as they are and describes in ``/openapi.json``).
 """
 
 from __future__ import annotations
@@ -17,6 +13,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
+
+from .herder_entities import (
+    ActiveTopicsInfo,
+    ConfigInfos,
+    ConfigKeyInfo,
+    ConnectorInfo,
+    ConnectorOffsets,
+    ConnectorStateInfo,
+    Message,
+    PluginInfo,
+    TaskInfo,
+    TaskState,
+)
 
 
 class Herder(ABC):
@@ -37,7 +46,7 @@ class Herder(ABC):
     def connectors(self) -> list[str]: ...
 
     @abstractmethod
-    def connector_info(self, name: str) -> dict[str, Any]:
+    def connector_info(self, name: str) -> ConnectorInfo:
         """ConnectorInfo; NotFoundError ``Connector <name> not found``."""
 
     @abstractmethod
@@ -50,7 +59,7 @@ class Herder(ABC):
         config: Mapping[str, str],
         allow_replace: bool,
         initial_state: str | None = None,
-    ) -> tuple[bool, dict[str, Any]]:
+    ) -> tuple[bool, ConnectorInfo]:
         """Create (or, with ``allow_replace``, update) a connector.
 
         Returns ``(created, ConnectorInfo)``. Raises AlreadyExistsError (409,
@@ -60,7 +69,7 @@ class Herder(ABC):
         """
 
     @abstractmethod
-    def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> dict[str, Any]:
+    def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
         """Merge ``patch`` into the config (a None value removes the key); ConnectorInfo."""
 
     @abstractmethod
@@ -68,20 +77,19 @@ class Herder(ABC):
 
     # -- status & tasks --------------------------------------------------------------------
     @abstractmethod
-    def connector_status(self, name: str) -> dict[str, Any]:
+    def connector_status(self, name: str) -> ConnectorStateInfo:
         """ConnectorStateInfo; NotFoundError ``No status found for connector <name>``."""
 
     @abstractmethod
-    def task_status(self, name: str, task_id: int) -> dict[str, Any]:
-        """``{"id", "state", "worker_id"[, "trace"]}``."""
+    def task_status(self, name: str, task_id: int) -> TaskState:
+        """NotFoundError ``No status found for task <name>-<id>``."""
 
     @abstractmethod
-    def task_configs(self, name: str) -> list[dict[str, Any]]:
-        """``[TaskInfo]``."""
+    def task_configs(self, name: str) -> list[TaskInfo]: ...
 
     # -- lifecycle -------------------------------------------------------------------------
     @abstractmethod
-    def restart_connector(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> dict[str, Any] | None:
+    def restart_connector(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> ConnectorStateInfo | None:
         """Both flags false: restart the connector instance and return None (204).
 
         Otherwise return the ConnectorStateInfo with the instances to restart as RESTARTING (202).
@@ -101,36 +109,34 @@ class Herder(ABC):
 
     # -- offsets ---------------------------------------------------------------------------
     @abstractmethod
-    def connector_offsets(self, name: str) -> dict[str, Any]:
-        """``{"offsets": [{"partition": {…}, "offset": {…}}]}``."""
+    def connector_offsets(self, name: str) -> ConnectorOffsets: ...
 
     @abstractmethod
-    def alter_connector_offsets(self, name: str, offsets: list[Mapping[str, Any]]) -> dict[str, str]:
-        """``{"message": …}``; BadRequestError unless the connector is STOPPED."""
+    def alter_connector_offsets(self, name: str, offsets: list[Mapping[str, Any]]) -> Message:
+        """BadRequestError unless the connector is STOPPED."""
 
     @abstractmethod
-    def reset_connector_offsets(self, name: str) -> dict[str, str]: ...
+    def reset_connector_offsets(self, name: str) -> Message: ...
 
     # -- topics ----------------------------------------------------------------------------
     @abstractmethod
-    def connector_active_topics(self, name: str) -> dict[str, Any]:
-        """``{"<name>": {"topics": [...]}}``; ForbiddenError ``Topic tracking is disabled.``"""
+    def connector_active_topics(self, name: str) -> ActiveTopicsInfo:
+        """ForbiddenError ``Topic tracking is disabled.`` when topic tracking is off."""
 
     @abstractmethod
     def reset_connector_active_topics(self, name: str) -> None: ...
 
     # -- plugins & validation ---------------------------------------------------------------
     @abstractmethod
-    def connector_plugins(self, connectors_only: bool = True) -> list[dict[str, str]]:
-        """``[{"class", "type", "version"}]``."""
+    def connector_plugins(self, connectors_only: bool = True) -> list[PluginInfo]: ...
 
     @abstractmethod
-    def plugin_config(self, plugin: str) -> list[dict[str, Any]]:
-        """The plugin's ConfigKeyInfo list; NotFoundError for an unknown plugin."""
+    def plugin_config(self, plugin: str) -> list[ConfigKeyInfo]:
+        """NotFoundError for an unknown plugin."""
 
     @abstractmethod
-    def validate_connector_config(self, plugin: str, config: Mapping[str, str]) -> dict[str, Any]:
-        """ConfigInfos. Always answered (200) even when the config is invalid.
+    def validate_connector_config(self, plugin: str, config: Mapping[str, str]) -> ConfigInfos:
+        """Always answered (200) even when the config is invalid.
 
         BadRequestError when ``connector.class`` does not end with ``plugin`` or names no connector.
         """

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka.admin import AdminClient
 
 from ..api.errors import BadRequestError, ConnectError, NotFoundError
 from . import connector_offsets as offsets_ops
 from .abstract_herder import ALTERED, ALTERED_BY_CONNECTOR, RESET, RESET_BY_CONNECTOR, AbstractHerder
+from .herder_entities import ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Message
 from .stores.configs import MemoryConfigBackingStore, TargetState
 from .stores.status import ConnectorTaskId, MemoryStatusBackingStore, State, Status
 from .worker import Worker
@@ -67,7 +68,7 @@ class StandaloneHerder(AbstractHerder):
 
     # -- configs -----------------------------------------------------------------------------------
     def put_connector_config(self, name: str, config: Mapping[str, str], allow_replace: bool,
-                             initial_state: str | None = None) -> tuple[bool, dict[str, Any]]:
+                             initial_state: str | None = None) -> tuple[bool, ConnectorInfo]:
         if config.get("name") not in (None, name):
             raise BadRequestError(f"Connector name configuration ({config.get('name')}) doesn't match connector name in the URL ({name})")
         if initial_state not in (None, "RUNNING", "PAUSED", "STOPPED"):
@@ -93,7 +94,7 @@ class StandaloneHerder(AbstractHerder):
         if settled is not None:
             settled.wait(CONNECTOR_START_WAIT)
 
-    def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> dict[str, Any]:
+    def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
         with self._lock:
             config = self._require(name)
             if patch.get("name") not in (None, name):
@@ -193,9 +194,10 @@ class StandaloneHerder(AbstractHerder):
 
         threading.Thread(target=run, name=f"reconfigure-{name}", daemon=True).start()
 
-    def restart_connector(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> dict[str, Any] | None:
+    def restart_connector(self, name: str, include_tasks: bool = False,
+                          only_failed: bool = False) -> ConnectorStateInfo | None:
         settled: threading.Event | None = None
-        result: dict[str, Any] | None = None
+        result: ConnectorStateInfo | None = None
         with self._lock:
             self._require(name)
             if self.config_store.target_state(name) == TargetState.STOPPED:
@@ -209,7 +211,7 @@ class StandaloneHerder(AbstractHerder):
         self._await_start(settled)
         return result
 
-    def _restart_instances(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any]:
+    def _restart_instances(self, name: str, include_tasks: bool, only_failed: bool) -> ConnectorStateInfo:
         status = self.connector_status(name)
         restart_connector = not only_failed or status["connector"]["state"] == State.FAILED
         restart_tasks = [t["id"] for t in status["tasks"] if include_tasks and (not only_failed or t["state"] == State.FAILED)]
@@ -270,11 +272,11 @@ class StandaloneHerder(AbstractHerder):
             self.status_store.put_connector(name, Status(State.STOPPED, self.worker_id))
 
     # -- offsets -----------------------------------------------------------------------------------
-    def connector_offsets(self, name: str) -> dict[str, Any]:
+    def connector_offsets(self, name: str) -> ConnectorOffsets:
         config = self._require(name)
         if self._plugin_type(config) == "sink":
-            return offsets_ops.sink_offsets(self.worker.admin_config(), name)
-        return offsets_ops.source_offsets(self.worker.offset_store, name)
+            return cast(ConnectorOffsets, offsets_ops.sink_offsets(self.worker.admin_config(), name))
+        return cast(ConnectorOffsets, offsets_ops.source_offsets(self.worker.offset_store, name))
 
     def _require_stopped(self, name: str) -> dict[str, str]:
         config = self._require(name)
@@ -282,7 +284,7 @@ class StandaloneHerder(AbstractHerder):
             raise BadRequestError(NOT_STOPPED.format(name=name))
         return config
 
-    def alter_connector_offsets(self, name: str, offsets: list[Mapping[str, Any]]) -> dict[str, str]:
+    def alter_connector_offsets(self, name: str, offsets: list[Mapping[str, Any]]) -> Message:
         with self._lock:
             config = self._require_stopped(name)
             if not offsets:
@@ -292,9 +294,9 @@ class StandaloneHerder(AbstractHerder):
                 offsets_ops.alter_sink_offsets(self.worker.admin_config(), name, offsets)
             else:
                 offsets_ops.alter_source_offsets(self.worker.offset_store, name, offsets)
-            return {"message": ALTERED_BY_CONNECTOR if handled else ALTERED}
+            return Message(message=ALTERED_BY_CONNECTOR if handled else ALTERED)
 
-    def reset_connector_offsets(self, name: str) -> dict[str, str]:
+    def reset_connector_offsets(self, name: str) -> Message:
         with self._lock:
             config = self._require_stopped(name)
             current = self.connector_offsets(name)["offsets"]
@@ -303,7 +305,7 @@ class StandaloneHerder(AbstractHerder):
                 offsets_ops.reset_sink_offsets(self.worker.admin_config(), name)
             else:
                 self.worker.offset_store.delete_connector(name)
-            return {"message": RESET_BY_CONNECTOR if handled else RESET}
+            return Message(message=RESET_BY_CONNECTOR if handled else RESET)
 
     def _connector_alter_offsets(self, config: Mapping[str, str], offsets: list[Mapping[str, Any]]) -> bool:
         connector = self.plugins.new_connector(config["connector.class"])

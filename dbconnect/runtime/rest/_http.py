@@ -12,16 +12,18 @@ import logging
 import re
 from http import HTTPStatus
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from dbconnect.api.errors import BadRequestError, NotFoundError, RestError
+from dbconnect.runtime.herder import Herder
+from dbconnect.runtime.rest.entities import ErrorMessage
 
 log = logging.getLogger("dbconnect.runtime.rest")
 
@@ -237,19 +239,41 @@ def json_request_body(description: str, schema: dict[str, Any], required: bool =
     }
 
 
-STRING_MAP_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"}}
-ERROR_SCHEMA: dict[str, Any] = {
+#: A request's ``Map<String, String>``: numbers and booleans are accepted as their string form.
+STRING_MAP_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"error_code": {"type": "integer"}, "message": {"type": "string"}},
+    "additionalProperties": {"type": ["string", "number", "boolean"]},
 }
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the error codes a route can answer."""
-    return {
-        code: {
-            "description": _phrase(code),
-            "content": {JSON_MEDIA_TYPE: {"schema": ERROR_SCHEMA}},
-        }
-        for code in codes
-    }
+    """OpenAPI ``responses`` entries for the error codes a route can answer, each an ErrorMessage.
+
+    500 is added to every list: any failure the herder does not map is answered 500 (ConnectRoute).
+    """
+    return {code: {"description": _phrase(code), "model": ErrorMessage} for code in sorted({*codes, 500})}
+
+
+def no_content(description: str) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry for an answer without a body (202, 204)."""
+    return {"description": description}
+
+
+# -- path parameters ----------------------------------------------------------------------------
+
+#: A path segment: routing splits on '/', so a name containing one can never reach a route (POST
+#: refuses such connector names). Declared so that /openapi.json says which names are addressable.
+SEGMENT_PATTERN = r"^[^/]+$"
+
+ConnectorName = Annotated[str, Path(description="The connector's name", pattern=SEGMENT_PATTERN)]
+TaskId = Annotated[str, Path(description="The task's id, an integer (anything else is a 404)", pattern=SEGMENT_PATTERN)]
+PluginName = Annotated[str, Path(description="The plugin's class name or alias", pattern=SEGMENT_PATTERN)]
+LoggerName = Annotated[str, Path(description="The logger's name (root: `root`)", pattern=SEGMENT_PATTERN)]
+
+
+# -- dependencies --------------------------------------------------------------------------------
+
+
+async def app_herder(request: Request) -> Herder:
+    """The app's Herder (``create_app`` puts it on ``app.state``); async so it costs no thread hop."""
+    return request.app.state.herder

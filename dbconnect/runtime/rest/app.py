@@ -1,8 +1,8 @@
 """The REST application: Kafka Connect's public REST API as a FastAPI app over a Herder.
 
 ``create_app(herder)`` builds the app; ``RestServer`` (server.py) serves it. The app holds no
-state: each resource translates HTTP into one Herder call and maps errors onto
-``{"error_code", "message"}``.
+state beyond what its resources read from ``app.state`` (the herder, the logger admin, the version):
+each resource translates HTTP into one Herder call and maps errors onto ``{"error_code", "message"}``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import dbconnect
 from dbconnect.runtime.herder import Herder
-from dbconnect.runtime.rest import connectors, plugins, root
+from dbconnect.runtime.rest import connectors, loggers as loggers_resource, offsets, plugins, root, tasks
 from dbconnect.runtime.rest._http import (
     OrjsonResponse,
     http_exception_response,
@@ -104,11 +104,11 @@ def create_app(
     )
     app.state.herder = herder
     app.state.loggers = loggers
+    app.state.version = version
+    app.state.commit = commit
 
-    app.include_router(root.build_root_router(herder, version=version, commit=commit))
-    app.include_router(connectors.build_router(herder))
-    app.include_router(plugins.build_router(herder))
-    app.include_router(root.build_loggers_router(loggers))
+    for resource in (root, connectors, tasks, offsets, plugins, loggers_resource):
+        app.include_router(resource.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_exception(_request: Request, exc: StarletteHTTPException):
@@ -129,7 +129,8 @@ def create_app(
 
 
 def _clean_openapi(app: FastAPI) -> None:
-    """Drop FastAPI's 422 responses from the OpenAPI document: this API answers 400 instead."""
+    """Drop FastAPI's 422 responses from the OpenAPI document (this API answers 400 instead) and
+    close every entity: Kafka's entities have exactly their fields, so the document says so."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -142,6 +143,9 @@ def _clean_openapi(app: FastAPI) -> None:
         schemas = schema.get("components", {}).get("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
+        for entity in schemas.values():
+            if "properties" in entity:
+                entity.setdefault("additionalProperties", False)
         if "components" in schema and not schemas:
             schema["components"].pop("schemas", None)
             if not schema["components"]:

@@ -1,6 +1,8 @@
-"""``/connectors``: Kafka's ConnectorsResource, translated into Herder calls.
+"""``/connectors`` and ``/connectors/{connector}``: Kafka's ConnectorsResource, less its tasks
+(tasks.py) and offsets (offsets.py).
 
-No state lives here. ``?forward=`` (used between distributed workers) is accepted and ignored.
+No state lives here: each route is one Herder call. ``?forward=`` (used between distributed workers)
+is accepted and ignored.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from dbconnect.api.errors import BadRequestError, NotFoundError
 from dbconnect.runtime.herder import Herder
+from dbconnect.runtime.herder_entities import ActiveTopicsInfo, ConnectorInfo, ConnectorStateInfo
 from dbconnect.runtime.rest._http import (
     STRING_MAP_SCHEMA,
     ConnectRoute,
+    ConnectorName,
+    app_herder,
     config_map,
     empty_response,
     error_responses,
@@ -26,10 +30,11 @@ from dbconnect.runtime.rest._http import (
     json_request_body,
     json_response,
     json_type,
+    no_content,
     parse_bool,
-    parse_task_id,
     scalar_to_string,
 )
+from dbconnect.runtime.rest.entities import ConnectorExpansion, ConnectorList
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +45,18 @@ _CREATE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["name", "config"],
     "properties": {
-        "name": {"type": "string"},
+        # Jackson's coercions, which Kafka accepts too: a scalar name is its string form.
+        "name": {"type": ["string", "number", "boolean"]},
         "config": STRING_MAP_SCHEMA,
-        "initial_state": {"type": "string", "enum": list(INITIAL_STATES)},
+        "initial_state": {"type": ["string", "null"], "description": "RUNNING, PAUSED or STOPPED, in any case"},
     },
 }
-_PATCH_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string", "nullable": True}}
-_OFFSETS_SCHEMA: dict[str, Any] = {
+_PATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "offsets": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "partition": {"type": "object"},
-                    "offset": {"type": "object", "nullable": True},
-                },
-            },
-        }
-    },
+    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
 }
+
+router = APIRouter(prefix="/connectors", tags=["connectors"], route_class=ConnectRoute)
 
 
 def check_and_put_connector_config_name(connector_name: str, config: dict[str, Any]) -> None:
@@ -90,288 +86,260 @@ def connector_location(request: Request, name: str) -> str:
     return str(request.base_url).rstrip("/") + "/connectors/" + quote(name, safe="")
 
 
-def build_router(herder: Herder) -> APIRouter:
-    router = APIRouter(prefix="/connectors", tags=["connectors"], route_class=ConnectRoute)
-
-    # -- collection -----------------------------------------------------------------------------
-
-    @router.get(
-        "",
-        summary="List all active connectors",
-        description="With `expand=status` and/or `expand=info`, answers connector details keyed by name.",
-    )
-    def list_connectors(
-        expand: list[str] | None = Query(
-            None, description="Optional details to expand: status, info (repeatable); others are ignored"
-        ),
-    ) -> Response:
-        if expand is None:
-            return json_response(herder.connectors())
-        out: dict[str, dict[str, Any]] = {}
-        for name in herder.connectors():
-            try:
-                expansions: dict[str, Any] = {}
-                for expansion in expand:
-                    if expansion == "status":
-                        expansions["status"] = herder.connector_status(name)
-                    elif expansion == "info":
-                        expansions["info"] = herder.connector_info(name)
-                    else:
-                        log.info("Ignoring unknown expansion type %s", expansion)
-                out[name] = expansions
-            except NotFoundError:
-                # Removed while we looked it up: leave it out.
-                log.debug("Unable to get connector info for %s on this worker", name)
-        return json_response(out)
-
-    @router.post(
-        "",
-        summary="Create a new connector",
-        status_code=201,
-        responses=error_responses(400, 409, 500),
-        openapi_extra=json_request_body("The connector's name, configuration and optional initial state", _CREATE_SCHEMA),
-    )
-    def create_connector(request: Request, body: Any = Depends(json_body)) -> Response:
-        if body is None:
-            raise BadRequestError("Request body must be a JSON object with the connector's name and config")
-        if not isinstance(body, dict):
-            raise BadRequestError(f"Request body must be a JSON object, not {json_type(body)}")
-
-        raw_name = body.get("name")
-        if raw_name is None:
-            name = ""
-        else:
-            text = scalar_to_string(raw_name)
-            if text is None:
-                raise BadRequestError(f"The connector name must be a string, not {json_type(raw_name)}")
-            name = text.strip()
-
-        raw_config = body.get("config")
-        if raw_config is None:
-            raise BadRequestError("Connector configuration ('config') must be provided")
-        config = config_map(raw_config)
-
-        initial_state = body.get("initial_state")
-        if initial_state is not None:
-            if not isinstance(initial_state, str) or initial_state.upper() not in INITIAL_STATES:
-                raise BadRequestError(
-                    f"Invalid initial_state {orjson_repr(initial_state)}; must be one of {', '.join(INITIAL_STATES)}"
-                )
-            initial_state = initial_state.upper()
-
-        check_and_put_connector_config_name(name, config)
-        if not name:
-            raise empty_name_error()
-        if "/" in name:
-            raise BadRequestError("connector name should not contain '/'")
-
-        _created, info = herder.put_connector_config(name, config, allow_replace=False, initial_state=initial_state)
-        return json_response(info, 201, {"Location": connector_location(request, name)})
-
-    # -- one connector --------------------------------------------------------------------------
-
-    @router.get("/{connector}", summary="Get the details for the specified connector", responses=error_responses(404))
-    def get_connector(connector: str) -> Response:
-        return json_response(herder.connector_info(connector))
-
-    @router.delete(
-        "/{connector}",
-        summary="Delete the specified connector",
-        status_code=204,
-        responses=error_responses(404, 409, 500),
-    )
-    def delete_connector(connector: str) -> Response:
-        herder.delete_connector(connector)
-        return empty_response(204)
-
-    @router.get(
-        "/{connector}/config",
-        summary="Get the configuration for the specified connector",
-        responses=error_responses(404),
-    )
-    def get_connector_config(connector: str) -> Response:
-        return json_response(herder.connector_config(connector))
-
-    @router.put(
-        "/{connector}/config",
-        summary="Create or reconfigure the specified connector",
-        description="201 when the connector was created, 200 when an existing one was reconfigured.",
-        responses={201: {"description": "Created"}, **error_responses(400, 409, 500)},
-        openapi_extra=json_request_body("The full connector configuration", STRING_MAP_SCHEMA),
-    )
-    def put_connector_config(connector: str, request: Request, body: Any = Depends(json_body)) -> Response:
-        config = config_map(body)
-        check_and_put_connector_config_name(connector, config)
-        created, info = herder.put_connector_config(connector, config, allow_replace=True)
-        if created:
-            return json_response(info, 201, {"Location": connector_location(request, connector)})
-        return json_response(info)
-
-    @router.patch(
-        "/{connector}/config",
-        summary="Patch the configuration for the specified connector",
-        description="Properties with non-null values are updated or added; properties with null values are removed.",
-        responses=error_responses(400, 404, 409, 500),
-        openapi_extra=json_request_body("The configuration patch", _PATCH_SCHEMA),
-    )
-    def patch_connector_config(connector: str, body: Any = Depends(json_body)) -> Response:
-        patch = config_map(body, allow_null=True, what="connector configuration patch")
-        return json_response(herder.patch_connector_config(connector, patch))
-
-    @router.get("/{connector}/status", summary="Get the status for the specified connector", responses=error_responses(404))
-    def get_connector_status(connector: str) -> Response:
-        return json_response(herder.connector_status(connector))
-
-    @router.get(
-        "/{connector}/topics",
-        summary="Get the list of topics actively used by the specified connector",
-        responses=error_responses(403, 404),
-    )
-    def get_connector_active_topics(connector: str) -> Response:
-        return json_response(herder.connector_active_topics(connector))
-
-    @router.put(
-        "/{connector}/topics/reset",
-        summary="Reset the list of topics actively used by the specified connector",
-        status_code=202,
-        responses=error_responses(403, 404),
-    )
-    def reset_connector_active_topics(connector: str) -> Response:
-        herder.reset_connector_active_topics(connector)
-        return empty_response(202)
-
-    # -- lifecycle ------------------------------------------------------------------------------
-
-    @router.post(
-        "/{connector}/restart",
-        summary="Restart the specified connector",
-        status_code=202,
-        description="Both flags false: restarts the connector instance only (204). "
-        "Otherwise 202 with the connector state, the instances to restart shown as RESTARTING.",
-        responses={202: {"description": "Restart accepted"}, 204: {"description": "Restarted"},
-                   **error_responses(404, 409, 500)},
-    )
-    def restart_connector(
-        connector: str,
-        includeTasks: str | None = Query(None, description="Whether to also restart tasks (true|false)"),  # noqa: N803
-        onlyFailed: str | None = Query(None, description="Whether to only restart failed instances (true|false)"),  # noqa: N803
-    ) -> Response:
-        include_tasks = parse_bool(includeTasks, False)
-        only_failed = parse_bool(onlyFailed, False)
-        result = herder.restart_connector(connector, include_tasks=include_tasks, only_failed=only_failed)
-        if result is None:
-            return empty_response(204)
-        return json_response(result, 202)
-
-    @router.put(
-        "/{connector}/stop",
-        summary="Stop the specified connector",
-        status_code=204,
-        responses=error_responses(404, 409, 500),
-    )
-    def stop_connector(connector: str) -> Response:
-        herder.stop_connector(connector)
-        return empty_response(204)
-
-    @router.put(
-        "/{connector}/pause",
-        summary="Pause the specified connector",
-        status_code=202,
-        responses=error_responses(404, 500),
-    )
-    def pause_connector(connector: str) -> Response:
-        herder.pause_connector(connector)
-        return empty_response(202)
-
-    @router.put(
-        "/{connector}/resume",
-        summary="Resume the specified connector",
-        status_code=202,
-        responses=error_responses(404, 500),
-    )
-    def resume_connector(connector: str) -> Response:
-        herder.resume_connector(connector)
-        return empty_response(202)
-
-    # -- tasks ----------------------------------------------------------------------------------
-
-    @router.get(
-        "/{connector}/tasks",
-        summary="List all tasks and their configurations for the specified connector",
-        responses=error_responses(404, 500),
-    )
-    def get_task_configs(connector: str) -> Response:
-        return json_response(herder.task_configs(connector))
-
-    @router.get(
-        "/{connector}/tasks/{task}/status",
-        summary="Get the state of the specified task for the specified connector",
-        responses=error_responses(404),
-    )
-    def get_task_status(connector: str, task: str) -> Response:
-        return json_response(herder.task_status(connector, parse_task_id(task)))
-
-    @router.post(
-        "/{connector}/tasks/{task}/restart",
-        summary="Restart the specified task for the specified connector",
-        status_code=204,
-        responses=error_responses(404, 409, 500),
-    )
-    def restart_task(connector: str, task: str) -> Response:
-        herder.restart_task(connector, parse_task_id(task))
-        return empty_response(204)
-
-    # -- offsets --------------------------------------------------------------------------------
-
-    @router.get(
-        "/{connector}/offsets",
-        summary="Get the current offsets for the specified connector",
-        responses=error_responses(404, 500),
-    )
-    def get_offsets(connector: str) -> Response:
-        return json_response(herder.connector_offsets(connector))
-
-    @router.patch(
-        "/{connector}/offsets",
-        summary="Alter the offsets for the specified connector",
-        description="The connector must be STOPPED. A null offset removes the offset for that partition.",
-        responses=error_responses(400, 404, 409, 500),
-        openapi_extra=json_request_body("The offsets to write", _OFFSETS_SCHEMA),
-    )
-    def alter_offsets(connector: str, body: Any = Depends(json_body)) -> Response:
-        if body is not None and not isinstance(body, dict):
-            raise BadRequestError(f"Request body must be a JSON object, not {json_type(body)}")
-        entries = body.get("offsets") if body else None
-        if entries is not None and not isinstance(entries, list):
-            raise BadRequestError(f"'offsets' must be a JSON array, not {json_type(entries)}")
-        if not entries:
-            raise BadRequestError("Partitions / offsets need to be provided for an alter offsets request")
-        offsets = []
-        for entry in entries:
-            if not isinstance(entry, dict):
-                raise BadRequestError(f"Each entry of 'offsets' must be a JSON object, not {json_type(entry)}")
-            partition, offset = entry.get("partition"), entry.get("offset")
-            for field, value in (("partition", partition), ("offset", offset)):
-                if value is not None and not isinstance(value, dict):
-                    raise BadRequestError(f"The '{field}' of an offset entry must be a JSON object, not {json_type(value)}")
-            offsets.append({"partition": partition, "offset": offset})
-        return json_response(herder.alter_connector_offsets(connector, offsets))
-
-    @router.delete(
-        "/{connector}/offsets",
-        summary="Reset the offsets for the specified connector",
-        description="The connector must be STOPPED.",
-        responses=error_responses(400, 404, 409, 500),
-    )
-    def reset_offsets(connector: str) -> Response:
-        return json_response(herder.reset_connector_offsets(connector))
-
-    return router
-
-
 def orjson_repr(value: Any) -> str:
     """A value as it appeared in the JSON body, for error messages."""
     try:
         return orjson.dumps(value).decode()
     except TypeError:
         return repr(value)
+
+
+def create_request(body: Any) -> tuple[str, dict[str, Any], str | None]:
+    """``POST /connectors``'s body as ``(name, config, initial_state)``, checked as Kafka does."""
+    if body is None:
+        raise BadRequestError("Request body must be a JSON object with the connector's name and config")
+    if not isinstance(body, dict):
+        raise BadRequestError(f"Request body must be a JSON object, not {json_type(body)}")
+
+    raw_name = body.get("name")
+    if raw_name is None:
+        name = ""
+    else:
+        text = scalar_to_string(raw_name)
+        if text is None:
+            raise BadRequestError(f"The connector name must be a string, not {json_type(raw_name)}")
+        name = text.strip()
+
+    raw_config = body.get("config")
+    if raw_config is None:
+        raise BadRequestError("Connector configuration ('config') must be provided")
+    config = config_map(raw_config)
+
+    initial_state = body.get("initial_state")
+    if initial_state is not None:
+        if not isinstance(initial_state, str) or initial_state.upper() not in INITIAL_STATES:
+            raise BadRequestError(
+                f"Invalid initial_state {orjson_repr(initial_state)}; must be one of {', '.join(INITIAL_STATES)}"
+            )
+        initial_state = initial_state.upper()
+
+    check_and_put_connector_config_name(name, config)
+    if not name:
+        raise empty_name_error()
+    if "/" in name:
+        raise BadRequestError("connector name should not contain '/'")
+    return name, config, initial_state
+
+
+# -- collection ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "",
+    summary="List all active connectors",
+    description="Without `expand`: the connector names. With `expand=status` and/or `expand=info`: "
+    "the expansions asked for, keyed by connector name.",
+    response_model=ConnectorList,
+    responses=error_responses(),
+)
+def list_connectors(
+    herder: Herder = Depends(app_herder),
+    expand: list[str] | None = Query(
+        None, description="Optional details to expand: status, info (repeatable); others are ignored"
+    ),
+) -> Response:
+    if expand is None:
+        return json_response(herder.connectors())
+    out: dict[str, ConnectorExpansion] = {}
+    for name in herder.connectors():
+        try:
+            expansions = ConnectorExpansion()
+            for expansion in expand:
+                if expansion == "status":
+                    expansions["status"] = herder.connector_status(name)
+                elif expansion == "info":
+                    expansions["info"] = herder.connector_info(name)
+                else:
+                    log.info("Ignoring unknown expansion type %s", expansion)
+            out[name] = expansions
+        except NotFoundError:
+            # Removed while we looked it up: leave it out.
+            log.debug("Unable to get connector info for %s on this worker", name)
+    return json_response(out)
+
+
+@router.post(
+    "",
+    summary="Create a new connector",
+    status_code=201,
+    response_model=ConnectorInfo,
+    responses=error_responses(400, 409),
+    openapi_extra=json_request_body("The connector's name, configuration and optional initial state", _CREATE_SCHEMA),
+)
+def create_connector(request: Request, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)) -> Response:
+    name, config, initial_state = create_request(body)
+    _created, info = herder.put_connector_config(name, config, allow_replace=False, initial_state=initial_state)
+    return json_response(info, 201, {"Location": connector_location(request, name)})
+
+
+# -- one connector ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/{connector}",
+    summary="Get the details for the specified connector",
+    response_model=ConnectorInfo,
+    responses=error_responses(404, 409),
+)
+def get_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    return json_response(herder.connector_info(connector))
+
+
+@router.delete(
+    "/{connector}",
+    summary="Delete the specified connector",
+    status_code=204,
+    responses=error_responses(404, 409),
+)
+def delete_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    herder.delete_connector(connector)
+    return empty_response(204)
+
+
+@router.get(
+    "/{connector}/config",
+    summary="Get the configuration for the specified connector",
+    response_model=dict[str, str],
+    responses=error_responses(404, 409),
+)
+def get_connector_config(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    return json_response(herder.connector_config(connector))
+
+
+@router.put(
+    "/{connector}/config",
+    summary="Create or reconfigure the specified connector",
+    description="201 when the connector was created, 200 when an existing one was reconfigured.",
+    response_model=ConnectorInfo,
+    responses={201: {"description": "Created", "model": ConnectorInfo}, **error_responses(400, 409)},
+    openapi_extra=json_request_body("The full connector configuration", STRING_MAP_SCHEMA),
+)
+def put_connector_config(
+    connector: ConnectorName, request: Request, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)
+) -> Response:
+    config = config_map(body)
+    check_and_put_connector_config_name(connector, config)
+    created, info = herder.put_connector_config(connector, config, allow_replace=True)
+    if created:
+        return json_response(info, 201, {"Location": connector_location(request, connector)})
+    return json_response(info)
+
+
+@router.patch(
+    "/{connector}/config",
+    summary="Patch the configuration for the specified connector",
+    description="Properties with non-null values are updated or added; properties with null values are removed.",
+    response_model=ConnectorInfo,
+    responses=error_responses(400, 404, 409),
+    openapi_extra=json_request_body("The configuration patch", _PATCH_SCHEMA),
+)
+def patch_connector_config(
+    connector: ConnectorName, body: Any = Depends(json_body), herder: Herder = Depends(app_herder)
+) -> Response:
+    patch = config_map(body, allow_null=True, what="connector configuration patch")
+    return json_response(herder.patch_connector_config(connector, patch))
+
+
+@router.get(
+    "/{connector}/status",
+    summary="Get the status for the specified connector",
+    description="`trace` appears only on a FAILED connector or task.",
+    response_model=ConnectorStateInfo,
+    responses=error_responses(404),
+)
+def get_connector_status(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    return json_response(herder.connector_status(connector))
+
+
+@router.get(
+    "/{connector}/topics",
+    summary="Get the list of topics actively used by the specified connector",
+    response_model=ActiveTopicsInfo,
+    responses=error_responses(403, 404),
+)
+def get_connector_active_topics(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    return json_response(herder.connector_active_topics(connector))
+
+
+@router.put(
+    "/{connector}/topics/reset",
+    summary="Reset the list of topics actively used by the specified connector",
+    status_code=202,
+    response_class=Response,
+    responses={202: no_content("Reset accepted"), **error_responses(403, 404)},
+)
+def reset_connector_active_topics(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    herder.reset_connector_active_topics(connector)
+    return empty_response(202)
+
+
+# -- lifecycle ----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{connector}/restart",
+    summary="Restart the specified connector",
+    status_code=202,
+    description="Both flags false: restarts the connector instance only (204). "
+    "Otherwise 202 with the connector state, the instances to restart shown as RESTARTING.",
+    response_model=ConnectorStateInfo,
+    responses={202: {"description": "Restart accepted"}, 204: no_content("Restarted"),
+               **error_responses(400, 404, 409)},
+)
+def restart_connector(
+    connector: ConnectorName,
+    herder: Herder = Depends(app_herder),
+    includeTasks: str | None = Query(None, description="Whether to also restart tasks (true|false)"),  # noqa: N803
+    onlyFailed: str | None = Query(None, description="Whether to only restart failed instances (true|false)"),  # noqa: N803
+) -> Response:
+    include_tasks = parse_bool(includeTasks, False)
+    only_failed = parse_bool(onlyFailed, False)
+    result = herder.restart_connector(connector, include_tasks=include_tasks, only_failed=only_failed)
+    if result is None:
+        return empty_response(204)
+    return json_response(result, 202)
+
+
+@router.put(
+    "/{connector}/stop",
+    summary="Stop the specified connector",
+    status_code=204,
+    responses=error_responses(404, 409),
+)
+def stop_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    herder.stop_connector(connector)
+    return empty_response(204)
+
+
+@router.put(
+    "/{connector}/pause",
+    summary="Pause the specified connector",
+    status_code=202,
+    response_class=Response,
+    responses={202: no_content("Pause accepted"), **error_responses(404)},
+)
+def pause_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    herder.pause_connector(connector)
+    return empty_response(202)
+
+
+@router.put(
+    "/{connector}/resume",
+    summary="Resume the specified connector",
+    status_code=202,
+    response_class=Response,
+    responses={202: no_content("Resume accepted"), **error_responses(404)},
+)
+def resume_connector(connector: ConnectorName, herder: Herder = Depends(app_herder)) -> Response:
+    herder.resume_connector(connector)
+    return empty_response(202)

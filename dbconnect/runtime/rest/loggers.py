@@ -1,4 +1,5 @@
-"""``/admin/loggers`` over Python ``logging``: Kafka's LoggingResource and ``Loggers``.
+"""``/admin/loggers`` over Python ``logging``: Kafka's LoggingResource (``router``) and ``Loggers``
+(``LoggerAdmin``, which backs it).
 
 Kafka names levels the log4j way; they map onto Python levels as:
 
@@ -27,8 +28,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
 from dbconnect.api.errors import BadRequestError, NotFoundError
 from dbconnect.runtime import log_levels
+from dbconnect.runtime.rest._http import (
+    ConnectRoute,
+    LoggerName,
+    empty_response,
+    error_responses,
+    json_body,
+    json_request_body,
+    json_response,
+    json_type,
+    no_content,
+)
+from dbconnect.runtime.rest.entities import LoggerLevel
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +101,9 @@ class LoggerAdmin:
 
     # -- reads --------------------------------------------------------------------------------
 
-    def loggers(self) -> dict[str, dict[str, Any]]:
+    def loggers(self) -> dict[str, LoggerLevel]:
         with self._lock:
-            result: dict[str, dict[str, Any]] = {}
+            result: dict[str, LoggerLevel] = {}
             for name, logger in self._current_loggers():
                 level = logger.getEffectiveLevel()
                 if level >= JAVA_LEVELS["OFF"]:
@@ -95,7 +111,7 @@ class LoggerAdmin:
                 result[name] = self._entry(name, level)
             return dict(sorted(result.items()))
 
-    def level(self, name: str) -> dict[str, Any]:
+    def level(self, name: str) -> LoggerLevel:
         with self._lock:
             logger = self._find(name)
             if logger is None:
@@ -156,8 +172,8 @@ class LoggerAdmin:
         logger = self._manager.loggerDict.get(name)
         return logger if isinstance(logger, logging.Logger) else None
 
-    def _entry(self, key: str, level: int) -> dict[str, Any]:
-        return {"level": java_level_name(level), "last_modified": self._last_modified.get(key)}
+    def _entry(self, key: str, level: int) -> LoggerLevel:
+        return LoggerLevel(level=java_level_name(level), last_modified=self._last_modified.get(key))
 
     def _apply(self, namespace: str, target: int) -> list[str]:
         with self._lock:
@@ -190,3 +206,64 @@ class LoggerAdmin:
                     self._last_modified[n] = now
                     changed.append(n)
             return sorted(changed)
+
+
+# -- the REST resource ---------------------------------------------------------------------------
+
+router = APIRouter(prefix="/admin/loggers", tags=["admin"], route_class=ConnectRoute)
+
+
+async def app_loggers(request: Request) -> LoggerAdmin:
+    """The app's LoggerAdmin (``create_app`` puts it on ``app.state``)."""
+    return request.app.state.loggers
+
+
+@router.get(
+    "",
+    summary="List the current loggers and their log levels",
+    response_model=dict[str, LoggerLevel],
+    responses=error_responses(),
+)
+def list_loggers(loggers: LoggerAdmin = Depends(app_loggers)) -> Response:
+    return json_response(loggers.loggers())
+
+
+@router.get(
+    "/{logger}",
+    summary="Get the log level for the specified logger",
+    response_model=LoggerLevel,
+    responses=error_responses(404),
+)
+def get_logger(logger: LoggerName, loggers: LoggerAdmin = Depends(app_loggers)) -> Response:
+    return json_response(loggers.level(logger))
+
+
+@router.put(
+    "/{logger}",
+    summary="Set the log level for the specified logger",
+    description="Applies to the logger and every logger under it. worker scope: 200 with the names of the "
+    "loggers whose level changed; cluster scope: 204.",
+    response_model=list[str],
+    responses={204: no_content("Applied (cluster scope)"), **error_responses(400, 404)},
+    openapi_extra=json_request_body(
+        "The desired level: OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE or ALL",
+        {"type": "object", "properties": {"level": {"type": "string"}}, "required": ["level"]},
+    ),
+)
+def set_level(
+    logger: LoggerName,
+    body: Any = Depends(json_body),
+    loggers: LoggerAdmin = Depends(app_loggers),
+    scope: str = Query(WORKER_SCOPE, description="The scope of the change: worker or cluster"),
+) -> Response:
+    if body is not None and not isinstance(body, dict):
+        raise BadRequestError(f"Request body must be a JSON object, not {json_type(body)}")
+    level = (body or {}).get("level")
+    if isinstance(level, (dict, list)):
+        raise BadRequestError(f"The 'level' must be a string, not {json_type(level)}")
+    if isinstance(level, bool):
+        level = "true" if level else "false"
+    changed = loggers.set_level(logger, level, scope)
+    if changed is None:
+        return empty_response(204)
+    return json_response(changed)
