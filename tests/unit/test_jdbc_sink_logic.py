@@ -16,7 +16,7 @@ from dbconnect.api.data import (
 from dbconnect.api.errors import ConfigError, ConnectError, RetriableError
 from dbconnect.api.records import SinkRecord
 from dbconnect.api.task import SinkTaskContext, TopicPartition
-from dbconnect.connectors.jdbc.sink import JdbcSinkConnector, JdbcSinkTask, connector
+from dbconnect.connectors.jdbc.sink import JdbcSinkConnector, JdbcSinkTask
 from dbconnect.connectors.jdbc.sink.background import BackgroundWrites
 from dbconnect.connectors.jdbc.sink.buffer import collapse, next_offsets
 from dbconnect.connectors.jdbc.sink.config import parse_config
@@ -310,12 +310,11 @@ def test_transient_errors_redeliver_then_fail_past_max_retries():
         task.put([rec(5, val(5))])
 
 
-def test_writes_at_once_and_buffers_while_a_write_runs(monkeypatch):
+def test_writes_at_once_and_buffers_while_a_write_runs():
     """No waiting for batch.size or the offset flush: each put is written in the background at once;
     while a write runs, puts are buffered and written together as soon as it ends, without waiting
-    for the next put (transactions grow under load, to several batch.size statements), and with a
-    transaction's worth buffered put() waits for the running write (back-pressure)."""
-    monkeypatch.setattr(connector, "TRANSACTION_BATCHES", 2)  # 2 × batch.size records per transaction
+    for the next put (batches grow under load), and at batch.size put() waits for the running
+    write (back-pressure)."""
     writer = ScriptedWriter([])
     task = started_task(writer, **{"batch.size": "4"})
     jobs = task._writes._executor.jobs
@@ -335,31 +334,20 @@ def test_writes_at_once_and_buffers_while_a_write_runs(monkeypatch):
     assert task.context._commit_requested and task.pre_commit({tp: 4}) == {tp: 2}
     assert not jobs[1].done()
     task.put([rec(4, val(5)), rec(5, val(6))])
-    task.put([rec(6, val(7)), rec(7, val(8))])  # batch.size buffered: no wait, the transaction grows
-    assert not jobs[1].done() and len(task._buffer) == 4
-    task.put([rec(i, val(i)) for i in range(8, 12)])  # 8 buffered (2 batches): waits for the running write
+    task.put([rec(6, val(7)), rec(7, val(8))])  # 4 buffered = batch.size: waits for the running write
     assert jobs[1].waited and writer.written == [2, 2] and len(jobs) == 3 and task._buffer == []
-    assert [e[0][1] for e in task._writes.running[0]] == list(range(4, 12))  # one transaction of 2 batches
     jobs[2].run()
     task.context._commit_requested = False
     task._next_request = 0.0
     task.put([])
-    assert writer.written == [2, 2, 8] and task.context._commit_requested
-    assert task.pre_commit({tp: 12}) == {tp: 12}
-    # A transaction holds 2 × batch.size records at most: a poll larger than that is split.
-    task.put([rec(i, val(i)) for i in range(12, 30)])  # 18 records: 8 + 8 started, 2 buffered
-    assert [len(job._job[1][0]) if job._job else None for job in jobs[3:]] == [None, 8] and len(task._buffer) == 2
+    assert writer.written == [2, 2, 4] and task.context._commit_requested
+    assert task.pre_commit({tp: 8}) == {tp: 8}
+    # batch.size is the most records per transaction: a poll larger than it is split.
+    task.put([rec(i, val(i)) for i in range(8, 18)])  # 10 records: 4 + 4 started, 2 buffered
+    assert [len(job._job[1][0]) if job._job else None for job in jobs[3:]] == [None, 4] and len(task._buffer) == 2
     assert jobs[3].waited
     task._writes._executor.finish()
-    assert writer.written == [2, 2, 8, 8, 8, 2] and task._buffer == []
-
-
-def test_a_transaction_holds_several_batches_up_to_its_limits():
-    """Several batch.size statements per transaction (TRANSACTION_BATCHES of them), never more than
-    TRANSACTION_ROWS records, and a batch.size above that is one batch per transaction."""
-    sizes = {size: started_task(ScriptedWriter([]), **{"batch.size": str(size)})._transaction_rows()
-             for size in (1, 500, 3000, 10_000, 50_000)}
-    assert sizes == {1: 4, 500: 2000, 3000: 10_000, 10_000: 10_000, 50_000: 50_000}
+    assert writer.written == [2, 2, 4, 4, 4, 2] and task._buffer == []
 
 
 def test_a_failed_flush_at_commit_only_commits_what_is_written():

@@ -76,20 +76,20 @@ def collapse(entries: list[Entry], sort_keys: bool = False) -> list[TableOps]:
         ops = TableOps(table)
         for key, plan in state.deletes.items():
             ops.deletes.setdefault(plan, []).append(key)
-        written: Any = state.writes.values()  # the last entry per key
-        if sort_keys and len(state.writes) > 1:
+        items = state.writes
+        if sort_keys and len(items) > 1:
             try:
-                written = [entry for _key, entry in sorted(state.writes.items(), key=itemgetter(0))]
+                items = dict(sorted(items.items(), key=itemgetter(0)))
             except TypeError:
                 pass  # keys that do not compare (None inside): keep consumption order
         if len(state.plans) == 1:  # the common case: one record shape per table
             [plan] = state.plans
-            rows = [entry[3] for entry in written]
+            rows = [entry[3] for entry in items.values()]
             rows += [entry[3] for entry in state.appends]
             if rows:
                 ops.writes[plan] = rows
         else:
-            for entry in list(written) + state.appends:
+            for entry in list(items.values()) + state.appends:
                 ops.writes.setdefault(entry[1], []).append(entry[3])
         result.append(ops)
     return result

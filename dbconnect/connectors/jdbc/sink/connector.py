@@ -4,10 +4,9 @@ Delivery guarantees, in short (the README section "JDBC sink connector" has the 
 
 - What ``put()`` receives is written at once, in the background, as ONE transaction, unless a
   write is still running: then records are buffered (across ``put()`` calls) and written together
-  as soon as it ends (background.py), and ``put()`` waits for it once a transaction's worth is
-  buffered. An idle stream therefore writes a record within milliseconds; under load transactions
-  grow to several ``batch.size`` statements (TRANSACTION_BATCHES, TRANSACTION_ROWS): no statement
-  writes more than ``batch.size`` records. After a write the task asks the runtime for an offset commit
+  as soon as it ends (background.py), and ``put()`` waits for it once ``batch.size`` records are
+  buffered. An idle stream therefore writes a record within milliseconds; under load batches grow
+  towards ``batch.size``. After a write the task asks the runtime for an offset commit
   (``request_commit``); ``pre_commit`` returns only offsets whose records are committed in the
   database, so the runtime never commits a consumer offset ahead of the data (at-least-once;
   upserts make replays idempotent).
@@ -246,7 +245,7 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
             # soon as it ends (batches grow under load) — at batch.size put() waits for it. A
             # tolerant sink's record reported after a later put keeps its consumed message
             # (SinkRecord.consumed): the DLQ still gets its original bytes.
-            while len(self._buffer) >= self._transaction_rows():
+            while len(self._buffer) >= cfg.batch_size:
                 self._flush(background=True)
         except TransientError as exc:
             # Drop this put's entries (the runtime redelivers them). A failed background write
@@ -375,7 +374,7 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
             if batch is not None:
                 self._writes.start(*batch)
             return
-        eos, size = self.cfg.exactly_once, self._transaction_rows()
+        eos, size = self.cfg.exactly_once, self.cfg.batch_size
         while self._buffer or (eos and self._pending):
             entries = self._buffer[:size]
             whole = len(entries) == len(self._buffer)
@@ -387,11 +386,11 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
             self._written(offsets, failed)
 
     def _take(self) -> tuple[list[Entry], dict | None] | None:
-        """The next transaction's records (``_transaction_rows`` at most) for a background write, or None."""
+        """The next batch (batch.size records at most) for a background write, or None."""
         eos, buffer = self.cfg.exactly_once, self._buffer
         if not buffer and not (eos and self._pending):
             return None
-        size = self._transaction_rows()
+        size = self.cfg.batch_size
         if len(buffer) > size:  # the rest stays buffered; the offsets stored are those after this part
             entries, self._buffer = buffer[:size], buffer[size:]
             return entries, next_offsets(entries) if eos else None
@@ -402,7 +401,7 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
     def _write(self, entries: list[Entry], offsets: dict | None) -> list[tuple[SinkRecord, BaseException]]:
         """One transaction; the records to report (tolerance all) or ConnectError (none)."""
         try:
-            self.writer.write(self._collapse(entries), offsets)
+            self.writer.write(collapse(entries, self.writer.sort_keys), offsets)
             return []
         except (TransientError, AbandonedError):
             raise
@@ -417,16 +416,6 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
         if offsets:
             self.writer.write([], offsets)  # the reported records' offsets count as done too
         return failed
-
-    def _transaction_rows(self) -> int:
-        """The most records one transaction holds (statements of batch.size records at most)."""
-        size = self.cfg.batch_size
-        return max(size, min(size * TRANSACTION_BATCHES, TRANSACTION_ROWS))
-
-    def _collapse(self, entries: list[Entry]) -> list:
-        # Several batch.size statements in one transaction lock rows batch after batch: keys
-        # sorted across the whole transaction keep concurrent tasks' lock order (Confluent #385).
-        return collapse(entries, self.writer.sort_keys or len(entries) > self.cfg.batch_size)
 
     def _written(self, offsets: dict | None, failed: list) -> None:
         """A write is committed in the database: report its failed records, ask for a commit."""
@@ -474,7 +463,7 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
             if not part:
                 continue
             try:
-                self.writer.write(self._collapse(part),
+                self.writer.write(collapse(part, self.writer.sort_keys),
                                   next_offsets(part) if self.cfg.exactly_once else None)
             except (TransientError, AbandonedError):
                 raise
@@ -579,13 +568,6 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
 
 
 _NO_SHAPE = object()  # matches no schema: the next record looks its plan up again
-# A write takes what was buffered while the previous one ran, in ONE transaction of statements of
-# batch.size records at most (as Confluent's sink writes a whole put() in one transaction): up to
-# TRANSACTION_BATCHES statements and TRANSACTION_ROWS records (one batch if batch.size is larger).
-# With the default batch.size (3000) a commit per batch cost measurably more worker and database
-# CPU per row (BENCHMARKS.md, "PostgreSQL sink defaults (issue 9)").
-TRANSACTION_BATCHES = 4
-TRANSACTION_ROWS = 10_000
 COMMIT_REQUEST_INTERVAL = 0.5  # seconds between offset commits the task asks for
 DLQ_TIMEOUT = 30.0  # seconds to wait for the DLQ copy of a record before committing past it
 WRITER_SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval; see JdbcSinkTask.start)

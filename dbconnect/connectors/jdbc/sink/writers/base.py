@@ -230,9 +230,6 @@ class Writer(ABC):
     def after_rollback(self) -> None:
         """Forget per-transaction state after a rollback."""
 
-    def begin(self) -> None:
-        """A data transaction starts (``write``): reset per-transaction state."""
-
     # -- identifiers ----------------------------------------------------------------------------
     def quote(self, name: str) -> str:
         """A safe identifier for SQL run WITH parameters (``%`` doubled for the driver).
@@ -383,20 +380,16 @@ class Writer(ABC):
         """Everything in ONE transaction: per table the deletes, then the writes; then the offsets."""
         def transaction() -> None:
             mode = self.cfg.insert_mode
-            size = self.cfg.batch_size
-            write = self.upsert if mode == UPSERT else self.update if mode == UPDATE else self.insert
-            self.begin()
             for ops in tables:
                 for plan, keys in ops.deletes.items():
                     self.delete(plan, [plan.adapt_key(k) for k in keys])
                 for plan, rows in ops.writes.items():
-                    # A transaction may hold several batches (the task buffers more than
-                    # batch.size while a write runs): one statement per batch.size rows at most.
-                    if len(rows) <= size:
-                        write(plan, rows)
+                    if mode == UPSERT:
+                        self.upsert(plan, rows)
+                    elif mode == UPDATE:
+                        self.update(plan, rows)
                     else:
-                        for start in range(0, len(rows), size):
-                            write(plan, rows[start:start + size])
+                        self.insert(plan, rows)
             if offsets:
                 self.store_offsets(offsets)
             if not self.may_commit():

@@ -78,12 +78,6 @@ class PostgreSqlWriter(Writer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fast_copy: bool | None = None  # None: not self-tested yet (done on the first connection)
-        # Stage tables filled in the running transaction, per plan: a transaction of several
-        # batch.size statements stages each batch in a table of its own (they empty at commit).
-        self._staged: dict[int, int] = {}
-
-    def begin(self) -> None:
-        self._staged = {}
 
     def _on_connect(self) -> None:
         super()._on_connect()
@@ -121,7 +115,6 @@ class PostgreSqlWriter(Writer):
         # A rolled-back transaction may have created a stage table: create it again when needed.
         for plan in self._plans.values():
             plan.state.pop("ready", None)
-        self._staged = {}
 
     # -- catalog and DDL ------------------------------------------------------------------------
     def reflect(self, table: TableId) -> TableInfo | None:
@@ -193,31 +186,19 @@ class PostgreSqlWriter(Writer):
 
     # -- writing --------------------------------------------------------------------------------
     def _stage(self, plan: TablePlan) -> str:
-        """An empty temp stage table of the plan on this connection, created on first use.
-
-        The first batch of a transaction uses the plan's first stage table, the n-th batch its
-        n-th (they are emptied by the commit, ON COMMIT DELETE ROWS).
-        """
+        """The plan's temp stage table on this connection, created on first use."""
         state = plan.state
-        n = self._staged.get(id(plan), 0)
-        self._staged[id(plan)] = n + 1
-        # The names live as long as the plan (its statements are cached with them); "ready" only
-        # as long as the connection and transaction that created the tables.
-        names = plan.sql.get("stages")
-        if names is None:
-            names = plan.sql["stages"] = []
-        while len(names) <= n:
-            names.append(f"dbconnect_stage_{next(_stage_ids)}")
-        name = names[n]
-        ready = state.get("ready")
-        if ready is None:
-            ready = state["ready"] = set()
-            state["oids"] = [_stage_oid(c) for c in plan.columns]
-        if n not in ready:
+        # The name lives as long as the plan (its statements are cached with it); "ready" only as
+        # long as the connection and transaction that created the table.
+        name = plan.sql.get("stage")
+        if name is None:
+            name = plan.sql["stage"] = f"dbconnect_stage_{next(_stage_ids)}"
+        if not state.get("ready"):
             cols = ", ".join(f"s{i} {_stage_type(c)}" for i, c in enumerate(plan.columns))
             self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) ON COMMIT DELETE ROWS".replace(
                 "%", "%%"), ())
-            ready.add(n)
+            state["ready"] = True
+            state["oids"] = [_stage_oid(c) for c in plan.columns]
         return name
 
     def _copy(self, plan: TablePlan, rows: list[Any]) -> str:
@@ -281,9 +262,9 @@ class PostgreSqlWriter(Writer):
 
     def insert(self, plan: TablePlan, rows: list[Any]) -> None:
         stage = self._copy(plan, rows)
-        sql = plan.sql.get(("insert", stage))
+        sql = plan.sql.get("insert")
         if sql is None:
-            sql = plan.sql[("insert", stage)] = self._insert_sql(plan, stage, "")
+            sql = plan.sql["insert"] = self._insert_sql(plan, stage, "")
         self.conn.execute(sql, ())
 
     def upsert(self, plan: TablePlan, rows: list[Any]) -> None:
@@ -291,7 +272,7 @@ class PostgreSqlWriter(Writer):
             raise RecordError(f"Write to table '{plan.table.name}' in UPSERT mode requires key field names to be "
                               "known, check the primary key configuration")
         stage = self._copy(plan, rows)
-        sql = plan.sql.get(("upsert", stage))
+        sql = plan.sql.get("upsert")
         if sql is None:
             keys = ", ".join(self.quote(c.name) for c in plan.key_columns)
             rest = plan.columns[len(plan.key_columns):]
@@ -300,7 +281,7 @@ class PostgreSqlWriter(Writer):
                                                       for c in rest)
             else:
                 action = "DO NOTHING"
-            sql = plan.sql[("upsert", stage)] = self._insert_sql(plan, stage, f" ON CONFLICT ({keys}) {action}")
+            sql = plan.sql["upsert"] = self._insert_sql(plan, stage, f" ON CONFLICT ({keys}) {action}")
         self.conn.execute(sql, ())
 
     def update(self, plan: TablePlan, rows: list[Any]) -> None:
@@ -311,13 +292,13 @@ class PostgreSqlWriter(Writer):
         if len(plan.columns) == nk:
             return  # nothing but the key: an UPDATE would change nothing
         stage = self._copy(plan, rows)
-        sql = plan.sql.get(("update", stage))
+        sql = plan.sql.get("update")
         if sql is None:
             sources = self._sources(plan, "__dbc_s")
             sets = ", ".join(f"{self.quote(c.name)} = {src}" for c, src in zip(plan.columns[nk:], sources[nk:]))
             match = " AND ".join(f"__dbc_t.{self.quote(c.name)} = {src}"
                                  for c, src in zip(plan.key_columns, sources))
-            sql = plan.sql[("update", stage)] = (f"UPDATE {self.quote_table(plan.table)} AS __dbc_t SET {sets} "
+            sql = plan.sql["update"] = (f"UPDATE {self.quote_table(plan.table)} AS __dbc_t SET {sets} "
                                         f"FROM {stage} AS __dbc_s WHERE {match}")
         self.conn.execute(sql, ())
 
