@@ -36,9 +36,9 @@ Prints rows/s for both and the ratio (must ≥ 0.5 with defaults; goal: defaults
 
 Experiments (not in the reported figures): ``--tuned-databases`` gives the defaults run the tuned
 database settings; ``--worker``/``--connector KEY=VALUE`` add settings. Environment:
-``BENCH_THREADS=1`` prints the worker's CPU per thread, ``BENCH_PROFILE=dir`` runs the worker under
-py-spy (``BENCH_PROFILE_IDLE=1``: idle samples too), ``BENCH_KEEP=dir`` keeps the worker logs,
-``BENCH_LOG_LEVEL`` sets the worker's log level.
+``BENCH_THREADS=1`` prints the worker's CPU and context switches per thread, ``BENCH_PROFILE=dir``
+runs the worker under py-spy (``BENCH_PROFILE_IDLE=1``: idle samples too), ``BENCH_KEEP=dir`` keeps
+the worker logs, ``BENCH_LOG_LEVEL`` sets the worker's log level.
 """
 
 from __future__ import annotations
@@ -331,7 +331,8 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
                 for pid in _tree_pids(proc.pid):
                     for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
                         name = (task / "comm").read_text().strip()
-                        print(f"        {pid:>7} {name:16} {_cpu_seconds(pid, task.name):6.2f} s")
+                        print(f"        {pid:>7} {name:16} {_cpu_seconds(pid, task.name):6.2f} s  "
+                              f"{_context_switches(pid, task.name)}", flush=True)
     finally:
         proc.send_signal(2 if profile else 15)  # py-spy writes its profile on SIGINT
         proc.wait(60)
@@ -356,6 +357,15 @@ def _cpu_seconds(pid: int, thread: str | None = None) -> float:
     path = f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat"
     fields = Path(path).read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _context_switches(pid: int, thread: str) -> str:
+    """A thread's voluntary/involuntary context switches (whole run): GIL hand-offs and waits
+    show as voluntary ones, preemption by other work on the cores as involuntary ones."""
+    fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/task/{thread}/status").read_text().splitlines()
+                  if ":\t" in line)
+    return (f"{int(fields['voluntary_ctxt_switches']):>8} voluntary, "
+            f"{int(fields['nonvoluntary_ctxt_switches']):>7} involuntary switches")
 
 
 def _tree_pids(pid: int) -> list[int]:

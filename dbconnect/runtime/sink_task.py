@@ -75,6 +75,21 @@ class WorkerSinkTask(WorkerTask):
         ctx._reporter = _Reporter(self)
         ctx.on_pause = lambda tps: self.consumer.pause([KafkaTopicPartition(t, p) for t, p in tps])
         ctx.on_resume = lambda tps: self.consumer.resume([KafkaTopicPartition(t, p) for t, p in tps])
+        # Subscribed before the task starts, as Kafka's WorkerSinkTask does: librdkafka joins the
+        # group in the background at once, so the group's first join (held 3 s by the broker:
+        # group.initial.rebalance.delay.ms) runs while the task connects and the heap is settled.
+        # The rebalance callbacks run only inside this thread's polls: open() never precedes start().
+        topics = [t.strip() for t in str(self.task_config.get("topics") or "").split(",") if t.strip()]
+        regex = str(self.task_config.get("topics.regex") or "").strip()
+        if regex:
+            re.compile(regex)
+            # librdkafka treats a subscription starting with ^ as a regex and searches the topic
+            # name for it; Kafka's topics.regex must match the whole name, hence both anchors
+            # (a bare "^orders" would also consume "orders-dlq").
+            topics = [f"^({regex})$"]
+        if not topics:
+            raise ConnectError("Sink tasks require a list of topics or a topics.regex")
+        self.consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
         self.task.initialize(ctx)
         self.task.start(self.task_config)
         self._started = True
@@ -87,17 +102,6 @@ class WorkerSinkTask(WorkerTask):
         else:
             log.info("Task %s: sink fast path off (%s): SinkRecords for every record", self.id, problem)
         settle_heap()
-        topics = [t.strip() for t in str(self.task_config.get("topics") or "").split(",") if t.strip()]
-        regex = str(self.task_config.get("topics.regex") or "").strip()
-        if regex:
-            re.compile(regex)
-            # librdkafka treats a subscription starting with ^ as a regex and searches the topic
-            # name for it; Kafka's topics.regex must match the whole name, hence both anchors
-            # (a bare "^orders" would also consume "orders-dlq").
-            topics = [f"^({regex})$"]
-        if not topics:
-            raise ConnectError("Sink tasks require a list of topics or a topics.regex")
-        self.consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
         self._next_commit = time.monotonic() + self.flush_interval
 
     def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:

@@ -117,3 +117,35 @@ def test_put_is_called_on_idle_polls_as_kafka_does():
     task = loop([Message(0)], stop_after=3)
     # The record, then two polls that brought nothing (each waited the poll timeout for one message).
     assert task.puts == [(0.0, ["v0"]), (0.5, []), (1.0, [])]
+
+
+def test_the_consumer_subscribes_before_the_task_starts(monkeypatch):
+    """As Kafka's WorkerSinkTask: subscribe, then task.start(). librdkafka joins the group in the
+    background from subscribe() on, so the group's first join (3 s) overlaps the task's start-up;
+    the rebalance callbacks (open()) still come only from this thread's polls, after start()."""
+    events: list[str] = []
+
+    class SubscribingConsumer:
+        def __init__(self, config: dict) -> None:
+            events.append("consumer")
+
+        def subscribe(self, topics: list, **callbacks) -> None:
+            events.append(f"subscribe {topics}")
+
+    class StartingTask(RecordingTask):
+        def initialize(self, context) -> None:
+            events.append("initialize")
+
+        def start(self, props: dict) -> None:
+            events.append("start")
+
+    monkeypatch.setattr("dbconnect.runtime.sink_task.Consumer", SubscribingConsumer)
+    monkeypatch.setattr("dbconnect.runtime.sink_task.settle_heap", lambda: None)
+    worker_task = WorkerSinkTask(
+        consumer_config={}, max_poll_records=500, task=StartingTask([], None, 1), task_config={"topics": "t"},
+        key_converter=StringConverter(), value_converter=StringConverter(), transformations=TransformationChain(),
+        error_handler=ErrorHandler("c", 0, {}), offset_flush_interval_ms=60_000,
+        task_id=ConnectorTaskId("c", 0), status_store=MemoryStatusBackingStore(), worker_id="w",
+        target_state=TargetState.STARTED)
+    worker_task.initialize_and_start()
+    assert events == ["consumer", "subscribe ['t']", "initialize", "start"]
