@@ -114,7 +114,7 @@ class JsonRowShape:
 
     def materialize(self, row: Sequence[Any]) -> list[Any]:
         """The Connect values of ``row`` (decoded from its JSON: the slow, general path)."""
-        from ..registry.jsonschema_values import NeedExact, ValueCodec  # the JSON ↔ Connect value rules
+        from ..converters.jsonschema_values import NeedExact, ValueCodec  # the JSON ↔ Connect value rules
 
         if self._decode is None:
             # NaN and ±Infinity are valid Connect values even where the format refuses to write

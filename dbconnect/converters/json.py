@@ -35,9 +35,10 @@ from ..api.data import (
 from ..api.errors import DataError
 from ..api.payload import JsonPayloadFormat, JsonRowStruct
 from .base import Converter, config_key, parse_bool, parse_int
-from .common import (
-    DATE_INLINE_RANGE, DECIMAL_FORMAT_CONFIG, EPOCH_ORDINAL, EPOCH_UTC, ONE_MS, TIMESTAMP_INLINE_RANGE, BoundedCache,
-    b64, base64_decimal_source, inline_decimal_scale, invalid_type, node_type, parse_decimal_format,
+from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, b64, invalid_type, node_type, parse_decimal_format
+from .json_codec import (
+    LOGICAL_NAMES, NON_FINITE_IN, JsonValueRules, NeedExact, decimal_number, logical_int_decoder, struct_decoder,
+    struct_encoder,
 )
 
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
@@ -54,9 +55,8 @@ _WRITE_ERROR = "Converting Kafka Connect data to byte[] failed due to serializat
 
 # Jackson writes non-finite doubles as these quoted strings; reading them back restores the float.
 _NON_FINITE_OUT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
-_NON_FINITE_IN = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
-
-_LOGICAL_NAMES = (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME)
+_NON_FINITE_IN = NON_FINITE_IN
+_LOGICAL_NAMES = LOGICAL_NAMES
 _orjson_loads = orjson.loads
 _new_tuple = tuple.__new__  # SchemaAndValue(schema, value) without the namedtuple's Python-level __new__
 
@@ -64,8 +64,9 @@ Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
 
 
-class _NeedExact(Exception):
-    """A NUMERIC decimal arrived as a float: the text must be re-read without rounding."""
+# The shared codec's names (json_codec.py), under this module's old private names.
+_NeedExact = NeedExact
+_decimal_number = decimal_number
 
 
 def _reject_constant(name: str) -> Any:
@@ -78,12 +79,6 @@ def _loads_exact(text: bytes | str) -> Any:
 
 def _float_out(v: float) -> Any:
     return v if v - v == 0.0 else _NON_FINITE_OUT.get(v, "NaN")
-
-
-def _decimal_number(v: decimal.Decimal) -> orjson.Fragment:
-    if not v.is_finite():
-        raise DataError(f"Invalid Decimal value {v}: only finite values can be written as JSON numbers")
-    return orjson.Fragment(str(v))
 
 
 # Kafka's envelope names the float types "float" and "double" (JsonSchema.FLOAT_TYPE_NAME…);
@@ -113,6 +108,8 @@ class JsonConverter(Converter):
         self._reset()
 
     def _reset(self) -> None:
+        # Kafka's value rules for the shared struct code generators (json_codec.py).
+        self._rules = JsonValueRules(replace_null_with_default=self.replace_null_with_default, label="json")
         # NUMERIC decimals as str(Decimal) writes them (_decimal_number): exponents below 10⁻⁶.
         self.payload_format = JsonPayloadFormat(self.decimal_format, plain_decimals=False)
         self._entries = BoundedCache(self.cache_size)
@@ -309,38 +306,7 @@ class JsonConverter(Converter):
         return self._struct_encoder(schema)
 
     def _struct_encoder(self, schema: Schema) -> Encoder:
-        # Generated so that each field costs an inline type test instead of a function call.
-        # Only variable names go into the source; field names are bound in the namespace.
-        ns: dict[str, Any] = {"Struct": Struct, "SCHEMA": schema}
-        exprs = []
-        for i, f in enumerate(schema.fields):
-            ns[f"N{i}"], ns[f"E{i}"] = f.name, self._encoder(f.schema)
-            exprs.append(f"N{i}: " + _fast_expr(f.schema, f"v{i}", f"E{i}"))
-        n = len(schema.fields)
-        unpack = f"    {', '.join(f'v{i}' for i in range(n))}, = s.values\n" if n else ""
-
-        def other(s: Any) -> Any:
-            if isinstance(s, Struct):
-                # Kafka insists on equal schemas; equal fields suffice to encode, and that lets a
-                # struct default (built before its schema had the default) be written.
-                if s.schema != schema and s.schema.fields != schema.fields:
-                    raise DataError("Mismatching schema.")
-                return encode(Struct._of(schema, s.values))
-            if isinstance(s, Mapping):  # a plain dict stands in for a Struct
-                return encode(Struct.from_dict(schema, s))
-            raise invalid_type(schema, s)
-
-        ns["other"] = other
-        source = (
-            "def encode(s):\n"
-            "    if s.__class__ is not Struct or s.schema is not SCHEMA:\n"
-            "        return other(s)\n"
-            f"{unpack}"
-            f"    return {{{', '.join(exprs)}}}\n"
-        )
-        exec(compile(source, f"<json encoder {schema!r}>", "exec"), ns)
-        encode = ns["encode"]
-        return encode
+        return struct_encoder(schema, self._encoder, self._rules)
 
     def _encode_any(self, v: Any) -> Any:
         """Schemaless values: the JSON type follows the Python type."""
@@ -541,12 +507,9 @@ class JsonConverter(Converter):
                 raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
                                 f"but was {node_type(v)}")
             return to_decimal
-        for logical, integral_range, what in (
-            (Date, INT_RANGES[Type.INT32], "integer"), (Time, INT_RANGES[Type.INT32], "integer"),
-            (Timestamp, INT_RANGES[Type.INT64], "integral"),
-        ):
+        for logical, what in ((Date, "integer"), (Time, "integer"), (Timestamp, "integral")):
             if name == logical.LOGICAL_NAME:
-                return _logical_int_decoder(schema, logical, integral_range, what)
+                return logical_int_decoder(schema, logical, what)
         if t in INT_RANGES:
             lo, hi = INT_RANGES[t]
 
@@ -618,111 +581,4 @@ class JsonConverter(Converter):
 
     def _struct_decoder(self, schema: Schema, null: tuple[bool, Any] | None = None) -> Decoder:
         """``null``: (True, error message) or (False, value) for a JSON null; None: not an object."""
-        # Generated like the encoder: each field is a specialised subscript (no call), the common
-        # well-typed value is converted inline — logical types included (Decimal from base64,
-        # Timestamp, Date) — and anything else goes to the field's full decoder D<i>, which gives
-        # the exact result or error of the general path. Only variable names go into the source.
-        ns: dict[str, Any] = {"SCHEMA": schema, "Struct": Struct, "new": object.__new__}
-        fast, slow, lines, names = [], [], [], []
-        for i, f in enumerate(schema.fields):
-            ns[f"N{i}"], ns[f"D{i}"] = f.name, self._decoder(f.schema)
-            fast.append(f"        v{i} = o[N{i}]\n")
-            slow.append(f"        v{i} = get(N{i})\n")
-            lines.append(self._field_decode_source(f.schema, i, ns))
-            names.append(f"v{i}")
-
-        def not_object(o: Any) -> Any:
-            if o is None and null is not None:
-                if null[0]:
-                    raise DataError(null[1])
-                return null[1]
-            raise DataError(f"Structs should be encoded as JSON objects, but found {node_type(o)}")
-
-        ns["not_object"] = not_object
-        fetch = (
-            "    try:\n"  # every field present (the usual case): no dict.get calls
-            f"{''.join(fast)}"
-            "    except KeyError:\n"  # a missing field reads as null
-            "        get = o.get\n"
-            f"{''.join(slow)}"
-        ) if names else ""
-        source = (
-            "def decode(o):\n"
-            "    if o.__class__ is not dict:\n"
-            "        return not_object(o)\n"
-            f"{fetch}"
-            f"{''.join(lines)}"
-            "    s = new(Struct)\n"  # Struct._of, inline: the values are already valid
-            "    s.schema = SCHEMA\n"
-            f"    s.values = [{', '.join(names)}]\n"
-            "    return s\n"
-        )
-        exec(compile(source, f"<json decoder {schema!r}>", "exec"), ns)
-        return ns["decode"]
-
-    def _field_decode_source(self, schema: Schema, i: int, ns: dict[str, Any]) -> str:
-        """Statement(s) turning JSON value ``v<i>`` into its Connect value, ``D<i>`` for the rest."""
-        v, fn = f"v{i}", f"D{i}"
-        # A null that decodes to None (optional, no default applied) is also handled inline.
-        null_ok = schema.optional and not (schema.default is not None and self.replace_null_with_default)
-        name = schema.name
-        if name == Decimal.LOGICAL_NAME:
-            scale = inline_decimal_scale(schema)
-            if scale is None:
-                return f"    {v} = {fn}({v})\n"
-            return base64_decimal_source(v, fn, i, scale, ns) + f"    else:\n        {v} = {fn}({v})\n"
-        none = f" or {v} is None" if null_ok else ""
-        if name == Timestamp.LOGICAL_NAME:
-            lo, hi = TIMESTAMP_INLINE_RANGE
-            ns.update(EPOCH_UTC=EPOCH_UTC, ONE_MS=ONE_MS)
-            cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
-            return f"    {v} = EPOCH_UTC + ONE_MS * {v} if {cond} else {v} if {v} is None else {fn}({v})\n" \
-                if null_ok else f"    {v} = EPOCH_UTC + ONE_MS * {v} if {cond} else {fn}({v})\n"
-        if name == Date.LOGICAL_NAME:
-            lo, hi = DATE_INLINE_RANGE
-            ns.update(fromordinal=_dt.date.fromordinal)
-            cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
-            expr = f"fromordinal({v} + {EPOCH_ORDINAL})"
-            return f"    {v} = {expr} if {cond} else {v} if {v} is None else {fn}({v})\n" \
-                if null_ok else f"    {v} = {expr} if {cond} else {fn}({v})\n"
-        if name in (Time.LOGICAL_NAME,):
-            return f"    {v} = {fn}({v})\n"
-        expr = _fast_expr(schema, v, fn, decoding=True)
-        if expr == f"{fn}({v})":
-            return f"    {v} = {fn}({v})\n"
-        if null_ok:  # "x if C else D(x)" -> "x if C or x is None else D(x)"
-            head, _, tail = expr.rpartition(" else ")
-            expr = f"{head}{none} else {tail}"
-        return f"    {v} = {expr}\n"
-
-
-def _fast_expr(schema: Schema, var: str, fn: str, decoding: bool = False) -> str:
-    """Source for one struct field: the common well-typed value inline, anything else via ``fn``."""
-    if schema.name in (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME):
-        return f"{fn}({var})"
-    t = schema.type
-    if t in INT_RANGES:
-        lo, hi = INT_RANGES[t]
-        return f"{var} if {var}.__class__ is int and {lo} <= {var} <= {hi} else {fn}({var})"
-    if t is Type.STRING:
-        return f"{var} if {var}.__class__ is str else {fn}({var})"
-    if t is Type.BOOLEAN:
-        return f"{var} if {var}.__class__ is bool else {fn}({var})"
-    if t is Type.FLOAT32 or t is Type.FLOAT64:
-        if decoding:
-            return f"{var} if {var}.__class__ is float else {fn}({var})"
-        return f"{var} if {var}.__class__ is float and {var} - {var} == 0.0 else {fn}({var})"
-    return f"{fn}({var})"
-
-
-def _logical_int_decoder(schema: Schema, logical: Any, bounds: tuple[int, int], what: str) -> Decoder:
-    lo, hi = bounds
-    label = logical.__name__
-
-    def decode(v: Any) -> Any:
-        if type(v) is int and lo <= v <= hi:
-            return logical.to_logical(schema, v)
-        raise DataError(
-            f"Invalid type for {label}, underlying representation should be {what} but was {node_type(v)}"
-        )
-    return decode
+        return struct_decoder(schema, self._decoder, self._rules, null=null)
