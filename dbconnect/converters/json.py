@@ -20,9 +20,7 @@ from typing import Any
 import orjson
 
 from ..api.data import (
-    INT_RANGES,
     NULL_SCHEMA_AND_VALUE,
-    Date,
     Decimal,
     Schema,
     SchemaAndValue,
@@ -37,8 +35,8 @@ from ..api.payload import JsonPayloadFormat, JsonRowStruct
 from .base import Converter, config_key, parse_bool, parse_int
 from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, b64, invalid_type, node_type, parse_decimal_format
 from .json_codec import (
-    LOGICAL_NAMES, NON_FINITE_IN, JsonValueRules, NeedExact, decimal_number, logical_int_decoder, struct_decoder,
-    struct_encoder,
+    LOGICAL_NAMES, NON_FINITE_IN, JsonValueRules, NeedExact, decimal_number, shared_decoder,
+    shared_encoder, struct_decoder, struct_encoder,
 )
 
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
@@ -77,6 +75,10 @@ def _loads_exact(text: bytes | str) -> Any:
     return _stdjson.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
 
 
+def _non_finite_out(v: float) -> str:
+    return _NON_FINITE_OUT.get(v, "NaN")
+
+
 def _float_out(v: float) -> Any:
     return v if v - v == 0.0 else _NON_FINITE_OUT.get(v, "NaN")
 
@@ -109,7 +111,8 @@ class JsonConverter(Converter):
 
     def _reset(self) -> None:
         # Kafka's value rules for the shared struct code generators (json_codec.py).
-        self._rules = JsonValueRules(replace_null_with_default=self.replace_null_with_default, label="json")
+        self._rules = JsonValueRules(replace_null_with_default=self.replace_null_with_default, int_range_error=True,
+                                     label="json")
         # NUMERIC decimals as str(Decimal) writes them (_decimal_number): exponents below 10⁻⁶.
         self.payload_format = JsonPayloadFormat(self.decimal_format, plain_decimals=False)
         self._entries = BoundedCache(self.cache_size)
@@ -248,50 +251,9 @@ class JsonConverter(Converter):
                     return _decimal_number(v)
                 return numeric
             return lambda v: b64(Decimal.from_logical(schema, v))
-        if name == Date.LOGICAL_NAME:
-            return lambda v: Date.from_logical(schema, v)
-        if name == Time.LOGICAL_NAME:
-            return lambda v: Time.from_logical(schema, v)
-        if name == Timestamp.LOGICAL_NAME:
-            return lambda v: Timestamp.from_logical(schema, v)
-        if t in INT_RANGES:
-            lo, hi = INT_RANGES[t]
-
-            def integer(v: Any) -> Any:
-                if isinstance(v, int) and not isinstance(v, bool):
-                    if lo <= v <= hi:
-                        return int(v)
-                    raise DataError(f"Invalid value for {t.name}: {v} is out of range")
-                raise invalid_type(schema, v)
-            return integer
-        if t is Type.FLOAT32 or t is Type.FLOAT64:
-            def floating(v: Any) -> Any:
-                if isinstance(v, (float, int)) and not isinstance(v, bool):
-                    return _float_out(float(v))
-                raise invalid_type(schema, v)
-            return floating
-        if t is Type.BOOLEAN or t is Type.STRING:
-            expected = bool if t is Type.BOOLEAN else str
-
-            def simple(v: Any) -> Any:
-                if isinstance(v, expected):
-                    return v
-                raise invalid_type(schema, v)
-            return simple
-        if t is Type.BYTES:
-            def binary(v: Any) -> Any:
-                if isinstance(v, (bytes, bytearray, memoryview)):
-                    return b64(v)
-                raise DataError(f"Invalid type for bytes type: {type(v)}")
-            return binary
-        if t is Type.ARRAY:
-            item = self._encoder(schema.value_schema)
-
-            def array(v: Any) -> Any:
-                if isinstance(v, (list, tuple)):
-                    return [item(x) for x in v]
-                raise invalid_type(schema, v)
-            return array
+        shared = shared_encoder(schema, self._encoder, self._rules, _non_finite_out)
+        if shared is not None:
+            return shared
         if t is Type.MAP:
             key, val = self._encoder(schema.key_schema), self._encoder(schema.value_schema)
             as_object = schema.key_schema.type is Type.STRING
@@ -507,50 +469,9 @@ class JsonConverter(Converter):
                 raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
                                 f"but was {node_type(v)}")
             return to_decimal
-        for logical, what in ((Date, "integer"), (Time, "integer"), (Timestamp, "integral")):
-            if name == logical.LOGICAL_NAME:
-                return logical_int_decoder(schema, logical, what)
-        if t in INT_RANGES:
-            lo, hi = INT_RANGES[t]
-
-            def integer(v: Any) -> Any:
-                if isinstance(v, (float, decimal.Decimal)) and v - v == 0:
-                    v = int(v)  # Jackson's intValue() truncates a fractional number
-                if type(v) is int and lo <= v <= hi:
-                    return v
-                raise DataError(f"Invalid value for {t.name} field: {node_type(v)} {v!r}")
-            return integer
-        if t is Type.FLOAT32 or t is Type.FLOAT64:
-            def floating(v: Any) -> Any:
-                if type(v) is str and v in _NON_FINITE_IN:
-                    return _NON_FINITE_IN[v]
-                if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
-                    return float(v)
-                raise DataError(f"Invalid value for {t.name} field: {node_type(v)}")
-            return floating
-        if t is Type.BOOLEAN or t is Type.STRING:
-            expected = bool if t is Type.BOOLEAN else str
-
-            def simple(v: Any) -> Any:
-                if type(v) is expected:
-                    return v
-                raise DataError(f"Invalid value for {t.name} field: {node_type(v)}")
-            return simple
-        if t is Type.BYTES:
-            def binary(v: Any) -> Any:
-                try:
-                    return base64.b64decode(v, validate=True)
-                except (binascii.Error, ValueError, TypeError) as exc:
-                    raise DataError("Invalid bytes field") from exc
-            return binary
-        if t is Type.ARRAY:
-            item = self._decoder(schema.value_schema)
-
-            def array(v: Any) -> Any:
-                if type(v) is not list:
-                    raise DataError(f"Arrays should be encoded as JSON arrays, but found {node_type(v)}")
-                return [item(x) for x in v]
-            return array
+        shared = shared_decoder(schema, self._decoder, self._rules)
+        if shared is not None:
+            return shared
         if t is Type.MAP:
             return self._map_decoder(schema)
         return self._struct_decoder(schema)

@@ -2,9 +2,13 @@
 JsonSchemaConverter (jsonschema_values.py, jsonschema_structs.py).
 
 What is shared: the generated struct encoder and decoder (one code generator each, below), the
-inline per-field fast paths they use, the logical-int (Date, Time, Timestamp) decoders, Decimals
-written as exact JSON numbers, the non-finite float strings read back, and ``NeedExact`` (a
-decimal read as a float must be re-read from the text without rounding).
+inline per-field fast paths they use, the encoders and decoders of Date, Time, Timestamp,
+integers, floats, booleans, strings, bytes and arrays (``shared_encoder``/``shared_decoder``),
+Decimals written as ``str(Decimal)`` JSON numbers, the non-finite float strings read back, and
+``NeedExact`` (a decimal read as a float must be re-read from the text without rounding). Each
+converter keeps what is its own: the null wrappers around these, Decimal, maps and (JSON Schema)
+unions and enums, and the JSON Schema ⇄ Connect schema mapping (jsonschema_data.py) or the
+JsonConverter's envelope schema.
 
 What differs between the two converters is passed in as a ``JsonValueRules`` strategy (and, for
 the whole-value encoders/decoders around the generated code, kept in the converter's own module):
@@ -39,6 +43,9 @@ maps with string keys          object; other keys: [[k, v], …]    object only 
                                                                   key; else [{"key":k,"value":v}, …]
 unions (OneOf structs)         an ordinary struct                 the set member's value
 BYTES read                     base64 only                        a JSON number stays a Decimal
+integer out of range (write)   "… is out of range"                an invalid type
+                               (``int_range_error``)
+exact re-read (NeedExact)      NaN/Infinity tokens refused        accepted (json.JSONDecoder)
 =============================  =================================  =====================================
 
 Generated code: only variable names and ``repr()`` literals of field names go into the source;
@@ -47,6 +54,8 @@ everything else (field names for lookups, decoders, constants) is bound in the f
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as _dt
 import decimal
 from collections.abc import Callable, Mapping
@@ -59,11 +68,11 @@ from ..api.data import INT_RANGES, Date, Decimal, Schema, Struct, Time, Timestam
 from ..api.errors import DataError
 from .common import (
     DATE_INLINE_RANGE, EPOCH_ORDINAL, EPOCH_UTC, ONE_MS, TIMESTAMP_INLINE_RANGE, base64_decimal_source,
-    inline_decimal_scale, invalid_type, node_type,
+    b64, inline_decimal_scale, invalid_type, node_type,
 )
 
 __all__ = ["NeedExact", "MISSING", "JsonValueRules", "NON_FINITE_IN", "decimal_number", "logical_int_decoder",
-           "struct_encoder", "struct_decoder", "Omit"]
+           "struct_encoder", "struct_decoder", "Omit", "shared_encoder", "shared_decoder"]
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -97,7 +106,11 @@ class JsonValueRules:
     exact (else its decoder raises NeedExact); False: the decoder always decides.
     ``omit_required_nulls``: a required field's encoder raises ``Omit`` for null; the struct is
     then written without that property.
-    ``opaque``: schemas whose values are always encoded by their field encoder (no inline form).
+    ``opaque``: schemas whose values are always encoded by their field encoder (no inline form),
+    and which ``shared_encoder`` leaves to the converter.
+    ``int_range_error``: an integer out of its type's range is "out of range" (Kafka) rather than
+    an invalid type (Confluent).
+    ``bytes_take_decimal``: a BYTES schema reads an exact JSON number as a Decimal (Confluent).
     """
 
     replace_null_with_default: bool = True
@@ -105,6 +118,8 @@ class JsonValueRules:
     float_decimals: bool = False
     omit_required_nulls: bool = False
     opaque: Callable[[Schema], bool] = _never
+    int_range_error: bool = False
+    bytes_take_decimal: bool = False
     label: str = "json"  # in generated functions' file names, for tracebacks
 
     def null_is_none(self, schema: Schema) -> bool:
@@ -131,6 +146,134 @@ def logical_int_decoder(schema: Schema, logical: Any, what: str) -> Decoder:
             return logical.to_logical(schema, v)
         raise DataError(f"Invalid type for {label}, underlying representation should be {what} but was {node_type(v)}")
     return decode
+
+
+# -- the value encoders and decoders both converters share ----------------------------------------
+
+def shared_encoder(schema: Schema, encoder: Callable[[Schema], Encoder], rules: JsonValueRules,
+                   non_finite: Callable[[float], Any]) -> Encoder | None:
+    """The encoder of a non-null value of ``schema`` where both converters write the same JSON:
+    Date, Time, Timestamp, integers, floats (``non_finite`` writes NaN and ±Infinity), booleans,
+    strings, bytes and arrays (``encoder(schema)``: an item's full encoder). None for the rest
+    (Decimal, maps, structs, unions, and strings the rules make ``opaque``)."""
+    name, t = schema.name, schema.type
+    if name == Decimal.LOGICAL_NAME:
+        return None
+    if name == Date.LOGICAL_NAME:
+        return lambda v: Date.from_logical(schema, v)
+    if name == Time.LOGICAL_NAME:
+        return lambda v: Time.from_logical(schema, v)
+    if name == Timestamp.LOGICAL_NAME:
+        return lambda v: Timestamp.from_logical(schema, v)
+    if t in INT_RANGES:
+        lo, hi = INT_RANGES[t]
+        name_the_range = rules.int_range_error
+
+        def integer(v: Any) -> Any:
+            if isinstance(v, int) and not isinstance(v, bool):
+                if lo <= v <= hi:
+                    return int(v)
+                if name_the_range:
+                    raise DataError(f"Invalid value for {t.name}: {v} is out of range")
+            raise invalid_type(schema, v)
+        return integer
+    if t is Type.FLOAT32 or t is Type.FLOAT64:
+        def floating(v: Any) -> Any:
+            if isinstance(v, (float, int)) and not isinstance(v, bool):
+                v = float(v)
+                return v if v - v == 0.0 else non_finite(v)
+            raise invalid_type(schema, v)
+        return floating
+    if t is Type.BOOLEAN:
+        def boolean(v: Any) -> Any:
+            if isinstance(v, bool):
+                return v
+            raise invalid_type(schema, v)
+        return boolean
+    if t is Type.STRING:
+        if rules.opaque(schema):
+            return None
+
+        def string(v: Any) -> Any:
+            if isinstance(v, str):
+                return str(v)  # a str subclass as the plain str orjson writes for it
+            raise invalid_type(schema, v)
+        return string
+    if t is Type.BYTES:
+        def binary(v: Any) -> Any:
+            if isinstance(v, (bytes, bytearray, memoryview)):
+                return b64(v)
+            # Only a Decimal schema says how to write a Decimal (Java's BYTES branch writes a
+            # BigDecimal as a number, which the JSON Schema "string" of plain bytes refuses).
+            raise DataError(f"Invalid type for bytes type: {type(v)}")
+        return binary
+    if t is Type.ARRAY:
+        item = encoder(schema.value_schema)
+
+        def array(v: Any) -> Any:
+            if isinstance(v, (list, tuple)):
+                return [item(x) for x in v]
+            raise invalid_type(schema, v)
+        return array
+    return None
+
+
+def shared_decoder(schema: Schema, decoder: Callable[[Schema], Decoder], rules: JsonValueRules) -> Decoder | None:
+    """The decoder of a non-null JSON value for ``schema`` where both converters read the same:
+    Date, Time, Timestamp, integers, floats, booleans, strings, bytes and arrays
+    (``decoder(schema)``: an item's full decoder). None for the rest (Decimal, maps, structs, unions)."""
+    name, t = schema.name, schema.type
+    if name == Decimal.LOGICAL_NAME:
+        return None
+    for logical, what in ((Date, "integer"), (Time, "integer"), (Timestamp, "integral")):
+        if name == logical.LOGICAL_NAME:
+            return logical_int_decoder(schema, logical, what)
+    if t in INT_RANGES:
+        lo, hi = INT_RANGES[t]
+
+        def integer(v: Any) -> Any:
+            if v.__class__ is not int and isinstance(v, (float, decimal.Decimal)) and v - v == 0:
+                v = int(v)  # Jackson's intValue()/longValue() truncate a fractional number
+            if v.__class__ is int and lo <= v <= hi:
+                return v
+            raise DataError(f"Invalid value for {t.name} field: {node_type(v)} {v!r}")
+        return integer
+    if t is Type.FLOAT32 or t is Type.FLOAT64:
+        def floating(v: Any) -> Any:
+            if v.__class__ is str and v in NON_FINITE_IN:
+                return NON_FINITE_IN[v]
+            if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
+                return float(v)
+            raise DataError(f"Invalid value for {t.name} field: {node_type(v)}")
+        return floating
+    if t is Type.BOOLEAN or t is Type.STRING:
+        expected = bool if t is Type.BOOLEAN else str
+
+        def simple(v: Any) -> Any:
+            if v.__class__ is expected:
+                return v
+            raise DataError(f"Invalid value for {t.name} field: {node_type(v)}")
+        return simple
+    if t is Type.BYTES:
+        bytes_take_decimal = rules.bytes_take_decimal
+
+        def binary(v: Any) -> Any:
+            if bytes_take_decimal and isinstance(v, decimal.Decimal):
+                return v
+            try:
+                return base64.b64decode(v, validate=True)
+            except (binascii.Error, ValueError, TypeError) as exc:
+                raise DataError("Invalid bytes field") from exc
+        return binary
+    if t is Type.ARRAY:
+        item = decoder(schema.value_schema)
+
+        def array(v: Any) -> Any:
+            if v.__class__ is not list:
+                raise DataError(f"Arrays should be encoded as JSON arrays, but found {node_type(v)}")
+            return [item(x) for x in v]
+        return array
+    return None
 
 
 # -- Connect struct -> JSON object ---------------------------------------------------------------

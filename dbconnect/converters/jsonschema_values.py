@@ -26,13 +26,13 @@ from typing import Any
 
 import orjson
 
-from ..api.data import INT_RANGES, Date, Decimal, Schema, Struct, Time, Timestamp, Type
+from ..api.data import INT_RANGES, Decimal, Schema, Struct, Type
 from ..api.errors import DataError
 from ..api.payload import non_finite_writer
 from .common import b64, invalid_type, node_type
 from .json_codec import (
-    LOGICAL_NAMES, MISSING, NON_FINITE_IN, JsonValueRules, NeedExact, Omit, logical_int_decoder, struct_decoder,
-    struct_encoder,
+    LOGICAL_NAMES, MISSING, NON_FINITE_IN, JsonValueRules, NeedExact, Omit, shared_decoder, shared_encoder,
+    struct_decoder, struct_encoder,
 )
 from .jsonschema_data import JSON_TYPE_ONE_OF, KEY_FIELD, VALUE_FIELD, enum_symbols
 
@@ -62,7 +62,7 @@ def _opaque(schema: Schema) -> bool:
 
 # Confluent's value rules for the shared struct code generators (json_codec.py).
 RULES = JsonValueRules(replace_null_with_default=True, missing=MISSING, float_decimals=True,
-                       omit_required_nulls=True, opaque=_opaque, label="jsonschema")
+                       omit_required_nulls=True, opaque=_opaque, bytes_take_decimal=True, label="jsonschema")
 
 
 class ValueCodec:
@@ -114,61 +114,11 @@ class ValueCodec:
         name, t = schema.name, schema.type
         if name == Decimal.LOGICAL_NAME:
             return self._decimal_encoder(schema)
-        if name == Date.LOGICAL_NAME:
-            return lambda v: Date.from_logical(schema, v)
-        if name == Time.LOGICAL_NAME:
-            return lambda v: Time.from_logical(schema, v)
-        if name == Timestamp.LOGICAL_NAME:
-            return lambda v: Timestamp.from_logical(schema, v)
-        if t in INT_RANGES:
-            lo, hi = INT_RANGES[t]
-
-            def integer(v: Any) -> Any:
-                if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
-                    return int(v)
-                raise invalid_type(schema, v)
-            return integer
-        if t is Type.FLOAT32 or t is Type.FLOAT64:
-            non_finite = self._non_finite
-
-            def floating(v: Any) -> Any:
-                if isinstance(v, (float, int)) and not isinstance(v, bool):
-                    v = float(v)
-                    return v if v - v == 0.0 else non_finite(v)
-                raise invalid_type(schema, v)
-            return floating
-        if t is Type.BOOLEAN:
-            def boolean(v: Any) -> Any:
-                if isinstance(v, bool):
-                    return v
-                raise invalid_type(schema, v)
-            return boolean
-        if t is Type.STRING:
-            symbols = enum_symbols(schema.parameters)
-            if symbols is not None:
-                return _enum_encoder(schema, symbols)
-
-            def string(v: Any) -> Any:
-                if isinstance(v, str):
-                    return str(v)
-                raise invalid_type(schema, v)
-            return string
-        if t is Type.BYTES:
-            def binary(v: Any) -> Any:
-                if isinstance(v, (bytes, bytearray, memoryview)):
-                    return b64(v)
-                # Java's BYTES branch writes a BigDecimal as a number, which the "string" schema
-                # of plain bytes refuses: only a Decimal schema says how to write one.
-                raise DataError(f"Invalid type for bytes type: {type(v)}")
-            return binary
-        if t is Type.ARRAY:
-            item = self.encoder(schema.value_schema)
-
-            def array(v: Any) -> Any:
-                if isinstance(v, (list, tuple)):
-                    return [item(x) for x in v]
-                raise invalid_type(schema, v)
-            return array
+        if t is Type.STRING and _opaque(schema):
+            return _enum_encoder(schema, enum_symbols(schema.parameters))
+        shared = shared_encoder(schema, self.encoder, RULES, self._non_finite)
+        if shared is not None:
+            return shared
         if t is Type.MAP:
             return self._map_encoder(schema)
         if name == JSON_TYPE_ONE_OF:
@@ -304,52 +254,9 @@ class ValueCodec:
                 raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
                                 f"but was {node_type(v)}")
             return to_decimal
-        for logical, what in ((Date, "integer"), (Time, "integer"), (Timestamp, "integral")):
-            if name == logical.LOGICAL_NAME:
-                return logical_int_decoder(schema, logical, what)
-        if t in INT_RANGES:
-            lo, hi = INT_RANGES[t]
-
-            def integer(v: Any) -> Any:
-                if v.__class__ is not int and isinstance(v, (float, decimal.Decimal)) and v - v == 0:
-                    v = int(v)  # Jackson's intValue()/longValue() truncate a fractional number
-                if v.__class__ is int and lo <= v <= hi:
-                    return v
-                raise DataError(f"Invalid value for {t} field: {node_type(v)} {v!r}")
-            return integer
-        if t is Type.FLOAT32 or t is Type.FLOAT64:
-            def floating(v: Any) -> Any:
-                if v.__class__ is str and v in _NON_FINITE_IN:
-                    return _NON_FINITE_IN[v]
-                if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
-                    return float(v)
-                raise DataError(f"Invalid value for {t} field: {node_type(v)}")
-            return floating
-        if t is Type.BOOLEAN or t is Type.STRING:
-            expected = bool if t is Type.BOOLEAN else str
-
-            def simple(v: Any) -> Any:
-                if v.__class__ is expected:
-                    return v
-                raise DataError(f"Invalid value for {t} field: {node_type(v)}")
-            return simple
-        if t is Type.BYTES:
-            def binary(v: Any) -> Any:
-                if isinstance(v, decimal.Decimal):
-                    return v
-                try:
-                    return base64.b64decode(v, validate=True)
-                except (binascii.Error, ValueError, TypeError) as exc:
-                    raise DataError("Invalid bytes field") from exc
-            return binary
-        if t is Type.ARRAY:
-            item = self.decoder(schema.value_schema)
-
-            def array(v: Any) -> Any:
-                if v.__class__ is not list:
-                    raise DataError(f"Arrays should be encoded as JSON arrays, but found {node_type(v)}")
-                return [item(x) for x in v]
-            return array
+        shared = shared_decoder(schema, self.decoder, RULES)
+        if shared is not None:
+            return shared
         if t is Type.MAP:
             return self._map_decoder(schema)
         if name == JSON_TYPE_ONE_OF:

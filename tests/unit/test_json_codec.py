@@ -85,6 +85,22 @@ def test_both_converters_use_the_one_generator():
     assert {Path(h.__code__.co_filename).name for h in helpers} == {"json_codec.py"}
 
 
+SCALARS = [Date.SCHEMA, Time.SCHEMA, Timestamp.SCHEMA, SchemaBuilder.int8().build(), SchemaBuilder.int64().build(),
+           SchemaBuilder.float32().build(), SchemaBuilder.boolean().build(), SchemaBuilder.string().build(),
+           SchemaBuilder.bytes().build(), SchemaBuilder.array(SchemaBuilder.string().build()).build()]
+
+
+@pytest.mark.parametrize("schema", SCALARS, ids=lambda s: s.name or s.type.name)
+def test_both_converters_use_the_shared_value_codecs(schema):
+    """Dates, times, integers, floats, booleans, strings, bytes and arrays: one encoder and one
+    decoder definition for both converters (json_codec.shared_encoder / shared_decoder)."""
+    json_converter, codec = JsonConverter(), ValueCodec()
+    built = [json_converter._base_encoder(schema), json_converter._base_decoder(schema),
+             codec._base_encoder(schema), codec._base_decoder(schema)]
+    assert {Path(f.__code__.co_filename).name for f in built} == {"json_codec.py"}
+    assert built[0].__code__ is built[2].__code__ and built[1].__code__ is built[3].__code__
+
+
 def test_one_need_exact_for_both_converters():
     """A NUMERIC Decimal read as a float asks for an exact re-read with the same exception in both."""
     assert json_module._NeedExact is NeedExact is json_codec.NeedExact
@@ -101,7 +117,8 @@ ROWS = [
     # Off the inline paths: a naive datetime, a date subclass, a non-UTC zone, a negative epoch.
     [3, decimal.Decimal("-0.01"), dt.datetime(1960, 1, 1, 0, 0, 0, 999), dt.datetime(2024, 1, 2),
      dt.time(0, 0), "", float("nan")],
-    [4, decimal.Decimal("1E+3"), dt.datetime(1969, 12, 31, 23, 59, 59, 999500, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+    [4, decimal.Decimal("1E+3"),
+     dt.datetime(1969, 12, 31, 23, 59, 59, 999500, tzinfo=dt.timezone(dt.timedelta(hours=5))),
      dt.date(1, 1, 1), None, "y", float("-inf")],
 ]
 
