@@ -36,7 +36,7 @@ from .base import Converter, config_key, parse_bool, parse_int
 from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, b64, invalid_type, node_type, parse_decimal_format
 from .json_codec import (
     LOGICAL_NAMES, NON_FINITE_IN, JsonValueRules, NeedExact, decimal_number, shared_decoder,
-    shared_encoder, struct_decoder, struct_encoder,
+    shared_encoder, struct_decoder, struct_encoder, with_null,
 )
 
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
@@ -225,20 +225,8 @@ class JsonConverter(Converter):
     def _encoder(self, schema: Schema) -> Encoder:
         """value -> JSON-ready object for ``schema``, null handling included."""
         base = self._base_encoder(schema)
-        if schema.default is not None and self.replace_null_with_default:
-            null_out = base(schema.default)
-        elif schema.optional:
-            null_out = None
-        else:
-            def required(v: Any) -> Any:
-                if v is None:
-                    raise DataError("Conversion error: null value for field that is required and has no default value")
-                return base(v)
-            return required
-
-        def nullable(v: Any) -> Any:
-            return null_out if v is None else base(v)
-        return nullable
+        required = "Conversion error: null value for field that is required and has no default value"
+        return with_null(base, self._rules.null_rule(schema, required, base))
 
     def _base_encoder(self, schema: Schema) -> Encoder:
         """Encoder for a non-null value."""
@@ -424,32 +412,11 @@ class JsonConverter(Converter):
 
     def _decoder(self, schema: Schema) -> Decoder:
         """JSON value -> Connect value for ``schema``, null handling included (convertToConnect)."""
+        message = f"Invalid null value for required {schema.type.name} field"
         if schema.type is Type.STRUCT and schema.name not in _LOGICAL_NAMES:
             # The generated decoder handles null itself, off its fast path: no wrapper call.
-            if schema.default is not None and self.replace_null_with_default:
-                null: tuple[bool, Any] = (False, schema.default)
-            elif schema.optional:
-                null = (False, None)
-            else:
-                null = (True, f"Invalid null value for required {schema.type.name} field")
-            return self._struct_decoder(schema, null)
-        base = self._base_decoder(schema)
-        if schema.default is not None and self.replace_null_with_default:
-            null_in = schema.default
-        elif schema.optional:
-            null_in = None
-        else:
-            message = f"Invalid null value for required {schema.type.name} field"
-
-            def required(v: Any) -> Any:
-                if v is None:
-                    raise DataError(message)
-                return base(v)
-            return required
-
-        def nullable(v: Any) -> Any:
-            return null_in if v is None else base(v)
-        return nullable
+            return self._struct_decoder(schema, self._rules.null_rule(schema, message))
+        return with_null(self._base_decoder(schema), self._rules.null_rule(schema, message))
 
     def _base_decoder(self, schema: Schema) -> Decoder:
         name, t = schema.name, schema.type

@@ -72,7 +72,7 @@ from .common import (
 )
 
 __all__ = ["NeedExact", "MISSING", "JsonValueRules", "NON_FINITE_IN", "decimal_number", "logical_int_decoder",
-           "struct_encoder", "struct_decoder", "Omit", "shared_encoder", "shared_decoder"]
+           "with_null", "struct_encoder", "struct_decoder", "Omit", "shared_encoder", "shared_decoder"]
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -126,6 +126,16 @@ class JsonValueRules:
         """Does a null (or a missing property) of this schema read and write as plain null/None?"""
         return schema.optional and not (schema.default is not None and self.replace_null_with_default)
 
+    def null_rule(self, schema: Schema, required_message: str,
+                  default: Callable[[Any], Any] = lambda d: d) -> tuple[bool, Any]:
+        """What a null of ``schema`` gives: (False, value) — ``default(schema.default)`` or None — or
+        (True, the DataError message) for a required schema without a default that applies."""
+        if schema.default is not None and self.replace_null_with_default:
+            return False, default(schema.default)
+        if schema.optional:
+            return False, None
+        return True, required_message
+
 
 # -- shared value pieces -------------------------------------------------------------------------
 
@@ -146,6 +156,22 @@ def logical_int_decoder(schema: Schema, logical: Any, what: str) -> Decoder:
             return logical.to_logical(schema, v)
         raise DataError(f"Invalid type for {label}, underlying representation should be {what} but was {node_type(v)}")
     return decode
+
+
+def with_null(base: Callable[[Any], Any], null: tuple[bool, Any]) -> Callable[[Any], Any]:
+    """``base`` for a non-null value; a null gives ``null[1]``, or raises DataError(``null[1]``)
+    when ``null[0]`` (``JsonValueRules.null_rule``)."""
+    refuse, result = null
+    if refuse:
+        def required(v: Any) -> Any:
+            if v is None:
+                raise DataError(result)
+            return base(v)
+        return required
+
+    def nullable(v: Any) -> Any:
+        return result if v is None else base(v)
+    return nullable
 
 
 # -- the value encoders and decoders both converters share ----------------------------------------

@@ -32,7 +32,7 @@ from ..api.payload import non_finite_writer
 from .common import b64, invalid_type, node_type
 from .json_codec import (
     LOGICAL_NAMES, MISSING, NON_FINITE_IN, JsonValueRules, NeedExact, Omit, shared_decoder, shared_encoder,
-    struct_decoder, struct_encoder,
+    struct_decoder, struct_encoder, with_null,
 )
 from .jsonschema_data import JSON_TYPE_ONE_OF, KEY_FIELD, VALUE_FIELD, enum_symbols
 
@@ -86,29 +86,17 @@ class ValueCodec:
         return cached
 
     def _with_nulls(self, schema: Schema, base: Encoder, field: bool) -> Encoder:
-        if schema.default is not None:
-            null_out = base(schema.default)
-        elif schema.optional:
-            null_out = None
-        elif field:
+        if field and schema.default is None and not schema.optional:
             def required(v: Any) -> Any:
                 if v is None:
                     raise _Omit()
                 return base(v)
             return required
-        else:
-            # An array item or map entry: its JSON Schema has no null to write (Confluent's
-            # converter writes null anyway, which no validating reader accepts).
-            def element(v: Any) -> Any:
-                if v is None:
-                    raise DataError(f"Invalid value: null used for a required {schema.type.name} array item, map key "
-                                    "or map value; its JSON Schema does not admit null (make the schema optional)")
-                return base(v)
-            return element
-
-        def nullable(v: Any) -> Any:
-            return null_out if v is None else base(v)
-        return nullable
+        # An array item or map entry that is required: its JSON Schema has no null to write
+        # (Confluent's converter writes null anyway, which no validating reader accepts).
+        element = (f"Invalid value: null used for a required {schema.type.name} array item, map key or map value; "
+                   "its JSON Schema does not admit null (make the schema optional)")
+        return with_null(base, RULES.null_rule(schema, element, base))
 
     def _base_encoder(self, schema: Schema) -> Encoder:
         name, t = schema.name, schema.type

@@ -101,6 +101,16 @@ def test_both_converters_use_the_shared_value_codecs(schema):
     assert built[0].__code__ is built[2].__code__ and built[1].__code__ is built[3].__code__
 
 
+@pytest.mark.parametrize("schema", [SchemaBuilder.int32().optional().build(), SchemaBuilder.string().build(),
+                                    SchemaBuilder.string().optional().default_value("d").build()],
+                         ids=["optional", "required", "default"])
+def test_both_converters_use_the_shared_null_wrapper(schema):
+    """A null element's handling (the default, null or an error) is json_codec.with_null in both;
+    only the JSON Schema struct field's omission and its MISSING property are the converter's own."""
+    wrappers = [JsonConverter()._encoder(schema), JsonConverter()._decoder(schema), ValueCodec().encoder(schema)]
+    assert {Path(f.__code__.co_filename).name for f in wrappers} == {"json_codec.py"}
+
+
 def test_one_need_exact_for_both_converters():
     """A NUMERIC Decimal read as a float asks for an exact re-read with the same exception in both."""
     assert json_module._NeedExact is NeedExact is json_codec.NeedExact
