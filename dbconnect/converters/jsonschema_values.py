@@ -28,7 +28,7 @@ import orjson
 
 from ..api.data import INT_RANGES, Decimal, Schema, Struct, Type
 from ..api.errors import DataError
-from ..api.payload import non_finite_writer
+from ..api.payload import non_finite_writer, register_json_value_decoder
 from .common import b64, invalid_type, node_type
 from .json_codec import (
     LOGICAL_NAMES, MISSING, NON_FINITE_IN, JsonValueRules, NeedExact, Omit, shared_decoder, shared_encoder,
@@ -302,6 +302,14 @@ class ValueCodec:
     def _struct_decoder(self, schema: Schema) -> Decoder:
         # Generated once per schema by the shared generator; the converter caches it by schema id.
         return struct_decoder(schema, self.decoder, RULES)
+
+
+def _value_decoder(decimal_format: str, schema: Schema) -> Decoder:
+    return ValueCodec(decimal_format).decoder(schema)
+
+
+# JsonRowShape.materialize (api/payload.py) reads pre-encoded rows back with these rules.
+register_json_value_decoder(_value_decoder, NeedExact)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -53,6 +53,19 @@ def test_the_registry_does_not_import_the_converters():
     assert offenders == []
 
 
+def test_the_api_imports_nothing_above_it():
+    """api/payload.py reads pre-encoded rows back through a decoder the JSON Schema codec registers
+    (it used to import the codec from the registry, a layer above it)."""
+    offenders = []
+    for path in sorted((ROOT / "dbconnect" / "api").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (
+                node.level >= 2 or ((node.module or "").startswith("dbconnect.")
+                                    and not (node.module or "").startswith("dbconnect.api"))):
+                offenders.append(f"{path.name}: {node.module}")
+    assert offenders == []
+
+
 def test_old_paths_are_the_moved_modules():
     from dbconnect.converters import jsonschema_data, jsonschema_structs, jsonschema_values
     from dbconnect.registry import jsonschema_data as old_data
