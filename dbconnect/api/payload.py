@@ -28,7 +28,7 @@ from .errors import DataError
 from .records import SourceRecord
 
 __all__ = ["JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "JsonRowBatch", "FLOAT", "FRAGMENT", "BOOL",
-           "NON_FINITE_FLOATS", "non_finite_writer"]
+           "NON_FINITE_FLOATS", "non_finite_writer", "register_json_value_decoder"]
 
 # What the generated encoder does to a JSON-ready value before orjson writes it.
 FLOAT = "float"  # a Python float: NaN and ±Infinity are handled as the format's non_finite_floats says
@@ -62,6 +62,19 @@ def non_finite_writer(mode: str) -> Callable[[float], str]:
     if mode == "FAIL":
         return _non_finite_fail
     raise ValueError(f"non_finite_floats must be one of {NON_FINITE_FLOATS}")
+
+
+# How JsonRowShape.materialize reads its JSON back into Connect values: the JSON Schema converter's
+# value codec (dbconnect.converters.jsonschema_values), which registers itself here when imported,
+# because this layer does not import the plugins above it. [(decoder_for(decimal_format, schema),
+# the exception that asks for an exact re-parse)].
+_VALUE_DECODER: list[tuple[Callable[[str, Schema], Callable[[Any], Any]], type[Exception]]] = []
+
+
+def register_json_value_decoder(decoder_for: Callable[[str, Schema], Callable[[Any], Any]],
+                                need_exact: type[Exception]) -> None:
+    """Set the decoder JsonRowShape.materialize uses (the last registration wins)."""
+    _VALUE_DECODER[:] = [(decoder_for, need_exact)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,8 +127,10 @@ class JsonRowShape:
 
     def materialize(self, row: Sequence[Any]) -> list[Any]:
         """The Connect values of ``row`` (decoded from its JSON: the slow, general path)."""
-        from ..registry.jsonschema_values import NeedExact, ValueCodec  # the JSON ↔ Connect value rules
-
+        if not _VALUE_DECODER:
+            raise DataError("No JSON value decoder is registered to read a pre-encoded JSON row back: "
+                            "import dbconnect.converters (its JSON Schema codec registers one)")
+        decoder_for, NeedExact = _VALUE_DECODER[0]
         if self._decode is None:
             # NaN and ±Infinity are valid Connect values even where the format refuses to write
             # them: the values are decoded from a JSON that spells them as strings.
@@ -123,7 +138,7 @@ class JsonRowShape:
             if self.format.non_finite_floats != "STRING":
                 text, ns = _dict_display(*self._fields, "K", non_finite_writer("STRING"))
                 encode = _compile("def encode(r):\n    return dumps(" + text + ")\n", ns, "encode")
-            self._decode = (encode, ValueCodec(self.format.decimal_format).decoder(self.schema))
+            self._decode = (encode, decoder_for(self.format.decimal_format, self.schema))
         encode, decode = self._decode
         payload = encode(row)
         try:

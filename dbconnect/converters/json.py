@@ -20,9 +20,7 @@ from typing import Any
 import orjson
 
 from ..api.data import (
-    INT_RANGES,
     NULL_SCHEMA_AND_VALUE,
-    Date,
     Decimal,
     Schema,
     SchemaAndValue,
@@ -35,9 +33,10 @@ from ..api.data import (
 from ..api.errors import DataError
 from ..api.payload import JsonPayloadFormat, JsonRowStruct
 from .base import Converter, config_key, parse_bool, parse_int
-from .common import (
-    DATE_INLINE_RANGE, DECIMAL_FORMAT_CONFIG, EPOCH_ORDINAL, EPOCH_UTC, ONE_MS, TIMESTAMP_INLINE_RANGE, BoundedCache,
-    b64, base64_decimal_source, inline_decimal_scale, invalid_type, node_type, parse_decimal_format,
+from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, b64, invalid_type, node_type, parse_decimal_format
+from .json_codec import (
+    LOGICAL_NAMES, NON_FINITE_IN, JsonValueRules, NeedExact, decimal_number, shared_decoder,
+    shared_encoder, struct_decoder, struct_encoder, with_null,
 )
 
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
@@ -54,9 +53,8 @@ _WRITE_ERROR = "Converting Kafka Connect data to byte[] failed due to serializat
 
 # Jackson writes non-finite doubles as these quoted strings; reading them back restores the float.
 _NON_FINITE_OUT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
-_NON_FINITE_IN = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
-
-_LOGICAL_NAMES = (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME)
+_NON_FINITE_IN = NON_FINITE_IN
+_LOGICAL_NAMES = LOGICAL_NAMES
 _orjson_loads = orjson.loads
 _new_tuple = tuple.__new__  # SchemaAndValue(schema, value) without the namedtuple's Python-level __new__
 
@@ -64,8 +62,9 @@ Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
 
 
-class _NeedExact(Exception):
-    """A NUMERIC decimal arrived as a float: the text must be re-read without rounding."""
+# The shared codec's names (json_codec.py), under this module's old private names.
+_NeedExact = NeedExact
+_decimal_number = decimal_number
 
 
 def _reject_constant(name: str) -> Any:
@@ -76,14 +75,12 @@ def _loads_exact(text: bytes | str) -> Any:
     return _stdjson.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
 
 
+def _non_finite_out(v: float) -> str:
+    return _NON_FINITE_OUT.get(v, "NaN")
+
+
 def _float_out(v: float) -> Any:
     return v if v - v == 0.0 else _NON_FINITE_OUT.get(v, "NaN")
-
-
-def _decimal_number(v: decimal.Decimal) -> orjson.Fragment:
-    if not v.is_finite():
-        raise DataError(f"Invalid Decimal value {v}: only finite values can be written as JSON numbers")
-    return orjson.Fragment(str(v))
 
 
 # Kafka's envelope names the float types "float" and "double" (JsonSchema.FLOAT_TYPE_NAME…);
@@ -113,6 +110,9 @@ class JsonConverter(Converter):
         self._reset()
 
     def _reset(self) -> None:
+        # Kafka's value rules for the shared struct code generators (json_codec.py).
+        self._rules = JsonValueRules(replace_null_with_default=self.replace_null_with_default, int_range_error=True,
+                                     label="json")
         # NUMERIC decimals as str(Decimal) writes them (_decimal_number): exponents below 10⁻⁶.
         self.payload_format = JsonPayloadFormat(self.decimal_format, plain_decimals=False)
         self._entries = BoundedCache(self.cache_size)
@@ -225,20 +225,8 @@ class JsonConverter(Converter):
     def _encoder(self, schema: Schema) -> Encoder:
         """value -> JSON-ready object for ``schema``, null handling included."""
         base = self._base_encoder(schema)
-        if schema.default is not None and self.replace_null_with_default:
-            null_out = base(schema.default)
-        elif schema.optional:
-            null_out = None
-        else:
-            def required(v: Any) -> Any:
-                if v is None:
-                    raise DataError("Conversion error: null value for field that is required and has no default value")
-                return base(v)
-            return required
-
-        def nullable(v: Any) -> Any:
-            return null_out if v is None else base(v)
-        return nullable
+        required = "Conversion error: null value for field that is required and has no default value"
+        return with_null(base, self._rules.null_rule(schema, required, base))
 
     def _base_encoder(self, schema: Schema) -> Encoder:
         """Encoder for a non-null value."""
@@ -251,50 +239,9 @@ class JsonConverter(Converter):
                     return _decimal_number(v)
                 return numeric
             return lambda v: b64(Decimal.from_logical(schema, v))
-        if name == Date.LOGICAL_NAME:
-            return lambda v: Date.from_logical(schema, v)
-        if name == Time.LOGICAL_NAME:
-            return lambda v: Time.from_logical(schema, v)
-        if name == Timestamp.LOGICAL_NAME:
-            return lambda v: Timestamp.from_logical(schema, v)
-        if t in INT_RANGES:
-            lo, hi = INT_RANGES[t]
-
-            def integer(v: Any) -> Any:
-                if isinstance(v, int) and not isinstance(v, bool):
-                    if lo <= v <= hi:
-                        return int(v)
-                    raise DataError(f"Invalid value for {t.name}: {v} is out of range")
-                raise invalid_type(schema, v)
-            return integer
-        if t is Type.FLOAT32 or t is Type.FLOAT64:
-            def floating(v: Any) -> Any:
-                if isinstance(v, (float, int)) and not isinstance(v, bool):
-                    return _float_out(float(v))
-                raise invalid_type(schema, v)
-            return floating
-        if t is Type.BOOLEAN or t is Type.STRING:
-            expected = bool if t is Type.BOOLEAN else str
-
-            def simple(v: Any) -> Any:
-                if isinstance(v, expected):
-                    return v
-                raise invalid_type(schema, v)
-            return simple
-        if t is Type.BYTES:
-            def binary(v: Any) -> Any:
-                if isinstance(v, (bytes, bytearray, memoryview)):
-                    return b64(v)
-                raise DataError(f"Invalid type for bytes type: {type(v)}")
-            return binary
-        if t is Type.ARRAY:
-            item = self._encoder(schema.value_schema)
-
-            def array(v: Any) -> Any:
-                if isinstance(v, (list, tuple)):
-                    return [item(x) for x in v]
-                raise invalid_type(schema, v)
-            return array
+        shared = shared_encoder(schema, self._encoder, self._rules, _non_finite_out)
+        if shared is not None:
+            return shared
         if t is Type.MAP:
             key, val = self._encoder(schema.key_schema), self._encoder(schema.value_schema)
             as_object = schema.key_schema.type is Type.STRING
@@ -309,38 +256,7 @@ class JsonConverter(Converter):
         return self._struct_encoder(schema)
 
     def _struct_encoder(self, schema: Schema) -> Encoder:
-        # Generated so that each field costs an inline type test instead of a function call.
-        # Only variable names go into the source; field names are bound in the namespace.
-        ns: dict[str, Any] = {"Struct": Struct, "SCHEMA": schema}
-        exprs = []
-        for i, f in enumerate(schema.fields):
-            ns[f"N{i}"], ns[f"E{i}"] = f.name, self._encoder(f.schema)
-            exprs.append(f"N{i}: " + _fast_expr(f.schema, f"v{i}", f"E{i}"))
-        n = len(schema.fields)
-        unpack = f"    {', '.join(f'v{i}' for i in range(n))}, = s.values\n" if n else ""
-
-        def other(s: Any) -> Any:
-            if isinstance(s, Struct):
-                # Kafka insists on equal schemas; equal fields suffice to encode, and that lets a
-                # struct default (built before its schema had the default) be written.
-                if s.schema != schema and s.schema.fields != schema.fields:
-                    raise DataError("Mismatching schema.")
-                return encode(Struct._of(schema, s.values))
-            if isinstance(s, Mapping):  # a plain dict stands in for a Struct
-                return encode(Struct.from_dict(schema, s))
-            raise invalid_type(schema, s)
-
-        ns["other"] = other
-        source = (
-            "def encode(s):\n"
-            "    if s.__class__ is not Struct or s.schema is not SCHEMA:\n"
-            "        return other(s)\n"
-            f"{unpack}"
-            f"    return {{{', '.join(exprs)}}}\n"
-        )
-        exec(compile(source, f"<json encoder {schema!r}>", "exec"), ns)
-        encode = ns["encode"]
-        return encode
+        return struct_encoder(schema, self._encoder, self._rules)
 
     def _encode_any(self, v: Any) -> Any:
         """Schemaless values: the JSON type follows the Python type."""
@@ -496,32 +412,11 @@ class JsonConverter(Converter):
 
     def _decoder(self, schema: Schema) -> Decoder:
         """JSON value -> Connect value for ``schema``, null handling included (convertToConnect)."""
+        message = f"Invalid null value for required {schema.type.name} field"
         if schema.type is Type.STRUCT and schema.name not in _LOGICAL_NAMES:
             # The generated decoder handles null itself, off its fast path: no wrapper call.
-            if schema.default is not None and self.replace_null_with_default:
-                null: tuple[bool, Any] = (False, schema.default)
-            elif schema.optional:
-                null = (False, None)
-            else:
-                null = (True, f"Invalid null value for required {schema.type.name} field")
-            return self._struct_decoder(schema, null)
-        base = self._base_decoder(schema)
-        if schema.default is not None and self.replace_null_with_default:
-            null_in = schema.default
-        elif schema.optional:
-            null_in = None
-        else:
-            message = f"Invalid null value for required {schema.type.name} field"
-
-            def required(v: Any) -> Any:
-                if v is None:
-                    raise DataError(message)
-                return base(v)
-            return required
-
-        def nullable(v: Any) -> Any:
-            return null_in if v is None else base(v)
-        return nullable
+            return self._struct_decoder(schema, self._rules.null_rule(schema, message))
+        return with_null(self._base_decoder(schema), self._rules.null_rule(schema, message))
 
     def _base_decoder(self, schema: Schema) -> Decoder:
         name, t = schema.name, schema.type
@@ -541,53 +436,9 @@ class JsonConverter(Converter):
                 raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
                                 f"but was {node_type(v)}")
             return to_decimal
-        for logical, integral_range, what in (
-            (Date, INT_RANGES[Type.INT32], "integer"), (Time, INT_RANGES[Type.INT32], "integer"),
-            (Timestamp, INT_RANGES[Type.INT64], "integral"),
-        ):
-            if name == logical.LOGICAL_NAME:
-                return _logical_int_decoder(schema, logical, integral_range, what)
-        if t in INT_RANGES:
-            lo, hi = INT_RANGES[t]
-
-            def integer(v: Any) -> Any:
-                if isinstance(v, (float, decimal.Decimal)) and v - v == 0:
-                    v = int(v)  # Jackson's intValue() truncates a fractional number
-                if type(v) is int and lo <= v <= hi:
-                    return v
-                raise DataError(f"Invalid value for {t.name} field: {node_type(v)} {v!r}")
-            return integer
-        if t is Type.FLOAT32 or t is Type.FLOAT64:
-            def floating(v: Any) -> Any:
-                if type(v) is str and v in _NON_FINITE_IN:
-                    return _NON_FINITE_IN[v]
-                if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
-                    return float(v)
-                raise DataError(f"Invalid value for {t.name} field: {node_type(v)}")
-            return floating
-        if t is Type.BOOLEAN or t is Type.STRING:
-            expected = bool if t is Type.BOOLEAN else str
-
-            def simple(v: Any) -> Any:
-                if type(v) is expected:
-                    return v
-                raise DataError(f"Invalid value for {t.name} field: {node_type(v)}")
-            return simple
-        if t is Type.BYTES:
-            def binary(v: Any) -> Any:
-                try:
-                    return base64.b64decode(v, validate=True)
-                except (binascii.Error, ValueError, TypeError) as exc:
-                    raise DataError("Invalid bytes field") from exc
-            return binary
-        if t is Type.ARRAY:
-            item = self._decoder(schema.value_schema)
-
-            def array(v: Any) -> Any:
-                if type(v) is not list:
-                    raise DataError(f"Arrays should be encoded as JSON arrays, but found {node_type(v)}")
-                return [item(x) for x in v]
-            return array
+        shared = shared_decoder(schema, self._decoder, self._rules)
+        if shared is not None:
+            return shared
         if t is Type.MAP:
             return self._map_decoder(schema)
         return self._struct_decoder(schema)
@@ -618,111 +469,4 @@ class JsonConverter(Converter):
 
     def _struct_decoder(self, schema: Schema, null: tuple[bool, Any] | None = None) -> Decoder:
         """``null``: (True, error message) or (False, value) for a JSON null; None: not an object."""
-        # Generated like the encoder: each field is a specialised subscript (no call), the common
-        # well-typed value is converted inline — logical types included (Decimal from base64,
-        # Timestamp, Date) — and anything else goes to the field's full decoder D<i>, which gives
-        # the exact result or error of the general path. Only variable names go into the source.
-        ns: dict[str, Any] = {"SCHEMA": schema, "Struct": Struct, "new": object.__new__}
-        fast, slow, lines, names = [], [], [], []
-        for i, f in enumerate(schema.fields):
-            ns[f"N{i}"], ns[f"D{i}"] = f.name, self._decoder(f.schema)
-            fast.append(f"        v{i} = o[N{i}]\n")
-            slow.append(f"        v{i} = get(N{i})\n")
-            lines.append(self._field_decode_source(f.schema, i, ns))
-            names.append(f"v{i}")
-
-        def not_object(o: Any) -> Any:
-            if o is None and null is not None:
-                if null[0]:
-                    raise DataError(null[1])
-                return null[1]
-            raise DataError(f"Structs should be encoded as JSON objects, but found {node_type(o)}")
-
-        ns["not_object"] = not_object
-        fetch = (
-            "    try:\n"  # every field present (the usual case): no dict.get calls
-            f"{''.join(fast)}"
-            "    except KeyError:\n"  # a missing field reads as null
-            "        get = o.get\n"
-            f"{''.join(slow)}"
-        ) if names else ""
-        source = (
-            "def decode(o):\n"
-            "    if o.__class__ is not dict:\n"
-            "        return not_object(o)\n"
-            f"{fetch}"
-            f"{''.join(lines)}"
-            "    s = new(Struct)\n"  # Struct._of, inline: the values are already valid
-            "    s.schema = SCHEMA\n"
-            f"    s.values = [{', '.join(names)}]\n"
-            "    return s\n"
-        )
-        exec(compile(source, f"<json decoder {schema!r}>", "exec"), ns)
-        return ns["decode"]
-
-    def _field_decode_source(self, schema: Schema, i: int, ns: dict[str, Any]) -> str:
-        """Statement(s) turning JSON value ``v<i>`` into its Connect value, ``D<i>`` for the rest."""
-        v, fn = f"v{i}", f"D{i}"
-        # A null that decodes to None (optional, no default applied) is also handled inline.
-        null_ok = schema.optional and not (schema.default is not None and self.replace_null_with_default)
-        name = schema.name
-        if name == Decimal.LOGICAL_NAME:
-            scale = inline_decimal_scale(schema)
-            if scale is None:
-                return f"    {v} = {fn}({v})\n"
-            return base64_decimal_source(v, fn, i, scale, ns) + f"    else:\n        {v} = {fn}({v})\n"
-        none = f" or {v} is None" if null_ok else ""
-        if name == Timestamp.LOGICAL_NAME:
-            lo, hi = TIMESTAMP_INLINE_RANGE
-            ns.update(EPOCH_UTC=EPOCH_UTC, ONE_MS=ONE_MS)
-            cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
-            return f"    {v} = EPOCH_UTC + ONE_MS * {v} if {cond} else {v} if {v} is None else {fn}({v})\n" \
-                if null_ok else f"    {v} = EPOCH_UTC + ONE_MS * {v} if {cond} else {fn}({v})\n"
-        if name == Date.LOGICAL_NAME:
-            lo, hi = DATE_INLINE_RANGE
-            ns.update(fromordinal=_dt.date.fromordinal)
-            cond = f"{v}.__class__ is int and {lo} <= {v} <= {hi}"
-            expr = f"fromordinal({v} + {EPOCH_ORDINAL})"
-            return f"    {v} = {expr} if {cond} else {v} if {v} is None else {fn}({v})\n" \
-                if null_ok else f"    {v} = {expr} if {cond} else {fn}({v})\n"
-        if name in (Time.LOGICAL_NAME,):
-            return f"    {v} = {fn}({v})\n"
-        expr = _fast_expr(schema, v, fn, decoding=True)
-        if expr == f"{fn}({v})":
-            return f"    {v} = {fn}({v})\n"
-        if null_ok:  # "x if C else D(x)" -> "x if C or x is None else D(x)"
-            head, _, tail = expr.rpartition(" else ")
-            expr = f"{head}{none} else {tail}"
-        return f"    {v} = {expr}\n"
-
-
-def _fast_expr(schema: Schema, var: str, fn: str, decoding: bool = False) -> str:
-    """Source for one struct field: the common well-typed value inline, anything else via ``fn``."""
-    if schema.name in (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME):
-        return f"{fn}({var})"
-    t = schema.type
-    if t in INT_RANGES:
-        lo, hi = INT_RANGES[t]
-        return f"{var} if {var}.__class__ is int and {lo} <= {var} <= {hi} else {fn}({var})"
-    if t is Type.STRING:
-        return f"{var} if {var}.__class__ is str else {fn}({var})"
-    if t is Type.BOOLEAN:
-        return f"{var} if {var}.__class__ is bool else {fn}({var})"
-    if t is Type.FLOAT32 or t is Type.FLOAT64:
-        if decoding:
-            return f"{var} if {var}.__class__ is float else {fn}({var})"
-        return f"{var} if {var}.__class__ is float and {var} - {var} == 0.0 else {fn}({var})"
-    return f"{fn}({var})"
-
-
-def _logical_int_decoder(schema: Schema, logical: Any, bounds: tuple[int, int], what: str) -> Decoder:
-    lo, hi = bounds
-    label = logical.__name__
-
-    def decode(v: Any) -> Any:
-        if type(v) is int and lo <= v <= hi:
-            return logical.to_logical(schema, v)
-        raise DataError(
-            f"Invalid type for {label}, underlying representation should be {what} but was {node_type(v)}"
-        )
-    return decode
+        return struct_decoder(schema, self._decoder, self._rules, null=null)

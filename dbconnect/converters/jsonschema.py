@@ -37,9 +37,9 @@ from ..registry.client import (
     release_client,
 )
 from ..registry.errors import SchemaRegistryError, SchemaRegistryUnavailableError
-from ..registry.jsonschema_data import JSON_TYPE_ONE_OF, JsonSchemaData
-from ..registry.jsonschema_structs import struct_decoder
-from ..registry.jsonschema_values import NeedExact, ValueCodec
+from .jsonschema_data import JSON_TYPE_ONE_OF, JsonSchemaData
+from .jsonschema_structs import struct_decoder
+from .jsonschema_values import NeedExact, ValueCodec
 from .base import Converter, config_key, parse_bool, parse_int
 from .common import (
     DECIMAL_FORMAT_CONFIG,
