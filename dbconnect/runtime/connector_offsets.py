@@ -14,6 +14,7 @@ from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicP
 from confluent_kafka.admin import AdminClient
 
 from ..api.errors import BadRequestError, ConnectError
+from .herder_entities import ConnectorOffset, ConnectorOffsets
 from .stores.offsets import OffsetBackingStore, encode_offset, offset_key
 
 _ADMIN_TIMEOUT = 30.0
@@ -23,8 +24,8 @@ def sink_group(connector: str) -> str:
     return f"connect-{connector}"
 
 
-def source_offsets(store: OffsetBackingStore, connector: str) -> dict[str, Any]:
-    return {"offsets": store.connector_offsets(connector)}
+def source_offsets(store: OffsetBackingStore, connector: str) -> ConnectorOffsets:
+    return ConnectorOffsets(offsets=store.connector_offsets(connector))
 
 
 def alter_source_offsets(store: OffsetBackingStore, connector: str, offsets: list[Mapping[str, Any]]) -> None:
@@ -43,7 +44,7 @@ def _admin(admin_config: Mapping[str, Any]) -> AdminClient:
     return AdminClient(dict(admin_config))
 
 
-def sink_offsets(admin_config: Mapping[str, Any], connector: str) -> dict[str, Any]:
+def sink_offsets(admin_config: Mapping[str, Any], connector: str) -> ConnectorOffsets:
     admin = _admin(admin_config)
     request = ConsumerGroupTopicPartitions(sink_group(connector))
     try:
@@ -52,10 +53,12 @@ def sink_offsets(admin_config: Mapping[str, Any], connector: str) -> dict[str, A
     except KafkaException as exc:
         raise ConnectError(f"Failed to read the offsets of consumer group {sink_group(connector)}: {exc}") from exc
     out = [
-        {"partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition}, "offset": {"kafka_offset": tp.offset}}
+        ConnectorOffset(partition={"kafka_topic": tp.topic, "kafka_partition": tp.partition},
+                        offset={"kafka_offset": tp.offset})
         for tp in partitions if tp.offset >= 0
     ]
-    return {"offsets": sorted(out, key=lambda o: (o["partition"]["kafka_topic"], o["partition"]["kafka_partition"]))}
+    return ConnectorOffsets(offsets=sorted(out, key=lambda o: (o["partition"]["kafka_topic"],
+                                                                 o["partition"]["kafka_partition"])))
 
 
 def _sink_partition(entry: Mapping[str, Any]) -> tuple[str, int, int | None]:

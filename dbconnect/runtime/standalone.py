@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -275,8 +275,8 @@ class StandaloneHerder(AbstractHerder):
     def connector_offsets(self, name: str) -> ConnectorOffsets:
         config = self._require(name)
         if self._plugin_type(config) == "sink":
-            return cast(ConnectorOffsets, offsets_ops.sink_offsets(self.worker.admin_config(), name))
-        return cast(ConnectorOffsets, offsets_ops.source_offsets(self.worker.offset_store, name))
+            return offsets_ops.sink_offsets(self.worker.admin_config(), name)
+        return offsets_ops.source_offsets(self.worker.offset_store, name)
 
     def _require_stopped(self, name: str) -> dict[str, str]:
         config = self._require(name)

@@ -137,7 +137,15 @@ class PostgreSqlWriter(Writer):
             "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
             "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
             "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", (oid,)).fetchall()
+        # Unique indexes ON CONFLICT (key) can use as its arbiter: plain columns, no predicate, valid,
+        # checked at once (a deferrable constraint is not an arbiter). Only with one of them is a
+        # unique violation of a plain INSERT the same thing as a conflict the upsert would update.
+        arbiters = conn.execute(
+            "SELECT array_agg(a.attname::text) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s AND i.indisunique AND i.indimmediate "
+            "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL GROUP BY i.indexrelid", (oid,)).fetchall()
         conn.commit()
+        self._arbiters[table] = [frozenset(names) for (names,) in arbiters]
         columns: dict[str, Column] = {}
         for name, type_oid, type_sql, nullable, typname, typcategory, element, _elem_oid in rows:
             category = _CATEGORIES.get(typname, OTHER)
@@ -148,15 +156,6 @@ class PostgreSqlWriter(Writer):
             if category not in _CAST_CATEGORIES and not self._has_binary_dumper(type_oid):
                 category = OTHER
             columns[name] = Column(name, category, type_sql, nullable, type_oid, elem_category)
-        # Unique indexes ON CONFLICT (key) can use as its arbiter: plain columns, no predicate, valid,
-        # checked at once (a deferrable constraint is not an arbiter). Only with one of them is a
-        # unique violation of a plain INSERT the same thing as a conflict the upsert would update.
-        arbiters = conn.execute(
-            "SELECT array_agg(a.attname::text) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s AND i.indisunique AND i.indimmediate "
-            "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL GROUP BY i.indexrelid", (oid,)).fetchall()
-        conn.commit()
-        self._arbiters[table] = [frozenset(names) for (names,) in arbiters]
         return TableInfo(table, columns, _KINDS.get(relkind, "TABLE"))
 
     def _has_binary_dumper(self, oid: int) -> bool:
@@ -273,12 +272,15 @@ class PostgreSqlWriter(Writer):
         return (f"INSERT INTO {self.quote_table(plan.table)} ({targets}) SELECT {', '.join(self._sources(plan))} "
                 f"FROM {stage}{order}{conflict}")
 
-    def insert(self, plan: TablePlan, rows: list[Any]) -> None:
-        stage = self._copy(plan, rows)
+    def _plain_insert_sql(self, plan: TablePlan, stage: str) -> str:
         sql = plan.sql.get("insert")
         if sql is None:
             sql = plan.sql["insert"] = self._insert_sql(plan, stage, "")
-        self.conn.execute(sql, ())
+        return sql
+
+    def insert(self, plan: TablePlan, rows: list[Any]) -> None:
+        stage = self._copy(plan, rows)
+        self.conn.execute(self._plain_insert_sql(plan, stage), ())
 
     def upsert(self, plan: TablePlan, rows: list[Any]) -> None:
         if not plan.key_columns:
@@ -296,7 +298,7 @@ class PostgreSqlWriter(Writer):
                 action = "DO NOTHING"
             sql = plan.sql["upsert"] = self._insert_sql(plan, stage, f" ON CONFLICT ({keys}) {action}")
             if frozenset(c.name for c in plan.key_columns) in self._arbiters.get(plan.table, ()):
-                plan.sql["insert_first"] = InsertFirst(self._insert_sql(plan, stage, ""))
+                plan.sql["insert_first"] = InsertFirst(self._plain_insert_sql(plan, stage))
         first: InsertFirst | None = plan.sql.get("insert_first")
         if first is not None and first.due():
             # The batch's keys are often all new (a table being replicated): the plain INSERT skips
@@ -408,8 +410,8 @@ class PostgreSqlWriter(Writer):
 
 class InsertFirst:
     """When an upsert tries the plain INSERT first: always while batches insert only new keys; after
-    a conflict, only again after 1, 2, 4 … 64 batches, so a stream of updates wastes at most
-    about one INSERT in 64."""
+    a conflict, only again after 1, 2, 4 … 64 skipped batches, so a stream of updates wastes at
+    most one try in 65 batches."""
 
     __slots__ = ("sql", "skip", "wait", "inserts", "conflicts")
     MAX_WAIT = 64
@@ -418,7 +420,7 @@ class InsertFirst:
         self.sql = sql  # INSERT INTO t SELECT … FROM stage ORDER BY key (no ON CONFLICT)
         self.skip = 0  # batches left to upsert directly
         self.wait = 1  # batches to skip after the next conflict
-        self.inserts = self.conflicts = 0  # counts (tests and DEBUG logs read them)
+        self.inserts = self.conflicts = 0  # how often each happened (the tests read them)
 
     def due(self) -> bool:
         if self.skip:
