@@ -1,4 +1,4 @@
-"""``RestServer``: serves the REST app with uvicorn on a daemon thread.
+"""``RestServer``: serves an HTTP app (the Connect REST API, the registry) with uvicorn on a daemon thread.
 
 Listeners use Kafka's syntax, ``http://host:port`` (``http://:8083`` = all interfaces; port 0 =
 pick a free port). Only plain HTTP is supported for now.
@@ -20,7 +20,9 @@ import uvicorn
 
 from dbconnect.api.errors import ConfigError, ConnectError
 
-log = logging.getLogger(__name__)
+# The logger keeps the name it had before the module moved out of the Connect REST layer, so
+# that logging configurations (and /admin/loggers levels) set for it still apply.
+log = logging.getLogger("dbconnect.runtime.rest.server")
 
 DEFAULT_LISTENERS = ("http://:8083",)
 # Kafka's RestServer.LISTENER_PATTERN.
