@@ -18,7 +18,9 @@ from dbconnect.converters import BUILTIN_CONVERTERS
 from dbconnect.runtime.plugins import DISTRIBUTION, ENTRY_POINT_GROUP, Plugins
 from dbconnect.transforms import BUILTIN_TRANSFORMS
 
-ROOT = Path(__file__).resolve().parents[2]
+# The repository root: the nearest folder above this file with a pyproject.toml (the test may move
+# into a deeper folder of tests/unit).
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 
 BUILTINS = (FileStreamSourceConnector, FileStreamSinkConnector, JdbcSourceConnector, JdbcSinkConnector,
             *BUILTIN_CONVERTERS, *BUILTIN_TRANSFORMS)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+# The repository root: the nearest folder above this file with a pyproject.toml (the test may move
+# into a deeper folder of tests/unit).
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 
 # lint-imports' own entry point, run with this interpreter (not whichever `lint-imports` is first
 # on PATH), so that the tree it analyses is the one PYTHONPATH puts first.
