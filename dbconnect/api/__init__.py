@@ -54,7 +54,6 @@ from .errors import (
     ForbiddenError,
     NotFoundError,
     RequestTimeoutError,
-    RestError,
     RetriableError,
 )
 from .payload import JsonPayloadFormat, JsonRowBatch, JsonRowShape, JsonRowStruct
@@ -96,6 +95,6 @@ __all__ = [
     # config definitions
     "ConfigDefinition", "ConfigKey",
     # errors
-    "ConnectError", "DataError", "ConfigError", "RetriableError", "RestError", "BadRequestError",
+    "ConnectError", "DataError", "ConfigError", "RetriableError", "BadRequestError",
     "ForbiddenError", "NotFoundError", "AlreadyExistsError", "ConflictError", "RequestTimeoutError",
 ]

@@ -59,6 +59,12 @@ class Converter(ABC):
     #: Names this plugin is found by: the short name first, then the Java class name.
     aliases: tuple[str, ...] = ()
 
+    #: True when ``from_connect_data`` writes no bytes (None) for a null value without a schema,
+    #: as every built-in converter does; the worker then skips the call for such keys. A promise
+    #: of the class that sets it, not inherited: a subclass may override from_connect_data
+    #: (see ``writes_no_bytes_for_null``).
+    no_bytes_for_null: bool = False
+
     is_key: bool = False
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
@@ -98,3 +104,8 @@ class Converter(ABC):
     @classmethod
     def config_keys(cls) -> list[dict[str, Any]]:
         return [_converter_type_key()]
+
+
+def writes_no_bytes_for_null(converter: Converter) -> bool:
+    """Whether ``converter``'s own class declares ``no_bytes_for_null`` (its bases' say nothing)."""
+    return bool(vars(type(converter)).get("no_bytes_for_null", False))

@@ -1,7 +1,9 @@
 """The exception hierarchy shared by connectors, converters, the worker and the REST layer.
 
 Mirrors org.apache.kafka.connect.errors: connector authors raise ``ConnectError`` (or a
-subclass); the REST layer maps ``RestError`` subclasses onto ``{"error_code", "message"}``.
+subclass). Nothing here knows HTTP: the REST layer maps these errors onto statuses and
+``{"error_code", "message"}`` bodies (``dbconnect.http.errors``); ``RestError``, the error that
+carries an HTTP status, moved there.
 """
 
 from __future__ import annotations
@@ -30,40 +32,31 @@ class RetriableError(ConnectError):
     """A transient failure: the operation may succeed if retried (RetriableException)."""
 
 
-class RestError(ConnectError):
-    """An error with an HTTP status, answered as ``{"error_code": status, "message": …}``."""
-
-    status_code = 500
-
-    def __init__(self, message: str, status_code: int | None = None):
-        super().__init__(message)
-        if status_code is not None:
-            self.status_code = status_code
-
-    @property
-    def message(self) -> str:
-        return str(self)
+# The errors a herder answers a request with. Plain ConnectErrors, as Kafka's connect-api has
+# NotFoundException and AlreadyExistsException: they say what went wrong, not how HTTP answers it.
+# The REST layer gives each its status (dbconnect.http.errors.http_status: 400, 403, 404, 409,
+# 409, 500); an error that carries its own status is dbconnect.http.RestError.
 
 
-class BadRequestError(RestError):
-    status_code = 400
+class BadRequestError(ConnectError):
+    """The request is invalid: a config that does not validate, a name that does not match."""
 
 
-class ForbiddenError(RestError):
-    status_code = 403
+class ForbiddenError(ConnectError):
+    """The worker's configuration forbids the operation (topic tracking disabled)."""
 
 
-class NotFoundError(RestError):
-    status_code = 404
+class NotFoundError(ConnectError):
+    """The connector, task or plugin named does not exist (NotFoundException)."""
 
 
-class AlreadyExistsError(RestError):
-    status_code = 409
+class AlreadyExistsError(ConnectError):
+    """A connector of that name exists already (AlreadyExistsException)."""
 
 
-class ConflictError(RestError):
-    status_code = 409
+class ConflictError(ConnectError):
+    """The operation conflicts with one in progress (a rebalance)."""
 
 
-class RequestTimeoutError(RestError):
-    status_code = 500
+class RequestTimeoutError(ConnectError):
+    """The worker did not complete the request in time."""

@@ -34,7 +34,8 @@ class Headers(list):
         return self
 
 
-def _headers(value: Any) -> Headers:
+def as_headers(value: Any) -> Headers:
+    """``value`` as Headers: Headers as they are; a mapping, or (key, value) pairs, as Header objects."""
     if not value:
         return Headers()
     if isinstance(value, Headers):
@@ -42,6 +43,9 @@ def _headers(value: Any) -> Headers:
     if isinstance(value, Mapping):
         return Headers(Header(k, v) for k, v in value.items())
     return Headers(h if isinstance(h, Header) else Header(h[0], h[1]) for h in value)
+
+
+_headers = as_headers  # the name the records' constructors below use
 
 
 @dataclass(slots=True)

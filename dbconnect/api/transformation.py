@@ -32,7 +32,7 @@ class Transformation(ABC, Generic[R]):
     document or None.
     """
 
-    #: tells the plugin registry what this class is (also read by dbconnect.transforms.plugin_kind)
+    #: tells the plugin registry what this class is (read by ``plugin_kind`` below)
     plugin_kind = "transformation"
     #: names the plugin is found by besides its Python path and class name
     aliases: tuple[str, ...] = ()
@@ -73,3 +73,13 @@ class Predicate(ABC, Generic[R]):
 
     def version(self) -> str:
         return dbconnect.__version__
+
+
+def plugin_kind(cls: type) -> str | None:
+    """``"transformation"`` / ``"predicate"`` for transform plugins, else None.
+
+    Read from the class's ``plugin_kind`` attribute, so that a transform which does not subclass
+    these bases (duck-typed, as Kafka's SMTs are interfaces) is still recognised.
+    """
+    kind = getattr(cls, "plugin_kind", None)
+    return kind if kind in ("transformation", "predicate") else None

@@ -13,6 +13,7 @@ class ByteArrayConverter(Converter):
     """Passes raw bytes through untouched in both directions."""
 
     aliases = ("ByteArrayConverter", "org.apache.kafka.connect.converters.ByteArrayConverter")
+    no_bytes_for_null = True
 
     def from_connect_data(self, topic: str, schema: Schema | None, value: Any, headers: Any = None) -> bytes | None:
         if schema is not None and schema.type is not Type.BYTES:

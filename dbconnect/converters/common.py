@@ -71,7 +71,7 @@ class BoundedCache(OrderedDict):
         return value
 
 
-# -- generated struct decoders (converters/json.py, registry/jsonschema_structs.py) --------------
+# -- generated struct decoders (converters/json.py, converters/jsonschema_structs.py) ------------
 # What their inline logical types use: the same results as the to_logical helpers.
 EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 ONE_MS = _dt.timedelta(milliseconds=1)

@@ -101,6 +101,7 @@ class _Entry:
 
 class JsonConverter(Converter):
     aliases = ("JsonConverter", "org.apache.kafka.connect.json.JsonConverter")
+    no_bytes_for_null = True
 
     def __init__(self) -> None:
         self.schemas_enable = True

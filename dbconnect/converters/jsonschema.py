@@ -174,6 +174,7 @@ def _compile_validator(document: Any) -> Callable[[Any], str | None]:
 
 class JsonSchemaConverter(Converter, RowDecoding):
     aliases = ("JsonSchemaConverter", "io.confluent.connect.json.JsonSchemaConverter")
+    no_bytes_for_null = True
 
     def __init__(self, client: SchemaRegistryClient | None = None) -> None:
         self._given_client = client  # tests and tools may pass their own (never released here)

@@ -37,6 +37,7 @@ class StringConverter(Converter):
     """
 
     aliases = ("StringConverter", "org.apache.kafka.connect.storage.StringConverter")
+    no_bytes_for_null = True
 
     def __init__(self) -> None:
         self._encode_codec = "utf-8"

@@ -16,7 +16,7 @@ from typing import Any
 from dbconnect.registry.server.app import create_registry_app
 from dbconnect.registry.server.main import listener
 from dbconnect.registry.server.store import SchemaStore
-from dbconnect.runtime.rest.server import RestServer
+from dbconnect.http.server import RestServer
 
 from . import ports
 from .ports import LOOPBACK

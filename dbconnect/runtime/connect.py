@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from ..api.errors import ConnectError
 from .plugins import Plugins
 from .rest.app import create_app
-from .rest.server import RestServer
+from ..http.server import RestServer
 from .standalone import StandaloneHerder
 from .stores.offsets import FileOffsetBackingStore, MemoryOffsetBackingStore
 from .stores.status import MemoryStatusBackingStore

@@ -1,7 +1,7 @@
 """The Herder interface: the cluster's view and every operation the REST layer offers.
 
 The REST layer holds no state: each resource translates HTTP into one of these calls and
-maps ``dbconnect.api.errors.RestError`` subclasses onto ``{"error_code", "message"}``.
+maps the ``dbconnect.api.errors`` it raises onto ``{"error_code", "message"}`` (``dbconnect.http.errors``).
 ``StandaloneHerder`` implements this now; a ``DistributedHerder`` will later.
 
 The answers are Kafka Connect's REST entities, typed in ``herder_entities`` (JSON-ready TypedDicts

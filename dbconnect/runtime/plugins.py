@@ -5,8 +5,8 @@ A plugin is found by any of its names:
   (``FileStreamSourceConnector``) or the Java class name Kafka tutorials use
   (``org.apache.kafka.connect.file.FileStreamSourceConnector``);
 - a Python path, ``package.module.Class`` or ``package.module:Class``;
-- the name of an entry point in the group ``dbconnect.plugins`` (third-party packages publish
-  their connectors there; the entry point's name is an alias too, so a package may publish a
+- the name of an entry point in the group ``dbconnect.plugins`` (dbconnect declares its built-in
+  connectors and converters there, and third-party packages publish their plugins there; the entry point's name is an alias too, so a package may publish a
   connector under the Java class name its users already have in their configs);
 - the Python path, class name or declared ``aliases`` of a class found in a ``plugin.path``
   directory (see plugin_path.py).
@@ -32,12 +32,14 @@ import dbconnect
 from ..api.connector import Connector, SinkConnector, SourceConnector
 from ..api.converter import Converter
 from ..api.errors import BadRequestError, ConnectError
-from ..api.transformation import Predicate, Transformation
+from ..api.transformation import Predicate, Transformation, plugin_kind
 from .plugin_path import ImportFailure, PluginImportError, import_failure, module_not_found, scan
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dbconnect.plugins"
+#: The distribution whose entry points are the built-in plugins.
+DISTRIBUTION = "dbconnect"
 
 CONNECTOR_TYPES = ("source", "sink")
 
@@ -80,9 +82,7 @@ def plugin_type(cls: type) -> str | None:
         return "transformation"
     if issubclass(cls, Predicate):
         return "predicate"
-    from ..transforms import plugin_kind  # transforms that do not subclass the API's bases
-
-    return plugin_kind(cls)
+    return plugin_kind(cls)  # transforms that do not subclass the API's bases
 
 
 def _python_name(cls: type) -> str:
@@ -91,14 +91,14 @@ def _python_name(cls: type) -> str:
 
 class Plugins:
     def __init__(self, plugin_path: Iterable[str] | None = None, load_entry_points: bool = True) -> None:
+        """``load_entry_points=False`` loads only dbconnect's own entry points (the built-ins),
+        not those other installed packages publish."""
         self._by_alias: dict[str, list[PluginDesc]] = {}
         # Names of classes in plugin.path modules that failed to import → those failures.
         self._broken: dict[str, list[ImportFailure]] = {}
         self._descs: list[PluginDesc] = []
         self._lock = threading.Lock()
-        self._register_builtins()
-        if load_entry_points:
-            self._load_entry_points()
+        self._load_entry_points(third_party=load_entry_points)
         if plugin_path:
             self._load_plugin_path(plugin_path)
 
@@ -127,17 +127,15 @@ class Plugins:
                     desc.aliases.append(name)
         return desc
 
-    def _register_builtins(self) -> None:
-        from ..connectors.file import FileStreamSinkConnector, FileStreamSourceConnector
-        from ..converters import BUILTIN_CONVERTERS
-
-        for cls in (FileStreamSourceConnector, FileStreamSinkConnector, *BUILTIN_CONVERTERS):
-            self.register(cls)
-        for cls in _optional_builtins():
-            self.register(cls)
-
-    def _load_entry_points(self) -> None:
+    def _load_entry_points(self, third_party: bool) -> None:
+        # The built-in connectors, converters and transforms are entry points of dbconnect's own
+        # distribution (pyproject.toml), found exactly as a third party's: the runtime imports no
+        # plugin module by name, so the layers point one way (CONTRIBUTING.md, "The layer rule").
+        # An installation whose metadata lacks them (an editable install older than the
+        # declarations) has no built-ins: reinstall it.
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if not third_party and not _is_builtin(ep):
+                continue
             try:
                 cls = ep.load()
                 self.register(cls, ep.name)
@@ -242,19 +240,9 @@ class Plugins:
         return sorted((d.to_json() for d in descs), key=lambda p: (p["type"], p["class"]))
 
 
-def _optional_builtins() -> list[type]:
-    """Plugins that later modules provide (registry converter, JDBC, transforms)."""
-    found: list[type] = []
-    from ..transforms import BUILTIN_TRANSFORMS
-
-    found.extend(BUILTIN_TRANSFORMS)
-    from ..connectors.jdbc import JdbcSourceConnector
-
-    found.append(JdbcSourceConnector)
-    from ..connectors.jdbc.sink import JdbcSinkConnector
-
-    found.append(JdbcSinkConnector)
-    return found
+def _is_builtin(ep: metadata.EntryPoint) -> bool:
+    dist = getattr(ep, "dist", None)
+    return dist is not None and dist.metadata["Name"] == DISTRIBUTION
 
 
 def _import_class(name: str) -> type | None:

@@ -13,7 +13,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from ..api.errors import ConnectError, RetriableError
-from ..api.records import Headers, SinkRecord, _headers as _header_list
+from ..api.records import Headers, SinkRecord, as_headers as _header_list
 from ..api.sink_rows import RowBatch
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
 from .consumer_errors import ThrottledLog, classify, describe

@@ -10,10 +10,10 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from ..api.errors import ConnectError
+from ..api.converter import writes_no_bytes_for_null
 from ..api.payload import JsonRowBatch, compile_framer
 from ..api.records import SourceRecord
 from ..api.task import SourceTask, SourceTaskContext
-from ..converters import BUILTIN_CONVERTERS
 from .errors import Stage
 from .headers import encode_headers
 from .stores.status import State
@@ -99,7 +99,7 @@ class WorkerSourceTask(WorkerTask):
         batch = self.submitted.new_batch()
         add = batch.add
         key_from_connect = self.key_converter.from_connect_data
-        builtin_key = type(self.key_converter) in BUILTIN_CONVERTERS
+        builtin_key = writes_no_bytes_for_null(self.key_converter)
         value_from_connect = self.value_converter.from_connect_data
         transform = self.transformations.apply if self.transformations.stages else None
         produce = self.producer.produce
@@ -115,7 +115,7 @@ class WorkerSourceTask(WorkerTask):
                     continue
                 topic = transformed.topic
                 try:
-                    # Every built-in converter writes no bytes for a null key without a schema.
+                    # Every built-in converter writes no bytes for a null key without a schema (no_bytes_for_null).
                     if transformed.key is None and transformed.key_schema is None and builtin_key:
                         key = None
                     else:
@@ -158,7 +158,7 @@ class WorkerSourceTask(WorkerTask):
                 key_framing = self.key_converter.json_payload_framing(
                     topic, rows_batch.key_schema, rows_batch.key_shape.format)
             else:
-                key_framing = None if type(self.key_converter) in BUILTIN_CONVERTERS else False
+                key_framing = None if writes_no_bytes_for_null(self.key_converter) else False
         except Exception:
             log.debug("Converters cannot frame the rows of %s: sending records", topic, exc_info=True)
             return 0

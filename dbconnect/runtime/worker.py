@@ -16,7 +16,7 @@ from confluent_kafka import Producer
 from ..api.config import ConfigDefinition
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
-from ..converters.base import Converter
+from ..api.converter import Converter
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
 from .plugins import Plugins, _import_class

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..converters.base import Converter
+from ..api.converter import Converter
 from .errors import ErrorHandler
 from .stores.configs import TargetState
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace

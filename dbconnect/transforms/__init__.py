@@ -6,9 +6,10 @@ registry which classes are transforms (none are built in yet).
 
 from __future__ import annotations
 
+from dbconnect.api.transformation import plugin_kind
+
+# Built-in transforms register as entry points of the group dbconnect.plugins (pyproject.toml),
+# like a third party's; this tuple lists them for the test that checks the declarations.
 BUILTIN_TRANSFORMS: tuple[type, ...] = ()
 
-
-def plugin_kind(cls: type) -> str | None:
-    """``"transformation"`` / ``"predicate"`` for transform plugins, else None."""
-    return getattr(cls, "plugin_kind", None) if getattr(cls, "plugin_kind", None) in ("transformation", "predicate") else None
+__all__ = ["BUILTIN_TRANSFORMS", "plugin_kind"]

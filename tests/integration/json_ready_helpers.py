@@ -13,7 +13,7 @@ from dbconnect.connectors.jdbc.dialect import TableId, get_dialect
 from dbconnect.connectors.jdbc.querier import Querier
 from dbconnect.connectors.jdbc.source import table_spec
 from dbconnect.converters.jsonschema import JsonSchemaConverter
-from dbconnect.registry.jsonschema_values import ValueCodec
+from dbconnect.converters.jsonschema_values import ValueCodec
 
 from .jdbc_helpers import Db
 

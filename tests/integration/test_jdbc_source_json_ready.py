@@ -18,7 +18,7 @@ from dbconnect.api.errors import DataError
 from dbconnect.api.payload import JsonPayloadFormat, JsonRowStruct
 from dbconnect.connectors.jdbc.dialect import TableId
 from dbconnect.converters.json import JsonConverter
-from dbconnect.registry.jsonschema_values import ValueCodec
+from dbconnect.converters.jsonschema_values import ValueCodec
 
 from .jdbc_helpers import Db
 from .json_ready_helpers import json_schema_converter, payload_bytes, read_rows

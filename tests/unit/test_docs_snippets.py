@@ -124,6 +124,9 @@ def check_command(tokens: list[str], where: str) -> None:
     elif program == "pip":
         assert args[:2] == ["install", "-e"] and args[2] == ".[dev]", f"{where}: {tokens}"
         assert "dev = [" in (ROOT / "pyproject.toml").read_text()
+    elif program == "lint-imports":
+        assert "[tool.importlinter]" in (ROOT / "pyproject.toml").read_text(), f"{where}: no import-linter contracts"
+        assert set(args) <= {"--no-cache", "--verbose", "--show-timings"}, f"{where}: lint-imports {args}"
     elif program == "flock":
         i = 0
         while args[i].startswith("-"):
@@ -150,6 +153,8 @@ def test_the_shell_check_catches_a_wrong_command_and_a_wrong_flag():
         check_command(["dbconnect", "migrate", "--dry-run"], "here")
     with pytest.raises(AssertionError, match="takes no --fast"):
         check_command(["flock", "/tmp/dbconnect-bench.lock", "python", "bench/jdbc_sink.py", "--fast"], "here")
+    with pytest.raises(AssertionError, match="lint-imports"):
+        check_command(["lint-imports", "--fix"], "here")
 
 
 # -- curl ------------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from dbconnect.api.data import (
     Struct, Time, Timestamp, Type,
 )
 from dbconnect.api.errors import DataError
-from dbconnect.registry.jsonschema_data import JSON_TYPE_ENUM, JSON_TYPE_ONE_OF, JsonSchemaData
-from dbconnect.registry.jsonschema_values import MISSING, NeedExact, ValueCodec
+from dbconnect.converters.jsonschema_data import JSON_TYPE_ENUM, JSON_TYPE_ONE_OF, JsonSchemaData
+from dbconnect.converters.jsonschema_values import MISSING, NeedExact, ValueCodec
 
 DATA = JsonSchemaData()
 

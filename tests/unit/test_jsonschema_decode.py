@@ -23,7 +23,7 @@ from dbconnect.api.data import (
 from dbconnect.api.errors import DataError
 from dbconnect.converters.jsonschema import JsonSchemaConverter
 from dbconnect.registry.errors import SchemaRegistryError
-from dbconnect.registry.jsonschema_values import MISSING, NeedExact, ValueCodec
+from dbconnect.converters.jsonschema_values import MISSING, NeedExact, ValueCodec
 
 UTC = dt.timezone.utc
 FIELDS = {

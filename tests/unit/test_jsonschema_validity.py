@@ -31,7 +31,7 @@ from dbconnect.api.data import (
 )
 from dbconnect.api.errors import DataError
 from dbconnect.registry.client import RegisteredSchema
-from dbconnect.registry.jsonschema_data import JSON_TYPE_ENUM, JSON_TYPE_ONE_OF
+from dbconnect.converters.jsonschema_data import JSON_TYPE_ENUM, JSON_TYPE_ONE_OF
 
 SEED = 20240229
 ROUNDS = 40  # random values per schema (plus the extremes)

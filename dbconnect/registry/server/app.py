@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -30,8 +29,7 @@ from dbconnect.registry.server.store import (
     parse_request_schema,
     parse_version,
 )
-from dbconnect.runtime.rest._http import OrjsonResponse, http_status_message, parse_bool
-from dbconnect.runtime.rest.app import StripTrailingSlash
+from dbconnect.http import ErrorMappingRoute, OrjsonResponse, StripTrailingSlash, http_status_message, parse_bool
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +54,21 @@ def _error(status: int, error_code: int, message: str) -> Response:
     return _json({"error_code": error_code, "message": message}, status)
 
 
-class RegistryRoute(APIRoute):
+class RegistryRoute(ErrorMappingRoute):
     """Maps RegistryError to Confluent's error body and anything unexpected to a 500 body."""
 
-    def get_route_handler(self):  # type: ignore[override]
-        inner = super().get_route_handler()
+    def known_error(self, exc: Exception) -> Response | None:
+        if isinstance(exc, RegistryError):
+            return _error(exc.status, exc.error_code, exc.message)
+        return None
 
-        async def handler(request: Request) -> Response:
-            try:
-                return await inner(request)
-            except (StarletteHTTPException, RequestValidationError):
-                raise
-            except RegistryError as exc:
-                return _error(exc.status, exc.error_code, exc.message)
-            except Exception as exc:  # noqa: BLE001 - every failure must become a JSON body
-                log.error("Uncaught exception in %s %s", request.method, request.url.path, exc_info=exc)
-                return _error(500, 500, str(exc) or type(exc).__name__)
+    def unexpected_error(self, request: Request, exc: Exception) -> Response:
+        return _internal_error(request, exc)
 
-        return handler
+
+def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("Uncaught exception in %s %s", request.method, request.url.path, exc_info=exc)
+    return _error(500, 500, str(exc) or type(exc).__name__)
 
 
 async def _body(request: Request) -> Any:
@@ -297,8 +292,7 @@ def create_registry_app(store: SchemaStore) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:
-        log.error("Uncaught exception in %s %s", request.method, request.url.path, exc_info=exc)
-        return _error(500, 500, str(exc) or type(exc).__name__)
+        return _internal_error(request, exc)
 
     app.add_middleware(StripTrailingSlash)
     return app

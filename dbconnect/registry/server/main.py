@@ -10,7 +10,7 @@ from pathlib import Path
 from dbconnect.api.errors import ConnectError
 from dbconnect.registry.server.app import create_registry_app
 from dbconnect.registry.server.store import RegistryError, SchemaStore
-from dbconnect.runtime.rest.server import RestServer
+from dbconnect.http.server import RestServer
 
 log = logging.getLogger("dbconnect.registry")
 

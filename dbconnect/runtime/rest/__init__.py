@@ -11,11 +11,12 @@ Resources (each a module-level ``router``; no state, each route is one Herder ca
 - ``loggers``    ``/admin/loggers`` and ``LoggerAdmin``          LoggingResource and Loggers
 
 Around them: ``app`` assembles the FastAPI app (``create_app``) and its OpenAPI document;
-``_http`` is the plumbing (orjson responses, the ``{"error_code", "message"}`` mapping,
-body parsing, the ``app_herder`` dependency); ``entities`` types the REST-only answers, while
+``_http`` is the Connect-specific plumbing (Kafka's error mapping, body parsing, the
+``app_herder`` dependency) over the shared ``dbconnect.http``; ``entities`` types the REST-only answers, while
 ``dbconnect.runtime.herder_entities`` types the herder's, shared with the herder that builds them.
 Routes return their bodies as orjson ``Response``s, so the response models only describe them in
-``/openapi.json`` and cost nothing per request; ``server`` runs the app on uvicorn.
+``/openapi.json`` and cost nothing per request; ``dbconnect.http.RestServer`` runs the app on
+uvicorn (``server`` remains as an alias module of it).
 
 Public names:
 - ``create_app(herder, *, loggers=None, version=..., commit=None)`` → the FastAPI app;
@@ -25,6 +26,6 @@ Public names:
 
 from dbconnect.runtime.rest.app import create_app
 from dbconnect.runtime.rest.loggers import LoggerAdmin
-from dbconnect.runtime.rest.server import RestServer
+from dbconnect.http.server import RestServer
 
 __all__ = ["LoggerAdmin", "RestServer", "create_app"]

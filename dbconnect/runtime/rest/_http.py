@@ -1,67 +1,49 @@
-"""HTTP plumbing shared by the REST resources: the JSON response class, the error mapping,
-request-body parsing and the small coercions Kafka's Jackson/Jersey stack applies.
+"""HTTP plumbing of the Connect REST resources: Kafka's error mapping, request-body parsing,
+the OpenAPI helpers and path parameters, over the shared ``dbconnect.http``.
 
 Every error leaves the REST layer as ``{"error_code": <int>, "message": <str>}``
-(Kafka's ``ErrorMessage``). Resources raise ``dbconnect.api.errors.RestError`` subclasses;
-``ConnectRoute`` maps them (and any other exception, as a 500) onto that body.
+(Kafka's ``ErrorMessage``). Resources and the herder raise ``dbconnect.api.errors`` (plain,
+like Kafka's connect-api exceptions) or ``dbconnect.http.RestError``; ``ConnectRoute`` answers
+each with its ``dbconnect.http.http_status`` (and any other exception, logged, as a 500).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from http import HTTPStatus
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Path, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from dbconnect.api.errors import BadRequestError, NotFoundError, RestError
+from dbconnect.api.errors import BadRequestError, NotFoundError
+from dbconnect.http.errors import RestError, http_status
+from dbconnect.http.requests import json_type, parse_bool, scalar_to_string
+from dbconnect.http.responses import (
+    JSON_MEDIA_TYPE,
+    OrjsonResponse,
+    empty_response,
+    error_response,
+    http_exception_response,
+    http_status_message,
+    json_response,
+    status_phrase,
+    validation_error_response,
+)
+from dbconnect.http.responses import internal_error_response as _internal_error_response
+from dbconnect.http.routes import ErrorMappingRoute
 from dbconnect.runtime.herder import Herder
 from dbconnect.runtime.rest.entities import ErrorMessage
 
+# The REST resources' siblings import these from here; they live in dbconnect.http.
+__all__ = [
+    "JSON_MEDIA_TYPE", "OrjsonResponse", "RestError", "empty_response", "error_response",
+    "http_exception_response", "http_status_message", "json_response", "json_type", "parse_bool",
+    "scalar_to_string", "validation_error_response",
+]
+
 log = logging.getLogger("dbconnect.runtime.rest")
-
-JSON_MEDIA_TYPE = "application/json"
-
-
-class OrjsonResponse(JSONResponse):
-    """A JSON response rendered with orjson (compact, like Jackson's default output)."""
-
-    media_type = JSON_MEDIA_TYPE
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-
-
-def json_response(content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return OrjsonResponse(content, status_code=status_code, headers=dict(headers) if headers else None)
-
-
-def empty_response(status_code: int) -> Response:
-    """A response without a body (202 Accepted, 204 No Content)."""
-    return Response(status_code=status_code)
-
-
-# -- errors ------------------------------------------------------------------------------------
-
-
-def error_response(status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    return json_response({"error_code": status_code, "message": message}, status_code, headers)
-
-
-def http_status_message(status_code: int) -> str:
-    """Jersey's message for a bare WebApplicationException: ``HTTP 404 Not Found``."""
-    try:
-        phrase = HTTPStatus(status_code).phrase
-    except ValueError:
-        phrase = ""
-    return f"HTTP {status_code} {phrase}".rstrip()
 
 
 def rest_error_response(exc: RestError) -> Response:
@@ -69,64 +51,22 @@ def rest_error_response(exc: RestError) -> Response:
 
 
 def internal_error_response(request: Request, exc: BaseException) -> Response:
-    # Log the stack trace (never the request body); answer only the message.
-    log.error("Uncaught exception in REST call to %s %s", request.method, request.url.path, exc_info=exc)
-    message = str(exc) or type(exc).__name__
-    return error_response(500, message)
+    return _internal_error_response(request, exc, log)
 
 
-def http_exception_response(exc: StarletteHTTPException) -> Response:
-    """Router-level errors (unknown route 404, wrong method 405) in Kafka's shape."""
-    default_phrase = _phrase(exc.status_code)
-    if exc.detail and exc.detail != default_phrase:
-        message = str(exc.detail)
-    else:
-        message = http_status_message(exc.status_code)
-    headers = getattr(exc, "headers", None)
-    if exc.status_code in (204, 304):
-        return Response(status_code=exc.status_code, headers=headers)
-    return error_response(exc.status_code, message, headers)
+class ConnectRoute(ErrorMappingRoute):
+    """The Connect REST API's route: every exception becomes Kafka's error body.
 
-
-def validation_error_response(exc: RequestValidationError) -> Response:
-    """FastAPI's request validation errors become 400 (Kafka never answers 422)."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        msg = err.get("msg", "invalid value")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return error_response(400, "Invalid request: " + ("; ".join(parts) or "malformed request"))
-
-
-def _phrase(status_code: int) -> str:
-    try:
-        return HTTPStatus(status_code).phrase
-    except ValueError:
-        return ""
-
-
-class ConnectRoute(APIRoute):
-    """An APIRoute whose handler turns every exception into Kafka's error body.
-
-    ``RestError`` subclasses answer their ``status_code``; any other exception is logged and
-    answered as 500 with its message. Framework exceptions (HTTPException, request validation)
-    go on to the app's exception handlers.
+    Errors with a status (``http_status``: the API's plain errors, ``RestError``) answer it;
+    any other exception is logged and answered as 500 with its message.
     """
 
-    def get_route_handler(self):  # type: ignore[override]
-        inner = super().get_route_handler()
+    def known_error(self, exc: Exception) -> Response | None:
+        status = http_status(exc)
+        return None if status is None else error_response(status, str(exc))
 
-        async def handler(request: Request) -> Response:
-            try:
-                return await inner(request)
-            except (StarletteHTTPException, RequestValidationError):
-                raise
-            except RestError as exc:
-                return rest_error_response(exc)
-            except Exception as exc:  # noqa: BLE001 - every failure must become a JSON body
-                return internal_error_response(request, exc)
-
-        return handler
+    def unexpected_error(self, request: Request, exc: Exception) -> Response:
+        return internal_error_response(request, exc)
 
 
 # -- request bodies ----------------------------------------------------------------------------
@@ -147,35 +87,8 @@ async def json_body(request: Request) -> Any:
         raise BadRequestError(f"Malformed JSON in request body: {exc}") from None
 
 
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
-def scalar_to_string(value: Any) -> str | None:
-    """Jackson's coercion of a JSON scalar into a Java String; None for non-scalars."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return None
-        return repr(value)
-    return None
 
 
 def config_map(body: Any, *, allow_null: bool = False, what: str = "connector configuration") -> dict[str, Any]:
@@ -208,11 +121,6 @@ def config_map(body: Any, *, allow_null: bool = False, what: str = "connector co
     return out
 
 
-def parse_bool(value: str | None, default: bool) -> bool:
-    """JAX-RS ``Boolean.valueOf``: only a case-insensitive ``true`` is true."""
-    if value is None:
-        return default
-    return value.strip().lower() == "true"
 
 
 _INT_RE = re.compile(r"[+-]?[0-9]+")
@@ -251,7 +159,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
     500 is added to every list: any failure the herder does not map is answered 500 (ConnectRoute).
     """
-    return {code: {"description": _phrase(code), "model": ErrorMessage} for code in sorted({*codes, 500})}
+    return {code: {"description": status_phrase(code), "model": ErrorMessage} for code in sorted({*codes, 500})}
 
 
 def no_content(description: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The REST application: Kafka Connect's public REST API as a FastAPI app over a Herder.
 
-``create_app(herder)`` builds the app; ``RestServer`` (server.py) serves it. The app holds no
+``create_app(herder)`` builds the app; ``dbconnect.http.RestServer`` serves it. The app holds no
 state beyond what its resources read from ``app.state`` (the herder, the logger admin, the version):
 each resource translates HTTP into one Herder call and maps errors onto ``{"error_code", "message"}``.
 """
@@ -15,9 +15,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 import dbconnect
+from dbconnect.http.middleware import StripTrailingSlash
 from dbconnect.runtime.herder import Herder
 from dbconnect.runtime.rest import connectors, loggers as loggers_resource, offsets, plugins, root, tasks
 from dbconnect.runtime.rest._http import (
@@ -50,24 +50,6 @@ def default_commit() -> str:
         return UNKNOWN_COMMIT
     commit = result.stdout.strip()
     return commit if result.returncode == 0 and commit else UNKNOWN_COMMIT
-
-
-class StripTrailingSlash:
-    """Serve ``/connectors/`` like ``/connectors`` (Jersey matches both) instead of redirecting."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path = scope["path"]
-            if len(path) > 1 and path.endswith("/"):
-                scope = dict(scope)
-                scope["path"] = path.rstrip("/") or "/"
-                raw = scope.get("raw_path")
-                if raw:
-                    scope["raw_path"] = raw.rstrip(b"/") or b"/"
-        await self.app(scope, receive, send)
 
 
 def create_app(
