@@ -21,7 +21,7 @@ from dbconnect.api.config import (
 )
 from dbconnect.api.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCHEMAS = sorted((ROOT / "schemas").glob("*.json"))
 BASE = {"name": "c", "connector.class": "FileStreamSink"}
 

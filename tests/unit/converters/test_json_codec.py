@@ -17,7 +17,7 @@ from dbconnect.converters import json_codec
 from dbconnect.converters.json import JsonConverter
 from dbconnect.converters.jsonschema_values import RULES, NeedExact, ValueCodec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REGISTRY = ROOT / "dbconnect" / "registry"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dbconnect.api as api
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # The docs' wording (docs/plugins.md, "Writing a connector" and the API list below it).
 README_NAMES = [

@@ -11,7 +11,7 @@ from dbconnect.runtime.properties import load_connector_file, load_properties
 from dbconnect.runtime.validation import ConnectorValidator
 from dbconnect.runtime.worker_config import WorkerConfig
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "compose"
 
 
