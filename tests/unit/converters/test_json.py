@@ -13,10 +13,7 @@ from dbconnect.api.data import (
     STRING_SCHEMA, Date, Decimal, SchemaBuilder, Struct, Time, Timestamp, Type,
 )
 from dbconnect.api.errors import ConfigError, DataError
-from dbconnect.converters import (
-    BUILTIN_CONVERTERS, ByteArrayConverter, Converter, JsonConverter, StringConverter,
-)
-from dbconnect.converters.base import parse_bool
+from dbconnect.converters import JsonConverter
 from dbconnect.converters.json import ENVELOPE_ERROR
 
 D = decimal.Decimal
@@ -380,72 +377,6 @@ def test_json_config_keys_and_configure_strings():
     assert str(info.value) == (
         "Invalid value nope for configuration schemas.enable: Expected value to be either true or false"
     )
-
-
-def test_parse_bool():
-    assert parse_bool("True", "k") is True and parse_bool(False, "k") is False
-    with pytest.raises(ConfigError, match="Invalid value 1 for configuration k"):
-        parse_bool(1, "k")
-
-
-# -- StringConverter ---------------------------------------------------------------------------
-
-def test_string_converter_default_utf8():
-    converter = StringConverter()
-    converter.configure({}, False)
-    assert converter.from_connect_data("t", STRING_SCHEMA, "héllo") == "héllo".encode()
-    assert converter.from_connect_data("t", None, 12) == b"12"
-    assert converter.from_connect_data("t", None, True) == b"true"
-    assert converter.from_connect_data("t", None, None) is None
-    assert converter.to_connect_data("t", "héllo".encode()) == (OPTIONAL_STRING_SCHEMA, "héllo")
-    assert converter.to_connect_data("t", None) == (OPTIONAL_STRING_SCHEMA, None)
-
-
-def test_string_converter_encodings():
-    converter = StringConverter()
-    converter.configure({"converter.encoding": "ISO-8859-1"}, True)
-    assert converter.from_connect_data("t", None, "é") == b"\xe9"
-    assert converter.to_connect_data("t", b"\xe9").value == "é"
-    utf16 = StringConverter()
-    utf16.configure({"converter.encoding": "UTF-16"}, False)
-    assert utf16.from_connect_data("t", None, "a") == b"\xfe\xff\x00a"  # Java: big-endian with BOM
-    assert utf16.to_connect_data("t", b"\xfe\xff\x00a").value == "a"
-    assert utf16.to_connect_data("t", b"\x00a").value == "a"
-    split = StringConverter()
-    split.configure({"serializer.encoding": "UTF-16LE", "deserializer.encoding": "latin-1"}, False)
-    assert split.from_connect_data("t", None, "a") == b"a\x00"
-    assert split.to_connect_data("t", b"\xe9").value == "é"
-    with pytest.raises(ConfigError, match="converter.encoding"):
-        StringConverter().configure({"converter.encoding": "no-such-charset"}, False)
-    assert [k["name"] for k in StringConverter.config_keys()] == ["converter.type", "converter.encoding"]
-
-
-# -- ByteArrayConverter ------------------------------------------------------------------------
-
-def test_byte_array_converter():
-    converter = ByteArrayConverter()
-    converter.configure({}, False)
-    assert converter.from_connect_data("t", BYTES_SCHEMA, b"ab") == b"ab"
-    assert converter.from_connect_data("t", None, bytearray(b"ab")) == b"ab"
-    assert converter.from_connect_data("t", None, memoryview(b"ab")) == b"ab"
-    assert converter.from_connect_data("t", None, None) is None
-    assert converter.to_connect_data("t", b"ab") == (OPTIONAL_BYTES_SCHEMA, b"ab")
-    assert converter.to_connect_data("t", None) == (OPTIONAL_BYTES_SCHEMA, None)
-    with pytest.raises(DataError) as info:
-        converter.from_connect_data("t", STRING_SCHEMA, "ab")
-    assert str(info.value) == "Invalid schema type for ByteArrayConverter: STRING"
-    with pytest.raises(DataError, match="not compatible"):
-        converter.from_connect_data("t", None, "ab")
-
-
-def test_builtins_and_aliases():
-    from dbconnect.converters.jsonschema import JsonSchemaConverter
-
-    assert BUILTIN_CONVERTERS == (StringConverter, JsonConverter, ByteArrayConverter, JsonSchemaConverter)
-    for cls in BUILTIN_CONVERTERS:
-        assert issubclass(cls, Converter)
-        short, java = cls.aliases
-        assert short == cls.__name__ and java.endswith("." + cls.__name__)
 
 
 def test_envelope_names_float_types_as_kafka_does():
