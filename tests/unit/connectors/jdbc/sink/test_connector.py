@@ -1,199 +1,22 @@
-"""JDBC sink logic without a database: config rules, record → row mapping, batching, retries, quoting."""
+"""JdbcSinkTask without a database: retries, failures, buffering and offsets, with a scripted writer."""
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import zoneinfo
 from concurrent.futures import Future
 from typing import Any
 
 import pytest
 
-from dbconnect.api.data import (
-    INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, Date, Decimal, SchemaBuilder, Struct, Timestamp,
-)
-from dbconnect.api.errors import ConfigError, ConnectError, RetriableError
+from dbconnect.api.data import INT64_SCHEMA, STRING_SCHEMA, SchemaBuilder, Struct
+from dbconnect.api.errors import ConnectError, RetriableError
 from dbconnect.api.records import SinkRecord
 from dbconnect.api.task import SinkTaskContext, TopicPartition
-from dbconnect.connectors.jdbc.sink import JdbcSinkConnector, JdbcSinkTask
+from dbconnect.connectors.jdbc.sink import JdbcSinkTask
 from dbconnect.connectors.jdbc.sink.background import BackgroundWrites
-from dbconnect.connectors.jdbc.sink.buffer import collapse, next_offsets
-from dbconnect.connectors.jdbc.sink.config import parse_config
-from dbconnect.connectors.jdbc.sink.records import RecordError, RecordMapper, table_id_for, to_json_text
+from dbconnect.connectors.jdbc.sink.records import RecordMapper
 from dbconnect.connectors.jdbc.sink.writers import TransientError
-from dbconnect.connectors.jdbc.sink.writers.base import (
-    DECIMAL, JSON, TEXT, TIMESTAMP, TIMESTAMPTZ, standard_adapter,
-)
+from tests.unit.connectors.jdbc.sink.sink_samples import FakePlan, KEY, VALUE, cfg, rec, val
 
-URL = "jdbc:postgresql://db.example:5432/shop"
-VALUE = SchemaBuilder.struct().field("id", INT64_SCHEMA).field("name", STRING_SCHEMA).field(
-    "note", SchemaBuilder.string().optional().default_value("none").build()).build()
-KEY = SchemaBuilder.struct().field("id", INT64_SCHEMA).field("region", STRING_SCHEMA).build()
-
-
-def cfg(**props: str):
-    return parse_config({"connection.url": URL, "name": "c", **props})
-
-
-def rec(offset: int, value: Any = None, key: Any = None, key_schema=None, value_schema=VALUE, topic: str = "t"):
-    return SinkRecord(topic, 0, key_schema, key, value_schema, value, offset)
-
-
-def val(i: int, name: str = "n", note: str | None = "x") -> Struct:
-    return Struct(VALUE).put("id", i).put("name", f"{name}{i}").put("note", note)
-
-
-# -- config -------------------------------------------------------------------------------------------
-
-def test_delete_enabled_needs_record_key_with_confluents_messages():
-    errors = cfg(**{"delete.enabled": "true", "pk.mode": "record_value"}).errors
-    assert errors == {"pk.mode": ["Deletes are only supported for pk.mode record_key"],
-                      "delete.enabled": ["Deletes are only supported for pk.mode record_key"]}
-    task_errors = parse_config({"connection.url": URL, "delete.enabled": "true"}, task=True)
-    with pytest.raises(ConfigError, match="Primary key mode must be 'record_key' when delete support is enabled"):
-        task_errors.check()
-    assert JdbcSinkConnector().validate({"connection.url": URL, "delete.enabled": "true", "pk.mode": "kafka"})[
-        "delete.enabled"] == ["Deletes are only supported for pk.mode record_key"]
-
-
-def test_cross_key_rules_and_defaults():
-    c = cfg()
-    assert (c.insert_mode, c.pk_mode, c.batch_size, c.max_retries, c.retry_backoff_ms) == ("insert", "none", 3000, 10, 3000)
-    assert c.table_name_format == "${topic}" and c.quote and c.table_types == {"TABLE"} and not c.exactly_once
-    assert "insert.mode" in cfg(**{"insert.mode": "upsert"}).errors
-    assert "pk.fields" in cfg(**{"pk.mode": "kafka", "pk.fields": "a,b"}).errors
-    assert "db.timezone" in cfg(**{"db.timezone": "Mars/Olympus"}).errors
-    assert cfg(**{"pk.mode": "RECORD_KEY", "insert.mode": "UPSERT"}).errors == {}
-    assert cfg(**{"connection.url": "jdbc:oracle:thin:@x:1521/y"}).errors["connection.url"]
-
-
-def test_password_never_in_config_errors():
-    c = parse_config({"connection.url": "jdbc:postgresql://h/db?password=hunter2222", "name": "x"})
-    assert "hunter2222" not in repr(c.spec) and "hunter2222" not in c.spec.describe()
-    assert c.spec.scrub("auth failed for hunter2222") == "auth failed for [hidden]"
-
-
-# -- table names -------------------------------------------------------------------------------------
-
-def test_table_names_from_topics():
-    assert table_id_for("${topic}", "orders").name == "orders"
-    dotted = table_id_for("${topic}", "db.orders")
-    assert (dotted.schema, dotted.name) == (None, "db.orders")  # the topic stays one identifier
-    staged = table_id_for("staging.kafka_${topic}", "a.b")
-    assert (staged.schema, staged.name) == ("staging", "kafka_a.b")
-    with pytest.raises(RecordError):
-        table_id_for("a.b.c.${topic}", "x")
-    with pytest.raises(RecordError):
-        table_id_for("${topic}", "nul\x00byte")
-
-
-def test_identifier_quoting_rules():
-    from dbconnect.connectors.jdbc.sink.writers.mariadb import MariaDbWriter
-    from dbconnect.connectors.jdbc.sink.writers.postgresql import PostgreSqlWriter
-
-    pg = PostgreSqlWriter(cfg())
-    assert pg.quote('we"ird%') == '"we""ird%%"'  # % doubled: statements run with parameters
-    assert pg.quote_table(table_id_for("s.${topic}", 'x"; DROP TABLE y; --')) == '"s"."x""; DROP TABLE y; --"'
-    with pytest.raises(RecordError, match="longer than"):
-        pg.quote("é" * 32)  # 64 bytes
-    maria = MariaDbWriter(parse_config({"connection.url": "jdbc:mariadb://h/db"}))
-    assert maria.quote("a`b") == "`a``b`"
-    never = PostgreSqlWriter(cfg(**{"quote.sql.identifiers": "never"}))
-    assert never.quote("plain_1") == "plain_1"
-    with pytest.raises(RecordError, match="needs quoting"):
-        never.quote("has space")
-
-
-# -- record mapping ----------------------------------------------------------------------------------
-
-def test_pk_modes_map_keys_and_rows():
-    kafka = RecordMapper(cfg(**{"pk.mode": "kafka"}))
-    layout = kafka.layout_for(rec(7, val(1)))
-    assert layout.names == ("__connect_topic", "__connect_partition", "__connect_offset", "id", "name", "note")
-    assert layout.extract(rec(7, val(1))) == (("t", 0, 7), ("t", 0, 7, 1, "n1", "x"))
-
-    by_key = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "region"}))
-    key = Struct(KEY).put("id", 5).put("region", "eu")
-    r = rec(0, val(1), key, KEY)
-    assert by_key.layout_for(r).names == ("region", "id", "name", "note")
-    assert by_key.layout_for(r).extract(r) == (("eu",), ("eu", 1, "n1", "x"))
-
-    primitive = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "key_id"}))
-    r = rec(0, val(1), 99, INT64_SCHEMA)
-    assert primitive.layout_for(r).extract(r) == ((99,), (99, 1, "n1", "x"))
-    with pytest.raises(RecordError, match="Need exactly one PK column"):
-        RecordMapper(cfg(**{"pk.mode": "record_key"})).layout_for(r)
-
-    by_value = RecordMapper(cfg(**{"pk.mode": "record_value", "pk.fields": "name", "fields.whitelist": "id"}))
-    r = rec(0, val(2))
-    assert by_value.layout_for(r).names == ("name", "id")  # the whitelist filters non-key fields only
-    assert by_value.layout_for(r).extract(r) == (("n2",), ("n2", 2))
-
-
-def test_defaults_schemaless_and_shape_errors():
-    mapper = RecordMapper(cfg())
-    r = rec(0, val(1, note=None))
-    assert mapper.layout_for(r).extract(r) == (None, (1, "n1", "none"))  # replace.null.with.default
-    keep_null = RecordMapper(cfg(**{"replace.null.with.default": "false"}))
-    assert keep_null.layout_for(r).extract(r) == (None, (1, "n1", None))
-    loose = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "id"}))
-    r = rec(0, {"id": 3, "doc": {"a": 1}}, {"id": 3}, None, None)
-    layout = loose.layout_for(r)
-    assert layout.schemaless and layout.names == ("id", "doc")
-    assert layout.extract(r) == ((3,), (3, {"a": 1}))
-    with pytest.raises(RecordError, match="schemaless list value"):
-        mapper.layout_for(rec(0, [1, 2], value_schema=None))
-    with pytest.raises(RecordError, match="Value schema must be of type Struct or String"):
-        mapper.layout_for(rec(0, 7, value_schema=INT32_SCHEMA))
-
-
-def test_json_text_for_nested_values():
-    inner = SchemaBuilder.struct().field("x", INT32_SCHEMA).field("s", OPTIONAL_STRING_SCHEMA).build()
-    text = to_json_text({"s": Struct(inner).put("x", 1), "d": decimal.Decimal("1.10"), "b": b"\x01", 1: [None]})
-    assert text == '{"s":{"x":1,"s":null},"d":1.10,"b":"AQ==","1":[null]}'
-
-
-def test_adapters_convert_only_what_needs_converting():
-    utc = zoneinfo.ZoneInfo("UTC")
-    ts = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-    to_naive = standard_adapter(TIMESTAMP, None, Timestamp.SCHEMA, utc)
-    assert to_naive(ts) == dt.datetime(2024, 1, 2, 3, 4, 5)
-    oslo = standard_adapter(TIMESTAMP, None, Timestamp.SCHEMA, zoneinfo.ZoneInfo("Europe/Oslo"))
-    assert oslo(ts) == dt.datetime(2024, 1, 2, 4, 4, 5)
-    assert standard_adapter(TIMESTAMPTZ, None, Timestamp.SCHEMA, utc) is None
-    assert standard_adapter(DECIMAL, None, Decimal.schema(2), utc) is None
-    assert standard_adapter(DECIMAL, None, None, utc)(12.5) == decimal.Decimal("12.5")
-    assert standard_adapter(TEXT, None, STRING_SCHEMA, utc) is None
-    assert standard_adapter(TEXT, None, INT32_SCHEMA, utc)(5) == "5"
-    assert standard_adapter(JSON, None, None, utc)({"a": [1]}) == '{"a":[1]}'
-    assert standard_adapter(TIMESTAMP, None, None, utc)("2024-01-02T03:04:05Z") == dt.datetime(2024, 1, 2, 3, 4, 5)
-    assert standard_adapter("date", None, Date.SCHEMA, utc) is None
-
-
-# -- batching ------------------------------------------------------------------------------------
-
-class FakePlan:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-
-def test_collapse_last_write_wins_and_deletes_first():
-    a, b = FakePlan("a"), FakePlan("b")
-    records = [rec(i) for i in range(8)]
-    entries = [
-        (records[0], a, (1,), ["v1"]), (records[1], a, (2,), ["v2"]), (records[2], a, (1,), ["v1b"]),
-        (records[3], a, (2,), None), (records[4], a, (3,), None), (records[5], a, (3,), ["v3"]),
-        (records[6], b, None, ["x"]), (records[7], b, None, ["x"]),
-    ]
-    [ops_a, ops_b] = collapse(entries)
-    assert ops_a.deletes == {a: [(2,), (3,)]}
-    assert ops_a.writes == {a: [["v1b"], ["v3"]]}  # 2 was deleted last; 3 deleted then re-written
-    assert ops_b.writes == {b: [["x"], ["x"]]} and not ops_b.deletes  # no key: both rows
-    assert next_offsets(entries) == {("t", 0): 8}
-
-
-# -- the task's retry and failure handling, with a scripted writer ---------------------------------------
 
 class ScriptedWriter:
     """Fails ``write`` with the queued exceptions (None: succeeds), then succeeds; records what was written."""
@@ -366,100 +189,6 @@ def test_record_errors_fail_the_task_without_tolerance():
         task.put([rec(0, val(1))])
 
 
-# -- timestamp.fields.list, date.timezone, string.output.value.column.name ----------------------------
-
-EVENT = (SchemaBuilder.struct().field("id", INT64_SCHEMA).field("at_us", INT64_SCHEMA)
-         .field("at_text", OPTIONAL_STRING_SCHEMA)
-         .field("since", SchemaBuilder.int64().optional().default_value(1_000_000).build())
-         .field("plain", INT64_SCHEMA).build())
-
-
-def event(i: int, at: int, text: str | None, since: int | None = None) -> Struct:
-    return Struct(EVENT).put("id", i).put("at_us", at).put("at_text", text).put("since", since).put("plain", at)
-
-
-def test_new_keys_defaults_and_parsing():
-    c = cfg()
-    assert (c.timestamp_fields, c.timestamp_nanos, c.date_timezone, c.string_value_column) == (
-        frozenset(), False, None, "record_value")
-    assert c.string_value_conflicts == ()
-    ny = zoneinfo.ZoneInfo("America/New_York")
-    assert cfg(**{"db.timezone": "America/New_York"}).date_timezone == ny  # DB_TIMEZONE follows db.timezone
-    assert cfg(**{"db.timezone": "America/New_York", "date.timezone": "utc"}).date_timezone is None
-    c = cfg(**{"timestamp.fields.list": "a, b", "timestamp.precision.mode": "NANOSECONDS",
-               "string.output.value.column.name": "body", "fields.whitelist": "x"})
-    assert (c.timestamp_fields, c.timestamp_nanos, c.string_value_column) == (frozenset({"a", "b"}), True, "body")
-    assert c.string_value_conflicts == ("fields.whitelist", "timestamp.fields.list", "timestamp.precision.mode")
-    for key, bad in (("date.timezone", "Europe/Paris"), ("timestamp.precision.mode", "millis")):
-        with pytest.raises(ConfigError):
-            cfg(**{key: bad})
-        assert key in JdbcSinkConnector().validate({"connection.url": URL, key: bad})
-
-
-def test_timestamp_fields_list_converts_int64_and_iso_strings():
-    oslo = RecordMapper(cfg(**{"timestamp.fields.list": "at_us,at_text,since,missing", "db.timezone": "Europe/Oslo"}))
-    r = rec(0, value_schema=EVENT, value=event(1, 1_700_000_000_123_456, "2024-01-15T10:20:30.123456789"))
-    layout = oslo.layout_for(r)
-    by_name = {f.name: f for f in layout.fields}
-    assert [n for n, f in by_name.items() if f.precise] == ["at_us", "at_text", "since"]
-    assert by_name["at_us"].schema.name == Timestamp.LOGICAL_NAME and not by_name["at_us"].schema.optional
-    assert by_name["at_text"].schema.optional and by_name["plain"].schema is INT64_SCHEMA
-    utc = dt.timezone.utc
-    assert by_name["since"].schema.default == dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=utc)
-    _key, row = layout.extract(r)
-    assert row[1] == dt.datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=utc)
-    # No offset: the wall clock in db.timezone; digits past the microsecond are dropped.
-    assert row[2] == dt.datetime(2024, 1, 15, 10, 20, 30, 123456, tzinfo=zoneinfo.ZoneInfo("Europe/Oslo"))
-    assert row[3] == dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=utc)  # null → the converted default
-    assert row[4] == 1_700_000_000_123_456  # not listed: untouched
-    r = rec(1, value_schema=EVENT, value=event(2, 0, "2024-01-15T10:20:30Z", 5))
-    assert layout.extract(r)[1][2:4] == (dt.datetime(2024, 1, 15, 10, 20, 30, tzinfo=utc),
-                                         dt.datetime(1970, 1, 1, 0, 0, 0, 5, tzinfo=utc))
-    nanos = RecordMapper(cfg(**{"timestamp.fields.list": "at_us", "timestamp.precision.mode": "nanoseconds",
-                                "pk.mode": "record_value", "pk.fields": "at_us"}))
-    r = rec(0, value_schema=EVENT, value=event(1, 1_700_000_000_123_456_789, None))
-    key, row = nanos.layout_for(r).extract(r)
-    assert key == (dt.datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=utc),) and row[0] == key[0]
-    assert nanos.layout_for(r).fields[0].precise and nanos.layout_for(r).fields[0].is_key
-    with pytest.raises(Exception, match="not an ISO-8601 timestamp"):
-        oslo.layout_for(r).extract(rec(0, value_schema=EVENT, value=event(1, 0, "yesterday")))
-    # Schemaless maps: listed numbers and strings become timestamps too.
-    loose = RecordMapper(cfg(**{"timestamp.fields.list": "at"}))
-    r = rec(0, {"id": 1, "at": 1_000_000, "other": 1_000_000}, value_schema=None)
-    assert loose.layout_for(r).extract(r) == (None, (1, dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=utc), 1_000_000))
-
-
-def test_string_values_go_to_the_string_output_column():
-    mapper = RecordMapper(cfg())
-    r = rec(0, "hello", value_schema=STRING_SCHEMA)
-    layout = mapper.layout_for(r)
-    assert layout.names == ("record_value",) and layout.extract(r) == (None, ("hello",))
-    keyed_mapper = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "id",
-                                       "string.output.value.column.name": "body"}))
-    r = rec(3, "hi", 7, INT64_SCHEMA, None)  # a schemaless string (JsonConverter, schemas.enable=false)
-    layout = keyed_mapper.layout_for(r)
-    assert layout.names == ("id", "body") and layout.extract(r) == ((7,), (7, "hi"))
-    assert layout.fields[1].schema.type.name == "STRING" and layout.extract_key(r) == (7,)
-    kafka = RecordMapper(cfg(**{"pk.mode": "kafka"}))
-    assert kafka.layout_for(r).extract(r) == (("t", 0, 3), ("t", 0, 3, "hi"))
-    conflicting = RecordMapper(cfg(**{"timestamp.fields.list": "at", "fields.whitelist": "a"}))
-    with pytest.raises(RecordError, match="fields.whitelist, timestamp.fields.list are not applicable to String"):
-        conflicting.layout_for(rec(0, "x", value_schema=STRING_SCHEMA))
-    with pytest.raises(RecordError, match="timestamp.precision.mode is not applicable to String"):
-        RecordMapper(cfg(**{"timestamp.precision.mode": "microseconds"})).layout_for(rec(0, "x", value_schema=None))
-    with pytest.raises(RecordError, match="record_value needs a struct value"):
-        RecordMapper(cfg(**{"pk.mode": "record_value"})).layout_for(rec(0, "x", value_schema=STRING_SCHEMA))
-
-
-def test_date_timezone_shifts_dates_like_confluent():
-    ny, tokyo = zoneinfo.ZoneInfo("America/New_York"), zoneinfo.ZoneInfo("Asia/Tokyo")
-    day = dt.date(2024, 1, 15)
-    assert standard_adapter("date", None, Date.SCHEMA, ny, None) is None  # date.timezone=UTC: the day as is
-    assert standard_adapter("date", None, Date.SCHEMA, ny, ny)(day) == dt.date(2024, 1, 14)
-    assert standard_adapter("date", None, Date.SCHEMA, tokyo, tokyo)(day) == day
-    assert standard_adapter("date", None, None, ny, ny)("2024-01-15") == day  # schemaless text: not shifted
-
-
 def test_tolerant_sinks_buffer_across_puts_and_report_at_commit():
     class Reporter:
         def __init__(self) -> None:
@@ -548,15 +277,3 @@ def test_a_record_that_fails_mapping_does_not_poison_the_shape_cache():
     task.put([good, bad, rec(3, val(3), key, KEY)])
     assert [e[0].kafka_offset for e in unwritten(task)] == [1, 3]
     assert [r.kafka_offset for r in task.context._reporter.reported] == [2]
-
-
-def test_collapse_with_several_plans_per_table_keeps_each_plans_rows():
-    class Plan:
-        def __init__(self, table: str) -> None:
-            self.table = table
-    a1, a2 = Plan("a"), Plan("a")
-    entries = [(((("t", 0), i)), p, (k,), (k, v)) for i, (p, k, v) in enumerate(
-        [(a1, 1, "x"), (a2, 2, "y"), (a1, 1, "z"), (a2, 3, "w")])]
-    [ops] = collapse(entries)
-    assert ops.writes == {a2: [(2, "y"), (3, "w")], a1: [(1, "z")]}
-    assert next_offsets(entries) == {("t", 0): 4}
