@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from dbconnect.api.errors import ConflictError
 from dbconnect.runtime.rest import create_app
 from tests.rest_conformance import OpenApiConformance
-from tests.unit.runtime.rest.test_app import SOURCE_CONFIG, FakeHerder, isolated_loggers
+from tests.unit.runtime.rest.fake_herder import SOURCE_CONFIG, FakeHerder, isolated_loggers
 
 
 @pytest.fixture
