@@ -1,4 +1,4 @@
-"""Which consumer errors fail a sink task, which are logged (rate-limited), and the sink consumer's settings."""
+"""Which consumer errors fail a sink task, and which are logged (rate-limited)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,9 @@ from dbconnect.connectors.file import FileStreamSinkTask
 from dbconnect.converters.json import JsonConverter
 from dbconnect.runtime.consumer_errors import ThrottledLog, classify, describe
 from dbconnect.runtime.errors import ErrorHandler
-from dbconnect.runtime.kafka_clients import translate
 from dbconnect.runtime.sink_task import WorkerSinkTask
-from dbconnect.runtime.stores.offsets import MemoryOffsetBackingStore
 from dbconnect.runtime.stores.status import ConnectorTaskId, MemoryStatusBackingStore
 from dbconnect.runtime.transformation_chain import TransformationChain
-from dbconnect.runtime.worker import SINK_METADATA_REFRESH_MS, Worker
-from dbconnect.runtime.worker_config import WorkerConfig
 
 # Errors the consumer gets past by itself: the task must keep running.
 CARRY_ON = {
@@ -135,27 +131,3 @@ def test_a_fatal_error_from_error_cb_is_kept_for_the_loop_to_raise(tmp_path):
     task._on_client_error(KafkaError(KafkaError._FATAL, "fenced", fatal=True))
     task._on_client_error(KafkaError(KafkaError._FATAL, "later", fatal=True))
     assert isinstance(task._fatal_error, ConnectError) and "fenced" in str(task._fatal_error)
-
-
-def _worker(**props: str) -> Worker:
-    config = WorkerConfig({"bootstrap.servers": "127.0.0.1:9092", "key.converter": "JsonConverter",
-                           "value.converter": "JsonConverter", **props})
-    return Worker(config, None, MemoryOffsetBackingStore(), MemoryStatusBackingStore(), worker_id="w")
-
-
-def test_sink_consumers_refresh_metadata_every_few_seconds_unless_overridden():
-    tid = ConnectorTaskId("c", 0)
-    assert _worker().consumer_config(tid, {"topics": "t"})["topic.metadata.refresh.interval.ms"] == 1000
-    assert _worker().consumer_config(tid, {})["topic.metadata.refresh.interval.ms"] == SINK_METADATA_REFRESH_MS
-    # topics.regex makes every refresh a request about the whole cluster: less often.
-    assert _worker().consumer_config(tid, {"topics.regex": "t.*"})["topic.metadata.refresh.interval.ms"] == 5000
-    worker = _worker(**{"consumer.topic.metadata.refresh.interval.ms": "60000"})
-    assert worker.consumer_config(tid, {})["topic.metadata.refresh.interval.ms"] == "60000"
-    assert worker.consumer_config(tid, {"consumer.override.topic.metadata.refresh.interval.ms": "1000"})[
-        "topic.metadata.refresh.interval.ms"] == "1000"
-    assert _worker().consumer_config(tid, {})["auto.offset.reset"] == "earliest"
-
-
-def test_java_auto_offset_reset_none_becomes_librdkafka_error():
-    assert translate({"auto.offset.reset": "none"}) == {"auto.offset.reset": "error"}
-    assert translate({"auto.offset.reset": "latest"}) == {"auto.offset.reset": "latest"}

@@ -17,3 +17,8 @@ def test_java_client_settings_are_translated():
         "queue.buffering.max.kbytes": 32768, "linger.ms": "5", "sasl.username": "u", "sasl.password": "p",
         "sasl.mechanisms": "PLAIN", "partition.assignment.strategy": "cooperative-sticky",
     }
+
+
+def test_java_auto_offset_reset_none_becomes_librdkafka_error():
+    assert translate({"auto.offset.reset": "none"}) == {"auto.offset.reset": "error"}
+    assert translate({"auto.offset.reset": "latest"}) == {"auto.offset.reset": "latest"}
