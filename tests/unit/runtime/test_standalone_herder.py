@@ -4,11 +4,12 @@ stop, and what it leaves in the config, status and offset stores.
 The fake records the herder's calls and answers them as a thread-mode Worker does (start() ran,
 task configs come back at once), so these tests are pure logic: no broker, no connector process.
 The connector class is real and goes through the real Plugins and validation; its task configs are
-answered by the fake worker, one task per entry of the config's ``tables``.
+answered by the fake worker, one task per entry of the running instance's ``tables``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -67,6 +68,10 @@ class FakeWorker:
         self.connectors: dict[str, dict[str, str]] = {}
         self.tasks: dict[ConnectorTaskId, dict[str, str]] = {}
         self.failing_task_configs: set[str] = set()
+        # Process mode: start_connector answers None and reports its start through on_started.
+        self.process_mode = False
+        self.on_reconfigure: dict[str, Callable[[str], None]] = {}
+        self.task_started = threading.Event()
 
     def start(self) -> None:
         self.calls.append(("start",))
@@ -89,8 +94,15 @@ class FakeWorker:
             self.status_store.put_connector(name, Status(State.FAILED, self.worker_id, "start() failed"))
             return False
         self.connectors[name] = dict(config)
+        self.on_reconfigure[name] = on_reconfigure
         state = State.PAUSED if target_state == TargetState.PAUSED else State.RUNNING
         self.status_store.put_connector(name, Status(state, self.worker_id))
+        if self.process_mode:
+            # The connector process's start() returned at once: the herder configures the tasks
+            # on a thread of its own once this call (holding the herder's lock) is over.
+            assert on_started is not None
+            on_started(True)
+            return None
         return True
 
     def stop_connector(self, name: str) -> None:
@@ -105,7 +117,8 @@ class FakeWorker:
         self.calls.append(("connector_task_configs", name, max_tasks))
         if name in self.failing_task_configs:
             raise RuntimeError("task_configs() raised")
-        tables = config["tables"].split(",")
+        # What the running instance decided (it may have found new tables since it started).
+        tables = self.connectors[name]["tables"].split(",")
         return [{"table": table, "task.class": TASK_CLASS} for table in tables][:max_tasks]
 
     def _connector_failed(self, name: str, error: BaseException) -> None:
@@ -129,6 +142,7 @@ class FakeWorker:
         self.tasks[task_id] = dict(task_config)
         state = State.PAUSED if target_state == TargetState.PAUSED else State.RUNNING
         self.status_store.put_task(task_id, Status(state, self.worker_id))
+        self.task_started.set()
         return True
 
     def stop_and_await_tasks(self, task_ids: list[ConnectorTaskId]) -> None:
@@ -453,3 +467,29 @@ def test_source_offsets_live_in_the_workers_offset_store_and_change_only_when_st
 
     herder.reset_connector_offsets("src")
     assert herder.connector_offsets("src") == {"offsets": []}
+
+
+def test_process_mode_answers_once_the_connector_started_with_its_tasks(herder, worker):
+    worker.process_mode = True
+
+    created, info = herder.put_connector_config("src", config("a,b"), allow_replace=False)
+
+    # start_connector answered None; the PUT waited for the start to settle and the task configs.
+    assert created is True
+    assert info["tasks"] == [{"connector": "src", "task": 0}, {"connector": "src", "task": 1}]
+    assert sorted(worker.tasks) == [tid("src", 0), tid("src", 1)]
+
+
+def test_a_connector_asking_for_reconfiguration_gets_its_tasks_restarted_with_new_configs(herder, worker):
+    herder.put_connector_config("src", config("a"), allow_replace=False)
+    worker.task_started.clear()
+    # The connector found another table (as a JDBC source's table monitor does) and asks for new
+    # task configs through its context; the herder answers on a thread of its own.
+    worker.connectors["src"]["tables"] = "a,b"
+
+    worker.on_reconfigure["src"]("src")
+
+    assert worker.task_started.wait(10), "the reconfiguration started no task"
+    with herder._lock:  # the reconfiguration thread holds it until every task started
+        assert [c["table"] for c in herder.config_store.task_configs("src")] == ["a", "b"]
+        assert sorted(worker.tasks) == [tid("src", 0), tid("src", 1)]
