@@ -6,7 +6,7 @@ in the new one, with as many ``assert`` statements and ``pytest.raises`` as befo
 lists the top-level functions, classes and constants of the test modules whose code is not found
 unchanged in the new revision (to read: a module moved one folder deeper changes its ``ROOT``).
 
-    python tools/test_inventory.py main HEAD
+    python tools/compare_test_inventory.py main HEAD
 
 Each revision is exported with ``git archive`` and collected with ``pytest --collect-only`` on its
 own code. New tests are listed, not counted as a difference.
