@@ -5,7 +5,7 @@ Usage: python tools/gen_config_docs.py [--dir schemas] [--level 2] [--write docs
 
 Each schema file becomes a heading (its "title"), its "description", and a table of keys
 (key | type | default | valid values | importance | description) from ConfigDefinition.to_markdown.
-``--write`` writes the whole page (a fixed header, then the reference); tests/unit/test_readme.py
+``--write`` writes the whole page (a fixed header, then the reference); tests/unit/project/test_readme.py
 fails when the committed page differs from what this writes.
 """
 
