@@ -15,7 +15,7 @@ from dbconnect.connectors.jdbc.dialect import get_dialect
 from dbconnect.connectors.jdbc.sink.config import parse_config as sink_config
 from dbconnect.connectors.jdbc.sink.writers import writer_for
 
-JDBC = Path(__file__).resolve().parents[2] / "dbconnect" / "connectors" / "jdbc"
+JDBC = Path(registry.__file__).resolve().parent  # dbconnect/connectors/jdbc, wherever this test lives
 DATABASE_PACKAGES = ("postgresql", "mariadb")
 _NAMES = r"(?:postgres\w*|pgsql|mariadb|maria|mysql)"
 # A branch on which database it is: a family/dialect name compared with a string, a database's
