@@ -23,7 +23,7 @@ class PostgreSqlTarget:
     def __init__(self, spec: ConnectionSpec) -> None:
         import psycopg
 
-        from ..connectors.jdbc.dialects.postgresql import libpq_settings
+        from ..connectors.jdbc.postgresql.connection import libpq_settings
 
         self.spec = spec
         self.conn = psycopg.connect(host=spec.host, port=spec.port, dbname=spec.database, user=spec.user,
@@ -72,7 +72,7 @@ class MariaDbTarget:
         import pymysql
         from pymysql.constants import CLIENT
 
-        from ..connectors.jdbc.dialects.mariadb import ensure_encrypted, pymysql_tls
+        from ..connectors.jdbc.mariadb.connection import ensure_encrypted, pymysql_tls
         from ..connectors.jdbc.tls import tls_policy
 
         self.spec = spec

@@ -9,7 +9,7 @@ import types
 import pytest
 
 from dbconnect.api.data import Type
-from dbconnect.connectors.jdbc.dialects import mariadb as maria
+from dbconnect.connectors.jdbc.mariadb import source as maria
 
 from .jdbc_helpers import Db
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dbconnect.api.task import TopicPartition
-from dbconnect.connectors.jdbc.sink.writers import postgresql as pg_writer
+from dbconnect.connectors.jdbc.postgresql import sink as pg_writer
 
 from .jdbc_helpers import Db, db  # noqa: F401
 from .test_jdbc_sink import Sink, order, record

@@ -14,7 +14,7 @@ import pytest
 from dbconnect.api.data import Struct
 from dbconnect.api.errors import ConnectError
 from dbconnect.api.task import TopicPartition
-from dbconnect.connectors.jdbc.sink.writers.postgresql import InsertFirst
+from dbconnect.connectors.jdbc.postgresql.sink import InsertFirst
 
 from .jdbc_helpers import Db
 from .test_jdbc_sink import KEY, VALUE, Sink, keyed, record

@@ -17,7 +17,7 @@ import pytest
 
 from dbconnect.api.data import INT64_SCHEMA, STRING_SCHEMA, SchemaBuilder, Struct
 from dbconnect.api.records import SinkRecord
-from dbconnect.connectors.jdbc.sink.writers.mariadb_values import (
+from dbconnect.connectors.jdbc.mariadb.sink import (
     backslash_escapes, row_shape, rows_formatter, statements,
 )
 

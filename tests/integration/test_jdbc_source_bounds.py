@@ -16,7 +16,7 @@ import pytest
 
 from dbconnect.connectors.jdbc.config import parse_config
 from dbconnect.connectors.jdbc.dialect import get_dialect
-from dbconnect.connectors.jdbc.dialects.postgresql import log as dialect_log
+from dbconnect.connectors.jdbc.postgresql.source import log as dialect_log
 
 from .jdbc_helpers import Db, wait_until
 

@@ -104,8 +104,8 @@ def _missing(db_ledger: Ledger, mode: str, rows: list[dict]) -> list:
 
 def _switch_bounds_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """Both dialects report no open transaction: the bounds then only keep the 1 s margin."""
-    from dbconnect.connectors.jdbc.dialects.mariadb import MariaDbDialect
-    from dbconnect.connectors.jdbc.dialects.postgresql import PostgreSqlDialect
+    from dbconnect.connectors.jdbc.mariadb.source import MariaDbDialect
+    from dbconnect.connectors.jdbc.postgresql.source import PostgreSqlDialect
 
     for dialect in (MariaDbDialect, PostgreSqlDialect):
         original = dialect.time_bound

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...api.config import ConfigDefinition
 from .types import GRANULARITIES
+from .registry import UNSUPPORTED
 from .url import ConnectionSpec, connection_settings
 
 BULK, INCREMENTING, TIMESTAMP, TIMESTAMP_INCREMENTING = "bulk", "incrementing", "timestamp", "timestamp+incrementing"
@@ -184,7 +185,7 @@ def parse_config(props: Mapping[str, Any], *, strict: bool = True) -> JdbcSource
         err("soft.delete.column.name", "soft.delete.column.name publishes deleted rows as tombstones, which need "
                                        "record keys: remove key.mode=none")
     return JdbcSourceConfig(
-        raw=dict(props), spec=spec, family=family if family != "unsupported" else None, mode=mode,
+        raw=dict(props), spec=spec, family=family if family != UNSUPPORTED else None, mode=mode,
         incrementing_column=inc_col,
         timestamp_columns=ts_cols, timestamp_initial=values.get("timestamp.initial"),
         delay_ms=int(values.get("timestamp.delay.interval.ms") or 0),

@@ -2,10 +2,10 @@
 
 Everything that differs between databases lives behind this class: connecting, quoting,
 catalog queries, the "now" + open-transaction queries the no-missed-rows design relies on,
-server-side cursors, and the DB → Connect type mapping. ``dialects/postgresql.py`` and
-``dialects/mariadb.py`` implement it with the same shape; nothing outside them asks which
-database it is talking to. The sink (a later issue) adds Connect → DB DDL types and bulk
-upserts here: see ``ddl_type`` / ``upsert_sql``.
+server-side cursors, and the DB → Connect type mapping. ``postgresql/source.py`` and
+``mariadb/source.py`` implement it with the same shape (the sink's counterpart is
+``sink/writers/base.Writer``); nothing outside those packages asks which database it is talking
+to: ``get_dialect`` finds the class through ``registry.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from ...api.data import Decimal, Schema
 from ...api.errors import ConnectError
+from . import registry
 
 APPLICATION_NAME = "dbconnect-jdbc-source"
 # Prefixed to every statement the connector runs, so that its own sessions can be told apart
@@ -242,23 +243,10 @@ class Dialect(ABC):
             return instant.astimezone(self.config.timezone).replace(tzinfo=None)
         return instant
 
-    # -- room for the sink ----------------------------------------------------------------------
-    def ddl_type(self, schema: Schema) -> str:  # pragma: no cover - the sink issue implements it
-        raise NotImplementedError
-
-    def upsert_sql(self, table: TableId, keys: Sequence[str], columns: Sequence[str]) -> str:  # pragma: no cover
-        raise NotImplementedError
-
 
 def get_dialect(config: Any) -> Dialect:
     """The dialect for a parsed JdbcSourceConfig (dialect.name, else the URL's database)."""
-    family = config.family
-    if family == "postgresql":
-        from .dialects.postgresql import PostgreSqlDialect
-
-        return PostgreSqlDialect(config.spec, config)
-    if family == "mariadb":
-        from .dialects.mariadb import MariaDbDialect
-
-        return MariaDbDialect(config.spec, config)
-    raise ValueError(f"No dialect for {family!r}")
+    database = registry.database(config.family)
+    if database is None:
+        raise ValueError(f"No dialect for {config.family!r}")
+    return database.source(config.spec, config)

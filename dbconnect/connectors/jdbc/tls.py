@@ -4,8 +4,8 @@ and migrations.
 The URL speaks the JDBC driver's language (pgjdbc for PostgreSQL, MariaDB Connector/J for
 MariaDB/MySQL); the connection is made by a Python driver (libpq through psycopg, PyMySQL). This
 module reads the driver's parameters with the driver's semantics; the dialect modules turn the
-policy into their driver's settings (``libpq_tls`` in dialects/postgresql.py, ``pymysql_tls`` in
-dialects/mariadb.py). What a Python driver cannot do (Java keystores, custom Java classes) is
+policy into their driver's settings (``libpq_tls`` in postgresql/connection.py, ``pymysql_tls`` in
+mariadb/connection.py). What a Python driver cannot do (Java keystores, custom Java classes) is
 refused with a ConfigError naming the parameter and what to use instead: a setting is honoured
 or refused, never dropped.
 """

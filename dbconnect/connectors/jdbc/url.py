@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ...api.errors import ConfigError
+from .registry import UNSUPPORTED, family_from_dialect_name
 from .tls import tls_policy
+
+__all__ = ["ConnectionSpec", "connection_settings", "family_from_dialect_name", "parse_url"]
 
 # URL scheme (the part before "://", without a "+driver" suffix) → dialect family.
 _FAMILIES = {
@@ -124,18 +127,6 @@ def _safe(text: str) -> str:
     return text.split("@")[-1].split("?")[0]
 
 
-def family_from_dialect_name(name: str) -> str | None:
-    """``PostgreSqlDatabaseDialect`` → postgresql, ``MySqlDatabaseDialect``/``MariaDb…`` → mariadb."""
-    low = (name or "").lower()
-    if not low:
-        return None
-    if "postgres" in low:
-        return "postgresql"
-    if "mysql" in low or "maria" in low:
-        return "mariadb"
-    return "unsupported"
-
-
 def connection_settings(values: dict, err) -> tuple[ConnectionSpec | None, str | None]:
     """The connection spec and dialect family from parsed source or sink config values.
 
@@ -153,7 +144,7 @@ def connection_settings(values: dict, err) -> tuple[ConnectionSpec | None, str |
         except ConfigError as exc:
             err("connection.url", str(exc))
     family = family_from_dialect_name(values.get("dialect.name") or "") or (spec.family if spec else None)
-    if family == "unsupported":
+    if family == UNSUPPORTED:
         err("dialect.name", f"Dialect {values['dialect.name']} is not supported; use PostgreSqlDatabaseDialect, "
                             "MySqlDatabaseDialect or MariaDbDatabaseDialect")
     return spec, family

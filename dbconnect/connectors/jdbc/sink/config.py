@@ -9,6 +9,7 @@ from typing import Any
 
 from ....api.config import ConfigDefinition
 from ....api.errors import ConfigError
+from ..registry import UNSUPPORTED
 from ..url import ConnectionSpec, connection_settings
 
 INSERT, UPSERT, UPDATE = "insert", "upsert", "update"
@@ -81,7 +82,7 @@ def parse_config(props: Mapping[str, Any], *, task: bool = False) -> JdbcSinkCon
             bucket.append(message)
 
     spec, family = connection_settings(values, err)
-    if family == "unsupported":
+    if family == UNSUPPORTED:
         family = None
     insert_mode = _lower(values.get("insert.mode")) or INSERT
     pk_mode = _lower(values.get("pk.mode")) or PK_NONE

@@ -12,8 +12,8 @@ import pytest
 
 from dbconnect.api.errors import ConfigError
 from dbconnect.connectors.jdbc import JdbcSourceConnector
-from dbconnect.connectors.jdbc.dialects.mariadb import pymysql_tls
-from dbconnect.connectors.jdbc.dialects.postgresql import libpq_settings
+from dbconnect.connectors.jdbc.mariadb.connection import pymysql_tls
+from dbconnect.connectors.jdbc.postgresql.connection import libpq_settings
 from dbconnect.connectors.jdbc.sink import JdbcSinkConnector
 from dbconnect.connectors.jdbc.tls import tls_policy
 from dbconnect.connectors.jdbc.url import parse_url
@@ -206,7 +206,7 @@ def test_source_and_sink_validation_name_the_parameter(url):
 
 
 def test_neutral_policy_protocol_bounds_reach_libpq():
-    from dbconnect.connectors.jdbc.dialects.postgresql import libpq_tls
+    from dbconnect.connectors.jdbc.postgresql.connection import libpq_tls
     from dbconnect.connectors.jdbc.tls import TlsPolicy
 
     assert libpq_tls(TlsPolicy(mode="require", min_version="TLSv1.2", max_version="TLSv1.3")) == {

@@ -1,7 +1,7 @@
 """The writer interface: one subclass per database family, with the same shape.
 
-Everything that differs between PostgreSQL and MariaDB lives in ``writers/postgresql.py`` and
-``writers/mariadb.py``: connecting, error classification, identifier rules, catalog reflection,
+Everything that differs between PostgreSQL and MariaDB lives in ``postgresql/sink.py`` and
+``mariadb/sink.py`` (with their packages' ``types.py`` and ``connection.py``): connecting, error classification, identifier rules, catalog reflection,
 Connect → SQL types, value adapters and the bulk statements. This module holds what they share:
 connection retries, table create/evolve decisions, column matching and the transaction frame.
 """

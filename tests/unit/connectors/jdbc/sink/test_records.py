@@ -29,8 +29,8 @@ def test_table_names_from_topics():
 
 
 def test_identifier_quoting_rules():
-    from dbconnect.connectors.jdbc.sink.writers.mariadb import MariaDbWriter
-    from dbconnect.connectors.jdbc.sink.writers.postgresql import PostgreSqlWriter
+    from dbconnect.connectors.jdbc.mariadb.sink import MariaDbWriter
+    from dbconnect.connectors.jdbc.postgresql.sink import PostgreSqlWriter
 
     pg = PostgreSqlWriter(cfg())
     assert pg.quote('we"ird%') == '"we""ird%%"'  # % doubled: statements run with parameters

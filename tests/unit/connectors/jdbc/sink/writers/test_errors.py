@@ -11,8 +11,8 @@ from dbconnect.connectors.jdbc.sink.config import parse_config
 from dbconnect.connectors.jdbc.sink.writers.errors import (
     RECORD, TRANSIENT, classify_errno, classify_sqlstate,
 )
-from dbconnect.connectors.jdbc.sink.writers.mariadb import MariaDbWriter
-from dbconnect.connectors.jdbc.sink.writers.postgresql import PostgreSqlWriter
+from dbconnect.connectors.jdbc.mariadb.sink import MariaDbWriter
+from dbconnect.connectors.jdbc.postgresql.sink import PostgreSqlWriter
 
 
 @pytest.mark.parametrize("sqlstate, kind", [

@@ -1,6 +1,6 @@
 """When the PostgreSQL writer tries a plain INSERT before the upsert (pure logic of InsertFirst)."""
 
-from dbconnect.connectors.jdbc.sink.writers.postgresql import InsertFirst
+from dbconnect.connectors.jdbc.postgresql.sink import InsertFirst
 
 
 def test_conflicts_back_off_up_to_one_try_in_sixty_five_batches():

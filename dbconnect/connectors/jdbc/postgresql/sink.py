@@ -12,7 +12,6 @@ staged as text and cast in the INSERT … SELECT.
 
 from __future__ import annotations
 
-import decimal
 import io
 import itertools
 import logging
@@ -22,7 +21,6 @@ from typing import Any
 import psycopg
 import psycopg.copy
 from psycopg import sql as psql
-from psycopg.adapt import Dumper
 
 try:  # psycopg's PRIVATE row formatter (C in psycopg[binary]): whole batches without per-row Python
     # frames. Guarded: fast_copy_problem() self-tests it once per task, and a batch it fails on is
@@ -31,38 +29,29 @@ try:  # psycopg's PRIVATE row formatter (C in psycopg[binary]): whole batches wi
 except ImportError:  # another psycopg layout: the public Copy.write_row per row
     _format_row_binary = None
 
-from .....api.data import Date, Decimal, Time, Timestamp, Type
-from ...dialect import TableId
-from ...dialects.postgresql import libpq_settings
-from .. import records as R
-from ..records import RecordError, SinkField
-from .errors import TRANSIENT, classify_sqlstate
-from .base import (
-    APPLICATION_NAME, ARRAY, BOOL, BYTES, DATE, DECIMAL, FLOAT, INT, JSON, OFFSETS_TABLE, OTHER, TEXT, TIME,
-    TIMESTAMP, TIMESTAMPTZ, UUID, Column, TableInfo, TablePlan, Writer, value_kind,
+from ..dialect import TableId
+from ..sink import records as R
+from ..sink.records import RecordError, SinkField
+from ..sink.writers.base import (
+    APPLICATION_NAME, ARRAY, DATE, DECIMAL, INT, OFFSETS_TABLE, OTHER, TIMESTAMP, Column, TableInfo, TablePlan, Writer,
+    value_kind,
 )
+from ..sink.writers.errors import TRANSIENT, classify_sqlstate
+from .connection import libpq_settings
+# The type mapping lives in types.py; the method bodies here keep their module-private names.
+from .types import CAST_CATEGORIES as _CAST_CATEGORIES
+from .types import CATEGORIES as _CATEGORIES
+from .types import DECIMAL_TEXT_OID as _DECIMAL_TEXT_OID
+from .types import TEXT_OID as _TEXT_OID
+from .types import DecimalTextDumper as _DecimalTextDumper
+from .types import array_type as _array_type
+from .types import ddl_type
+from .types import stage_oid as _stage_oid
+from .types import stage_type as _stage_type
 
 log = logging.getLogger(__name__)
 
-_CATEGORIES = {
-    "int2": INT, "int4": INT, "int8": INT, "float4": FLOAT, "float8": FLOAT, "numeric": DECIMAL, "bool": BOOL,
-    "text": TEXT, "varchar": TEXT, "bpchar": TEXT, "bytea": BYTES, "date": DATE, "time": TIME,
-    "timestamp": TIMESTAMP, "timestamptz": TIMESTAMPTZ, "json": JSON, "jsonb": JSON, "uuid": UUID,
-}
-# Staged as text and cast by the server: no binary dumper takes our Python values for them.
-_CAST_CATEGORIES = {JSON, UUID, OTHER}
-_TEXT_OID = 25
-# numeric columns are staged as text: psycopg's binary numeric dumper costs ≈ 1.8 µs per value,
-# str() ≈ 0.5 µs, and the server's text → numeric cast is exact. This oid (no real type has it:
-# it is only a key into psycopg's dumper map) selects that dumper in COPY's set_types().
-_DECIMAL_TEXT_OID = 0xFFFFFFFF
-_TIMESTAMPTZ_OID = 1184
 _KINDS = {"r": "TABLE", "f": "TABLE", "p": "PARTITIONED TABLE", "v": "VIEW", "m": "VIEW"}
-_PRIMITIVE_DDL = {Type.INT8: "SMALLINT", Type.INT16: "SMALLINT", Type.INT32: "INTEGER", Type.INT64: "BIGINT",
-                  Type.FLOAT32: "REAL", Type.FLOAT64: "DOUBLE PRECISION", Type.BOOLEAN: "BOOLEAN",
-                  Type.STRING: "TEXT", Type.BYTES: "BYTEA"}
-_LOGICAL_DDL = {Decimal.LOGICAL_NAME: "DECIMAL", Date.LOGICAL_NAME: "DATE", Time.LOGICAL_NAME: "TIME",
-                Timestamp.LOGICAL_NAME: "TIMESTAMP"}
 _stage_ids = itertools.count(1)
 # pg_advisory_xact_lock's bigint for "dbconnect sink DDL" (distinct from the migrations' key).
 DDL_LOCK_KEY = 0x6462_7369_6E6B  # "dbsink"
@@ -168,18 +157,7 @@ class PostgreSqlWriter(Writer):
             return False
 
     def column_type(self, field: SinkField) -> str:
-        schema = field.schema
-        if schema.name in _LOGICAL_DDL:
-            return _LOGICAL_DDL[schema.name]
-        if schema.type in _PRIMITIVE_DDL:
-            return _PRIMITIVE_DDL[schema.type]
-        if schema.type is Type.ARRAY:
-            element = schema.value_schema
-            if element.name in _LOGICAL_DDL:
-                return _LOGICAL_DDL[element.name] + "[]"
-            if element.type in _PRIMITIVE_DDL:
-                return _PRIMITIVE_DDL[element.type] + "[]"
-        return "JSONB"  # struct, map, array of structs/maps/arrays (Confluent fails on these, #349)
+        return ddl_type(field.schema)
 
     def default_literal(self, value: Any) -> str:
         return psql.Literal(value).as_string(self.conn).replace("%", "%%")
@@ -474,40 +452,3 @@ def fast_copy_problem(conn: Any) -> str | None:
     if bytes(actual) != expected.getvalue():
         return "self-test row formatted differently from Copy.write_row"
     return None
-
-
-def _stage_type(column: Column) -> str:
-    if column.category in _CAST_CATEGORIES or column.category == DECIMAL:
-        return "text"
-    return "timestamptz" if column.category == TIMESTAMP else column.type_sql
-
-
-def _stage_oid(column: Column) -> int:
-    if column.category in _CAST_CATEGORIES:
-        return _TEXT_OID
-    if column.category == DECIMAL:
-        return _DECIMAL_TEXT_OID
-    return _TIMESTAMPTZ_OID if column.category == TIMESTAMP else column.type_id
-
-
-class _DecimalTextDumper(Dumper):
-    """A numeric value as the text of a binary COPY text column (exact: str() of a Decimal)."""
-
-    format = psycopg.pq.Format.BINARY
-    oid = _DECIMAL_TEXT_OID
-
-    def dump(self, obj: Any) -> bytes:
-        if obj.__class__ is decimal.Decimal and not obj.is_finite():
-            if obj.is_nan():  # sNaN and -NaN too, as the binary dumper writes them
-                return b"NaN"
-            return b"-Infinity" if obj.is_signed() else b"Infinity"
-        return str(obj).encode()
-
-
-def _array_type(column: Column) -> str:
-    if column.category in _CAST_CATEGORIES:
-        return f"text[]::{column.type_sql}[]"
-    return f"{column.type_sql}[]"
-
-
-

@@ -1,4 +1,6 @@
-"""PostgreSQL through psycopg 3: named (server-side) cursors, pg_stat_activity for open transactions."""
+"""The PostgreSQL source dialect (psycopg 3): named (server-side) cursors, the catalog, and
+pg_stat_activity for open transactions (the bounds). Type mapping is in types.py, connecting in
+connection.py."""
 
 from __future__ import annotations
 
@@ -12,72 +14,22 @@ import psycopg
 from psycopg import IsolationLevel
 from psycopg.types.string import TextLoader
 
-from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Decimal, Type
-from ....api.payload import FLOAT, FRAGMENT
-from ..dialect import (APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, JsonReady, TableId,
-                       decimal_precision, unscaled_byte_bounds)
+from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, JsonReady, TableId
 from .. import types as T
-from ..tls import TlsPolicy, is_tls_param, tls_policy
+from .connection import is_connection_error, is_missing_table, libpq_settings
+from .types import TEXT_TYPES as _TEXT_TYPES
+from .types import json_ready, scalar_mapping
 
 log = logging.getLogger(__name__)
 
-# Non-TLS libpq keywords a URL may carry through (TLS ones are read by ..tls).
-_LIBPQ_PARAMS = {"connect_timeout", "options", "target_session_attrs", "gssencmode", "channel_binding",
-                 "keepalives", "keepalives_idle"}
-# JDBC spellings of the same settings.
-_JDBC_ALIASES = {"loginTimeout": "connect_timeout", "connectTimeout": "connect_timeout"}
-# Types psycopg would parse into Python objects that we publish as strings: load their text.
-_TEXT_TYPES = ("json", "jsonb", "uuid", "interval", "inet", "cidr", "money", "int4range", "int8range",
-               "numrange", "tsrange", "tstzrange", "daterange")
 _ISOLATION = {"READ_UNCOMMITTED": IsolationLevel.READ_UNCOMMITTED, "READ_COMMITTED": IsolationLevel.READ_COMMITTED,
               "REPEATABLE_READ": IsolationLevel.REPEATABLE_READ, "SERIALIZABLE": IsolationLevel.SERIALIZABLE,
               "SQL_SERVER_SNAPSHOT": IsolationLevel.REPEATABLE_READ}
-_INTS = {"int2": Type.INT16, "int4": Type.INT32, "int8": Type.INT64, "oid": Type.INT64}
-_FLOATS = {"float4": Type.FLOAT32, "float8": Type.FLOAT64}
 # Sessions that cannot insert user rows, whatever their transaction state.
 _OTHER_SESSIONS = ("pid <> pg_backend_pid() AND datname = current_database() AND xact_start IS NOT NULL "
                    "AND backend_type NOT IN ('autovacuum worker', 'autovacuum launcher', 'walsender') "
                    "AND application_name IS DISTINCT FROM %s")
 _cursor_ids = itertools.count(1)
-
-
-def libpq_settings(spec: Any) -> dict[str, Any]:
-    """The libpq keywords a connection.url carries (JDBC spellings translated, TLS through
-    ``libpq_tls``), with a 10 s connect_timeout unless it sets one: what the source, the sink and
-    migrations connect with. Raises ConfigError for a TLS parameter that cannot be honoured."""
-    kwargs: dict[str, Any] = {}
-    for key, value in spec.params:
-        if is_tls_param(key):
-            continue
-        key = _JDBC_ALIASES.get(key, key)
-        if key in _LIBPQ_PARAMS:
-            kwargs[key] = value
-    kwargs.update(libpq_tls(tls_policy(spec)))
-    kwargs.setdefault("connect_timeout", 10)
-    return kwargs
-
-
-def libpq_tls(policy: TlsPolicy) -> dict[str, str]:
-    """libpq's keywords for a TLS policy. No mode: libpq's default (prefer), as pgjdbc's."""
-    kwargs: dict[str, str] = {}
-    if policy.mode:
-        kwargs["sslmode"] = policy.mode
-    if policy.ca_system:
-        kwargs["sslrootcert"] = "system"
-    elif policy.ca_file:
-        kwargs["sslrootcert"] = policy.ca_file
-    if policy.cert_file:
-        kwargs["sslcert"] = policy.cert_file
-    if policy.key_file:
-        kwargs["sslkey"] = policy.key_file
-    if policy.key_password is not None:
-        kwargs["sslpassword"] = policy.key_password
-    if policy.min_version:
-        kwargs["ssl_min_protocol_version"] = policy.min_version
-    if policy.max_version:
-        kwargs["ssl_max_protocol_version"] = policy.max_version
-    kwargs.update(policy.passthrough)  # libpq's own keywords from a libpq-style URL (sslcrl, sslsni …)
-    return kwargs
 
 
 class PostgreSqlDialect(Dialect):
@@ -136,13 +88,10 @@ class PostgreSqlDialect(Dialect):
                      self.spec.user or "the connecting role")
 
     def is_connection_error(self, exc: BaseException) -> bool:
-        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
-            # Query cancellations and lock timeouts are OperationalErrors too, but not outages.
-            return not isinstance(exc, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable))
-        return False
+        return is_connection_error(exc)
 
     def is_missing_table(self, exc: BaseException) -> bool:
-        return isinstance(exc, psycopg.errors.UndefinedTable)
+        return is_missing_table(exc)
 
     def begin_read(self, conn: Any) -> None:
         pass  # psycopg opens the transaction at the first statement; isolation/read-only set at connect
@@ -262,100 +211,8 @@ class PostgreSqlDialect(Dialect):
 
     def _scalar(self, typname: str, typtype: str, precision: int | None, scale: int | None,
                 optional: bool) -> tuple[ColumnMapping, None]:
-        m = ColumnMapping("", T.primitive(Type.STRING, optional))
-        if typname in _INTS:
-            m.schema = T.primitive(_INTS[typname], optional)
-        elif typname in _FLOATS:
-            m.schema = T.primitive(_FLOATS[typname], optional)
-        elif typname == "bool":
-            m.schema = T.primitive(Type.BOOLEAN, optional)
-        elif typname == "numeric":
-            m.schema, m.convert = T.numeric_mapping(precision, scale, optional, self.config.numeric_mapping)
-        elif typname == "bytea":
-            m.schema = OPTIONAL_BYTES_SCHEMA if optional else BYTES_SCHEMA
-        elif typname == "date":
-            m.schema = T.date_schema(optional)
-        elif typname in ("time", "timetz"):
-            m.schema = T.time_schema(optional)
-        elif typname == "timestamp":
-            m.schema, m.is_timestamp, m.zone_less = T.timestamp_schema(optional), True, True
-            m.convert = T.zone_less_converter(self.config.timezone)
-        elif typname == "timestamptz":
-            m.schema, m.is_timestamp = T.timestamp_schema(optional), True
-        elif typtype == "e" or typname in ("text", "varchar", "bpchar", "name", "char", "xml", "citext") \
-                or typname in _TEXT_TYPES:
-            pass  # strings already (json/jsonb/uuid/interval via the text loaders registered at connect)
-        else:
-            m.convert = _to_text  # anything else: its text form
-        return m, None
-
+        return scalar_mapping(typname, typtype, precision, scale, optional, self.config), None
 
     # -- JSON-ready columns (api/payload.py) -----------------------------------------------------
     def json_ready(self, column: ColumnMapping, quoted: str, payload_format: Any) -> JsonReady | None:
-        typname, schema = column.type_name, column.schema
-        if typname in _INTS or typname in _BINARY_TEXT or typname == "bool":
-            return JsonReady(quoted)  # ints, booleans and strings as the driver returns them
-        if typname in _PLAIN_TEXT or typname in _TEXT_TYPES:
-            return JsonReady(f"{quoted}::text")  # their text form, as the ordinary read loads it
-        if typname == "float8":
-            return JsonReady(quoted, FLOAT)
-        if typname == "float4":  # via its shortest text, as the ordinary (text) read gets it: 1.1, not 1.100000023841858
-            return JsonReady(f"{quoted}::text::float8", FLOAT)
-        if typname == "numeric":
-            return _numeric_json(quoted, schema, payload_format)
-        if typname == "bytea":
-            return JsonReady(f"replace(encode({quoted}, 'base64'), chr(10), '')")
-        if typname == "date":
-            return JsonReady(f"({quoted} - DATE '1970-01-01')")
-        if typname == "time":
-            # Milliseconds since midnight, floored (extract is exact numeric since PostgreSQL 14).
-            return JsonReady(f"floor(extract(epoch from {quoted}) * 1000)::int4")
-        if typname in ("timestamp", "timestamptz"):
-            if getattr(self.config, "timestamp_granularity", T.CONNECT_LOGICAL) != T.CONNECT_LOGICAL:
-                return None  # micros/nanos longs and strings: read the ordinary way (types.py)
-            instant = f"date_trunc('milliseconds', {quoted})"
-            if column.zone_less:  # wall-clock values in db.timezone
-                zone = getattr(self.config.timezone, "key", "UTC")
-                if zone not in ("UTC", "Etc/UTC"):
-                    instant = f"({instant} AT TIME ZONE '{zone.replace(chr(39), chr(39) * 2)}')"
-            # date_trunc floors to the millisecond (also before 1970), so the product is integral.
-            return JsonReady(f"(extract(epoch from {instant}) * 1000)::int8")
-        return None  # timetz, arrays, anything else: read the ordinary way
-
-
-def _numeric_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | None:
-    if schema.type is Type.STRING:  # unconstrained numeric: its exact text
-        return JsonReady(f"{quoted}::text")
-    if schema.type is Type.FLOAT64:
-        return JsonReady(f"{quoted}::float8", FLOAT)
-    if schema.type is not Type.BYTES:  # an integer type (numeric.mapping): scale 0, precision < 19
-        return JsonReady(f"{quoted}::int8")
-    scale = Decimal.scale(schema)
-    if payload_format.decimal_format == "NUMERIC":
-        if scale < 0 or scale > 6 and not payload_format.plain_decimals:
-            # The converter writes an exponent (12E+2; the JsonConverter's 1E-7) where the text has none.
-            return None
-        # numeric(p,s) text has exactly s fractional digits and never an exponent, as the
-        # converter writes a Decimal; NaN has no JSON number: casting it fails loudly.
-        return JsonReady(f"(CASE WHEN {quoted} = 'NaN' THEN {quoted}::int8::text ELSE {quoted}::text END)", FRAGMENT)
-    precision = decimal_precision(schema)
-    if not 0 < precision <= 18:
-        return None  # the unscaled value may not fit a bigint
-    unscaled = f"({quoted} * 1{'0' * scale})::int8" if scale > 0 else f"{quoted}::int8"
-    # Java's BigInteger.toByteArray(): the shortest big-endian two's complement, base64. The byte
-    # count compares the column itself with scaled bounds: half the server time of re-computing
-    # the unscaled value in every branch.
-    lengths = " ".join(f"WHEN {quoted} BETWEEN {low} AND {high} THEN {n}" for n, low, high in unscaled_byte_bounds(scale))
-    return JsonReady(f"encode(substring(int8send({unscaled}) from 9 - (CASE {lengths} ELSE 8 END)), 'base64')")
-
-
-_PLAIN_TEXT = {"name", "char", "xml", "citext", "enum"}
-_BINARY_TEXT = {"text", "varchar", "bpchar"}  # psycopg loads their binary form as the same str
-
-
-def _to_text(v: Any) -> Any:
-    if v is None or isinstance(v, str):
-        return v
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return bytes(v).decode("utf-8", "replace")
-    return str(v)
+        return json_ready(column, quoted, payload_format, self.config)

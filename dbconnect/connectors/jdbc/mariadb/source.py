@@ -1,84 +1,36 @@
-"""MariaDB (and MySQL) through PyMySQL: unbuffered SSCursor reads, innodb_trx for open transactions."""
+"""The MariaDB (and MySQL) source dialect (PyMySQL): unbuffered SSCursor reads, the catalog, and
+innodb_trx for open transactions (the bounds). Type mapping is in types.py, connecting in
+connection.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import logging
-import ssl
 import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import pymysql
 import pymysql.cursors
-from pymysql.constants import FIELD_TYPE, FLAG
+from pymysql.constants import FLAG
 
-from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Decimal, Type
-from ....api.errors import ConnectError
-from ....api.payload import BOOL, FLOAT, FRAGMENT
-from ..dialect import (APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, ColumnMapping, ColumnMeta, Dialect,
-                       JsonReady, TableId, decimal_precision, unscaled_byte_bounds)
-from .. import types as T
-from ..tls import TlsPolicy, tls_policy
+from ..dialect import APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, ColumnMapping, ColumnMeta, Dialect, JsonReady, TableId
+from ..tls import tls_policy
+from .connection import ensure_encrypted, is_connection_error, is_missing_table, pymysql_tls
+from .types import field_mapping, json_ready
 
 log = logging.getLogger(__name__)
 
 _UTC = dt.timezone.utc
-_BINARY_CHARSET = 63
-_STRINGS = {FIELD_TYPE.VARCHAR, FIELD_TYPE.VAR_STRING, FIELD_TYPE.STRING, FIELD_TYPE.TINY_BLOB,
-            FIELD_TYPE.MEDIUM_BLOB, FIELD_TYPE.LONG_BLOB, FIELD_TYPE.BLOB, FIELD_TYPE.JSON, FIELD_TYPE.ENUM,
-            FIELD_TYPE.SET, FIELD_TYPE.GEOMETRY}
 _ISOLATION = {"READ_UNCOMMITTED": "READ UNCOMMITTED", "READ_COMMITTED": "READ COMMITTED",
               "REPEATABLE_READ": "REPEATABLE READ", "SERIALIZABLE": "SERIALIZABLE",
               "SQL_SERVER_SNAPSHOT": "REPEATABLE READ"}
-_CONNECTION_ERRORS = {2003, 2006, 2013, 2055, 1053, 1927, 4031}  # can't connect, gone away, lost, shutdown, killed
 _MARKER_LIKE = SQL_MARKER.strip().replace("*", "*") + "%"
 _CACHE_WINDOW_S = 0.11  # InnoDB refreshes the innodb_trx cache after 0.1 s without a read
 FRESHNESS_ATTEMPTS = 5
 # time_bound's "oldest writer" when the list could not be proved fresh: before any row, so the
 # round reads nothing new (MariaDB's DATETIME starts at 1000-01-01).
 _UNKNOWN_OLDEST = dt.datetime(1000, 1, 2, tzinfo=_UTC)
-
-
-def pymysql_tls(policy: TlsPolicy) -> dict[str, Any]:
-    """PyMySQL's connect() arguments for a TLS policy.
-
-    No mode: PyMySQL's default (TLS if the server offers it, unverified; Connector/J's default
-    would be plaintext). "prefer" is the same. The encrypted modes pass an SSLContext, which
-    makes PyMySQL refuse a server without TLS before authenticating (CR_SSL_CONNECTION_ERROR,
-    2026) instead of falling back to plaintext; ensure_encrypted checks it again.
-    """
-    if policy.mode in (None, "prefer", "allow"):
-        return {}
-    if policy.mode == "disable":
-        return {"ssl_disabled": True}
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if policy.mode == "require":  # Connector/J "trust": encrypted, the certificate not checked
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    else:
-        ctx.verify_mode = ssl.CERT_REQUIRED
-        ctx.check_hostname = policy.mode == "verify-full"
-        if policy.ca_file or policy.ca_pem:
-            ctx.load_verify_locations(cafile=policy.ca_file, cadata=policy.ca_pem)
-        else:  # Connector/J falls back on the JVM's trust store: the system's CAs here
-            ctx.load_default_certs()
-    if policy.cert_file:
-        ctx.load_cert_chain(policy.cert_file, keyfile=policy.key_file, password=policy.key_password)
-    if policy.min_version:
-        ctx.minimum_version = ssl.TLSVersion[policy.min_version.replace(".", "_")]
-    if policy.max_version:
-        ctx.maximum_version = ssl.TLSVersion[policy.max_version.replace(".", "_")]
-    return {"ssl": ctx}
-
-
-def ensure_encrypted(conn: Any, policy: TlsPolicy) -> None:
-    """Close ``conn`` and raise if the policy needs TLS and the connection is plaintext."""
-    if policy.encrypted and not isinstance(getattr(conn, "_sock", None), ssl.SSLSocket):
-        conn.close()
-        raise pymysql.err.OperationalError(2026, f"TLS is required (sslMode {policy.mode}) but the connection "
-                                                 "is not encrypted")
 
 
 class MariaDbDialect(Dialect):
@@ -108,15 +60,10 @@ class MariaDbDialect(Dialect):
         return conn
 
     def is_connection_error(self, exc: BaseException) -> bool:
-        if isinstance(exc, pymysql.err.InterfaceError):
-            return True
-        if isinstance(exc, pymysql.err.OperationalError):
-            code = exc.args[0] if exc.args else None
-            return code in _CONNECTION_ERRORS or not isinstance(code, int) or code >= 2000
-        return isinstance(exc, (ConnectionError, OSError))
+        return is_connection_error(exc)
 
     def is_missing_table(self, exc: BaseException) -> bool:
-        return isinstance(exc, pymysql.err.ProgrammingError) and bool(exc.args) and exc.args[0] == 1146
+        return is_missing_table(exc)
 
     def begin_read(self, conn: Any) -> None:
         # READ ONLY: other tasks' readers then show trx_is_read_only = 1 and are not waited for.
@@ -263,103 +210,11 @@ class MariaDbDialect(Dialect):
         return [self._field(f, nullable) for f in result_fields(cursor)]
 
     def _field(self, f: Any, nullable: dict[str, bool] | None) -> ColumnMapping:
-        optional = not (f.flags & FLAG.NOT_NULL) if nullable is None else nullable.get(f.name, not (f.flags & FLAG.NOT_NULL))
-        unsigned = bool(f.flags & FLAG.UNSIGNED)
-        t = f.type_code
-        m = ColumnMapping(f.name, T.primitive(Type.STRING, optional))
-        if t == FIELD_TYPE.TINY:
-            if f.length == 1:  # tinyint(1): MySQL's boolean
-                m.schema, m.convert, m.type_name = T.primitive(Type.BOOLEAN, optional), _to_bool, "tinyint(1)"
-            else:
-                m.schema = T.primitive(Type.INT16 if unsigned else Type.INT8, optional)
-        elif t == FIELD_TYPE.SHORT:
-            m.schema = T.primitive(Type.INT32 if unsigned else Type.INT16, optional)
-        elif t == FIELD_TYPE.INT24:
-            m.schema = T.primitive(Type.INT32, optional)
-        elif t == FIELD_TYPE.LONG:
-            m.schema = T.primitive(Type.INT64 if unsigned else Type.INT32, optional)
-        elif t == FIELD_TYPE.LONGLONG:
-            if unsigned:
-                m.schema, m.convert = T.decimal_from_int(20, optional)
-                m.type_name = "bigint unsigned"
-            else:
-                m.schema = T.primitive(Type.INT64, optional)
-        elif t == FIELD_TYPE.FLOAT:
-            m.schema = T.primitive(Type.FLOAT32, optional)
-        elif t == FIELD_TYPE.DOUBLE:
-            m.schema = T.primitive(Type.FLOAT64, optional)
-        elif t in (FIELD_TYPE.DECIMAL, FIELD_TYPE.NEWDECIMAL):
-            scale = f.scale or 0
-            # The protocol's length counts the sign and the decimal point.
-            precision = f.length - (1 if scale > 0 else 0) - (0 if unsigned else 1)
-            m.schema, m.convert = T.numeric_mapping(max(precision, 1), scale, optional, self.config.numeric_mapping)
-            m.type_name = "decimal"
-        elif t == FIELD_TYPE.YEAR:
-            m.schema = T.primitive(Type.INT32, optional)
-        elif t in (FIELD_TYPE.DATE, FIELD_TYPE.NEWDATE):
-            m.schema, m.convert, m.type_name = T.date_schema(optional), _valid_date, "date"
-        elif t == FIELD_TYPE.TIME:
-            m.schema, m.convert, m.type_name = T.time_schema(optional), _timedelta_to_time, "time"
-        elif t == FIELD_TYPE.DATETIME:
-            m.schema, m.is_timestamp, m.zone_less = T.timestamp_schema(optional), True, True
-            m.convert = T.compose(_valid_date, T.zone_less_converter(self.config.timezone))
-            m.type_name = "datetime"
-        elif t == FIELD_TYPE.TIMESTAMP:
-            m.schema, m.is_timestamp = T.timestamp_schema(optional), True  # session time_zone is UTC
-            m.convert, m.type_name = _valid_date, "timestamp"
-        elif t == FIELD_TYPE.BIT:
-            if f.length == 1:
-                m.schema, m.convert, m.type_name = T.primitive(Type.BOOLEAN, optional), _bit_to_bool, "bit(1)"
-            else:
-                m.schema = OPTIONAL_BYTES_SCHEMA if optional else BYTES_SCHEMA
-        elif t in _STRINGS:
-            m.type_name = "geometry" if t == FIELD_TYPE.GEOMETRY else "string"
-            if f.charsetnr == _BINARY_CHARSET and t not in (FIELD_TYPE.JSON, FIELD_TYPE.ENUM, FIELD_TYPE.SET):
-                m.schema = OPTIONAL_BYTES_SCHEMA if optional else BYTES_SCHEMA
-            elif t == FIELD_TYPE.SET:
-                m.convert = _set_to_str
-        else:
-            m.convert = _to_text
-        return m
+        return field_mapping(f, nullable, self.config)
 
     # -- JSON-ready columns (api/payload.py) -----------------------------------------------------
     def json_ready(self, column: ColumnMapping, quoted: str, payload_format: Any) -> JsonReady | None:
-        # Every expression yields what the ordinary read's value encodes to, exactly (the tests in
-        # tests/integration/test_jdbc_source_json_ready_mariadb.py compare the bytes), as an int,
-        # a float or text that PyMySQL decodes without any Python conversion of its own.
-        typname, schema, convert = column.type_name, column.schema, column.convert
-        if typname == "tinyint(1)":
-            return JsonReady(quoted, BOOL)
-        if typname == "bit(1)":
-            return JsonReady(f"({quoted} <> 0)", BOOL)
-        if typname == "bigint unsigned":
-            return _unsigned_bigint_json(quoted, payload_format)
-        if typname == "decimal":
-            return _decimal_json(quoted, schema, payload_format)
-        if typname == "date":
-            # "+ INTERVAL 0 DAY" is NULL for what PyMySQL cannot make a date of (and the ordinary
-            # read maps to null): zero dates, zero parts, year 0, ALLOW_INVALID_DATES' Feb 30.
-            return JsonReady(f"DATEDIFF({quoted} + INTERVAL 0 DAY, '1970-01-01')")
-        if typname in ("datetime", "timestamp"):
-            if getattr(self.config, "timestamp_granularity", T.CONNECT_LOGICAL) != T.CONNECT_LOGICAL:
-                return None  # micros/nanos longs and strings: read the ordinary way (types.py)
-            if column.zone_less and T.zone_less_converter(self.config.timezone) is not None:
-                return None  # DATETIME in a db.timezone other than UTC: DST gaps and folds decide (Python's rules)
-            # Epoch milliseconds, floored as Connect's Timestamp is (also before 1970): microseconds
-            # since 0001-01-01 are never negative, so DIV floors; then shift to 1970.
-            return JsonReady(f"(TIMESTAMPDIFF(MICROSECOND, '0001-01-01', {quoted} + INTERVAL 0 DAY) DIV 1000 "
-                             f"- {_MS_0001_TO_1970})")
-        if typname in ("time", "geometry"):
-            return None  # TIME outside 00:00–24:00 fails the ordinary read (no SQL can); GEOMETRY's bytes
-        if convert is not None:
-            return None  # SET (sorted), anything read as text: the ordinary way
-        if schema.type is Type.BYTES:  # binary strings, BIT(n > 1): base64 without TO_BASE64's line breaks
-            return JsonReady(f"REPLACE(TO_BASE64({quoted}), CHAR(10 USING ascii), '')")
-        if schema.type in (Type.FLOAT32, Type.FLOAT64):
-            return JsonReady(quoted, FLOAT)  # the server's text, parsed by PyMySQL as in the ordinary read
-        if schema.type in (Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.STRING):
-            return JsonReady(quoted)  # integers, YEAR, text, ENUM, JSON: as the driver returns them
-        return None
+        return json_ready(column, quoted, payload_format, self.config)
 
     def bind_timestamp(self, instant: dt.datetime, zone_less: bool) -> Any:
         # TIMESTAMP columns are compared in the session zone (UTC); DATETIME in db.timezone.
@@ -367,85 +222,10 @@ class MariaDbDialect(Dialect):
         return instant.astimezone(zone).replace(tzinfo=None)
 
 
-# Milliseconds from 0001-01-01 to 1970-01-01 (proleptic Gregorian, as MariaDB and Python count).
-_MS_0001_TO_1970 = (dt.date(1970, 1, 1).toordinal() - 1) * 86_400_000
-
-
-def _unsigned_bigint_json(quoted: str, payload_format: Any) -> JsonReady:
-    if payload_format.decimal_format == "NUMERIC":
-        return JsonReady(quoted)  # an int up to 2^64 - 1, which orjson writes as the Decimal's digits
-    # Java's BigInteger.toByteArray() of a value >= 0: the hex digits, padded to whole bytes, with
-    # a 00 byte before a leading byte >= 0x80 (the sign bit).
-    digits = f"HEX({quoted})"
-    even = f"LPAD({digits}, LENGTH({digits}) + MOD(LENGTH({digits}), 2), '0')"
-    return JsonReady(f"TO_BASE64(UNHEX(IF(LEFT({even}, 1) >= '8', CONCAT('00', {even}), {even})))")
-
-
-def _decimal_json(quoted: str, schema: Any, payload_format: Any) -> JsonReady | None:
-    if schema.type is Type.FLOAT64:
-        # DECIMAL → double is correctly rounded (dtoa), and the text round-trips, as float(Decimal) is.
-        return JsonReady(f"CAST({quoted} AS DOUBLE)", FLOAT)
-    if schema.type is not Type.BYTES:  # an integer type (numeric.mapping): scale 0, precision < 19
-        return JsonReady(f"CAST({quoted} AS SIGNED)")
-    scale = Decimal.scale(schema)
-    if payload_format.decimal_format == "NUMERIC":
-        if scale > 6 and not payload_format.plain_decimals:
-            # The JsonConverter writes str(Decimal) (Java's BigDecimal.toString()): 1E-7 where the text
-            # and the JsonSchemaConverter have 0.0000001. Up to 6 decimals both are the plain text.
-            return None
-        # DECIMAL(p,s) text has exactly s fractional digits and no exponent, as the converters write it.
-        return JsonReady(f"CAST({quoted} AS CHAR)", FRAGMENT)
-    precision = decimal_precision(schema)
-    if not 0 < precision <= 18:
-        return None  # the unscaled value may not fit a BIGINT
-    unscaled = f"CAST({quoted} * 1{'0' * scale} AS SIGNED)" if scale > 0 else f"CAST({quoted} AS SIGNED)"
-    # Java's BigInteger.toByteArray(): the shortest big-endian two's complement. HEX() of a negative
-    # BIGINT is its 16-digit two's complement; the byte count compares the column with scaled bounds.
-    lengths = " ".join(f"WHEN {quoted} BETWEEN {low} AND {high} THEN {2 * n}"
-                       for n, low, high in unscaled_byte_bounds(scale))
-    return JsonReady(f"TO_BASE64(UNHEX(RIGHT(LPAD(HEX({unscaled}), 16, '0'), CASE {lengths} ELSE 16 END)))")
-
-
 def _oldest(now: dt.datetime, writers: Any) -> tuple[int, float] | None:
     """(thread id, age in seconds) of the writer that started first, or None."""
     first = min(writers, key=lambda w: w[1], default=None)
     return None if first is None else (first[0], (now - first[1]).total_seconds())
-
-
-def _to_bool(v: Any) -> Any:
-    return None if v is None else bool(v)
-
-
-def _bit_to_bool(v: Any) -> Any:
-    return None if v is None else any(v)
-
-
-def _valid_date(v: Any) -> Any:
-    # PyMySQL returns zero dates ('0000-00-00') as strings: they are not dates.
-    return None if type(v) is str else v
-
-
-def _set_to_str(v: Any) -> Any:
-    return ",".join(sorted(v)) if isinstance(v, (set, frozenset)) else v
-
-
-def _timedelta_to_time(v: Any) -> Any:
-    if v is None or isinstance(v, dt.time):
-        return v
-    micros = (v.days * 86400 + v.seconds) * 1_000_000 + v.microseconds
-    if not 0 <= micros < 86_400_000_000:
-        raise ConnectError(f"TIME value {v} is outside 00:00:00–23:59:59.999999 and cannot be a Connect Time")
-    return (dt.datetime.min + v).time()
-
-
-def _to_text(v: Any) -> Any:
-    if v is None or isinstance(v, str):
-        return v
-    if isinstance(v, (bytes, bytearray)):
-        return bytes(v).decode("utf-8", "replace")
-    if isinstance(v, decimal.Decimal):
-        return str(v)
-    return str(v)
 
 
 # -- PyMySQL's per-column metadata, guarded ---------------------------------------------------------
