@@ -23,6 +23,9 @@ import psycopg
 import psycopg.copy
 from psycopg import sql as psql
 from psycopg.adapt import Dumper
+from sqlalchemy.dialects import postgresql as sa_postgresql
+from sqlalchemy.dialects.postgresql.base import PGTypeCompiler
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
 try:  # psycopg's PRIVATE row formatter (C in psycopg[binary]): whole batches without per-row Python
     # frames. Guarded: fast_copy_problem() self-tests it once per task, and a batch it fails on is
@@ -31,7 +34,7 @@ try:  # psycopg's PRIVATE row formatter (C in psycopg[binary]): whole batches wi
 except ImportError:  # another psycopg layout: the public Copy.write_row per row
     _format_row_binary = None
 
-from .....api.data import Date, Decimal, Time, Timestamp, Type
+from ...ddl_types import DdlTypes
 from ...dialect import TableId
 from ...dialects.postgresql import libpq_settings
 from .. import records as R
@@ -58,11 +61,6 @@ _TEXT_OID = 25
 _DECIMAL_TEXT_OID = 0xFFFFFFFF
 _TIMESTAMPTZ_OID = 1184
 _KINDS = {"r": "TABLE", "f": "TABLE", "p": "PARTITIONED TABLE", "v": "VIEW", "m": "VIEW"}
-_PRIMITIVE_DDL = {Type.INT8: "SMALLINT", Type.INT16: "SMALLINT", Type.INT32: "INTEGER", Type.INT64: "BIGINT",
-                  Type.FLOAT32: "REAL", Type.FLOAT64: "DOUBLE PRECISION", Type.BOOLEAN: "BOOLEAN",
-                  Type.STRING: "TEXT", Type.BYTES: "BYTEA"}
-_LOGICAL_DDL = {Decimal.LOGICAL_NAME: "DECIMAL", Date.LOGICAL_NAME: "DATE", Time.LOGICAL_NAME: "TIME",
-                Timestamp.LOGICAL_NAME: "TIMESTAMP"}
 _stage_ids = itertools.count(1)
 # pg_advisory_xact_lock's bigint for "dbconnect sink DDL" (distinct from the migrations' key).
 DDL_LOCK_KEY = 0x6462_7369_6E6B  # "dbsink"
@@ -70,6 +68,24 @@ DDL_LOCK_KEY = 0x6462_7369_6E6B  # "dbsink"
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
 _COPY_CHUNK = 128 * 1024  # bytes handed to libpq at a time
+
+
+class _PostgreSqlTypeCompiler(PGTypeCompiler):
+    """SQLAlchemy's PostgreSQL type spelling, with TIME and TIMESTAMP as PostgreSQL itself spells
+    them: WITHOUT TIME ZONE is their default, and the DDL stays the text the docs list."""
+
+    def visit_TIME(self, type_: Any, **kw: Any) -> str:
+        return "TIME" if not type_.timezone and getattr(type_, "precision", None) is None else \
+            super().visit_TIME(type_, **kw)
+
+    def visit_TIMESTAMP(self, type_: Any, **kw: Any) -> str:
+        return "TIMESTAMP" if not type_.timezone and getattr(type_, "precision", None) is None else \
+            super().visit_TIMESTAMP(type_, **kw)
+
+
+# auto.create / auto.evolve column types (ddl_types): the generic mapping, arrays of primitives, JSONB.
+DDL_TYPES = DdlTypes(compiler=_PostgreSqlTypeCompiler(PGDialect_psycopg()), structured=sa_postgresql.JSONB(),
+                     array=sa_postgresql.ARRAY)
 
 
 class PostgreSqlWriter(Writer):
@@ -168,18 +184,7 @@ class PostgreSqlWriter(Writer):
             return False
 
     def column_type(self, field: SinkField) -> str:
-        schema = field.schema
-        if schema.name in _LOGICAL_DDL:
-            return _LOGICAL_DDL[schema.name]
-        if schema.type in _PRIMITIVE_DDL:
-            return _PRIMITIVE_DDL[schema.type]
-        if schema.type is Type.ARRAY:
-            element = schema.value_schema
-            if element.name in _LOGICAL_DDL:
-                return _LOGICAL_DDL[element.name] + "[]"
-            if element.type in _PRIMITIVE_DDL:
-                return _PRIMITIVE_DDL[element.type] + "[]"
-        return "JSONB"  # struct, map, array of structs/maps/arrays (Confluent fails on these, #349)
+        return DDL_TYPES.column_type(field.schema, is_key=field.is_key, precise=field.precise)
 
     def default_literal(self, value: Any) -> str:
         return psql.Literal(value).as_string(self.conn).replace("%", "%%")
