@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -25,10 +26,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.reflection import Inspector
-from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy.exc import DBAPIError, NoSuchTableError, SAWarning
 from sqlalchemy.pool import NullPool
 
 from .dialect import ColumnMeta
+
+# A type SQLAlchemy does not know (MariaDB's INET6, UUID …) is reflected as NullType, which the
+# callers treat as text, as they did with information_schema's names: nothing to warn about.
+warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
 
 # The inspector's listing for each relation kind of table.types (after the database's own names
 # for them are translated, see the dialects' TABLE_KINDS).
@@ -56,9 +61,17 @@ class Catalog:
 
     @contextmanager
     def inspect(self) -> Iterator[Inspector]:
-        """An inspector on a new connection, closed at the end of the block."""
-        with self._get_engine().connect() as connection:
-            yield sa.inspect(connection)
+        """An inspector on a new connection, closed at the end of the block.
+
+        SQLAlchemy's wrapping of a driver error is undone: callers classify the driver's own
+        exceptions (``is_connection_error``, ``is_transient``), as for every other statement."""
+        try:
+            with self._get_engine().connect() as connection:
+                yield sa.inspect(connection)
+        except DBAPIError as exc:
+            if isinstance(exc.orig, BaseException):
+                raise exc.orig from exc
+            raise
 
     def dispose(self) -> None:
         with self._lock:

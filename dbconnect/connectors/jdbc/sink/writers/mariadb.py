@@ -20,6 +20,7 @@ from sqlalchemy.dialects.mysql.base import MySQLTypeCompiler
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 
 from .....api.data import Time, Timestamp, Type
+from ...catalog import Catalog, type_name
 from ...ddl_types import DdlTypes
 from ...dialect import TableId
 from ...dialects.mariadb import ensure_encrypted, pymysql_tls
@@ -35,6 +36,7 @@ from .base import (
 log = logging.getLogger(__name__)
 
 _CATEGORIES = {
+    # By SQLAlchemy's reflected type (catalog.type_name): MariaDB's data types.
     "tinyint": INT, "smallint": INT, "mediumint": INT, "int": INT, "integer": INT, "bigint": INT, "bit": INT,
     "float": FLOAT, "double": FLOAT, "real": FLOAT, "decimal": DECIMAL, "numeric": DECIMAL,
     "char": TEXT, "varchar": TEXT, "tinytext": TEXT, "text": TEXT, "mediumtext": TEXT, "longtext": TEXT,
@@ -42,8 +44,16 @@ _CATEGORIES = {
     "binary": BYTES, "varbinary": BYTES, "tinyblob": BYTES, "blob": BYTES, "mediumblob": BYTES, "longblob": BYTES,
     "date": DATE, "time": TIME, "datetime": TIMESTAMP, "timestamp": TIMESTAMP,
 }
-_KINDS = {"BASE TABLE": "TABLE", "VIEW": "VIEW", "SYSTEM VERSIONED": "TABLE", "SEQUENCE": "SEQUENCE"}
 _DELETE_CHUNK = 1000
+
+
+def _type_sql(type_: Any) -> str:
+    """The reflected column type as SQL (lower case, as information_schema's COLUMN_TYPE); its
+    name alone for a type SQLAlchemy does not know (INET6, UUID …)."""
+    try:
+        return DDL_TYPES.compile(type_).lower()
+    except Exception:  # noqa: BLE001 — NullType and other types without DDL: the name says enough
+        return type_name(type_)
 
 
 class _MariaDbTypeCompiler(MySQLTypeCompiler):
@@ -84,6 +94,8 @@ class MariaDbWriter(Writer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._formatters: dict[tuple[tuple[type, ...], bool], RowsFormatter] = {}
+        # auto.evolve's reflection (catalog.py), on connections of its own with the writer's settings.
+        self.catalog = Catalog("mysql+pymysql://", self._connect)
 
     # -- connections ----------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -130,22 +142,16 @@ class MariaDbWriter(Writer):
         return table.schema or self.spec.database
 
     def reflect(self, table: TableId) -> TableInfo | None:
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                        (self._database(table), table.name))
-            row = cur.fetchone()
-            if row is None:
-                self.conn.commit()
+        database = self._database(table)
+        with self.catalog.inspect() as insp:
+            if not insp.has_table(table.name, database):
                 return None
-            cur.execute("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS "
-                        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
-                        (self._database(table), table.name))
-            rows = cur.fetchall()
-        self.conn.commit()
-        columns = {name: Column(name, _CATEGORIES.get(str(data_type).lower(), TEXT), str(column_type),
-                                nullable == "YES")
-                   for name, data_type, column_type, nullable in rows}
-        return TableInfo(table, columns, _KINDS.get(str(row[0]).upper(), "TABLE"))
+            kind = "VIEW" if table.name in insp.get_view_names(database) else "TABLE"
+            reflected = insp.get_columns(table.name, database)
+        columns = {c["name"]: Column(c["name"], _CATEGORIES.get(type_name(c["type"]), TEXT), _type_sql(c["type"]),
+                                     bool(c["nullable"]))
+                   for c in reflected}
+        return TableInfo(table, columns, kind)
 
     def column_type(self, field: SinkField) -> str:
         return DDL_TYPES.column_type(field.schema, is_key=field.is_key, precise=field.precise)
