@@ -233,6 +233,9 @@ class PostgreSqlDialect(Dialect):
         return tuple((c.name, c.type_code, c.precision, c.scale) for c in cursor.description)
 
     def _type_info(self, conn: Any, oids: list[int]) -> dict[int, tuple]:
+        # Not the inspector's job (catalog.py): it reflects tables by name, while a result's
+        # columns are type oids (of a query, too), whose array element / domain base types only
+        # pg_type knows.
         rows = conn.execute(
             "SELECT t.oid::int, t.typname, t.typtype, t.typcategory, e.typname, e.typtype, b.typname "
             "FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
