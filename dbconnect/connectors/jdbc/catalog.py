@@ -52,6 +52,7 @@ class Catalog:
         self._connect = connect
         self._engine: Engine | None = None
         self._lock = threading.Lock()  # the connector's table monitor and validate() may share a dialect
+        self._held = threading.local()  # the connection of this thread's session(), if any
 
     def _get_engine(self) -> Engine:
         with self._lock:
@@ -60,14 +61,37 @@ class Catalog:
             return self._engine
 
     @contextmanager
-    def inspect(self) -> Iterator[Inspector]:
-        """An inspector on a new connection, closed at the end of the block.
+    def session(self) -> Iterator[None]:
+        """Every ``inspect()`` of this thread inside the block shares one connection (validate(),
+        a table's columns and key): a connection costs more than the look-ups on it."""
+        if getattr(self._held, "connection", None) is not None:
+            yield
+            return
+        with self._driver_errors(), self._get_engine().connect() as connection:
+            self._held.connection = connection
+            try:
+                yield
+            finally:
+                self._held.connection = None
 
-        SQLAlchemy's wrapping of a driver error is undone: callers classify the driver's own
-        exceptions (``is_connection_error``, ``is_transient``), as for every other statement."""
-        try:
+    @contextmanager
+    def inspect(self) -> Iterator[Inspector]:
+        """An inspector on the session's connection, else on a new one closed at the end of the block."""
+        held = getattr(self._held, "connection", None)
+        with self._driver_errors():
+            if held is not None:
+                yield sa.inspect(held)
+                return
             with self._get_engine().connect() as connection:
                 yield sa.inspect(connection)
+
+    @staticmethod
+    @contextmanager
+    def _driver_errors() -> Iterator[None]:
+        # SQLAlchemy's wrapping of a driver error is undone: callers classify the driver's own
+        # exceptions (is_connection_error, is_transient), as for every other statement.
+        try:
+            yield
         except DBAPIError as exc:
             if isinstance(exc.orig, BaseException):
                 raise exc.orig from exc

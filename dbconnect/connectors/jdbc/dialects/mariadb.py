@@ -157,6 +157,9 @@ class MariaDbDialect(Dialect):
             found = relations(insp, schemas, (_TABLE_KINDS.get(t, "") for t in cfg.table_types))
         return [TableId(s, None, n) for s, n in found]
 
+    def catalog_session(self) -> Any:
+        return self.catalog.session()
+
     def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
         with self.catalog.inspect() as insp:
             return reflected_columns(insp, table.name, table.catalog)

@@ -192,6 +192,9 @@ class PostgreSqlDialect(Dialect):
             "AND c.relname = r.n ORDER BY r.i", ([s for s, _ in found], [n for _, n in found])).fetchall()
         return [f for f, (usable,) in zip(found, rows) if usable]
 
+    def catalog_session(self) -> Any:
+        return self.catalog.session()
+
     def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
         with self.catalog.inspect() as insp:
             return reflected_columns(insp, table.name, table.schema)
