@@ -16,6 +16,7 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ...api.data import Decimal, Schema
@@ -198,6 +199,10 @@ class Dialect(ABC):
 
     @abstractmethod
     def primary_key(self, conn: Any, table: TableId) -> list[str]: ...
+
+    def catalog_session(self) -> AbstractContextManager[None]:
+        """A scope in which the catalog look-ups above share one connection of their own."""
+        return nullcontext()
 
     def increment_step(self, conn: Any, table: TableId | None, column: str) -> int:
         """The auto-increment/sequence step of ``column`` (1 when unknown)."""

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import ExitStack
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -122,13 +123,15 @@ def table_spec(dialect: Dialect, conn: Any, cfg: JdbcSourceConfig, table: TableI
         ts_columns = []
     step = 1
     if table is not None:
-        columns = dialect.describe_columns(conn, table)
+        with dialect.catalog_session():  # one catalog connection for the columns and the key
+            columns = dialect.describe_columns(conn, table)
+            table_key = dialect.primary_key(conn, table) if cfg.key_mode != "none" and not key_columns else []
         if not columns:
             problem("table.whitelist", f"Table {name} was not found (or has no columns visible to "
                                        f"{dialect.spec.user})")
         nullable = {c.name: c.nullable for c in columns}
         if cfg.key_mode != "none" and not key_columns:
-            key_columns = dialect.primary_key(conn, table)
+            key_columns = table_key
         if cfg.uses_incrementing:
             inc_key = "incrementing.column.mapping" if cfg.incrementing_mapping else "incrementing.column.name"
             if inc is None:
@@ -204,7 +207,9 @@ class JdbcSourceConnector(SourceConnector):
             conn = dialect.connect(autocommit=True)
         except Exception as exc:
             return {"connection.url": [connection_failure(dialect, exc)]}
+        catalog = ExitStack()
         try:
+            catalog.enter_context(dialect.catalog_session())  # one catalog connection for every look-up
             blind = dialect.visibility_problem(conn) if cfg.visibility_required else None
             if blind:
                 problems.setdefault("open.transactions.visibility.required", []).append(blind)
@@ -236,6 +241,7 @@ class JdbcSourceConnector(SourceConnector):
             problems.setdefault("connection.url", []).append(
                 f"Checking {dialect.spec.describe()} failed: {dialect.spec.scrub(str(exc).strip())}")
         finally:
+            catalog.close()
             conn.close()
         return problems
 

@@ -19,6 +19,7 @@ import pymysql
 from pymysql.constants import SERVER_STATUS
 from pymysql.converters import escape_string
 
+from ..catalog import Catalog, type_name
 from ..dialect import TableId
 from ..sink.records import RecordError, SinkField
 from ..sink.writers.base import APPLICATION_NAME, DATE, OFFSETS_TABLE, TEXT, Column, TableInfo, TablePlan, Writer
@@ -26,11 +27,10 @@ from ..sink.writers.errors import TRANSIENT, classify_errno
 from ..tls import tls_policy
 from .connection import ensure_encrypted, pymysql_tls
 from .types import CATEGORIES as _CATEGORIES  # the name reflect() reads
-from .types import ddl_type
+from .types import ddl_type, reflected_type_sql
 
 log = logging.getLogger(__name__)
 
-_KINDS = {"BASE TABLE": "TABLE", "VIEW": "VIEW", "SYSTEM VERSIONED": "TABLE", "SEQUENCE": "SEQUENCE"}
 _DELETE_CHUNK = 1000
 
 
@@ -42,6 +42,8 @@ class MariaDbWriter(Writer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._formatters: dict[tuple[tuple[type, ...], bool], RowsFormatter] = {}
+        # auto.evolve's reflection (catalog.py), on connections of its own with the writer's settings.
+        self.catalog = Catalog("mysql+pymysql://", self._connect)
 
     # -- connections ----------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -88,22 +90,16 @@ class MariaDbWriter(Writer):
         return table.schema or self.spec.database
 
     def reflect(self, table: TableId) -> TableInfo | None:
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                        (self._database(table), table.name))
-            row = cur.fetchone()
-            if row is None:
-                self.conn.commit()
+        database = self._database(table)
+        with self.catalog.inspect() as insp:
+            if not insp.has_table(table.name, database):
                 return None
-            cur.execute("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS "
-                        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
-                        (self._database(table), table.name))
-            rows = cur.fetchall()
-        self.conn.commit()
-        columns = {name: Column(name, _CATEGORIES.get(str(data_type).lower(), TEXT), str(column_type),
-                                nullable == "YES")
-                   for name, data_type, column_type, nullable in rows}
-        return TableInfo(table, columns, _KINDS.get(str(row[0]).upper(), "TABLE"))
+            kind = "VIEW" if table.name in insp.get_view_names(database) else "TABLE"
+            reflected = insp.get_columns(table.name, database)
+        columns = {c["name"]: Column(c["name"], _CATEGORIES.get(type_name(c["type"]), TEXT), reflected_type_sql(c["type"]),
+                                     bool(c["nullable"]))
+                   for c in reflected}
+        return TableInfo(table, columns, kind)
 
     def column_type(self, field: SinkField) -> str:
         return ddl_type(field)

@@ -18,6 +18,7 @@ from ..dialect import APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, Column
 from ..tls import tls_policy
 from .connection import ensure_encrypted, is_connection_error, is_missing_table, pymysql_tls
 from .types import field_mapping, json_ready
+from ..catalog import Catalog, like, relations, reflected_columns, reflected_primary_key
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ _UTC = dt.timezone.utc
 _ISOLATION = {"READ_UNCOMMITTED": "READ UNCOMMITTED", "READ_COMMITTED": "READ COMMITTED",
               "REPEATABLE_READ": "REPEATABLE READ", "SERIALIZABLE": "SERIALIZABLE",
               "SQL_SERVER_SNAPSHOT": "REPEATABLE READ"}
+# table.types → the inspector's listing (catalog.relations); SYSTEM VIEWs are not its to list.
+_TABLE_KINDS = {"TABLE": "table", "VIEW": "view"}
 _MARKER_LIKE = SQL_MARKER.strip().replace("*", "*") + "%"
 _CACHE_WINDOW_S = 0.11  # InnoDB refreshes the innodb_trx cache after 0.1 s without a read
 FRESHNESS_ATTEMPTS = 5
@@ -39,6 +42,8 @@ class MariaDbDialect(Dialect):
 
     def __init__(self, spec: Any, config: Any) -> None:
         super().__init__(spec, config)
+        # Table, column and key discovery (catalog.py), on connections of its own.
+        self.catalog = Catalog("mysql+pymysql://", lambda: self.connect(autocommit=True))
         self.stale_reads = 0  # times innodb_trx could not be proved fresh (reported, see _fresh_trx)
         self._next_stale_log = 0.0
 
@@ -91,31 +96,26 @@ class MariaDbDialect(Dialect):
 
     def list_tables(self, conn: Any) -> list[TableId]:
         cfg = self.config
-        kinds = [{"TABLE": "BASE TABLE", "VIEW": "VIEW", "SYSTEM TABLE": "SYSTEM VIEW"}.get(t, t) for t in cfg.table_types]
-        sql = ("SELECT table_schema, table_name FROM information_schema.tables WHERE table_type IN ("
-               + ", ".join(["%s"] * len(kinds)) + ")")
-        params: list[Any] = list(kinds)
-        if cfg.catalog_pattern is not None:
-            sql += " AND table_schema LIKE %s"
-            params.append(cfg.catalog_pattern)
-        else:
-            sql += " AND table_schema = DATABASE()"
-        rows = self._rows(conn, sql + " ORDER BY 1, 2", params)
-        return [TableId(c, None, n) for c, n in rows]
+        with self.catalog.inspect() as insp:
+            if cfg.catalog_pattern is not None:  # MariaDB's catalog is the database (schema)
+                schemas = [s for s in insp.get_schema_names() if like(cfg.catalog_pattern, s, ignore_case=True)]
+            else:
+                schemas = [insp.default_schema_name] if insp.default_schema_name else []  # DATABASE()
+            found = relations(insp, schemas, (_TABLE_KINDS.get(t, "") for t in cfg.table_types))
+        return [TableId(s, None, n) for s, n in found]
+
+    def catalog_session(self) -> Any:
+        return self.catalog.session()
 
     def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
-        rows = self._rows(conn, "SELECT column_name, is_nullable = 'YES', column_type, datetime_precision, "
-                                "extra LIKE '%%auto_increment%%' FROM information_schema.columns "
-                                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                          (table.catalog, table.name))
-        return [ColumnMeta(n, bool(nl), t, p, bool(ai)) for n, nl, t, p, ai in rows]
+        with self.catalog.inspect() as insp:
+            return reflected_columns(insp, table.name, table.catalog)
 
     def primary_key(self, conn: Any, table: TableId) -> list[str]:
-        rows = self._rows(conn, "SELECT column_name FROM information_schema.key_column_usage WHERE "
-                                "table_schema = %s AND table_name = %s AND constraint_name = 'PRIMARY' "
-                                "ORDER BY ordinal_position", (table.catalog, table.name))
-        return [r[0] for r in rows]
+        with self.catalog.inspect() as insp:
+            return reflected_primary_key(insp, table.name, table.catalog)
 
+    # Not the inspector's job: auto_increment_increment is a server variable, not catalog.
     def increment_step(self, conn: Any, table: TableId | None, column: str) -> int:
         row = self._rows(conn, "SELECT @@auto_increment_increment")
         return int(row[0][0]) if row and row[0][0] else 1

@@ -10,10 +10,16 @@ import decimal
 from typing import Any
 
 from pymysql.constants import FIELD_TYPE, FLAG
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects.mysql.base import MySQLTypeCompiler
+from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 
-from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Date, Decimal, Time, Timestamp, Type
+from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Decimal, Time, Timestamp, Type
 from ....api.errors import ConnectError
 from ....api.payload import BOOL, FLOAT, FRAGMENT
+from ..catalog import type_name
+from ..ddl_types import DdlTypes
 from ..dialect import ColumnMapping, JsonReady, decimal_precision, unscaled_byte_bounds
 from ..sink.records import SinkField
 from ..sink.writers import base as W
@@ -217,28 +223,47 @@ CATEGORIES = {
     "binary": W.BYTES, "varbinary": W.BYTES, "tinyblob": W.BYTES, "blob": W.BYTES, "mediumblob": W.BYTES, "longblob": W.BYTES,
     "date": W.DATE, "time": W.TIME, "datetime": W.TIMESTAMP, "timestamp": W.TIMESTAMP,
 }
-_PRIMITIVE_DDL = {Type.INT8: "TINYINT", Type.INT16: "SMALLINT", Type.INT32: "INT", Type.INT64: "BIGINT",
-                  Type.FLOAT32: "FLOAT", Type.FLOAT64: "DOUBLE", Type.BOOLEAN: "TINYINT", Type.STRING: "TEXT",
-                  Type.BYTES: "LONGBLOB"}
-_LOGICAL_DDL = {Date.LOGICAL_NAME: "DATE", Time.LOGICAL_NAME: "TIME(3)", Timestamp.LOGICAL_NAME: "DATETIME(3)"}
+def reflected_type_sql(type_: Any) -> str:
+    """The reflected column type as SQL (lower case, as information_schema's COLUMN_TYPE); its
+    name alone for a type SQLAlchemy does not know (INET6, UUID …)."""
+    try:
+        return DDL_TYPES.compile(type_).lower()
+    except Exception:  # noqa: BLE001 — NullType and other types without DDL: the name says enough
+        return type_name(type_)
+
+
+class _MariaDbTypeCompiler(MySQLTypeCompiler):
+    """SQLAlchemy's MySQL type spelling, with INT and DECIMAL(p,s) as MariaDB's own docs (and the
+    DDL dbconnect has always logged) spell them: the same types, the text the docs list."""
+
+    def visit_INTEGER(self, type_: Any, **kw: Any) -> str:
+        return "INT" if getattr(type_, "display_width", None) is None and not getattr(type_, "unsigned", False) \
+            else super().visit_INTEGER(type_, **kw)
+
+    def visit_DECIMAL(self, type_: Any, **kw: Any) -> str:
+        return super().visit_DECIMAL(type_, **kw).replace(", ", ",")
+
+
+def _decimal(precision: int | None, scale: int) -> Any:
+    # MariaDB's bounds: precision 1–65 (65 when the schema has none), scale ≤ 30.
+    return mysql.DECIMAL(min(max(65 if precision is None else precision, scale, 1), 65), min(scale, 30))
+
+
+# auto.create / auto.evolve column types (ddl_types): MariaDB's departures from the generic mapping.
+DDL_TYPES = DdlTypes(
+    compiler=_MariaDbTypeCompiler(MySQLDialect_pymysql()), structured=sa.JSON(),
+    primitives={Type.INT8: mysql.TINYINT(), Type.FLOAT32: mysql.FLOAT(), Type.BOOLEAN: mysql.TINYINT(),
+                Type.BYTES: mysql.LONGBLOB()},
+    logical={Time.LOGICAL_NAME: mysql.TIME(fsp=3), Timestamp.LOGICAL_NAME: mysql.DATETIME(fsp=3)},
+    # A TEXT / BLOB primary key fails at CREATE time (Confluent #996).
+    key_types={Type.STRING: sa.String(255), Type.BYTES: mysql.VARBINARY(1024)},
+    decimal=_decimal,
+    precise_timestamp=mysql.DATETIME(fsp=6),  # timestamp.fields.list: microseconds since the epoch
+)
 
 
 def ddl_type(field: SinkField) -> str:
-    """The column type the sink creates for a field (auto.create, auto.evolve): its Connect schema
-    decides, and whether it is a key (no TEXT keys) or a precise timestamp."""
-    schema = field.schema
-    if schema.name == Decimal.LOGICAL_NAME:
-        scale = int(schema.parameters.get(Decimal.SCALE_FIELD, "0"))
-        precision = int(schema.parameters.get(Decimal.PRECISION_FIELD, "65"))
-        return f"DECIMAL({min(max(precision, scale, 1), 65)},{min(scale, 30)})"
-    if field.precise and schema.name == Timestamp.LOGICAL_NAME:
-        return "DATETIME(6)"  # timestamp.fields.list: microseconds since the epoch
-    if schema.name in _LOGICAL_DDL:
-        return _LOGICAL_DDL[schema.name]
-    if field.is_key and schema.type is Type.STRING:
-        return "VARCHAR(255)"  # a TEXT primary key fails at CREATE time (Confluent #996)
-    if field.is_key and schema.type is Type.BYTES:
-        return "VARBINARY(1024)"
-    if schema.type in _PRIMITIVE_DDL:
-        return _PRIMITIVE_DDL[schema.type]
-    return "JSON"  # struct, map, array: JSON text (Confluent fails on these, #349)
+    """The column type the sink creates for a field (auto.create, auto.evolve), compiled by
+    SQLAlchemy from its Connect schema (ddl_types.py), with MariaDB's departures above: whether it
+    is a key (no TEXT keys) or a precise timestamp decides too."""
+    return DDL_TYPES.column_type(field.schema, is_key=field.is_key, precise=field.precise)

@@ -111,6 +111,11 @@ class PostgreSqlWriter(Writer):
 
     # -- catalog and DDL ------------------------------------------------------------------------
     def reflect(self, table: TableId) -> TableInfo | None:
+        # Not the inspector's job (catalog.py), so it stays on the driver: binary COPY needs each
+        # column's type oid and whether psycopg has a binary dumper for it, the stage table
+        # format_type()'s exact text, the insert-first upsert the unique indexes that can arbitrate
+        # (indimmediate, indisvalid, no predicate), and to_regclass resolves the name exactly as
+        # the statements will (search_path, quoting); SQLAlchemy's reflection gives none of these.
         conn = self.conn
         # to_regclass resolves the name exactly as the statements will (search_path, quoting).
         unescaped = self.quote_table(table).replace("%%", "%")
@@ -157,7 +162,7 @@ class PostgreSqlWriter(Writer):
             return False
 
     def column_type(self, field: SinkField) -> str:
-        return ddl_type(field.schema)
+        return ddl_type(field)
 
     def default_literal(self, value: Any) -> str:
         return psql.Literal(value).as_string(self.conn).replace("%", "%%")

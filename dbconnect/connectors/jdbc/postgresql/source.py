@@ -19,12 +19,15 @@ from .. import types as T
 from .connection import is_connection_error, is_missing_table, libpq_settings
 from .types import TEXT_TYPES as _TEXT_TYPES
 from .types import json_ready, scalar_mapping
+from ..catalog import Catalog, like, relations, reflected_columns, reflected_primary_key
 
 log = logging.getLogger(__name__)
 
 _ISOLATION = {"READ_UNCOMMITTED": IsolationLevel.READ_UNCOMMITTED, "READ_COMMITTED": IsolationLevel.READ_COMMITTED,
               "REPEATABLE_READ": IsolationLevel.REPEATABLE_READ, "SERIALIZABLE": IsolationLevel.SERIALIZABLE,
               "SQL_SERVER_SNAPSHOT": IsolationLevel.REPEATABLE_READ}
+# table.types (information_schema's names) → the inspector's listing (catalog.relations).
+_TABLE_KINDS = {"TABLE": "table", "PARTITIONED TABLE": "table", "VIEW": "view", "FOREIGN": "foreign"}
 # Sessions that cannot insert user rows, whatever their transaction state.
 _OTHER_SESSIONS = ("pid <> pg_backend_pid() AND datname = current_database() AND xact_start IS NOT NULL "
                    "AND backend_type NOT IN ('autovacuum worker', 'autovacuum launcher', 'walsender') "
@@ -39,6 +42,8 @@ class PostgreSqlDialect(Dialect):
     def __init__(self, spec: Any, config: Any) -> None:
         super().__init__(spec, config)
         self._checked_visibility = False
+        # Table, column and key discovery (catalog.py), on connections of its own.
+        self.catalog = Catalog("postgresql+psycopg://", lambda: self.connect(autocommit=True))
 
     # -- connections ----------------------------------------------------------------------------
     def connect(self, *, autocommit: bool) -> Any:
@@ -112,38 +117,42 @@ class PostgreSqlDialect(Dialect):
 
     def list_tables(self, conn: Any) -> list[TableId]:
         cfg = self.config
-        kinds = [{"TABLE": "BASE TABLE", "VIEW": "VIEW", "PARTITIONED TABLE": "BASE TABLE",
-                  "LOCAL TEMPORARY": "LOCAL TEMPORARY"}.get(t, t) for t in cfg.table_types]
-        sql = ("SELECT current_database(), table_schema, table_name FROM information_schema.tables "
-               "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'pg\\_%%' "
-               "AND table_type = ANY(%s)")
-        params: list[Any] = [kinds]
-        if cfg.schema_pattern is not None:
-            sql += " AND table_schema LIKE %s"
-            params.append(cfg.schema_pattern)
-        if cfg.catalog_pattern is not None:
-            sql += " AND current_database() LIKE %s"
-            params.append(cfg.catalog_pattern)
-        rows = conn.execute(sql + " ORDER BY 2, 3", params).fetchall()
-        return [TableId(c, s, n) for c, s, n in rows]
+        database = conn.info.dbname  # the catalog is the connected database (current_database())
+        if cfg.catalog_pattern is not None and not like(cfg.catalog_pattern, database, ignore_case=False):
+            return []
+        with self.catalog.inspect() as insp:
+            schemas = [s for s in insp.get_schema_names() if s != "information_schema" and not s.startswith("pg_")
+                       and (cfg.schema_pattern is None or like(cfg.schema_pattern, s, ignore_case=False))]
+            found = relations(insp, schemas, (_TABLE_KINDS.get(t, "") for t in cfg.table_types))
+        return [TableId(database, s, n) for s, n in self._usable(conn, found)]
+
+    def _usable(self, conn: Any, found: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+        # Not the inspector's job: it lists every relation in pg_class, while information_schema
+        # (and so the JDBC driver's getTables, and dbconnect before SQLAlchemy) lists only those
+        # the role owns or holds a privilege on. Keep that: a table the role cannot touch is not
+        # one to read.
+        if not found:
+            return found
+        rows = conn.execute(
+            "SELECT pg_has_role(c.relowner, 'USAGE') OR has_table_privilege(c.oid, "
+            "'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') OR has_any_column_privilege(c.oid, "
+            "'SELECT, INSERT, UPDATE, REFERENCES') FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS r(s, n, i) "
+            "LEFT JOIN pg_namespace ns ON ns.nspname = r.s LEFT JOIN pg_class c ON c.relnamespace = ns.oid "
+            "AND c.relname = r.n ORDER BY r.i", ([s for s, _ in found], [n for _, n in found])).fetchall()
+        return [f for f, (usable,) in zip(found, rows) if usable]
+
+    def catalog_session(self) -> Any:
+        return self.catalog.session()
 
     def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
-        rows = conn.execute(
-            "SELECT column_name, is_nullable = 'YES', data_type, datetime_precision, "
-            "coalesce(column_default LIKE 'nextval(%%', false) OR is_identity = 'YES' "
-            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            (table.schema, table.name)).fetchall()
-        return [ColumnMeta(n, bool(nl), t, p, bool(ai)) for n, nl, t, p, ai in rows]
+        with self.catalog.inspect() as insp:
+            return reflected_columns(insp, table.name, table.schema)
 
     def primary_key(self, conn: Any, table: TableId) -> list[str]:
-        rows = conn.execute(
-            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
-            "WHERE i.indisprimary AND n.nspname = %s AND c.relname = %s "
-            "ORDER BY array_position(i.indkey::int2[], a.attnum)", (table.schema, table.name)).fetchall()
-        return [r[0] for r in rows]
+        with self.catalog.inspect() as insp:
+            return reflected_primary_key(insp, table.name, table.schema)
 
+    # Not the inspector's job: it gives a serial column's sequence name at most, not its step.
     def increment_step(self, conn: Any, table: TableId | None, column: str) -> int:
         if table is None:
             return 1
@@ -176,6 +185,9 @@ class PostgreSqlDialect(Dialect):
         return tuple((c.name, c.type_code, c.precision, c.scale) for c in cursor.description)
 
     def _type_info(self, conn: Any, oids: list[int]) -> dict[int, tuple]:
+        # Not the inspector's job (catalog.py): it reflects tables by name, while a result's
+        # columns are type oids (of a query, too), whose array element / domain base types only
+        # pg_type knows.
         rows = conn.execute(
             "SELECT t.oid::int, t.typname, t.typtype, t.typcategory, e.typname, e.typtype, b.typname "
             "FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "

@@ -10,11 +10,16 @@ from typing import Any
 
 import psycopg
 from psycopg.adapt import Dumper
+from sqlalchemy.dialects import postgresql as sa_postgresql
+from sqlalchemy.dialects.postgresql.base import PGTypeCompiler
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
-from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Date, Decimal, Schema, Time, Timestamp, Type
+from ....api.data import BYTES_SCHEMA, OPTIONAL_BYTES_SCHEMA, Decimal, Type
 from ....api.payload import FLOAT, FRAGMENT
+from ..ddl_types import DdlTypes
 from ..dialect import ColumnMapping, JsonReady, decimal_precision, unscaled_byte_bounds
 from ..sink.writers import base as W
+from ..sink.records import SinkField
 from ..sink.writers.base import Column
 from .. import types as T
 
@@ -143,26 +148,28 @@ TEXT_OID = 25
 # it is only a key into psycopg's dumper map) selects that dumper in COPY's set_types().
 DECIMAL_TEXT_OID = 0xFFFFFFFF
 TIMESTAMPTZ_OID = 1184
-_PRIMITIVE_DDL = {Type.INT8: "SMALLINT", Type.INT16: "SMALLINT", Type.INT32: "INTEGER", Type.INT64: "BIGINT",
-                  Type.FLOAT32: "REAL", Type.FLOAT64: "DOUBLE PRECISION", Type.BOOLEAN: "BOOLEAN",
-                  Type.STRING: "TEXT", Type.BYTES: "BYTEA"}
-_LOGICAL_DDL = {Decimal.LOGICAL_NAME: "DECIMAL", Date.LOGICAL_NAME: "DATE", Time.LOGICAL_NAME: "TIME",
-                Timestamp.LOGICAL_NAME: "TIMESTAMP"}
+class _PostgreSqlTypeCompiler(PGTypeCompiler):
+    """SQLAlchemy's PostgreSQL type spelling, with TIME and TIMESTAMP as PostgreSQL itself spells
+    them: WITHOUT TIME ZONE is their default, and the DDL stays the text the docs list."""
+
+    def visit_TIME(self, type_: Any, **kw: Any) -> str:
+        return "TIME" if not type_.timezone and getattr(type_, "precision", None) is None else \
+            super().visit_TIME(type_, **kw)
+
+    def visit_TIMESTAMP(self, type_: Any, **kw: Any) -> str:
+        return "TIMESTAMP" if not type_.timezone and getattr(type_, "precision", None) is None else \
+            super().visit_TIMESTAMP(type_, **kw)
 
 
-def ddl_type(schema: Schema) -> str:
-    """The column type the sink creates for a field of this Connect schema (auto.create, auto.evolve)."""
-    if schema.name in _LOGICAL_DDL:
-        return _LOGICAL_DDL[schema.name]
-    if schema.type in _PRIMITIVE_DDL:
-        return _PRIMITIVE_DDL[schema.type]
-    if schema.type is Type.ARRAY:
-        element = schema.value_schema
-        if element.name in _LOGICAL_DDL:
-            return _LOGICAL_DDL[element.name] + "[]"
-        if element.type in _PRIMITIVE_DDL:
-            return _PRIMITIVE_DDL[element.type] + "[]"
-    return "JSONB"  # struct, map, array of structs/maps/arrays (Confluent fails on these, #349)
+# auto.create / auto.evolve column types (ddl_types): the generic mapping, arrays of primitives, JSONB.
+DDL_TYPES = DdlTypes(compiler=_PostgreSqlTypeCompiler(PGDialect_psycopg()), structured=sa_postgresql.JSONB(),
+                     array=sa_postgresql.ARRAY)
+
+
+def ddl_type(field: SinkField) -> str:
+    """The column type the sink creates for a field (auto.create, auto.evolve), compiled by
+    SQLAlchemy from the field's Connect schema (ddl_types.py)."""
+    return DDL_TYPES.column_type(field.schema, is_key=field.is_key, precise=field.precise)
 
 
 def stage_type(column: Column) -> str:
