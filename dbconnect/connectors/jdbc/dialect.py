@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
@@ -20,7 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ...api.data import Decimal, Schema
-from ...api.errors import ConnectError
+from .identifiers import PLAIN_IDENTIFIER, quote_identifier
 from . import registry
 
 APPLICATION_NAME = "dbconnect-jdbc-source"
@@ -39,7 +38,6 @@ UNKNOWN = "unknown"
 UNKNOWN_TRANSACTIONS = frozenset({UNKNOWN})
 # Identifiers that are safe in SQL without quotes (quote.sql.identifiers=never): the same rule as
 # the sink's writers (sink/writers/base.py).
-PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
 
 @dataclass(frozen=True)
@@ -168,13 +166,8 @@ class Dialect(ABC):
 
     # -- identifiers ----------------------------------------------------------------------------
     def quote(self, ident: str) -> str:
-        if not self.config.quote:
-            # Unquoted names go into SQL as they are: only plain identifiers may (see unquotable()).
-            if not PLAIN_IDENTIFIER.match(ident):
-                raise ConnectError(f"Identifier {ident!r} needs quoting but quote.sql.identifiers=never")
-            return ident
-        q = self.quote_char
-        return q + ident.replace(q, q + q) + q
+        # Unquoted names go into SQL as they are: only plain identifiers may (see unquotable()).
+        return quote_identifier(ident, self.quote_char, quoted=self.config.quote)
 
     def quote_table(self, table: TableId) -> str:
         return ".".join(self.quote(p) for p in self.table_name_parts(table))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from .....api.data import Date, Decimal, Schema, Time, Timestamp, Type
 from .....api.errors import ConnectError
 from .....api.records import SinkRecord
 from ...dialect import TableId
+from ...identifiers import quote_identifier
 from ..buffer import TableOps
 from ..config import UPDATE, UPSERT, JdbcSinkConfig
 from .. import records as R
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "dbconnect-jdbc-sink"
 OFFSETS_TABLE = "dbconnect_sink_offsets"
-_PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
 # Column categories: what Python value each column wants (see ``Writer.adapter``).
 INT, FLOAT, DECIMAL, BOOL, TEXT, BYTES = "int", "float", "decimal", "bool", "text", "bytes"
@@ -242,12 +241,8 @@ class Writer(ABC):
         if self.identifier_length(name) > self.max_identifier:
             raise RecordError(f"Identifier {name!r} is longer than the {self.max_identifier} characters "
                               "the database allows")
-        if not self.cfg.quote:
-            if not _PLAIN_IDENTIFIER.match(name):
-                raise RecordError(f"Identifier {name!r} needs quoting but quote.sql.identifiers=never")
-            return name
-        q = self.quote_char
-        return (q + name.replace(q, q + q) + q).replace("%", "%%")
+        # A plain identifier has no %: only a quoted name can need the doubling.
+        return quote_identifier(name, self.quote_char, quoted=self.cfg.quote, error=RecordError).replace("%", "%%")
 
     def identifier_length(self, name: str) -> int:
         return len(name)
