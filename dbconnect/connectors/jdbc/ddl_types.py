@@ -9,7 +9,7 @@ booleans, LONGBLOB, VARCHAR(255) / VARBINARY(1024) key columns, DECIMAL bounds, 
 DATETIME(3|6); PostgreSQL's arrays of primitives and JSONB.
 
 Only SQLAlchemy's *offline* type compiler is used: no engine, no connection. The DDL text is
-what docs/jdbc-sink.md lists (tests/unit/test_jdbc_ddl_types.py compares every row with it).
+what docs/jdbc-sink.md lists (tests/unit/connectors/jdbc/test_ddl_types.py compares every row with it).
 """
 
 from __future__ import annotations
