@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
+from dbconnect.connectors.jdbc.catalog import Catalog
 from dbconnect.connectors.jdbc.config import parse_config
 from dbconnect.connectors.jdbc.dialect import TableId, get_dialect
-from dbconnect.connectors.jdbc.source import JdbcSourceConnector
+from dbconnect.connectors.jdbc.source import JdbcSourceConnector, JdbcSourceTask
 
 from .jdbc_helpers import Db, db  # noqa: F401
 
@@ -122,3 +123,37 @@ def test_validate_finds_the_view_its_key_and_a_missing_table(db: Db):
     # No auto-increment column in a_pairs: the inspector must say so (and find b_items' none either).
     auto = connector.validate(db.config(mode="incrementing", **{"table.whitelist": "a_pairs"}))
     assert list(auto) == ["incrementing.column.name"]
+
+
+def test_a_task_start_asks_the_catalog_on_one_connection_for_all_its_tables(db: Db, monkeypatch):
+    _tables(db)
+    db.execute("CREATE TABLE d_more (id INT NOT NULL, PRIMARY KEY (id))")
+    opened: list[str] = []
+    catalog_init = Catalog.__init__
+
+    def counting(self, url, connect):  # the real catalog, its connections counted
+        catalog_init(self, url, lambda: opened.append(url) or connect())
+
+    monkeypatch.setattr(Catalog, "__init__", counting)
+    connector = JdbcSourceConnector()
+    connector.start(db.config(mode="bulk", **{"table.poll.interval.ms": "0"}))
+    try:
+        [task_config] = connector.task_configs(1)
+    finally:
+        connector.stop()
+    opened.clear()
+    task = JdbcSourceTask()
+    task.start(task_config)
+    try:
+        assert sorted(q.name.split(".")[-1].strip('"`') for q in task._queriers) == ["a_pairs", "b_items", "d_more"]
+        assert len(opened) == 1  # one per table before
+    finally:
+        task.stop()
+    # query mode asks no catalog: its start opens no catalog connection.
+    opened.clear()
+    task = JdbcSourceTask()
+    task.start(db.config(mode="bulk", query="SELECT id FROM b_items"))
+    try:
+        assert len(task._queriers) == 1 and opened == []
+    finally:
+        task.stop()

@@ -157,6 +157,15 @@ def test_verify_ca_needs_the_right_ca_but_not_the_host_name(request, pki, spelli
 
 
 @pytest.mark.parametrize("side", ["source", "sink"])
+def test_mariadb_without_tls_settings_is_encrypted_when_the_server_offers_tls(tls_mariadb, side):
+    """No sslMode: PyMySQL's "preferred" TLS, on the context every such connection shares
+    (mariadb/connection.py), twice in a row; the session's plaintext servers cover the fallback."""
+    db = Db("mariadb", tls_mariadb)
+    assert connects_encrypted(db, side, db.server.jdbc_url(db.name))
+    assert connects_encrypted(db, side, db.server.jdbc_url(db.name))
+
+
+@pytest.mark.parametrize("side", ["source", "sink"])
 def test_mariadb_client_certificate_from_pem_files(tls_mariadb, pki, side):
     """A user that must present a certificate (REQUIRE X509): sslcert/sslkey/sslpassword are sent."""
     db = Db("mariadb", _As(tls_mariadb, "certuser", "certpw"))  # the database is created by the admin user

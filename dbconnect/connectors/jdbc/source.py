@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -352,18 +352,22 @@ class JdbcSourceTask(SourceTask):
         advertised = getattr(self.context, "json_payload_format", None)
         payload_format = advertised() if callable(advertised) else None
         key_payload_format = advertised(True) if callable(advertised) else None
-        for table in tables:
-            spec = table_spec(self._dialect, self._meta, cfg, table)
-            offset = None
-            if reader is not None and spec.partition is not None:
-                offset = reader.offset(spec.partition)
-                if offset is None and table is not None:  # Confluent's legacy (V0) partition
-                    offset = reader.offset({"table": table.name})
-            querier = Querier(self._dialect, cfg, spec, offset, payload_format, key_payload_format)
-            querier.read_ahead = self._read_ahead
-            querier.describe(self._meta)
-            self._queriers.append(querier)
-            log.info("JDBC source task reads %s in %s mode from offset %s", querier.name, cfg.mode, offset)
+        # One catalog connection for every table's columns and key, not one per table (none in
+        # query mode: the catalog is not asked).
+        catalog = self._dialect.catalog_session() if any(t is not None for t in tables) else nullcontext()
+        with catalog:
+            for table in tables:
+                spec = table_spec(self._dialect, self._meta, cfg, table)
+                offset = None
+                if reader is not None and spec.partition is not None:
+                    offset = reader.offset(spec.partition)
+                    if offset is None and table is not None:  # Confluent's legacy (V0) partition
+                        offset = reader.offset({"table": table.name})
+                querier = Querier(self._dialect, cfg, spec, offset, payload_format, key_payload_format)
+                querier.read_ahead = self._read_ahead
+                querier.describe(self._meta)
+                self._queriers.append(querier)
+                log.info("JDBC source task reads %s in %s mode from offset %s", querier.name, cfg.mode, offset)
 
     def _open(self) -> None:
         self._close()

@@ -5,6 +5,7 @@ source (source.py), the sink (sink.py) and migrations (dbconnect/migrate) connec
 from __future__ import annotations
 
 import ssl
+import threading
 from typing import Any
 
 import pymysql
@@ -12,6 +13,35 @@ import pymysql
 from ..tls import TlsPolicy
 
 _CONNECTION_ERRORS = {2003, 2006, 2013, 2055, 1053, 1927, 4031}  # can't connect, gone away, lost, shutdown, killed
+
+
+class Connection(pymysql.connections.Connection):
+    """PyMySQL's connection, with one SSLContext per process for its default "preferred" TLS.
+
+    Without TLS settings (no sslMode, "prefer", "allow") PyMySQL builds a new default context for
+    every connection, loading the system's CA store although that context verifies nothing:
+    ≈50 ms of CPU per connection, most of what a MariaDB connection costs the connectors (and
+    start-up opens several: validate(), the table monitor, each task, the catalog's inspector).
+    The context is built once, by PyMySQL's own code, and shared (an SSLContext may serve many
+    connections); whether TLS is used or required is decided as before, per connection.
+    """
+
+    def _create_ssl_ctx(self, sslp: Any) -> ssl.SSLContext:
+        if isinstance(sslp, dict) and not sslp:  # PyMySQL's preferred mode: nothing configured
+            return _preferred_context(super()._create_ssl_ctx)
+        return super()._create_ssl_ctx(sslp)
+
+
+_preferred: ssl.SSLContext | None = None
+_preferred_lock = threading.Lock()
+
+
+def _preferred_context(build: Any) -> ssl.SSLContext:
+    global _preferred
+    with _preferred_lock:
+        if _preferred is None:
+            _preferred = build({})
+        return _preferred
 
 
 def pymysql_tls(policy: TlsPolicy) -> dict[str, Any]:

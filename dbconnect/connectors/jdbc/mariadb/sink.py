@@ -25,7 +25,7 @@ from ..sink.records import RecordError, SinkField
 from ..sink.writers.base import APPLICATION_NAME, DATE, OFFSETS_TABLE, TEXT, Column, TableInfo, TablePlan, Writer
 from ..sink.writers.errors import TRANSIENT, classify_errno
 from ..tls import tls_policy
-from .connection import ensure_encrypted, pymysql_tls
+from .connection import Connection, ensure_encrypted, pymysql_tls
 from .types import CATEGORIES as _CATEGORIES  # the name reflect() reads
 from .types import ddl_type, reflected_type_sql
 
@@ -49,7 +49,7 @@ class MariaDbWriter(Writer):
     def _connect(self) -> Any:
         spec = self.spec
         policy = tls_policy(spec)
-        conn = pymysql.connect(host=spec.host, port=spec.port, user=spec.user, password=spec.password or "",
+        conn = Connection(host=spec.host, port=spec.port, user=spec.user, password=spec.password or "",
                                database=spec.database, autocommit=False, charset="utf8mb4", connect_timeout=10,
                                program_name=APPLICATION_NAME, **pymysql_tls(policy))
         ensure_encrypted(conn, policy)
