@@ -18,24 +18,35 @@ import signal
 import threading
 from collections.abc import Callable, Mapping
 from multiprocessing import forkserver, popen_forkserver
+from importlib import metadata
 from typing import Any
 
 from .log_levels import logger_levels, on_levels_changed
+from .plugins import ENTRY_POINT_GROUP
 
-# What the forkserver imports once, so that every child process shares these modules' pages.
-FORKSERVER_PRELOAD = [
+# What the forkserver imports once, so that every child process shares these modules' pages: the
+# runtime's child-side modules, and the modules of dbconnect's own plugins, read from the
+# `dbconnect.plugins` entry points like every plugin (the runtime names no connector). A third
+# party's modules are not preloaded: an import error other than ImportError would stop the fork
+# server itself.
+RUNTIME_PRELOAD = [
     "dbconnect.runtime.task_host",
     "dbconnect.runtime.connector_host",
     "dbconnect.runtime.worker",
-    "dbconnect.connectors.jdbc",
-    # SQLAlchemy's core, engine, inspector and type compiler (≈0.25 s of CPU per import): every
-    # JDBC connector and task process needs them (discovery, auto.create's DDL), so they are
-    # imported once here instead of in each child. Database-neutral: the databases' drivers and
-    # SQLAlchemy's dialect modules stay imported on first use (connectors/jdbc/registry.py).
-    "dbconnect.connectors.jdbc.catalog",
-    "dbconnect.connectors.jdbc.ddl_types",
-    "dbconnect.connectors.file",
 ]
+
+
+def builtin_plugin_modules() -> list[str]:
+    """The modules of the `dbconnect.plugins` entry points that dbconnect itself declares."""
+    modules: dict[str, None] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        if dist is not None and dist.name == "dbconnect":
+            modules[ep.module] = None
+    return list(modules)
+
+
+FORKSERVER_PRELOAD = RUNTIME_PRELOAD + builtin_plugin_modules()
 
 _context_lock = threading.Lock()
 _context: Any = None

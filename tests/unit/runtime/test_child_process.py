@@ -33,3 +33,20 @@ def test_children_inherit_sqlalchemy_core_from_the_fork_server() -> None:
         assert left, f"{module} imports no SQLAlchemy dialect: is this test still measuring anything?"
         # sqlalchemy.connectors: the dialects' shared driver glue, part of the dialect import.
         assert all(m.startswith(("sqlalchemy.dialects.", "sqlalchemy.connectors")) for m in left), (module, left)
+
+
+def test_the_preload_is_the_builtin_plugins_entry_points_not_a_list_in_the_runtime() -> None:
+    # The runtime names no connector or converter (CONTRIBUTING.md, "The layer rule"): the fork
+    # server's plugin modules come from dbconnect's own `dbconnect.plugins` entry points.
+    import tomllib
+    from pathlib import Path
+
+    import dbconnect.runtime.child_process as child_process
+
+    root = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["entry-points"]["dbconnect.plugins"]
+    modules = {target.split(":")[0] for target in declared.values()}
+    assert modules <= set(child_process.FORKSERVER_PRELOAD), modules - set(child_process.FORKSERVER_PRELOAD)
+    source = Path(child_process.__file__).read_text()
+    for package in ("dbconnect.connectors", "dbconnect.converters", "dbconnect.transforms"):
+        assert package not in source, f"runtime/child_process.py names {package}"
