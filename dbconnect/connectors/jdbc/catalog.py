@@ -29,7 +29,7 @@ from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SAWarning
 from sqlalchemy.pool import NullPool
 
-from .dialect import ColumnMeta
+from .dialect import ColumnMeta, TableId
 
 # A type SQLAlchemy does not know (MariaDB's INET6, UUID …) is reflected as NullType, which the
 # callers treat as text, as they did with information_schema's names: nothing to warn about.
@@ -102,6 +102,28 @@ class Catalog:
             engine, self._engine = self._engine, None
         if engine is not None:
             engine.dispose()
+
+
+class CatalogDiscovery:
+    """The source dialects' column, key and session look-ups through ``self.catalog``, one body for
+    both databases: a dialect says only where a table's schema is in its ``TableId``."""
+
+    catalog: Catalog
+
+    def inspector_schema(self, table: TableId) -> str | None:
+        """The schema SQLAlchemy's inspector knows ``table`` by (the database on MariaDB)."""
+        raise NotImplementedError
+
+    def catalog_session(self) -> Any:
+        return self.catalog.session()
+
+    def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
+        with self.catalog.inspect() as insp:
+            return reflected_columns(insp, table.name, self.inspector_schema(table))
+
+    def primary_key(self, conn: Any, table: TableId) -> list[str]:
+        with self.catalog.inspect() as insp:
+            return reflected_primary_key(insp, table.name, self.inspector_schema(table))
 
 
 def relations(insp: Inspector, schemas: Iterable[str | None], kinds: Iterable[str]) -> list[tuple[str | None, str]]:

@@ -21,8 +21,8 @@ from pymysql.converters import escape_string
 
 from ..catalog import Catalog, type_name
 from ..dialect import TableId
-from ..sink.records import RecordError, SinkField
-from ..sink.writers.base import APPLICATION_NAME, DATE, OFFSETS_TABLE, TEXT, Column, TableInfo, TablePlan, Writer
+from ..sink.records import SinkField
+from ..sink.writers.base import APPLICATION_NAME, OFFSETS_TABLE, TEXT, Column, TableInfo, TablePlan, Writer
 from ..sink.writers.errors import TRANSIENT, classify_errno
 from ..tls import tls_policy
 from .connection import Connection, ensure_encrypted, pymysql_tls
@@ -140,9 +140,7 @@ class MariaDbWriter(Writer):
         self._insert_rows(plan, "insert", "", rows)
 
     def upsert(self, plan: TablePlan, rows: list[Any]) -> None:
-        if not plan.key_columns:
-            raise RecordError(f"Write to table '{plan.table.name}' in UPSERT mode requires key field names to be "
-                              "known, check the primary key configuration")
+        plan.require_keys("UPSERT")
         suffix = plan.sql.get("upsert.suffix")
         if suffix is None:
             rest = plan.columns[len(plan.key_columns):] or plan.key_columns
@@ -151,10 +149,7 @@ class MariaDbWriter(Writer):
         self._insert_rows(plan, "insert", suffix, rows)
 
     def update(self, plan: TablePlan, rows: list[Any]) -> None:
-        nk = len(plan.key_columns)
-        if not nk:
-            raise RecordError(f"Write to table '{plan.table.name}' in UPDATE mode requires key field names to be "
-                              "known, check the primary key configuration")
+        nk = plan.require_keys("UPDATE")
         if len(plan.columns) == nk:
             return
         sql = plan.sql.get("update")

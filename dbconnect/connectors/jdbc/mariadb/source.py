@@ -14,11 +14,11 @@ import pymysql
 import pymysql.cursors
 from pymysql.constants import FLAG
 
-from ..dialect import APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, ColumnMapping, ColumnMeta, Dialect, JsonReady, TableId
+from ..dialect import APPLICATION_NAME, SQL_MARKER, UNKNOWN_TRANSACTIONS, ColumnMapping, Dialect, JsonReady, TableId
 from ..tls import tls_policy
 from .connection import Connection, ensure_encrypted, is_connection_error, is_missing_table, pymysql_tls
 from .types import field_mapping, json_ready
-from ..catalog import Catalog, like, relations, reflected_columns, reflected_primary_key
+from ..catalog import Catalog, CatalogDiscovery, like, relations
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ FRESHNESS_ATTEMPTS = 5
 _UNKNOWN_OLDEST = dt.datetime(1000, 1, 2, tzinfo=_UTC)
 
 
-class MariaDbDialect(Dialect):
+class MariaDbDialect(CatalogDiscovery, Dialect):
     name = "MySqlDatabaseDialect"
     quote_char = "`"
 
@@ -104,16 +104,8 @@ class MariaDbDialect(Dialect):
             found = relations(insp, schemas, (_TABLE_KINDS.get(t, "") for t in cfg.table_types))
         return [TableId(s, None, n) for s, n in found]
 
-    def catalog_session(self) -> Any:
-        return self.catalog.session()
-
-    def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
-        with self.catalog.inspect() as insp:
-            return reflected_columns(insp, table.name, table.catalog)
-
-    def primary_key(self, conn: Any, table: TableId) -> list[str]:
-        with self.catalog.inspect() as insp:
-            return reflected_primary_key(insp, table.name, table.catalog)
+    def inspector_schema(self, table: TableId) -> str | None:
+        return table.catalog
 
     # Not the inspector's job: auto_increment_increment is a server variable, not catalog.
     def increment_step(self, conn: Any, table: TableId | None, column: str) -> int:

@@ -31,9 +31,9 @@ except ImportError:  # another psycopg layout: the public Copy.write_row per row
 
 from ..dialect import TableId
 from ..sink import records as R
-from ..sink.records import RecordError, SinkField
+from ..sink.records import SinkField
 from ..sink.writers.base import (
-    APPLICATION_NAME, ARRAY, DATE, DECIMAL, INT, OFFSETS_TABLE, OTHER, TIMESTAMP, Column, TableInfo, TablePlan, Writer,
+    APPLICATION_NAME, ARRAY, DECIMAL, OFFSETS_TABLE, OTHER, TIMESTAMP, Column, TableInfo, TablePlan, Writer,
     value_kind,
 )
 from ..sink.writers.errors import TRANSIENT, classify_sqlstate
@@ -266,9 +266,7 @@ class PostgreSqlWriter(Writer):
         self.conn.execute(self._plain_insert_sql(plan, stage), ())
 
     def upsert(self, plan: TablePlan, rows: list[Any]) -> None:
-        if not plan.key_columns:
-            raise RecordError(f"Write to table '{plan.table.name}' in UPSERT mode requires key field names to be "
-                              "known, check the primary key configuration")
+        plan.require_keys("UPSERT")
         stage = self._copy(plan, rows)
         sql = plan.sql.get("upsert")
         if sql is None:
@@ -303,10 +301,7 @@ class PostgreSqlWriter(Writer):
         self.conn.execute(sql, ())
 
     def update(self, plan: TablePlan, rows: list[Any]) -> None:
-        nk = len(plan.key_columns)
-        if not nk:
-            raise RecordError(f"Write to table '{plan.table.name}' in UPDATE mode requires key field names to be "
-                              "known, check the primary key configuration")
+        nk = plan.require_keys("UPDATE")
         if len(plan.columns) == nk:
             return  # nothing but the key: an UPDATE would change nothing
         stage = self._copy(plan, rows)

@@ -14,12 +14,12 @@ import psycopg
 from psycopg import IsolationLevel
 from psycopg.types.string import TextLoader
 
-from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, ColumnMeta, Dialect, JsonReady, TableId
+from ..dialect import APPLICATION_NAME, SQL_MARKER, ColumnMapping, Dialect, JsonReady, TableId
 from .. import types as T
 from .connection import is_connection_error, is_missing_table, libpq_settings
 from .types import TEXT_TYPES as _TEXT_TYPES
 from .types import json_ready, scalar_mapping
-from ..catalog import Catalog, like, relations, reflected_columns, reflected_primary_key
+from ..catalog import Catalog, CatalogDiscovery, like, relations
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _OTHER_SESSIONS = ("pid <> pg_backend_pid() AND datname = current_database() AND
 _cursor_ids = itertools.count(1)
 
 
-class PostgreSqlDialect(Dialect):
+class PostgreSqlDialect(CatalogDiscovery, Dialect):
     name = "PostgreSqlDatabaseDialect"
     quote_char = '"'
 
@@ -141,16 +141,8 @@ class PostgreSqlDialect(Dialect):
             "AND c.relname = r.n ORDER BY r.i", ([s for s, _ in found], [n for _, n in found])).fetchall()
         return [f for f, (usable,) in zip(found, rows) if usable]
 
-    def catalog_session(self) -> Any:
-        return self.catalog.session()
-
-    def describe_columns(self, conn: Any, table: TableId) -> list[ColumnMeta]:
-        with self.catalog.inspect() as insp:
-            return reflected_columns(insp, table.name, table.schema)
-
-    def primary_key(self, conn: Any, table: TableId) -> list[str]:
-        with self.catalog.inspect() as insp:
-            return reflected_primary_key(insp, table.name, table.schema)
+    def inspector_schema(self, table: TableId) -> str | None:
+        return table.schema
 
     # Not the inspector's job: it gives a serial column's sequence name at most, not its step.
     def increment_step(self, conn: Any, table: TableId | None, column: str) -> int:

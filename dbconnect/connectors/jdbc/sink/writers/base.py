@@ -121,6 +121,13 @@ class TablePlan:
                 row[i] = adapt(value)
         return key, tuple(row)
 
+    def require_keys(self, mode: str) -> int:
+        """The number of key columns, which ``mode`` (UPSERT, UPDATE) cannot do without."""
+        if not self.key_columns:
+            raise RecordError(f"Write to table '{self.table.name}' in {mode} mode requires key field names to be "
+                              "known, check the primary key configuration")
+        return len(self.key_columns)
+
     def adapt_key(self, key: Sequence[Any]) -> list[Any]:
         key = list(key)
         for i, adapt in self._key_adapters:
