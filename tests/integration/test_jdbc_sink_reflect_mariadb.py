@@ -66,3 +66,10 @@ def test_a_failed_connection_is_the_drivers_error(maria: Db):
     with pytest.raises(pymysql.err.OperationalError) as caught:
         writer.reflect(TableId(None, None, "base"))
     assert caught.value.args[0] == 1045  # access denied: the driver's own exception and code
+
+
+def test_a_sequence_is_reflected_as_a_sequence(maria: Db):
+    # table.types (TABLE by default) refuses a SEQUENCE with a clear error: reflection must say what it is.
+    maria.execute("CREATE SEQUENCE counter")
+    info = _writer(maria).reflect(TableId(None, None, "counter"))
+    assert info is not None and info.kind == "SEQUENCE"

@@ -94,7 +94,9 @@ class MariaDbWriter(Writer):
         with self.catalog.inspect() as insp:
             if not insp.has_table(table.name, database):
                 return None
-            kind = "VIEW" if table.name in insp.get_view_names(database) else "TABLE"
+            # A MariaDB SEQUENCE is a table to has_table(): table.types must refuse it by its kind.
+            kind = ("VIEW" if table.name in insp.get_view_names(database)
+                    else "SEQUENCE" if table.name in insp.get_sequence_names(database) else "TABLE")
             reflected = insp.get_columns(table.name, database)
         columns = {c["name"]: Column(c["name"], _CATEGORIES.get(type_name(c["type"]), TEXT), reflected_type_sql(c["type"]),
                                      bool(c["nullable"]))
