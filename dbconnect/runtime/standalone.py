@@ -35,6 +35,7 @@ class StandaloneHerder(AbstractHerder):
         super().__init__(worker.plugins, MemoryConfigBackingStore(), worker.status_store
                          if worker.status_store is not None else MemoryStatusBackingStore())
         self.worker = worker
+        self.config_transformer = getattr(worker, "config_transformer", None)
         # Every mutation runs under this lock, like the herder's single tick thread in Kafka.
         self._lock = threading.RLock()
         self._ready = threading.Event()

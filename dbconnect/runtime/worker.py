@@ -13,10 +13,12 @@ from typing import Any
 
 from confluent_kafka import Producer
 
-from ..api.config import ConfigDefinition
+from ..api.config import ConfigDefinition, is_secret_key
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
 from ..api.converter import Converter
+from ..api.masking import config_secrets, install_log_masking, register_secrets
+from .config_providers import WorkerConfigTransformer, reverse_transform
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
 from .plugins import Plugins, _import_class
@@ -108,8 +110,12 @@ class Worker:
         # Where the task clients' librdkafka log lines go (confluent-kafka's ``logger``); None:
         # librdkafka writes them to stderr itself. A task process sets it (task_host._build).
         self.client_logger: logging.Logger | None = None
+        # config.providers: ${provider:…} references resolved when a connector or task starts (config_providers.py).
+        self.config_transformer = WorkerConfigTransformer.from_worker(config.originals, plugins)
 
     def start(self) -> None:
+        # Secrets never shown: every log line through the root handlers is masked (api/masking.py).
+        install_log_masking()
         self.offset_store.start()
         if self.task_isolation == "process":
             from .task_process import start_fork_server
@@ -126,6 +132,26 @@ class Worker:
         for name in connectors:
             self.stop_connector(name)
         self.offset_store.stop()
+        self.config_transformer.close()
+
+    # -- config providers and secrets --------------------------------------------------------------
+    def resolve(self, owner: str, config: Mapping[str, str], where: str) -> dict[str, str]:
+        """``config`` with its ``${provider:…}`` references resolved (a ConfigError naming the provider,
+        path and key when one cannot be); its secret values are registered for masking under ``owner``."""
+        resolved = self.config_transformer.transform(config, where, owner=owner)
+        self.register_secrets(owner, resolved)
+        return resolved
+
+    def register_secrets(self, owner: str, config: Mapping[str, str]) -> None:
+        """The values of ``config``'s password keys and URL passwords join the masked secrets."""
+        password_keys: set[str] = set()
+        desc = self.plugins.find(config.get("connector.class", "")) if config.get("connector.class") else None
+        if desc is not None and desc.type in ("source", "sink"):
+            try:
+                password_keys = connector_definition(desc.type, desc.cls()).password_keys()
+            except Exception:  # the key names still catch the usual ones
+                log.debug("No definition for %s", desc.class_name, exc_info=True)
+        register_secrets(owner, config_secrets(config, password_keys, is_secret_key))
 
     # -- connectors ------------------------------------------------------------------------------
     def start_connector(self, name: str, config: dict[str, str], target_state: str,
@@ -140,6 +166,13 @@ class Worker:
         with self._lock:
             if name in self._connectors:
                 raise ConnectError(f"Connector {name} already running on this worker")
+            try:
+                # Resolved at each start, so a restart picks up a rotated secret; never stored.
+                config = self.resolve(name, config, f"connector {name}")
+            except Exception as exc:
+                log.error("Failed to start connector %s: %s", name, exc)
+                self._put_connector_status(name, State.FAILED, format_trace(exc))
+                return False
             if self.task_isolation == "process":
                 return self._start_connector_process(name, config, target_state, on_reconfigure, on_started)
             try:
@@ -241,7 +274,8 @@ class Worker:
                 "the maximum number of tasks it is configured to create."
             )
         out = []
-        for task_config in configs:
+        # Keys whose connector value was a ${…} reference are stored as the reference (Kafka's reverseTransform).
+        for task_config in reverse_transform(config, configs):
             props = {str(k): str(v) for k, v in task_config.items()}
             props["task.class"] = task_class_name
             if is_sink:
@@ -276,6 +310,10 @@ class Worker:
                 raise ConnectError(f"Task {task_id} already running on this worker")
             self.status_store.put_task(task_id, Status(State.UNASSIGNED, self.worker_id))
             try:
+                # Kafka transforms task configs too; the task's process receives the resolved values.
+                where = f"task {task_id.connector}-{task_id.task}"
+                connector_config = self.resolve(task_id.connector, connector_config, where)
+                task_config = self.resolve(task_id.connector, task_config, where)
                 if self.task_isolation == "process":
                     worker_task = self._task_process(task_id, connector_config, task_config, target_state)
                 else:
@@ -319,6 +357,8 @@ class Worker:
 
     def _build_task(self, task_id: ConnectorTaskId, connector_config: dict[str, str],
                     task_config: dict[str, str], target_state: str) -> WorkerTask:
+        # In a task process, this process's masking must know the secrets too (DLQ headers, traces).
+        self.register_secrets(task_id.connector, {**connector_config, **task_config})
         task_class = _import_class(task_config.get("task.class", ""))
         if task_class is None:
             raise ConnectError(f"Task class {task_config.get('task.class')!r} for {task_id} could not be loaded")
