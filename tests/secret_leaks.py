@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from dbconnect.api.config import is_secret_key
-from dbconnect.api.masking import config_secrets
+from dbconnect.api.masking import HIDDEN, config_secrets
 
 # Passwords shorter than this are not searched for (a 3-letter one would match ordinary words).
 MIN_LENGTH = 6
@@ -65,7 +65,9 @@ class SecretLeakWatch:
 
     # -- what is watched ---------------------------------------------------------------------------
     def add_password(self, password: Any) -> None:
-        if isinstance(password, str) and len(password) >= MIN_LENGTH and "${" not in password:
+        # A config read back and PUT again sends "[hidden]": that is the mask, not a password.
+        if isinstance(password, str) and len(password) >= MIN_LENGTH and "${" not in password \
+                and HIDDEN not in password:
             with self._lock:
                 self.passwords.add(password)
 

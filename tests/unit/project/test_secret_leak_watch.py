@@ -54,5 +54,6 @@ def test_the_watch_finds_a_password_in_a_log_line_or_exception_text_of_any_logge
 
 def test_references_and_short_values_are_not_taken_for_passwords():
     watch = SecretLeakWatch()
-    watch.passwords_in_config({"connection.password": "${file:/s.properties:pw}", "db.password": "abc"})
+    watch.passwords_in_config({"connection.password": "${file:/s.properties:pw}", "db.password": "abc",
+                               "x.password": "[hidden]", "connection.url": "postgresql://u:[hidden]@h/db"})
     assert watch.passwords == set()
