@@ -125,6 +125,11 @@ class AbstractHerder(Herder):
                 # Whole secrets, and URLs whose embedded password was hidden on the way out.
                 if value == HIDDEN or mask_value_secrets(existing[key]) == value:
                     return existing[key]
+            if value == HIDDEN:
+                # The mask is never stored as if it were the secret (docs/secrets.md).
+                raise BadRequestError(f"The value of {key} is {HIDDEN}, the mask GET shows for a secret, but "
+                                      f"connector {name} has no stored value of {key} to keep: send the value "
+                                      "itself or a ${provider:path:key} reference")
             return value
 
         return {k: restored(k, v) for k, v in config.items()}

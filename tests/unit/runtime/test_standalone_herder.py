@@ -493,3 +493,20 @@ def test_a_connector_asking_for_reconfiguration_gets_its_tasks_restarted_with_ne
     with herder._lock:  # the reconfiguration thread holds it until every task started
         assert [c["table"] for c in herder.config_store.task_configs("src")] == ["a", "b"]
         assert sorted(worker.tasks) == [tid("src", 0), tid("src", 1)]
+
+
+def test_a_hidden_secret_put_back_keeps_the_stored_one_and_is_refused_when_none_is_stored(herder):
+    herder.put_connector_config("src", config("a", **{"db.password": "s3cret-pw", "db.url": "pg://u:s3cret-pw@h/d"}),
+                                allow_replace=False)
+    shown = herder.connector_config("src")
+    assert shown["db.password"] == "[hidden]" and shown["db.url"] == "pg://u:[hidden]@h/d"
+    herder.put_connector_config("src", {**shown, "tables": "a,b"}, allow_replace=True)
+    stored = herder.config_store.connector_config("src")
+    assert stored["db.password"] == "s3cret-pw" and stored["db.url"] == "pg://u:s3cret-pw@h/d"
+    assert stored["tables"] == "a,b"
+    # Nothing stored to keep: the mask is refused, never stored as the secret.
+    with pytest.raises(BadRequestError, match=r"The value of db.password is \[hidden\].*no stored value"):
+        herder.put_connector_config("other", config("a", **{"db.password": "[hidden]"}), allow_replace=False)
+    with pytest.raises(BadRequestError, match=r"The value of other.password is \[hidden\]"):
+        herder.put_connector_config("src", {**shown, "other.password": "[hidden]"}, allow_replace=True)
+    assert herder.config_store.connector_config("other") is None
