@@ -18,7 +18,8 @@ from typing import Any
 
 from ..api.config_provider import ConfigProvider, ConfigTransformer, ConfigTransformerResult, references
 from ..api.errors import ConfigError, ConnectError
-from ..api.masking import VARIABLE_PATTERN, register_secrets
+from ..api.config import is_secret_key
+from ..api.masking import VARIABLE_PATTERN, config_secrets, register_secrets
 from .kafka_clients import prefixed
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class WorkerConfigTransformer:
 
     def transform(self, config: Mapping[str, str], where: str, owner: str | None = None,
                   strict: bool = True) -> dict[str, str]:
-        """``config`` with its references resolved; the resolved values are registered as secrets of ``owner``.
+        """``config`` with its references resolved; resolved secrets are registered for masking under ``owner``.
 
         ``strict=False`` (validation) leaves what cannot be resolved as written, as Kafka does.
         """
@@ -105,7 +106,11 @@ class WorkerConfigTransformer:
             result = self._transformer.transform(config, where)
         else:
             result = self._lenient(config, where)
-        register_secrets(owner or where, result.resolved_values)
+        # The values resolved for secret-looking keys (and URL passwords) are masked from now on; a
+        # resolved topic name or port is not a secret, and hiding it everywhere would blind the logs.
+        # (The worker adds the values of the connector's PASSWORD keys, which it knows by definition.)
+        resolved_keys = {k: v for k, v in result.data.items() if k in config and v != config[k]}
+        register_secrets(owner or where, config_secrets(resolved_keys, (), is_secret_key))
         return result.data
 
     def _lenient(self, config: Mapping[str, str], where: str) -> ConfigTransformerResult:

@@ -17,9 +17,9 @@ from .kafka_clients import prefixed, translate
 class WorkerConfig:
     def __init__(self, props: Mapping[str, str]) -> None:
         # ${provider:…} references in worker settings are resolved here, as Kafka's AbstractConfig
-        # does; the values join the secrets every log line and REST answer is masked for.
-        self.originals, resolved = resolve_worker_props(dict(props))
-        register_secrets("worker", [*resolved, *config_secrets(self.originals, (), is_secret_key)])
+        # does; the secret ones (by key, and URL passwords) join those every log line is masked for.
+        self.originals, _resolved = resolve_worker_props(dict(props))
+        register_secrets("worker", config_secrets(self.originals, (), is_secret_key))
         definition = ConfigDefinition.load("worker")
         errors = definition.validate(self.originals)
         if errors:

@@ -207,6 +207,8 @@ def test_a_connector_gets_resolved_values_the_stored_task_configs_keep_reference
     assert task_configs[0]["db.secret"] == raw["db.secret"] and task_configs[0]["db.user"] == "${env:DBC_TEST_USER}"
     # The resolved value is now a known secret: a message echoing it is masked.
     assert mask_text("auth failed for first-secret-value") == f"auth failed for {HIDDEN}"
+    # A value resolved for a key that is not a secret (a user name, a topic) is not hidden everywhere.
+    assert mask_text("login as user-from-env") == "login as user-from-env"
 
     built: list[tuple[dict, dict]] = []
 
