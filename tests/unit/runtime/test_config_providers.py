@@ -300,3 +300,33 @@ def test_error_bodies_and_dlq_headers_are_masked():
     headers = dict(produced[0]["headers"])
     assert headers["__connect.errors.exception.message"] == b"insert failed on postgresql://u:[hidden]@h/db"
     assert b"dlq-pw" not in headers["__connect.errors.exception.stacktrace"]
+
+
+def test_a_third_party_provider_on_plugin_path_is_found_and_configured(tmp_path):
+    import uuid
+
+    module = f"vault_provider_{uuid.uuid4().hex[:8]}"
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / f"{module}.py").write_text('''
+from dbconnect.api import ConfigData, ConfigProvider
+
+
+class VaultConfigProvider(ConfigProvider):
+    aliases = ("com.example.VaultConfigProvider",)
+
+    def configure(self, configs):
+        self.prefix = configs["prefix"]
+
+    def get(self, path, keys=None):
+        return ConfigData({k: f"{self.prefix}{path}/{k}" for k in (keys or [])})
+''')
+    plugins = Plugins([str(tmp_path / "plugins")], load_entry_points=False)
+    props = {"config.providers": "vault", "config.providers.vault.class": "com.example.VaultConfigProvider",
+             "config.providers.vault.param.prefix": "v:"}
+    providers = build_providers(props, plugins)
+    from dbconnect.runtime.config_providers import WorkerConfigTransformer
+
+    resolved = WorkerConfigTransformer(providers).transform({"db.password": "${vault:kv/db:pw}"}, "c", owner="vault-t")
+    assert resolved == {"db.password": "v:kv/db/pw"}
+    assert mask_text("got v:kv/db/pw") == f"got {HIDDEN}"  # a secret key's resolved value is masked
+    forget_secrets("vault-t")
