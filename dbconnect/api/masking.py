@@ -34,8 +34,9 @@ VARIABLE_PATTERN = re.compile(r"\$\{([^}]*?):(([^}]*?):)?([^}]*?)\}")
 
 # ``password=…``/``sslpassword=…`` parameters of JDBC URLs and libpq DSNs (``?&;`` or blank separated),
 # ``password="…"`` in JAAS lines, and ``user:password@`` userinfo in any URL.
-_PASSWORD_PARAM = re.compile(r"""(?i)((?:^|[?&;\s])(?:ssl)?password\s*=\s*)(?!\$\{)("[^"]*"|'[^']*'|[^&;\s"']+)""")
-_USERINFO = re.compile(r"(://[^/@:?#\s]*:)(?!\$\{)([^/@?#\s]+)@")
+# A value already masked (a known secret replaced first) or a ${…} reference is left alone.
+_PASSWORD_PARAM = re.compile(r"""(?i)((?:^|[?&;\s])(?:ssl)?password\s*=\s*)(?!\$\{|\[hidden\])("[^"]*"|'[^']*'|[^&;\s"']+)""")
+_USERINFO = re.compile(r"(://[^/@:?#\s]*:)(?!\$\{|\[hidden\]@)([^/@?#\s]+)@")
 
 _lock = threading.Lock()
 _secrets: dict[str, set[str]] = {}
