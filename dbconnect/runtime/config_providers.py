@@ -100,8 +100,13 @@ class WorkerConfigTransformer:
 
         ``strict=False`` (validation) leaves what cannot be resolved as written, as Kafka does.
         """
+        return self.transform_result(config, where, owner, strict).data
+
+    def transform_result(self, config: Mapping[str, str], where: str, owner: str | None = None,
+                         strict: bool = True) -> ConfigTransformerResult:
+        """``transform``, with the providers' TTLs (``ttls``: path → ms) for ``config.action.reload``."""
         if not any(isinstance(v, str) and "${" in v for v in config.values()):
-            return dict(config)
+            return ConfigTransformerResult(dict(config))
         if strict:
             result = self._transformer.transform(config, where)
         else:
@@ -111,7 +116,7 @@ class WorkerConfigTransformer:
         # (The worker adds the values of the connector's PASSWORD keys, which it knows by definition.)
         resolved_keys = {k: v for k, v in result.data.items() if k in config and v != config[k]}
         register_secrets(owner or where, config_secrets(resolved_keys, (), is_secret_key))
-        return result.data
+        return result
 
     def _lenient(self, config: Mapping[str, str], where: str) -> ConfigTransformerResult:
         out = ConfigTransformerResult(dict(config))

@@ -112,6 +112,8 @@ class Worker:
         self.client_logger: logging.Logger | None = None
         # config.providers: ${provider:…} references resolved when a connector or task starts (config_providers.py).
         self.config_transformer = WorkerConfigTransformer.from_worker(config.originals, plugins)
+        # Set by the herder: called with (connector, ttl ms) when a resolved value expires.
+        self.on_config_ttl: Callable[[str, int], None] | None = None
 
     def start(self) -> None:
         # Secrets never shown: every log line through the root handlers is masked (api/masking.py).
@@ -138,9 +140,14 @@ class Worker:
     def resolve(self, owner: str, config: Mapping[str, str], where: str) -> dict[str, str]:
         """``config`` with its ``${provider:…}`` references resolved (a ConfigError naming the provider,
         path and key when one cannot be); its secret values are registered for masking under ``owner``."""
-        resolved = self.config_transformer.transform(config, where, owner=owner)
-        self.register_secrets(owner, resolved)
-        return resolved
+        result = self.config_transformer.transform_result(config, where, owner=owner)
+        self.register_secrets(owner, result.data)
+        # A provider's value that expires (a TTL) restarts the connector then, unless
+        # config.action.reload=none (Kafka's WorkerConfigTransformer.scheduleReload).
+        if result.ttls and self.on_config_ttl is not None and \
+                str(config.get("config.action.reload") or "restart").strip().lower() == "restart":
+            self.on_config_ttl(owner, min(result.ttls.values()))
+        return result.data
 
     def register_secrets(self, owner: str, config: Mapping[str, str]) -> None:
         """The values of ``config``'s password keys and URL passwords join the masked secrets."""

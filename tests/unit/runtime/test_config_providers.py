@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dbconnect.api import SourceConnector, SourceTask
+from dbconnect.api import ConfigData, ConfigProvider, SourceConnector, SourceTask
 from dbconnect.api.errors import ConfigError
 from dbconnect.api.masking import HIDDEN, forget_secrets, mask_text
 from dbconnect.runtime.config_providers import build_providers, resolve_worker_props, reverse_transform
@@ -330,3 +330,30 @@ class VaultConfigProvider(ConfigProvider):
     assert resolved == {"db.password": "v:kv/db/pw"}
     assert mask_text("got v:kv/db/pw") == f"got {HIDDEN}"  # a secret key's resolved value is masked
     forget_secrets("vault-t")
+
+
+class ExpiringProvider(ConfigProvider):
+    """A provider whose values expire (a lease, as Vault's): each get() answers a new value with a TTL."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def get(self, path, keys=None):
+        self.reads += 1
+        return ConfigData({k: f"lease-{self.reads}" for k in (keys or [])}, ttl=250)
+
+
+def test_an_expiring_value_asks_for_a_reload_unless_config_action_reload_is_none(worker):
+    from dbconnect.runtime.config_providers import WorkerConfigTransformer
+
+    w, _secrets = worker
+    w.config_transformer = WorkerConfigTransformer({"vault": ExpiringProvider()})
+    reloads: list[tuple[str, int]] = []
+    w.on_config_ttl = lambda name, ttl: reloads.append((name, ttl))
+    raw = {**CONNECTOR, "db.secret": "${vault:kv/db:pw}", "db.user": "u"}
+    assert w.start_connector("c", raw, TargetState.STARTED, lambda name: None) is True
+    assert RecordingConnector.started[-1]["db.secret"] == "lease-1"
+    assert reloads == [("c", 250)]
+    w.stop_connector("c")
+    assert w.start_connector("c", {**raw, "config.action.reload": "none"}, TargetState.STARTED, lambda n: None)
+    assert RecordingConnector.started[-1]["db.secret"] == "lease-2" and reloads == [("c", 250)]

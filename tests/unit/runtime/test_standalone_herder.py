@@ -510,3 +510,21 @@ def test_a_hidden_secret_put_back_keeps_the_stored_one_and_is_refused_when_none_
     with pytest.raises(BadRequestError, match=r"The value of other.password is \[hidden\]"):
         herder.put_connector_config("src", {**shown, "other.password": "[hidden]"}, allow_replace=True)
     assert herder.config_store.connector_config("other") is None
+
+
+def test_an_expired_config_provider_value_restarts_the_connector_and_its_tasks(herder, worker):
+    import time
+
+    herder.put_connector_config("src", config("a"), allow_replace=False)
+    connectors, tasks = len(worker.calls_named("start_connector")), len(worker.calls_named("start_task"))
+    assert worker.on_config_ttl == herder._schedule_reload  # the worker reports TTLs to this herder
+    herder._schedule_reload("src", 20)
+    deadline = time.monotonic() + 10
+    while len(worker.calls_named("start_task")) == tasks and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(worker.calls_named("start_connector")) == connectors + 1
+    assert len(worker.calls_named("start_task")) > tasks
+    # A reload scheduled for a connector deleted since does nothing.
+    herder._schedule_reload("src", 60_000)
+    herder.delete_connector("src")
+    assert herder._reloads == {}
