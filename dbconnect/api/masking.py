@@ -116,8 +116,10 @@ def config_secrets(config: Mapping[str, Any], secret_keys: Iterable[str], is_sec
             continue
         if key in keys or is_secret_key(key):
             out.append(value)
-            # A JAAS line's own password, for messages that quote only it.
+            # A JAAS line's own password, for messages that quote only it; user:password's password.
             out.extend(url_secrets(value))
+            if key.endswith("basic.auth.user.info") and ":" in value:
+                out.append(value.split(":", 1)[1])
         else:
             out.extend(url_secrets(value))
     return out

@@ -122,7 +122,8 @@ def test_config_secrets_collects_password_values_and_url_passwords():
     config = {"connection.password": "pw-one", "connection.url": "postgresql://u:pw-two@h/db",
               "x.basic.auth.user.info": "u:pw-three", "connection.user": "u", "other": "${env:X}",
               "db.password": "${env:Y}"}
-    assert sorted(config_secrets(config, {"connection.password"}, is_secret_key)) == ["pw-one", "pw-two", "u:pw-three"]
+    assert sorted(config_secrets(config, {"connection.password"}, is_secret_key)) == [
+        "pw-one", "pw-three", "pw-two", "u:pw-three"]
 
 
 def test_the_log_filter_masks_messages_arguments_and_exception_text(registered):

@@ -357,3 +357,27 @@ def test_an_expiring_value_asks_for_a_reload_unless_config_action_reload_is_none
     w.stop_connector("c")
     assert w.start_connector("c", {**raw, "config.action.reload": "none"}, TargetState.STARTED, lambda n: None)
     assert RecordingConnector.started[-1]["db.secret"] == "lease-2" and reloads == [("c", 250)]
+
+
+def test_connect_environment_variables_declare_providers_and_use_references(tmp_path):
+    from dbconnect.runtime.properties import properties_from_env
+
+    secrets_file = tmp_path / "worker.properties"
+    secrets_file.write_text("jaas=org.apache.kafka.common.security.plain.PlainLoginModule required "
+                            'username="connect" password="worker-sasl-pw";\n')
+    environ = {
+        "CONNECT_BOOTSTRAP_SERVERS": "broker:9092",
+        "CONNECT_KEY_CONVERTER": "JsonConverter", "CONNECT_VALUE_CONVERTER": "JsonConverter",
+        "CONNECT_CONFIG_PROVIDERS": "file",
+        "CONNECT_CONFIG_PROVIDERS_FILE_CLASS": JAVA + "FileConfigProvider",
+        "CONNECT_CONFIG_PROVIDERS_FILE_PARAM_ALLOWED_PATHS": str(tmp_path),
+        "CONNECT_SASL_JAAS_CONFIG": f"${{file:{secrets_file}:jaas}}",
+    }
+    props = properties_from_env(environ)
+    assert props["config.providers.file.param.allowed.paths"] == str(tmp_path)
+    config = WorkerConfig(props)
+    assert 'password="worker-sasl-pw"' in config.originals["sasl.jaas.config"]
+    assert config.base_client_config()["sasl.password"] == "worker-sasl-pw"  # librdkafka's form
+    # The worker's own secret is masked in any text from now on.
+    assert mask_text("login failed: worker-sasl-pw") == f"login failed: {HIDDEN}"
+    forget_secrets("worker")
