@@ -12,6 +12,7 @@ that a message echoing one shows ``[hidden]``.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
@@ -87,12 +88,28 @@ def build_providers(props: Mapping[str, Any], plugins: Any = None) -> dict[str, 
 class WorkerConfigTransformer:
     """Resolves connector and task configs with the worker's providers."""
 
-    def __init__(self, providers: Mapping[str, ConfigProvider]) -> None:
-        self._transformer = ConfigTransformer(providers)
+    def __init__(self, providers: Mapping[str, ConfigProvider] | None = None,
+                 factory: Any = None) -> None:
+        self._providers = None if providers is None else dict(providers)
+        self._factory = factory
+        self._lock = threading.Lock()
 
     @classmethod
     def from_worker(cls, props: Mapping[str, Any], plugins: Any = None) -> WorkerConfigTransformer:
-        return cls(build_providers(props, plugins))
+        """The providers are built on first use (or by ``start``): a task's process, which receives
+        resolved configs, never builds (nor logs in to) them."""
+        return cls(factory=lambda: build_providers(props, plugins))
+
+    def start(self) -> None:
+        """Build the providers now, so that bad ``config.providers`` settings fail the worker's start."""
+        _ = self._transformer
+
+    @property
+    def _transformer(self) -> ConfigTransformer:
+        with self._lock:
+            if self._providers is None:
+                self._providers = self._factory() if self._factory is not None else {}
+            return ConfigTransformer(self._providers)
 
     def transform(self, config: Mapping[str, str], where: str, owner: str | None = None,
                   strict: bool = True) -> dict[str, str]:
@@ -132,7 +149,10 @@ class WorkerConfigTransformer:
         return out
 
     def close(self) -> None:
-        for provider in self._transformer.providers.values():
+        with self._lock:
+            providers, self._providers = self._providers or {}, None
+            self._factory = None
+        for provider in providers.values():
             try:
                 provider.close()
             except Exception:

@@ -118,6 +118,7 @@ class Worker:
     def start(self) -> None:
         # Secrets never shown: every log line through the root handlers is masked (api/masking.py).
         install_log_masking()
+        self.config_transformer.start()
         self.offset_store.start()
         if self.task_isolation == "process":
             from .task_process import start_fork_server

@@ -381,3 +381,14 @@ def test_connect_environment_variables_declare_providers_and_use_references(tmp_
     # The worker's own secret is masked in any text from now on.
     assert mask_text("login failed: worker-sasl-pw") == f"login failed: {HIDDEN}"
     forget_secrets("worker")
+
+
+def test_bad_provider_settings_fail_the_workers_start_but_a_task_process_never_builds_providers():
+    config = WorkerConfig({"bootstrap.servers": "127.0.0.1:9", "key.converter": "JsonConverter",
+                           "value.converter": "JsonConverter", "task.isolation": "thread",
+                           "config.providers": "vault", "config.providers.vault.class": "com.example.Missing"})
+    # What a task's process does: build a Worker and a task from resolved configs, never start().
+    w = Worker(config, Plugins(load_entry_points=False), MemoryOffsetBackingStore(), MemoryStatusBackingStore(), "w")
+    with pytest.raises(ConfigError, match="Invalid value com.example.Missing for configuration "
+                                          "config.providers.vault.class"):
+        w.start()
