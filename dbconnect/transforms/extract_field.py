@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dbconnect.api.errors import DataError
+from dbconnect.api.errors import ConfigError, DataError
 from dbconnect.api.records import ConnectRecord
 
 from .base import KeyOrValueTransformation, key_and_value_variants, load_definition, parse_config, require_map, \
@@ -33,7 +33,11 @@ class ExtractField(KeyOrValueTransformation):
     def configure(self, configs: Mapping[str, Any]) -> None:
         parsed = parse_config(self.config(), configs)
         self.original_path = parsed["field"]
-        self.path = SingleFieldPath(self.original_path, parsed[FIELD_SYNTAX_VERSION_CONFIG])
+        try:
+            self.path = SingleFieldPath(self.original_path, parsed[FIELD_SYNTAX_VERSION_CONFIG])
+        except ConfigError as exc:  # named under its key, so that validate shows it there
+            message = f"Invalid value {self.original_path} for configuration field: {exc}"
+            raise ConfigError(message, {"field": [message]}) from exc
         self.replace_null_with_default = parsed["replace.null.with.default"]
 
     def apply(self, record: ConnectRecord) -> ConnectRecord:
