@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from .test_jdbc_sink_worker import sink_config
 pytestmark = pytest.mark.integration
 
 PLUGINS = Path(__file__).with_name("transform_plugins.py")
+ROOT = Path(__file__).resolve().parents[2]
 
 # Confluent's recipe (JDBC source connector docs, "Message keys"): the key from a column of the value.
 RECIPE = {
@@ -70,26 +72,34 @@ def test_confluent_recipe_on_a_jdbc_source_keys_are_the_column(pg, start_worker,
                    for i, name in ((1, "apple"), (2, "leek"), (3, "pear"))]
 
 
+def docs_recipe() -> dict:
+    """The body docs/transforms.md POSTs (Confluent's recipe, Java class names)."""
+    text = (ROOT / "docs" / "transforms.md").read_text()
+    block = re.search(r"```bash\n(curl [^\n]*POST[^\n]*/connectors --data '.*?')\n```", text, flags=re.S).group(1)
+    return json.loads(block.split("--data '", 1)[1].rstrip("'"))
+
+
 def test_confluent_recipe_posted_as_the_docs_write_it(pg, start_worker, broker, schema_registry, topic_name):
     worker = start_worker()
-    body = {"name": "jdbc_source_postgres_01", "config": {
-        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+    body = docs_recipe()
+    assert body["config"]["transforms.extractInt.type"] == "org.apache.kafka.connect.transforms.ExtractField$Key"
+    # Only where it runs changes: this test's database, table and topic, and the registry's converters.
+    body["config"].update({
         "connection.url": pg.server.jdbc_url(pg.name), "connection.user": pg.server.user,
-        "connection.password": pg.server.password, "topic.prefix": f"{topic_name}-", "mode": "bulk",
-        "table.whitelist": "items", "poll.interval.ms": "3600000",
+        "connection.password": pg.server.password, "table.whitelist": "items", "topic.prefix": f"{topic_name}-",
         "key.converter": "io.confluent.connect.json.JsonSchemaConverter",
         "key.converter.schema.registry.url": schema_registry.url,
         "value.converter": "io.confluent.connect.json.JsonSchemaConverter",
-        "value.converter.schema.registry.url": schema_registry.url,
-        **RECIPE}}
+        "value.converter.schema.registry.url": schema_registry.url})
     response = worker.post("/connectors", json=body)
     assert response.status_code == 201, response.text
     messages = broker.consume(f"{topic_name}-items", 3, timeout=60, partition=None)
     # Confluent's wire format: magic byte, schema id, then the JSON value.
-    assert sorted(json.loads(m.key()[5:]) for m in messages) == [1, 2, 3]
-    assert json.loads(messages[0].value()[5:])["name"] in {"apple", "leek", "pear"}
-    subject = worker.get("/connectors/jdbc_source_postgres_01/config").json()
-    assert subject["transforms.extractInt.type"] == "org.apache.kafka.connect.transforms.ExtractField$Key"
+    got = sorted((json.loads(m.key()[5:]), json.loads(m.value()[5:])["name"]) for m in messages)
+    assert got == [(1, "apple"), (2, "leek"), (3, "pear")]
+    key_schema = json.loads(worker.http.get(f"{schema_registry.url}/subjects/{topic_name}-items-key/versions/latest",
+                                            timeout=10).json()["schema"])
+    assert key_schema["type"] == "integer"
 
 
 def test_chain_of_three_on_a_source_with_a_negated_predicate_from_plugin_path(postgres, start_worker, broker,
