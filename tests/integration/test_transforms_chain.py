@@ -224,3 +224,63 @@ def _count(db: Db) -> int:
         return db.execute("SELECT count(*) FROM orders")[0][0]
     except Exception:
         return 0
+
+
+def test_records_a_source_transform_drops_still_have_their_offsets_committed(postgres, start_worker, broker,
+                                                                               tmp_path, topic_name):
+    db = Db("postgresql", postgres)
+    db.execute("CREATE TABLE fruit (id serial PRIMARY KEY, name text NOT NULL)")
+    db.execute("CREATE TABLE veg (id serial PRIMARY KEY, name text NOT NULL)")
+    db.execute("INSERT INTO fruit (name) VALUES ('apple'), ('pear'), ('fig')")
+    db.execute("INSERT INTO veg (name) VALUES ('leek')")
+    directory, module = plugin_dir(tmp_path)
+    worker = start_worker(**{"plugin.path": directory})
+    config = db.config(mode="incrementing", **{
+        "incrementing.column.name": "id", "topic.prefix": f"{topic_name}-", "table.whitelist": "fruit,veg",
+        "transforms": "dropFruit", "transforms.dropFruit.type": f"{module}.Drop",
+        "transforms.dropFruit.predicate": "isFruit",
+        "predicates": "isFruit", "predicates.isFruit.type": f"{module}.TopicEndsWith",
+        "predicates.isFruit.suffix": "-fruit"})
+    name = f"drop-{topic_name[-8:]}"
+    assert worker.put(f"/connectors/{name}/config", json=config).status_code == 201
+    [leek] = broker.consume(f"{topic_name}-veg", 1, timeout=60, partition=None)
+    assert json_payload(leek.value())["name"] == "leek"
+
+    def fruit_offset() -> Any:
+        offsets = worker.get(f"/connectors/{name}/offsets").json()["offsets"]
+        return next((o["offset"] for o in offsets if str(o["partition"].get("table", "")).endswith("fruit")), None)
+
+    # The three fruit rows were dropped, yet the source moved past them: its committed offset says id 3.
+    assert wait_until(lambda: (fruit_offset() or {}).get("incrementing") == 3, timeout=60, what="the fruit offset")
+    assert broker.topics().get(f"{topic_name}-fruit") is None or \
+        broker.consume(f"{topic_name}-fruit", 1, timeout=2, allow_fewer=True, partition=None) == []
+
+
+def test_records_a_sink_transform_drops_still_advance_the_consumer_offsets(postgres, start_worker, broker,
+                                                                            tmp_path, topic_name):
+    db = Db("postgresql", postgres)
+    broker.create_topic(topic_name)
+    keys = [orjson.dumps({"schema": {"type": "int64", "optional": False}, "payload": i}) for i in range(1, 5)]
+    schema = {"type": "struct", "optional": False, "fields": [
+        {"field": "id", "type": "int64", "optional": False}, {"field": "name", "type": "string", "optional": False}]}
+    values = [orjson.dumps({"schema": schema, "payload": {"id": i, "name": f"n{i}"}}) for i in range(1, 5)]
+    directory, module = plugin_dir(tmp_path)
+    worker = start_worker(**{"plugin.path": directory})
+    # Every record is dropped: nothing is written, yet the group's offset reaches the end of the topic.
+    config = sink_config(db, topic_name, **{"insert.mode": "upsert", "pk.mode": "record_key", "pk.fields": "id",
+                                            "transforms": "drop", "transforms.drop.type": f"{module}.Drop"})
+    name = f"sdrop-{topic_name[-8:]}"
+    assert worker.put(f"/connectors/{name}/config", json=config).status_code == 201
+    worker.wait_for_state(name)
+    broker.produce(topic_name, values, keys=keys)
+
+    def committed() -> Any:
+        offsets = worker.get(f"/connectors/{name}/offsets").json()["offsets"]
+        return next((o["offset"]["kafka_offset"] for o in offsets if o["partition"]["kafka_topic"] == topic_name), None)
+
+    assert wait_until(lambda: committed() == 4, timeout=90, what="the sink's committed offset")
+    try:
+        rows = db.execute("SELECT count(*) FROM orders")[0][0]
+    except Exception:  # never created: no record reached the sink
+        rows = 0
+    assert rows == 0

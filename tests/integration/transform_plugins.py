@@ -45,3 +45,15 @@ class TopicEndsWith(Predicate):
 
     def test(self, record):
         return record.topic.endswith(self.suffix)
+
+
+class Drop(Transformation):
+    """Drops every record it is applied to (paired with a predicate, as Kafka's Filter is)."""
+
+    aliases = ("com.example.transforms.Drop",)
+
+    def config(self):
+        return {"type": "object", "properties": {}}
+
+    def apply(self, record):
+        return None
