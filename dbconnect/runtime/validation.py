@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 
 from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
-from ..api.errors import BadRequestError
+from ..api.errors import BadRequestError, ConnectError
 from .plugins import PluginDesc, Plugins
 from .worker import connector_definition
 
@@ -35,6 +35,12 @@ class ConnectorValidator:
                 if found is None or found.type != "converter":
                     reason = problem or f"Class {config[key]} could not be found."
                     _merge(extra, {key: [f"Invalid value {config[key]} for configuration {key}: {reason}"]})
+        if config.get("header.converter"):
+            try:
+                self.plugins.header_converter_class(config["header.converter"])
+            except ConnectError as exc:
+                _merge(extra, {"header.converter": [
+                    f"Invalid value {config['header.converter']} for configuration header.converter: {exc}"]})
         if not errors:
             # Live checks (a file, a database) only make sense once the static ones pass.
             try:
