@@ -30,9 +30,12 @@ class WorkerSourceTask(WorkerTask):
         *,
         producer_config: Mapping[str, Any],
         offset_store: OffsetBackingStore,
+        topic_creation: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # topic_creation.TopicCreation when the connector sets topic.creation.* (KIP-158), else None.
+        self.topic_creation = topic_creation
         self.producer_config = dict(producer_config)
         self.offset_store = offset_store
         self.submitted = SubmittedRecords()
@@ -103,6 +106,7 @@ class WorkerSourceTask(WorkerTask):
         builtin_key = writes_no_bytes_for_null(self.key_converter)
         value_from_connect = self.value_converter.from_connect_data
         write_headers = self._write_headers
+        creation = self.topic_creation
         transform = self.transformations.apply if self.transformations.stages else None
         produce = self.producer.produce
         # Most tasks don't override commit_record(): they share one callback per batch.
@@ -116,6 +120,8 @@ class WorkerSourceTask(WorkerTask):
                     add(record.source_partition, record.source_offset, in_flight=False)
                     continue
                 topic = transformed.topic
+                if creation is not None and topic not in creation.known:
+                    creation.ensure(topic)  # before the first record to a topic (KIP-158)
                 try:
                     # Every built-in converter writes no bytes for a null key without a schema (no_bytes_for_null).
                     if transformed.key is None and transformed.key_schema is None and builtin_key:
@@ -173,6 +179,8 @@ class WorkerSourceTask(WorkerTask):
             return 0
         if value_framing is None or key_framing is False or (rows_batch.key_shape is not None and key_framing is None):
             return 0
+        if self.topic_creation is not None:
+            self.topic_creation.ensure(topic)  # before the first record to a topic (KIP-158)
         cache_key = (rows_batch.value_shape, value_framing, rows_batch.key_shape, key_framing)
         frame = self._framers.get(cache_key)
         if frame is None:

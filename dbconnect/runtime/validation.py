@@ -8,14 +8,17 @@ from collections.abc import Mapping
 from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
 from ..api.errors import BadRequestError, ConnectError
 from .plugins import PluginDesc, Plugins
+from .topic_creation import topic_creation_errors
 from .worker import connector_definition
 
 log = logging.getLogger(__name__)
 
 
 class ConnectorValidator:
-    def __init__(self, plugins: Plugins) -> None:
+    def __init__(self, plugins: Plugins, topic_creation_enabled: bool = True) -> None:
         self.plugins = plugins
+        # The worker's topic.creation.enable: with false, a source's topic.creation.* keys are refused.
+        self.topic_creation_enabled = topic_creation_enabled
 
     def validate(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition, dict[str, list[str]], dict[str, list[str]]]:
         """Returns (plugin, merged definition, definition errors, extra errors)."""
@@ -29,6 +32,8 @@ class ConnectorValidator:
         extra: dict[str, list[str]] = {}
         if desc.type == "sink":
             _merge(extra, sink_topics_errors(config))
+        else:
+            _merge(extra, topic_creation_errors(config, self.topic_creation_enabled))
         for key in ("key.converter", "value.converter"):
             if config.get(key):
                 found, problem = self.plugins.resolve(config[key])

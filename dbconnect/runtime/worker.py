@@ -24,6 +24,7 @@ from .source_task import WorkerSourceTask
 from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+from .topic_creation import TopicCreation
 from .transformation_chain import TransformationChain
 from .worker_config import WorkerConfig
 from .worker_task import WorkerTask
@@ -340,6 +341,9 @@ class Worker:
                 task=task_class(), task_config=task_config, key_converter=key_converter,
                 value_converter=value_converter, header_converter=header_converter, transformations=chain,
                 producer_config=self.producer_config(task_id, connector_config),
+                topic_creation=TopicCreation.for_connector(
+                    connector_config, bool(self.config.get("topic.creation.enable", True)),
+                    {**self.admin_config(), **translate(prefixed(connector_config, "admin.override."))}),
                 offset_store=self.offset_store, offset_flush_interval_ms=flush_ms,
                 error_handler=ErrorHandler(task_id.connector, task_id.task, parsed), **common,
             )
