@@ -128,3 +128,25 @@ def test_a_worker_without_topic_creation_refuses_the_keys(start_worker, tmp_path
     while worker.get("/connectors/refused/status").json()["connector"]["state"] != "RUNNING":
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def test_jdbc_source_json_ready_rows_create_their_topics_per_group(postgres, worker, broker, topic_name):
+    """The JDBC source's pre-encoded rows (the JSON-ready path) create their topics too, per table."""
+    from .jdbc_helpers import Db
+
+    db = Db("postgresql", postgres)
+    for table in ("orders", "items"):
+        db.execute(f"CREATE TABLE {table} ({db.serial}, name VARCHAR(40) NOT NULL)")
+        db.execute(f"INSERT INTO {table} (name) VALUES ('a'), ('b')")
+    config = db.config(mode="incrementing", **{
+        "incrementing.column.name": "id", "table.whitelist": "orders,items", "topic.prefix": f"{topic_name}-",
+        "topic.creation.default.replication.factor": "-1", "topic.creation.default.partitions": "3",
+        "topic.creation.groups": "ord", "topic.creation.ord.include": ".*-orders",
+        "topic.creation.ord.partitions": "2", "topic.creation.ord.cleanup.policy": "compact"})
+    response = worker.put("/connectors/jdbc-created/config", json=config)
+    assert response.status_code == 201, response.text
+    assert len(wait_for_records(broker, f"{topic_name}-orders", 2)) == 2
+    assert len(wait_for_records(broker, f"{topic_name}-items", 2)) == 2
+    topics = broker.topics()
+    assert (topics[f"{topic_name}-orders"], topics[f"{topic_name}-items"]) == (2, 3)
+    assert topic_config(broker, f"{topic_name}-orders")["cleanup.policy"] == "compact"
