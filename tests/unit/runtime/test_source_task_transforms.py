@@ -56,6 +56,8 @@ def task(tolerance: str) -> WorkerSourceTask:
     string = StringConverter()
     string.configure({}, is_key=False)
     worker_task.key_converter = worker_task.value_converter = string
+    worker_task._write_headers = lambda topic, headers: None  # the records carry no headers
+    worker_task.topic_creation = None
     worker_task.transformations = TransformationChain([TransformationStage(Upper())])
     worker_task.errors = RecordingHandler(tolerance)
     return worker_task
