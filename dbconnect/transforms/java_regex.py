@@ -263,13 +263,17 @@ class Replacement:
                 if i >= n:
                     raise JavaRegexError("Illegal group reference: group index is missing")
                 if replacement[i] == "{":
-                    end = replacement.find("}", i)
-                    if end < 0:
-                        raise JavaRegexError("named capturing group is missing trailing '}'")
+                    end = i + 1
+                    while end < n and replacement[end].isascii() and replacement[end].isalnum():
+                        end += 1
                     name = replacement[i + 1:end]
                     if not name:
                         raise JavaRegexError("named capturing group has 0 length name")
-                    if not _GROUP_NAME.fullmatch(name) or name not in names:
+                    if end >= n or replacement[end] != "}":
+                        raise JavaRegexError("named capturing group is missing trailing '}'")
+                    if name[0].isdigit():
+                        raise JavaRegexError(f"capturing group name {{{name}}} starts with digit character")
+                    if name not in names:
                         raise JavaRegexError(f"No group with name {{{name}}}")
                     flush()
                     self.parts.append(names[name])

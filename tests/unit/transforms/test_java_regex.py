@@ -67,7 +67,10 @@ def test_replacements(pattern, replacement, text, expected):
     ("$a", "Illegal group reference"),
     ("$3", "No group 3"),
     ("${y}", "No group with name {y}"),
-    ("${", "named capturing group is missing trailing '}'"),
+    ("${", "named capturing group has 0 length name"),
+    ("${x", "named capturing group is missing trailing '}'"),
+    ("${x-y}", "named capturing group is missing trailing '}'"),
+    ("${1x}", "capturing group name {1x} starts with digit character"),
     ("${}", "named capturing group has 0 length name"),
     ("\\", "character to be escaped is missing"),
 ])
