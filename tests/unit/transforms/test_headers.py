@@ -199,3 +199,24 @@ def test_header_from_bad_configs(config, key, message):
 def test_header_from_kafka_names():
     assert HeaderFromKey.aliases == ("org.apache.kafka.connect.transforms.HeaderFrom$Key", "HeaderFrom$Key")
     assert HeaderFromValue.aliases == ("org.apache.kafka.connect.transforms.HeaderFrom$Value", "HeaderFrom$Value")
+
+
+@pytest.mark.parametrize("cls, side", [(HeaderFromValue, "value"), (HeaderFromKey, "key")])
+@pytest.mark.parametrize("operation", ["copy", "move"])
+def test_header_from_struct_field_and_two_fields_into_one_header(cls, side, operation):
+    # Kafka's "copy/move with struct value" and "two fields to same header"
+    inner = SchemaBuilder.struct().field("foo", STRING_SCHEMA).build()
+    inner_value = Struct(inner).put("foo", "foo-value")
+    schema = (SchemaBuilder.struct().field("field1", inner).field("field2", STRING_SCHEMA)
+              .field("field3", STRING_SCHEMA).build())
+    value = Struct(schema).put("field1", inner_value).put("field2", "v2").put("field3", "v3")
+    record = source_record(Headers().add("header1", "existing-value", STRING_SCHEMA),
+                           **{side: value, f"{side}_schema": schema})
+    transformed = configured(cls, "field1,field2,field3", "inserted1,inserted2,inserted2", operation).apply(record)
+    assert as_tuples(transformed.headers) == [
+        ("header1", "existing-value", STRING_SCHEMA), ("inserted1", inner_value, inner),
+        ("inserted2", "v2", STRING_SCHEMA), ("inserted2", "v3", STRING_SCHEMA)]
+    if operation == "move":
+        assert getattr(transformed, f"{side}_schema") == SchemaBuilder.struct().build()
+    else:
+        assert getattr(transformed, side) == value
