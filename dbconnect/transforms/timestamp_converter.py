@@ -162,7 +162,7 @@ class TimestampConverter(KeyOrValueTransformation):
     def _to_raw(self, value: Any, kind: str) -> int:
         if kind == TYPE_STRING:
             if not isinstance(value, str):
-                raise DataError(f"Expected string timestamp to be a String, but found {type(value)}")
+                raise DataError(f"Expected string timestamp to be a String, but found {type(value).__name__}")
             if self.format is None:
                 raise DataError(f"Could not parse timestamp: value ({value}): no format is configured")
             try:
@@ -172,13 +172,13 @@ class TimestampConverter(KeyOrValueTransformation):
                                 f"({self.format.pattern})") from e
         if kind == TYPE_UNIX:
             if not isinstance(value, int) or isinstance(value, bool):
-                raise DataError(f"Expected Unix timestamp to be a Long, but found {type(value)}")
+                raise DataError(f"Expected Unix timestamp to be a Long, but found {type(value).__name__}")
             per_ms = _UNITS_PER_MS[self.unix_precision]
             return value * 1000 if per_ms is None else _trunc_div(value, per_ms)
         expected = {TYPE_DATE: (_dt.date,), TYPE_TIME: (_dt.time, _dt.datetime),
                     TYPE_TIMESTAMP: (_dt.datetime, _dt.date)}[kind]
         if not isinstance(value, expected):
-            raise DataError(f"Expected {kind} to be a java.util.Date, but found {type(value)}")
+            raise DataError(f"Expected {kind} to be a java.util.Date, but found {type(value).__name__}")
         return _instant(value)
 
     def _to_type(self, millis: int) -> Any:
@@ -228,7 +228,7 @@ def _infer_type(timestamp: Any) -> str:
         return TYPE_UNIX
     if isinstance(timestamp, str):
         return TYPE_STRING
-    raise DataError(f"TimestampConverter does not support {type(timestamp)} objects as timestamps")
+    raise DataError(f"TimestampConverter does not support {type(timestamp).__name__} objects as timestamps")
 
 
 TimestampConverterKey, TimestampConverterValue = key_and_value_variants(TimestampConverter)

@@ -132,8 +132,8 @@ def test_schemaless_field_conversion_needs_a_map():
 
 
 @pytest.mark.parametrize("value, message", [
-    (1.5, "TimestampConverter does not support <class 'float'> objects as timestamps"),
-    (True, "TimestampConverter does not support <class 'bool'> objects as timestamps"),
+    (1.5, "TimestampConverter does not support float objects as timestamps"),
+    (True, "TimestampConverter does not support bool objects as timestamps"),
 ])
 def test_schemaless_unsupported_types(value, message):
     with pytest.raises(DataError, match=message):
@@ -289,3 +289,13 @@ def test_key_with_schema_on_a_sink_record():
 def test_kafka_names():
     assert TimestampConverterValue.aliases[0] == "org.apache.kafka.connect.transforms.TimestampConverter$Value"
     assert TimestampConverterKey.aliases[0] == "org.apache.kafka.connect.transforms.TimestampConverter$Key"
+
+
+@pytest.mark.parametrize("schema, value, message", [
+    (INT64_SCHEMA, "x", "Expected Unix timestamp to be a Long, but found str"),
+    (STRING_SCHEMA, 5, "Expected string timestamp to be a String, but found int"),
+    (Date.SCHEMA, 5, "Expected Date to be a java.util.Date, but found int"),
+])
+def test_with_schema_values_of_the_wrong_type(schema, value, message):
+    with pytest.raises(DataError, match=message):
+        value_xform(target_type="Timestamp", format="yyyy").apply(with_schema(schema, value))
