@@ -40,10 +40,61 @@ _NUMERIC = set("yMLdDuHkKhmsS")  # numeric for counts < 3 (M, L); always for the
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December"]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _MS_PER_DAY = 86_400_000
+# Java's default calendar is Gregorian from 1582-10-15 (this epoch day) and Julian before it.
+_CUTOVER = -141427
 _DIGITS = re.compile(r"[0-9]+")
-_ZONE = re.compile(r"(?:(?i:UTC|GMT)(?:([+-])([0-9]{1,2})(?::?([0-9]{2}))?)?|([+-])([0-9]{2}):?([0-9]{2})?)")
+# Zones, per letter: z a general zone (GMT±h:mm, UTC) or RFC 822; Z RFC 822 (or general);
+# X ISO 8601 (Z, ±hh, ±hhmm, ±hh:mm by count).
+_GENERAL_ZONE = re.compile(r"(?i:GMT|UTC)(?:([+-])([0-9]{1,2})(?::?([0-9]{2}))?)?")
+_RFC822_ZONE = re.compile(r"([+-])([0-9]{2})([0-9]{2})")
+_ISO_ZONES = {1: re.compile(r"([+-])([0-9]{2})()"), 2: re.compile(r"([+-])([0-9]{2})([0-9]{2})"),
+              3: re.compile(r"([+-])([0-9]{2}):([0-9]{2})")}
+
+
+def _gregorian_days(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 of a proleptic Gregorian date (astronomical year: 0 is 1 BC)."""
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def _gregorian_civil(days: int) -> tuple[int, int, int]:
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (month <= 2), month, day
+
+
+def _julian_days(year: int, month: int, day: int) -> int:
+    a = (14 - month) // 12
+    y, m = year + 4800 - a, month + 12 * a - 3
+    return day + (153 * m + 2) // 5 + 365 * y + y // 4 - 32083 - 2440588
+
+
+def _julian_civil(days: int) -> tuple[int, int, int]:
+    c = days + 2440588 + 32082
+    d = (4 * c + 3) // 1461
+    e = c - 1461 * d // 4
+    m = (5 * e + 2) // 153
+    return d - 4800 + m // 10, m + 3 - 12 * (m // 10), e - (153 * m + 2) // 5 + 1
+
+
+def _civil(days: int) -> tuple[int, int, int]:
+    """(year, month, day) of an epoch day in Java's default (Gregorian/Julian) calendar."""
+    return _gregorian_civil(days) if days >= _CUTOVER else _julian_civil(days)
+
+
+def _days(year: int, month: int, day: int) -> int:
+    days = _gregorian_days(year, month, day)
+    return days if days >= _CUTOVER else _julian_days(year, month, day)
 
 
 def _tokens(pattern: str) -> list[tuple[str, int] | str]:
@@ -84,6 +135,8 @@ def _tokens(pattern: str) -> list[tuple[str, int] | str]:
             j = i
             while j < n and pattern[j] == c:
                 j += 1
+            if c == "X" and j - i > 3:
+                raise JavaDateFormatError(f"invalid ISO 8601 format: length={j - i}")
             if literal:
                 tokens.append("".join(literal))
                 literal.clear()
@@ -118,10 +171,8 @@ class JavaDateFormat:
 
     def format(self, millis: int) -> str:
         days, ms_of_day = divmod(int(millis), _MS_PER_DAY)
-        try:
-            date = _dt.date.fromordinal(days + _EPOCH_ORDINAL)
-        except (ValueError, OverflowError):
-            raise ValueError(f"Timestamp {millis} is outside the years 1 to 9999") from None
+        year, month, day = _civil(days)
+        year_of_era = year if year >= 1 else 1 - year
         seconds, ms = divmod(ms_of_day, 1000)
         minutes, second = divmod(seconds, 60)
         hour, minute = divmod(minutes, 60)
@@ -132,25 +183,25 @@ class JavaDateFormat:
                 continue
             letter, count = token
             if letter == "G":
-                out.append("AD")
+                out.append("AD" if year >= 1 else "BC")
             elif letter == "y":
-                out.append(f"{date.year % 100:02d}" if count == 2 else f"{date.year:0{count}d}")
+                out.append(f"{year_of_era % 100:02d}" if count == 2 else f"{year_of_era:0{count}d}")
             elif letter in "ML":
                 if count >= 4:
-                    out.append(_MONTHS[date.month - 1])
+                    out.append(_MONTHS[month - 1])
                 elif count == 3:
-                    out.append(_MONTHS[date.month - 1][:3])
+                    out.append(_MONTHS[month - 1][:3])
                 else:
-                    out.append(f"{date.month:0{count}d}")
+                    out.append(f"{month:0{count}d}")
             elif letter == "d":
-                out.append(f"{date.day:0{count}d}")
+                out.append(f"{day:0{count}d}")
             elif letter == "D":
-                out.append(f"{date.timetuple().tm_yday:0{count}d}")
+                out.append(f"{days - _days(year, 1, 1) + 1:0{count}d}")
             elif letter == "E":
-                name = _DAYS[date.weekday()]
+                name = _DAYS[(days + 3) % 7]
                 out.append(name if count >= 4 else name[:3])
             elif letter == "u":
-                out.append(f"{date.isoweekday():0{count}d}")
+                out.append(f"{(days + 3) % 7 + 1:0{count}d}")
             elif letter == "a":
                 out.append("AM" if hour < 12 else "PM")
             elif letter == "H":
@@ -193,6 +244,8 @@ class JavaDateFormat:
                 pos += len(token)
                 continue
             letter, count = token
+            while pos < len(text) and text[pos] in " \t":  # Java skips blanks before a field
+                pos += 1
             if _is_numeric(token):
                 # Abutting numeric fields (yyyyMMdd) take exactly their count of digits.
                 abutting = index + 1 < len(tokens) and _is_numeric(tokens[index + 1])
@@ -222,19 +275,23 @@ class JavaDateFormat:
                 pos += 2
             elif letter == "G":
                 word = text[pos:pos + 2].upper()
-                if word != "AD":
+                if word not in ("AD", "BC"):
                     raise fail()
+                fields["G"] = 1 if word == "AD" else 0
                 pos += 2
             else:  # z Z X
                 if letter == "X" and text.startswith("Z", pos):
                     pos += 1
                     offset_ms = 0
                     continue
-                m = _ZONE.match(text, pos)
+                m = None
+                for zone in ([_ISO_ZONES[count]] if letter == "X" else [_GENERAL_ZONE, _RFC822_ZONE]):
+                    m = zone.match(text, pos)
+                    if m:
+                        break
                 if not m:
                     raise fail()
-                sign, hours, minutes = (m.group(1), m.group(2), m.group(3)) if m.group(4) is None \
-                    else (m.group(4), m.group(5), m.group(6))
+                sign, hours, minutes = m.group(1), m.group(2), m.group(3)
                 offset_ms = 0
                 if sign:
                     offset_ms = (int(hours) * 60 + int(minutes or 0)) * 60_000 * (1 if sign == "+" else -1)
@@ -245,15 +302,17 @@ class JavaDateFormat:
     def _combine(fields: dict[str, int], offset_ms: int, fail) -> int:
         # Lenient, as Java's default calendar: out-of-range values roll over into the next unit.
         year = fields.get("y", 1970)
+        if fields.get("G") == 0:  # BC: year 1 BC is the astronomical year 0
+            year = 1 - year
         months = year * 12 + fields.get("M", 1) - 1
         year, month = divmod(months, 12)
-        try:
-            if "D" in fields and "M" not in fields and "d" not in fields:
-                days = _dt.date(year, 1, 1).toordinal() + fields["D"] - 1
-            else:
-                days = _dt.date(year, month + 1, 1).toordinal() + fields.get("d", 1) - 1
-        except (ValueError, OverflowError):
-            raise fail() from None
+        if "D" in fields and "M" not in fields and "d" not in fields:
+            days = _days(year, 1, 1) + fields["D"] - 1
+        else:
+            offset = fields.get("d", 1) - 1
+            days = _gregorian_days(year, month + 1, 1) + offset
+            if days < _CUTOVER:
+                days = _julian_days(year, month + 1, 1) + offset
         if "H" in fields:
             hour = fields["H"]
         elif "k" in fields:
@@ -263,7 +322,7 @@ class JavaDateFormat:
             hour += 12 * fields.get("a", 0)
         else:
             hour = 12 * fields.get("a", 0)
-        millis = ((((days - _EPOCH_ORDINAL) * 24 + hour) * 60 + fields.get("m", 0)) * 60
+        millis = ((((days) * 24 + hour) * 60 + fields.get("m", 0)) * 60
                   + fields.get("s", 0)) * 1000 + fields.get("S", 0)
         return millis - offset_ms
 
