@@ -11,8 +11,8 @@ Supported letters: ``G y M L d D E u a H k K h m s S z Z X``, with Java's meanin
 locale-dependent week fields ``Y w W F`` (a ``Y`` is usually a mistake for ``y``) and letters Java
 itself rejects. Parsing is lenient as Java's default (a month 13 rolls into the next year; text
 after the pattern is ignored); a two-digit year ``yy`` falls within 80 years before and 20 after
-now. Dates before 0001 or after 9999 are not supported (Java's calendar would use BC years and,
-before 1582, the Julian calendar).
+now. Dates follow Java's default calendar: Gregorian from 1582-10-15, Julian before it, years
+before 1 AD as BC (``G``). Checked against OpenJDK 17's SimpleDateFormat (tests/unit/transforms).
 """
 
 from __future__ import annotations

@@ -85,6 +85,21 @@ def test_refused_patterns(pattern, message):
     assert str(info.value).startswith(message)
 
 
-def test_out_of_range_instant():
-    with pytest.raises(ValueError, match="outside the years 1 to 9999"):
-        JavaDateFormat("yyyy").format(10 ** 15)
+@pytest.mark.parametrize("pattern, millis, expected", [
+    # Java's calendar: Julian before 1582-10-15 (the day before is 1582-10-04), BC years
+    ("G yyyy-MM-dd EEE", -62167219200000, "BC 0001-01-03 Sat"),
+    ("G yyyy-MM-dd", -12219292800001, "AD 1582-10-04"),
+    ("G yyyy-MM-dd", -12219292800000, "AD 1582-10-15"),
+    ("yyyy-MM-dd DDD", -12219292800000, "1582-10-15 278"),
+    ("yyyy", 253402300800000, "10000"),
+])
+def test_format_in_javas_calendar(pattern, millis, expected):
+    assert JavaDateFormat(pattern).format(millis) == expected
+
+
+@pytest.mark.parametrize("pattern, text, expected", [
+    ("G yyyy-MM-dd", "BC 0001-12-30", -62135942400000),
+    ("yyyy-MM-dd", "1582-10-10", -12218860800000),   # a day the Gregorian switch skipped: read as Julian
+])
+def test_parse_in_javas_calendar(pattern, text, expected):
+    assert JavaDateFormat(pattern).parse(text) == expected
