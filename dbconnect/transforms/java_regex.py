@@ -5,15 +5,19 @@ Kafka users write Java patterns; most of Java's syntax is Python's too. ``compil
 the parts that differ and refuses, with a message, the ones that have no faithful translation, so
 that a pattern is never accepted and then matched differently:
 
-- rewritten: named groups ``(?<name>…)`` and ``\\k<name>``, quoting ``\\Q…\\E``, the ASCII POSIX
-  classes ``\\p{Alpha}``, ``\\p{Digit}``, … (and ``\\P{…}`` outside a class), ``\\h``, ``\\v``, ``\\R``,
-  ``\\z``, ``\\Z``, ``\\e``, ``\\cX``, ``\\x{h…h}``, octal ``\\0nnn``; Java's ``\\w``, ``\\d``, ``\\s``, ``\\b``
-  and case-insensitive matching are ASCII unless ``(?U)`` is given, so patterns compile with
-  ``re.ASCII`` unless the pattern says ``U``;
-- refused: class unions and intersections (``[a[b]]``, ``[a-z&&[^e]]``), Unicode properties
-  (``\\p{L}``, ``\\p{IsLatin}``), ``\\G``, ``\\X``, ``\\b{g}``, the ``d`` (UNIX_LINES) flag, and Python-only
-  syntax Java rejects (``(?P<…>``, ``(?#…)``, a ``{`` that is not a repetition).
+- rewritten: named groups ``(?<name>…)`` and ``\\k<name>``, quoting ``\\Q…\\E``, class unions
+  (``[a[x-z]]``) and intersections (``[a-z&&[^aeiou]]``) as alternations and lookaheads, the ASCII
+  POSIX classes ``\\p{Alpha}``, ``\\p{Digit}``, … and ``\\P{…}``, ``\\h``, ``\\v``, ``\\R``, ``\\z``,
+  ``\\Z``, ``\\e``, ``\\cX``, ``\\x{h…h}``, octal ``\\0nnn``; inline flags ``(?i)`` hold to the end of
+  their group (Python's are scoped groups); ``.`` stops at every Java line terminator unless
+  ``(?s)``; ``\\w``, ``\\d``, ``\\s``, ``\\b`` and case-insensitive matching are ASCII unless ``(?u)``
+  (case) or ``(?U)`` (both) say otherwise;
+- refused: Unicode properties (``\\p{L}``, ``\\p{IsLatin}``), ``\\G``, ``\\X``, ``\\b{g}``, the ``d``
+  (UNIX_LINES) and ``x`` (COMMENTS) flags, a quantifier on a zero-width assertion or a flag group,
+  a back reference before its group closes, and Python-only syntax Java rejects (``(?P<…>``,
+  ``(?#…)``, a ``{`` that is not a repetition).
 
+tests/unit/transforms/test_java_answers.py checks the translation against OpenJDK 17's answers.
 Every failure is a ``JavaRegexError`` whose text says what is wrong and where.
 """
 
@@ -48,167 +52,249 @@ def _char(code: int) -> str:
     return f"\\U{code:08x}"
 
 
-def _translate(pattern: str) -> tuple[str, int]:
-    out: list[str] = []
-    flags = re.ASCII
-    in_class = False
-    i, n = 0, len(pattern)
+_ASCII_BODIES = {"w": "a-zA-Z0-9_", "d": "0-9", "s": " \\t\\n\\x0b\\f\\r"}
+_NOT_LINE_TERMINATOR = "[^\\n\\r\\x85\\u2028\\u2029]"  # Java's '.' without DOTALL
+_FLAG_GROUP = re.compile(r"([a-zA-Z]*)(?:-([a-zA-Z]*))?([):])")
 
-    def fail(message: str, at: int) -> JavaRegexError:
-        return JavaRegexError(f"{message} near index {at}: {pattern}")
 
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            if i + 1 >= n:
-                raise fail("Unexpected internal error (trailing backslash)", i)
-            e = pattern[i + 1]
-            if e == "Q":
-                end = pattern.find("\\E", i + 2)
-                literal = pattern[i + 2:] if end < 0 else pattern[i + 2:end]
-                out.append(re.escape(literal))
-                i = n if end < 0 else end + 2
-                continue
-            if e == "E":  # a \E without \Q is ignored by Java
-                i += 2
-                continue
-            if e == "k":
-                m = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)>").match(pattern, i + 2)
-                if not m or in_class:
-                    raise fail("\\k is not followed by '<' for named capturing group", i)
-                out.append(f"(?P={m.group(1)})")
-                i = m.end()
-                continue
-            if e in "pP":
-                m = re.compile(r"\{(\w+)\}|([A-Za-z])").match(pattern, i + 2)
-                if not m:
-                    raise fail("Illegal character property", i)
-                name = m.group(1) or m.group(2)
-                body = _POSIX.get(name)
-                if body is None:
-                    raise fail(f"Unsupported character property {{{name}}} (only the ASCII POSIX classes "
-                               f"{', '.join(_POSIX)} are supported)", i)
-                if in_class:
-                    if e == "P":
-                        raise fail("A negated property \\P inside a character class is not supported", i)
-                    out.append(body)
-                else:
-                    out.append(("[^" if e == "P" else "[") + body + "]")
-                i = m.end()
-                continue
-            if e in "hHvV":
-                body = _HORIZONTAL if e in "hH" else _VERTICAL
-                if in_class:
-                    if e.isupper():
-                        raise fail(f"\\{e} inside a character class is not supported", i)
-                    out.append(body)
-                else:
-                    out.append(("[^" if e.isupper() else "[") + body + "]")
-                i += 2
-                continue
-            if e == "R" and not in_class:
-                out.append("(?:\\r\\n|[" + _VERTICAL + "])")
-                i += 2
-                continue
-            if e == "z" and not in_class:
-                out.append("\\Z")
-                i += 2
-                continue
-            if e == "Z" and not in_class:
-                out.append("(?=(?:\\r\\n|[\\n\\r\\x85\\u2028\\u2029])?\\Z)")
-                i += 2
-                continue
-            if e == "e":
-                out.append("\\x1b")
-                i += 2
-                continue
-            if e == "c":
-                if i + 2 >= n:
-                    raise fail("Illegal control escape sequence", i)
-                out.append(_char(ord(pattern[i + 2]) ^ 64))
-                i += 3
-                continue
-            if e == "x" and i + 2 < n and pattern[i + 2] == "{":
-                m = re.compile(r"\{([0-9a-fA-F]+)\}").match(pattern, i + 2)
-                if not m or int(m.group(1), 16) > 0x10FFFF:
-                    raise fail("Illegal hexadecimal escape sequence", i)
-                out.append(_char(int(m.group(1), 16)))
-                i = m.end()
-                continue
-            if e == "0":
-                m = re.compile(r"[0-3][0-7]{2}|[0-7]{1,2}").match(pattern, i + 2)
-                if not m:
-                    raise fail("Illegal octal escape sequence", i)
-                out.append(_char(int(m.group(0), 8)))
-                i = m.end()
-                continue
-            if e in "GX" or (e == "b" and pattern.startswith("{", i + 2)):
-                raise fail(f"\\{e} is not supported", i)
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            if c == "[":
-                raise fail("Character class unions ([a[b]]) are not supported", i)
-            if c == "&" and pattern.startswith("&&", i):
-                raise fail("Character class intersections (&&) are not supported", i)
-            if c == "]":
-                in_class = False
-            out.append(c)
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            out.append(c)
-            i += 1
-            # A ']' right after '[' or '[^' is a literal in Java too; copy it so it does not close.
-            if pattern.startswith("^", i):
-                out.append("^")
-                i += 1
-            if pattern.startswith("]", i):
-                out.append("\\]")
-                i += 1
-            continue
-        if c == "{":
-            m = _REPETITION.match(pattern, i)
-            if not m or not out:
-                raise fail("Illegal repetition", i)
-            out.append(m.group(0))
-            i = m.end()
-            continue
-        if c == "(" and pattern.startswith("(?", i):
-            rest = pattern[i + 2:]
-            if rest.startswith("<") and rest[1:2] not in ("=", "!"):
-                m = _GROUP_NAME.match(rest, 1)
-                if not m or rest[m.end():m.end() + 1] != ">":
-                    raise fail("named capturing group is missing trailing '>'", i)
-                out.append(f"(?P<{m.group(0)}>")
-                i += 2 + m.end() + 1
-                continue
-            if rest[:1] in ("=", "!", ">", ":") or rest.startswith(("<=", "<!")):
-                out.append("(?")
-                i += 2
-                continue
-            m = re.compile(r"([a-zA-Z]*)(?:-([a-zA-Z]*))?([):])").match(rest)
-            if not m or not set(m.group(1) + (m.group(2) or "")) <= _FLAG_CHARS or not (m.group(1) or m.group(2)):
-                raise fail("Unknown inline modifier", i + 2)
-            on, off = m.group(1), m.group(2) or ""
-            if "d" in on + off:
-                raise fail("The UNIX_LINES flag (?d) is not supported", i + 2)
-            if "U" in on:
-                flags &= ~re.ASCII
-            on, off = on.replace("u", "").replace("U", ""), off.replace("u", "").replace("U", "")
-            if not on and not off:
-                out.append("(?:" if m.group(3) == ":" else "")
-            else:
-                out.append("(?" + on + ("-" + off if off else "") + m.group(3))
-            i += 2 + m.end()
-            continue
-        out.append(c)
+class _Translator:
+    """One pass over a Java pattern, writing the Python pattern (see the module docstring)."""
+
+    def __init__(self, pattern: str):
+        self.p = pattern
+        self.n = len(pattern)
+        seen = set()
+        for m in re.finditer(r"\(\?([a-zA-Z]*)(?:-[a-zA-Z]*)?[):]", pattern):
+            seen |= set(m.group(1))
+        # Java's \w, \d, \s, \b and case folding are ASCII unless UNICODE_CASE (u: case only) or
+        # UNICODE_CHARACTER_CLASS (U: both). Python's re.ASCII sets both at once, so with u alone
+        # the classes are written out in ASCII and the pattern compiles without re.ASCII.
+        self.unicode_classes = "U" in seen
+        self.explicit_ascii = "u" in seen and not self.unicode_classes
+        self.flags = 0 if ("u" in seen or self.unicode_classes) else re.ASCII
+
+    def fail(self, message: str, at: int) -> JavaRegexError:
+        return JavaRegexError(f"{message} near index {at}: {self.p}")
+
+    # ---------------------------------------------------------------- escapes
+
+    def escape(self, i: int, in_class: bool) -> tuple[str, int, bool]:
+        """(Python text, next index, whether the text is a whole class expression) for the escape at i."""
+        p, n = self.p, self.n
+        if i + 1 >= n:
+            raise self.fail("Unexpected internal error (trailing backslash)", i)
+        e = p[i + 1]
+        if e == "Q":
+            end = p.find("\\E", i + 2)
+            literal = p[i + 2:] if end < 0 else p[i + 2:end]
+            return re.escape(literal), (n if end < 0 else end + 2), False
+        if e == "E":  # a \E without \Q is ignored by Java
+            return "", i + 2, False
+        if e == "k":
+            m = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)>").match(p, i + 2)
+            if not m or in_class:
+                raise self.fail("\\k is not followed by '<' for named capturing group", i)
+            return f"(?P={m.group(1)})", m.end(), False
+        if e in "pP":
+            m = re.compile(r"\{(\w+)\}|([A-Za-z])").match(p, i + 2)
+            if not m:
+                raise self.fail("Illegal character property", i)
+            name = m.group(1) or m.group(2)
+            body = _POSIX.get(name)
+            if body is None:
+                raise self.fail(f"Unsupported character property {{{name}}} (only the ASCII POSIX classes "
+                                f"{', '.join(_POSIX)} are supported)", i)
+            return self._class_text(body, e == "P", in_class), m.end(), in_class and e == "P"
+        if e in "hHvV":
+            body = _HORIZONTAL if e in "hH" else _VERTICAL
+            return self._class_text(body, e.isupper(), in_class), i + 2, in_class and e.isupper()
+        if self.explicit_ascii and e in "wWdDsS":
+            body = _ASCII_BODIES[e.lower()]
+            return self._class_text(body, e.isupper(), in_class), i + 2, in_class and e.isupper()
+        if self.explicit_ascii and e in "bB" and not in_class:
+            return f"(?a:\\{e})", i + 2, False
+        if e == "R" and not in_class:
+            return "(?:\\r\\n|[" + _VERTICAL + "])", i + 2, False
+        if e == "z" and not in_class:
+            return "\\Z", i + 2, False
+        if e == "Z" and not in_class:
+            return "(?=(?:\\r\\n|[\\n\\r\\x85\\u2028\\u2029])?\\Z)", i + 2, False
+        if e == "e":
+            return "\\x1b", i + 2, False
+        if e == "c":
+            if i + 2 >= n:
+                raise self.fail("Illegal control escape sequence", i)
+            return _char(ord(p[i + 2]) ^ 64), i + 3, False
+        if e == "x" and p.startswith("{", i + 2):
+            m = re.compile(r"\{([0-9a-fA-F]+)\}").match(p, i + 2)
+            if not m or int(m.group(1), 16) > 0x10FFFF:
+                raise self.fail("Illegal hexadecimal escape sequence", i)
+            return _char(int(m.group(1), 16)), m.end(), False
+        if e == "N" and p.startswith("{", i + 2):
+            end = p.find("}", i + 2)
+            if end < 0:
+                raise self.fail("Unclosed character name escape sequence", i)
+            return p[i:end + 1], end + 1, False
+        if e == "0":
+            m = re.compile(r"[0-3][0-7]{2}|[0-7]{1,2}").match(p, i + 2)
+            if not m:
+                raise self.fail("Illegal octal escape sequence", i)
+            return _char(int(m.group(0), 8)), m.end(), False
+        if e in "GX" or (e == "b" and p.startswith("{g}", i + 2)):
+            raise self.fail(f"\\{e} is not supported", i)
+        return p[i:i + 2], i + 2, False
+
+    @staticmethod
+    def _class_text(body: str, negated: bool, in_class: bool) -> str:
+        if in_class and not negated:
+            return body
+        return ("[^" if negated else "[") + body + "]"
+
+    # ---------------------------------------------------------------- classes
+
+    def char_class(self, i: int) -> tuple[str, int]:
+        """The class opening at i: Java's unions (``[a[b]]``) and intersections (``[a-z&&[^e]]``)
+        become lookaheads and alternations over plain Python classes."""
+        p, n = self.p, self.n
+        start = i
         i += 1
-    if in_class:
-        raise fail("Unclosed character class", n - 1)
-    return "".join(out), flags
+        negated = p.startswith("^", i)
+        if negated:
+            i += 1
+        operands: list[tuple[list[str], list[str]]] = []
+        body: list[str] = []
+        nested: list[str] = []
+        first = True
+        while True:
+            if i >= n:
+                raise self.fail("Unclosed character class", n - 1)
+            c = p[i]
+            if c == "]" and not first:
+                i += 1
+                break
+            if c == "]":  # a ']' right after '[' or '[^' is a literal, in Java too
+                body.append("\\]")
+                i += 1
+            elif c == "[":
+                text, i = self.char_class(i)
+                nested.append(text)
+            elif c == "&" and p.startswith("&&", i):
+                operands.append((body, nested))
+                body, nested = [], []
+                i += 2
+            elif c == "\\":
+                text, i, whole = self.escape(i, True)
+                (nested if whole else body).append(text)
+            else:
+                body.append("\\" + c if c in "&~|-" and p.startswith(c, i + 1) else c)
+                i += 1
+            first = False
+        operands.append((body, nested))
+        exprs = []
+        for operand_body, operand_nested in operands:
+            parts = (["[" + "".join(operand_body) + "]"] if operand_body else []) + operand_nested
+            if parts:
+                exprs.append(parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")")
+        if not exprs:
+            raise self.fail("Empty character class", start)
+        if len(operands) == 1 and not nested:
+            return ("[^" if negated else "[") + "".join(body) + "]", i
+        expr = "".join(f"(?={e})" for e in exprs[1:]) + exprs[0]
+        return (f"(?:(?!{expr})[\\s\\S])" if negated else f"(?:{expr})"), i
+
+    # ---------------------------------------------------------------- the pattern
+
+    def translate(self) -> tuple[str, int]:
+        p, n = self.p, self.n
+        out: list[str] = []
+        # One frame per open group: whether DOTALL holds, and the flag groups opened inside it
+        # for Java's (?i)-style flags, which hold until the group ends (Python's must be scoped).
+        stack: list[dict] = [{"dotall": False, "flags": []}]
+        i = 0
+        while i < n:
+            c = p[i]
+            frame = stack[-1]
+            if c == "\\":
+                text, i, _ = self.escape(i, False)
+                out.append(text)
+            elif c == "[":
+                text, i = self.char_class(i)
+                out.append(text)
+            elif c == "{":
+                m = _REPETITION.match(p, i)
+                if not m or not out:
+                    raise self.fail("Illegal repetition", i)
+                out.append(m.group(0))
+                i = m.end()
+            elif c == ".":
+                out.append("." if frame["dotall"] else _NOT_LINE_TERMINATOR)
+                i += 1
+            elif c == "|":
+                closers, openers = ")" * len(frame["flags"]), "".join(frame["flags"])
+                out.append(closers + "|" + openers)
+                i += 1
+            elif c == ")":
+                if len(stack) == 1:
+                    raise self.fail("Unmatched closing ')'", i)
+                stack.pop()
+                out.append(")" * len(frame["flags"]) + ")")
+                i += 1
+            elif c == "(" and p.startswith("(?", i):
+                i = self._special_group(i, out, stack)
+            elif c == "(":
+                stack.append({"dotall": frame["dotall"], "flags": []})
+                out.append("(")
+                i += 1
+            else:
+                out.append(c)
+                i += 1
+        if len(stack) > 1:
+            raise self.fail("Unclosed group", n)
+        out.append(")" * len(stack[0]["flags"]))
+        return "".join(out), self.flags
+
+    def _special_group(self, i: int, out: list[str], stack: list[dict]) -> int:
+        p = self.p
+        frame = stack[-1]
+        rest = p[i + 2:]
+        if rest.startswith("<") and rest[1:2] not in ("=", "!"):
+            m = _GROUP_NAME.match(rest, 1)
+            if not m or rest[m.end():m.end() + 1] != ">":
+                raise self.fail("named capturing group is missing trailing '>'", i)
+            stack.append({"dotall": frame["dotall"], "flags": []})
+            out.append(f"(?P<{m.group(0)}>")
+            return i + 2 + m.end() + 1
+        if rest[:1] in ("=", "!", ">", ":") or rest.startswith(("<=", "<!")):
+            stack.append({"dotall": frame["dotall"], "flags": []})
+            out.append("(?")
+            return i + 2
+        m = _FLAG_GROUP.match(rest)
+        if not m or not set(m.group(1) + (m.group(2) or "")) <= _FLAG_CHARS or not (m.group(1) or m.group(2)):
+            raise self.fail("Unknown inline modifier", i + 2)
+        on, off = m.group(1), m.group(2) or ""
+        if "d" in on + off:
+            raise self.fail("The UNIX_LINES flag (?d) is not supported", i + 2)
+        if "x" in on + off:
+            raise self.fail("The COMMENTS flag (?x) is not supported", i + 2)
+        dotall = frame["dotall"] if "s" not in on + off else "s" in on
+        on, off = on.replace("u", "").replace("U", ""), off.replace("u", "").replace("U", "")
+        opener = "(?" + on + ("-" + off if off else "") + ":" if (on or off) else ""
+        if m.group(3) == ":":  # (?i:…) is scoped already
+            stack.append({"dotall": dotall, "flags": []})
+            out.append(opener or "(?:")
+        else:  # (?i) holds to the end of the enclosing group: a scoped group closed there
+            after = i + 2 + m.end()
+            if after < self.n and self.p[after] in "*+?{":
+                raise self.fail(f"Dangling meta character '{self.p[after]}'", after)
+            frame["dotall"] = dotall
+            if opener:
+                frame["flags"].append(opener)
+                out.append(opener)
+        return i + 2 + m.end()
+
+
+def _translate(pattern: str) -> tuple[str, int]:
+    return _Translator(pattern).translate()
 
 
 @lru_cache(maxsize=256)

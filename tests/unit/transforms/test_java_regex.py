@@ -24,6 +24,24 @@ from dbconnect.transforms.java_regex import JavaRegexError, Replacement, compile
     (r"[]a]+", "]a", True),
     (r"a++b", "aab", True),
     (r"(?>a|ab)c", "abc", False),
+    # class unions and intersections
+    (r"[a-z&&[^aeiou]]+", "xyz", True),
+    (r"[a-z&&[^aeiou]]+", "xaz", False),
+    (r"[a[x-z]]+", "axz", True),
+    (r"[^a[x-z]]", "y", False),
+    (r"[\w&&[^_]]", "_", False),
+    (r"[\P{Digit}]", "a", True),
+    # Java's flags hold to the end of their group, across alternatives
+    (r"(a(?i)b|c)", "C", True),
+    (r"(a(?i)b|c)d", "cD", False),
+    (r"(?i)a(?-i)b", "Ab", True),
+    (r"(?i)a(?-i)b", "AB", False),
+    (r"(?iu)é", "É", True),
+    (r"(?iu)\w", "é", False),       # UNICODE_CASE alone leaves \w ASCII
+    # Java's '.' stops at every line terminator, not only \n
+    (r"a.c", "a\rc", False),
+    (r"(?s)a.c", "a\rc", True),
+    (r"\N{LATIN SMALL LETTER A}", "a", True),
 ])
 def test_translations(pattern, text, matches):
     assert (compile_java(pattern).fullmatch(text) is not None) is matches
@@ -33,8 +51,8 @@ def test_translations(pattern, text, matches):
     ("(", "near index"),
     ("a{x}", "Illegal repetition"),
     ("{1}", "Illegal repetition"),
-    ("[a-z[e]]", "Character class unions"),
-    ("[a-z&&e]", "intersections"),
+    ("(?x) a b", "The COMMENTS flag (?x) is not supported"),
+    ("a(?i)*", "Dangling meta character '*'"),
     ("(?P<x>a)", "Unknown inline modifier"),
     ("(?#comment)a", "Unknown inline modifier"),
     ("(?d)a", "UNIX_LINES"),
