@@ -325,7 +325,10 @@ class _SchemaMerger:
 
 
 def _align(schema: Schema, value: Any) -> Any:
-    """Values.convertTo for the merged numeric schemas: integers become floats in a float array."""
+    """Values.convertTo for the merged schemas: integers become floats in a float array; a null
+    under a required schema fails (and the whole literal is then read as a string, as in Kafka)."""
+    if value is None and not schema.optional:
+        raise DataError(f"Unable to convert a null value to a schema that requires a value: {schema!r}")
     if value is not None and schema.type in (Type.FLOAT32, Type.FLOAT64) and isinstance(value, int):
         return float(value)
     return value

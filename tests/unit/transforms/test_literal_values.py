@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import struct
 
 import pytest
 
@@ -12,6 +13,7 @@ from dbconnect.api.data import (
     STRING_SCHEMA, Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type,
 )
 from dbconnect.transforms.literal_values import parse_string
+from tests.unit.transforms.kafka_values_answers import VALUES
 
 UTC = dt.timezone.utc
 
@@ -66,3 +68,49 @@ def test_arrays_and_maps(text, schema, value):
 def test_mixed_arrays_have_no_common_schema():
     parsed = parse_string('[1, "a"]')
     assert parsed.schema == Schema(Type.ARRAY) and parsed.value == [1, "a"]
+
+
+# -- against Kafka's own Values.parseString (kafka_values_answers.py) --------------------------------
+
+def _schema_text(schema) -> str:
+    if schema is None:
+        return "null"
+    name = schema.name.replace("org.apache.kafka.connect.data.", "") if schema.name else str(schema.type)
+    if schema.type is Type.ARRAY:
+        return f"ARRAY<{_schema_text(schema.value_schema)}>"
+    if schema.type is Type.MAP:
+        return f"MAP<{_schema_text(schema.key_schema)},{_schema_text(schema.value_schema)}>"
+    if name == "Decimal":
+        return f"Decimal({schema.parameters['scale']})"
+    return name + ("?" if schema.optional else "")
+
+
+def _value_text(value) -> str:
+    epoch = dt.datetime(1970, 1, 1, tzinfo=UTC)
+    if value is None:
+        return "null"
+    if isinstance(value, dt.datetime):
+        return f"D{(value - epoch) // dt.timedelta(milliseconds=1)}"
+    if isinstance(value, dt.date):
+        return f"D{(value - dt.date(1970, 1, 1)).days * 86_400_000}"
+    if isinstance(value, dt.time):
+        return f"D{((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + value.microsecond // 1000}"
+    if isinstance(value, list):
+        return "[" + ",".join(_value_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_value_text(k)}:{_value_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str):
+        return "S" + value
+    if isinstance(value, bool):
+        return "B:" + ("true" if value else "false")
+    if isinstance(value, int):
+        return f"N:{value}"
+    if isinstance(value, float):
+        return f"F:{struct.unpack('>q', struct.pack('>d', value))[0]}"
+    return f"BD:{value}"
+
+
+@pytest.mark.parametrize("literal, kafka", VALUES)
+def test_like_kafka(literal, kafka):
+    parsed = parse_string(literal)
+    assert f"{_schema_text(parsed.schema)} {_value_text(parsed.value)}" == (kafka if kafka != "null" else "null null")
