@@ -20,7 +20,7 @@ from dbconnect.transforms.predicates import HasHeaderKey, RecordIsTombstone, Top
 from dbconnect.transforms.regex_router import RegexRouter
 from dbconnect.transforms.timestamp_converter import TimestampConverterKey
 from dbconnect.transforms.timestamp_router import TimestampRouter
-from tests.doc_snippets import ROOT, blocks
+from tests.doc_snippets import ROOT, blocks, connector_config_of
 
 PAGE = ROOT / "docs" / "reference" / "transforms.md"
 TRANSFORMS = {"DropHeaders": DropHeaders, "Filter": Filter, "HeaderFrom": HeaderFromKey, "InsertHeader": InsertHeader,
@@ -81,8 +81,15 @@ def run(example: dict, record):
 
 
 def example(transform_type: str) -> dict:
-    found = [json.loads(b.text) for b in blocks(PAGE) if b.kind == "json"]
-    return next(e for e in found if e.get(f"transforms.{e['transforms']}.type", "").endswith(transform_type))
+    """The first example whose transforms include one whose type ends with ``transform_type``."""
+    for block in blocks(PAGE):
+        if block.kind != "json":
+            continue
+        _, config = connector_config_of(json.loads(block.text))
+        types = [config.get(f"transforms.{alias.strip()}.type", "") for alias in config.get("transforms", "").split(",")]
+        if any(t.endswith(transform_type) for t in types):
+            return config
+    raise AssertionError(f"no example uses {transform_type}")
 
 
 def sink_record(topic="orders", value=None, value_schema=None, timestamp=None):
@@ -124,6 +131,7 @@ def test_the_timestamp_router_example():
 
 
 def test_the_topic_name_matches_example():
-    config = next(json.loads(b.text) for b in blocks(PAGE) if b.kind == "json" and "predicates.isOld.type" in b.text)
+    config = next(connector_config_of(json.loads(b.text))[1] for b in blocks(PAGE)
+                  if b.kind == "json" and "predicates.isOld.type" in b.text)
     assert run(config, sink_record("shop-orders-old")).topic == "archive_orders-old"
     assert run(config, sink_record("shop-orders")).topic == "shop-orders"
