@@ -102,14 +102,14 @@ def test_confluent_recipe_posted_as_the_docs_write_it(pg, start_worker, broker, 
     assert key_schema["type"] == "integer"
 
 
-def test_chain_of_three_on_a_source_with_a_negated_predicate_from_plugin_path(postgres, start_worker, broker,
+def test_chain_of_three_on_a_source_with_a_negated_builtin_predicate(postgres, start_worker, broker,
                                                                                 tmp_path, topic_name):
     db = Db("postgresql", postgres)
     db.execute("CREATE TABLE fruit (id serial PRIMARY KEY, name text NOT NULL)")
     db.execute("CREATE TABLE veg (id serial PRIMARY KEY, name text NOT NULL)")
     db.execute("INSERT INTO fruit (name) VALUES ('apple'), ('pear')")
     db.execute("INSERT INTO veg (name) VALUES ('leek'), ('kale')")
-    directory, module = plugin_dir(tmp_path)
+    directory, _ = plugin_dir(tmp_path)
     worker = start_worker(**{"plugin.path": directory})
     listed = worker.get("/connector-plugins?connectorsOnly=false").json()
     assert {"class": "com.example.transforms.Shout", "type": "transformation"}.items() <= \
@@ -121,8 +121,9 @@ def test_chain_of_three_on_a_source_with_a_negated_predicate_from_plugin_path(po
         # Shout everything but the fruit: the predicate matches the fruit topic, negated.
         "transforms.shout.type": "com.example.transforms.Shout", "transforms.shout.field": "name",
         "transforms.shout.predicate": "isFruit", "transforms.shout.negate": "true",
-        "predicates": "isFruit", "predicates.isFruit.type": f"{module}.TopicEndsWith",
-        "predicates.isFruit.suffix": "-fruit"})
+        "predicates": "isFruit",
+        "predicates.isFruit.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+        "predicates.isFruit.pattern": ".*-fruit"})
     response = worker.put("/connectors/chain3/config", json=config)
     assert response.status_code == 201, response.text
     worker.wait_for_state("chain3")
