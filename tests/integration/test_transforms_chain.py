@@ -285,3 +285,18 @@ def test_records_a_sink_transform_drops_still_advance_the_consumer_offsets(postg
     except Exception:  # never created: no record reached the sink
         rows = 0
     assert rows == 0
+
+
+def test_recipe_then_regex_router_on_a_source(pg, start_worker, broker, topic_name):
+    # A common tutorial chain: the key from a column, then the topic renamed by RegexRouter (Java's $1).
+    worker = start_worker()
+    config = pg.config(mode="incrementing", **{
+        "incrementing.column.name": "id", "topic.prefix": f"{topic_name}-", "table.whitelist": "items", **RECIPE,
+        "transforms": "createKey,extractInt,route",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": "(.*)-items", "transforms.route.replacement": "$1-goods"})
+    assert worker.put("/connectors/routed/config", json=config).status_code == 201
+    messages = broker.consume(f"{topic_name}-goods", 3, timeout=60, partition=None)
+    assert sorted((json_payload(m.key()), json_payload(m.value())["name"]) for m in messages) == \
+        [(1, "apple"), (2, "leek"), (3, "pear")]
+    assert f"{topic_name}-items" not in broker.topics()
