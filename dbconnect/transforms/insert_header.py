@@ -1,6 +1,6 @@
 """Kafka's ``org.apache.kafka.connect.transforms.InsertHeader``: adds the header ``header`` with
 ``value.literal``, parsed as Kafka's ``Values.parseString`` does (``42`` is an INT8, ``true`` a
-BOOLEAN, ``[1,2]`` an ARRAY, anything else a STRING; see literal_values.py), to every record. An
+BOOLEAN, ``[1,2]`` an ARRAY, anything else a STRING; see dbconnect/api/values.py), to every record. An
 existing header of that name stays: headers are a list, the new one comes last."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dbconnect.api.records import ConnectRecord, Headers
 from dbconnect.api.transformation import Transformation
 
 from .base import kafka_names, load_definition, parse_config
-from .literal_values import parse_string
+from dbconnect.api.values import parse_string
 
 __all__ = ["InsertHeader"]
 

@@ -1,5 +1,5 @@
 """What Kafka's ``Values.parseString`` answers (connect-api at apache/kafka 1eb7644349cb, run on OpenJDK
-17 in UTC): the expected values of test_literal_values.py's ``test_like_kafka``.
+17 in UTC): the expected values of test_values_against_kafka.py's ``test_like_kafka``.
 
 Recorded with KafkaValuesOracle.java (next to this file), compiled with Kafka's
 connect/api/src/main/java/org/apache/kafka/connect/{data,errors} and stubs for Utils (isBlank,
