@@ -20,6 +20,7 @@ from .consumer_errors import ThrottledLog, classify, describe
 from .errors import Stage
 from .headers import headers_reader
 from .sink_rows import RowPath, fast_path_problem
+from .transformation_chain import TransformationFailed
 from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -293,8 +294,8 @@ class WorkerSinkTask(WorkerTask):
             if transform is not None:
                 try:
                     record = transform(record)
-                except Exception as exc:
-                    self._tolerate(Stage.TRANSFORMATION, exc, None, msg)
+                except TransformationFailed as exc:
+                    self._tolerate(Stage.TRANSFORMATION, exc.error, exc.transform, msg)
                     continue
                 if record is None:
                     continue

@@ -19,6 +19,7 @@ from .headers import headers_writer
 from .stores.status import State
 from .stores.offsets import ConnectorOffsetReader, OffsetBackingStore, encode_offset, offset_key
 from .submitted_records import SubmittedRecords
+from .transformation_chain import TransformationFailed
 from .worker_task import WorkerTask, settle_heap
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,11 @@ class WorkerSourceTask(WorkerTask):
         on_delivery = self._delivery_callback(batch, None)
         try:
             for record in records:
-                transformed = transform(record) if transform is not None else record
+                try:
+                    transformed = transform(record) if transform is not None else record
+                except TransformationFailed as exc:
+                    self._tolerate(Stage.TRANSFORMATION, exc.error, type(exc.transform), record, batch)
+                    continue
                 if transformed is None:
                     # Filtered out by a transform: its offset still counts as processed.
                     add(record.source_partition, record.source_offset, in_flight=False)

@@ -9,6 +9,7 @@ from ..api.config import ConfigDefinition, invalid_config_message, mask_password
 from ..api.errors import BadRequestError, ConfigError, ConnectError
 from .plugins import PluginDesc, Plugins
 from .topic_creation import topic_creation_errors
+from .transforms_config import TransformsConfig
 from .worker import connector_definition
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,15 @@ class ConnectorValidator:
             raise BadRequestError("Connector config " + str(dict(mask_passwords(config, ConfigDefinition.of(None)))) + " contains no connector type")
         desc = self.plugins.connector_desc(class_name)
         connector = desc.cls()
-        definition = connector_definition(desc.type, connector)
+        # Each transform's and predicate's keys join the definition under their alias (ConnectorConfig.enrich).
+        transforms = TransformsConfig(self.plugins, config)
+        enriched, transform_errors = transforms.enrich()
+        definition = connector_definition(desc.type, connector).merge(enriched)
         errors = definition.validate(config)
         extra: dict[str, list[str]] = {}
+        _merge(extra, transform_errors)
+        if not any(k.startswith(("transforms", "predicates")) for k in [*errors, *extra]):
+            _merge(extra, transforms.configure_errors())
         if desc.type == "sink":
             _merge(extra, sink_topics_errors(config))
         else:

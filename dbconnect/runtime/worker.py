@@ -25,7 +25,7 @@ from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
 from .topic_creation import TopicCreation
-from .transformation_chain import TransformationChain
+from .transforms_config import TransformsConfig
 from .worker_config import WorkerConfig
 from .worker_task import WorkerTask
 
@@ -334,7 +334,8 @@ class Worker:
         key_converter = self._converter("key", connector_config)
         value_converter = self._converter("value", connector_config)
         header_converter = self._converter("header", connector_config)
-        chain = TransformationChain()
+        # Built where the task runs (in its own process with task.isolation=process).
+        chain = TransformsConfig(self.plugins, connector_config).build_chain()
         flush_ms = int(self.config.get("offset.flush.interval.ms", 60000))
         if connector_desc.type == "source":
             worker_task: WorkerTask = WorkerSourceTask(

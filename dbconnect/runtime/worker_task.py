@@ -187,6 +187,7 @@ class WorkerTask(ABC):
                     converter.close()
                 except Exception:
                     log.exception("Error while closing a converter of task %s", self.id)
+            self.transformations.close()
             if not self.failed:
                 self._report(State.UNASSIGNED)
             if self._on_exit:

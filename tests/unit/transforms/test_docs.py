@@ -13,6 +13,7 @@ from dbconnect.api.data import STRING_SCHEMA, SchemaBuilder, Struct, Timestamp
 from dbconnect.api.records import SinkRecord
 from dbconnect.runtime.plugins import Plugins
 from dbconnect.transforms.drop_headers import DropHeaders
+from dbconnect.transforms.extract_field import ExtractFieldKey
 from dbconnect.transforms.filter import Filter
 from dbconnect.transforms.header_from import HeaderFromKey
 from dbconnect.transforms.insert_header import InsertHeader
@@ -20,12 +21,13 @@ from dbconnect.transforms.predicates import HasHeaderKey, RecordIsTombstone, Top
 from dbconnect.transforms.regex_router import RegexRouter
 from dbconnect.transforms.timestamp_converter import TimestampConverterKey
 from dbconnect.transforms.timestamp_router import TimestampRouter
+from dbconnect.transforms.value_to_key import ValueToKey
 from tests.doc_snippets import ROOT, blocks, connector_config_of
 
 PAGE = ROOT / "docs" / "reference" / "transforms.md"
 TRANSFORMS = {"DropHeaders": DropHeaders, "Filter": Filter, "HeaderFrom": HeaderFromKey, "InsertHeader": InsertHeader,
               "RegexRouter": RegexRouter, "TimestampConverter": TimestampConverterKey,
-              "TimestampRouter": TimestampRouter}
+              "TimestampRouter": TimestampRouter, "ExtractField": ExtractFieldKey, "ValueToKey": ValueToKey}
 PREDICATES = {"HasHeaderKey": HasHeaderKey, "RecordIsTombstone": RecordIsTombstone,
               "TopicNameMatches": TopicNameMatches}
 
