@@ -35,6 +35,8 @@ class StandaloneHerder(AbstractHerder):
         super().__init__(worker.plugins, MemoryConfigBackingStore(), worker.status_store
                          if worker.status_store is not None else MemoryStatusBackingStore())
         self.worker = worker
+        config = getattr(worker, "config", None)  # (a unit test's fake worker has none)
+        self.validator.topic_creation_enabled = bool(config.get("topic.creation.enable", True)) if config else True
         self.config_transformer = getattr(worker, "config_transformer", None)
         # config.action.reload=restart: a connector whose provider values expire is restarted then.
         worker.on_config_ttl = self._schedule_reload
