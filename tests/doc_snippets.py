@@ -179,7 +179,7 @@ def url_path(url: str) -> str:
 
 # -- config checks ------------------------------------------------------------------------------------
 
-WORKER_PREFIXES = ("producer.", "consumer.", "admin.")
+WORKER_PREFIXES = ("producer.", "consumer.", "admin.", "config.providers.")
 CONVERTER_PREFIXES = ("key.converter.", "value.converter.", "header.converter.")
 CONNECTOR_PREFIXES = ("producer.override.", "consumer.override.", "admin.override.", "transforms.", "predicates.")
 

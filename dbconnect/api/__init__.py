@@ -9,6 +9,7 @@ that imports it pulls in no worker machinery.
 from __future__ import annotations
 
 from .config import ConfigDefinition, ConfigKey
+from .config_provider import ConfigData, ConfigProvider
 from .connector import Connector, ConnectorContext, SinkConnector, SourceConnector
 from .converter import Converter, HeaderConverter
 from .data import (
@@ -92,8 +93,8 @@ __all__ = [
     "JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "JsonRowBatch",
     # rows instead of SinkRecords (fast sinks)
     "RowDecoder", "RowDecoding", "RowBatch", "RowSinkTask",
-    # config definitions
-    "ConfigDefinition", "ConfigKey",
+    # config definitions and config providers (${provider:path:key})
+    "ConfigDefinition", "ConfigKey", "ConfigProvider", "ConfigData",
     # errors
     "ConnectError", "DataError", "ConfigError", "RetriableError", "BadRequestError",
     "ForbiddenError", "NotFoundError", "AlreadyExistsError", "ConflictError", "RequestTimeoutError",

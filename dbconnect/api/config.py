@@ -23,6 +23,7 @@ import orjson
 from jsonschema import Draft202012Validator, validators
 
 from .errors import ConfigError
+from .masking import HIDDEN, is_variable_reference, mask_text
 
 __all__ = ["ConfigKey", "ConfigDefinition", "invalid_config_message", "mask_passwords", "is_secret_key",
            "sink_topics_errors", "HIDDEN", "SCHEMA_DIRS"]
@@ -30,7 +31,6 @@ __all__ = ["ConfigKey", "ConfigDefinition", "invalid_config_message", "mask_pass
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # The source checkout's schemas/ first, then the copy installed with the wheel.
 SCHEMA_DIRS = (Path(__file__).resolve().parents[2] / "schemas", Path(__file__).resolve().parents[1] / "_schemas")
-HIDDEN = "[hidden]"
 CONNECT_TYPES = ("BOOLEAN", "STRING", "INT", "SHORT", "LONG", "DOUBLE", "LIST", "CLASS", "PASSWORD")
 _JSON_TO_CONNECT = {"integer": "INT", "number": "DOUBLE", "boolean": "BOOLEAN", "array": "LIST", "string": "STRING"}
 _CONNECT_TO_JSON = {"BOOLEAN": "boolean", "STRING": "string", "INT": "integer", "SHORT": "integer", "LONG": "integer",
@@ -486,23 +486,27 @@ class ConfigDefinition:
             value = _render(key.default, key.type) if key else None
         else:
             value = raw if isinstance(raw, str) else _render(raw)
-        if value is not None and ((key is not None and key.is_password) or is_secret_key(name)):
+        if value is not None and ((key is not None and key.is_password) or is_secret_key(name)) \
+                and not is_variable_reference(value):
             value = HIDDEN
         elif isinstance(value, str):
             value = mask_value_secrets(value)
         recommended = [_render(e) for e in key.enum] if key and key.enum else []
-        return {"name": name, "value": value, "recommended_values": recommended, "errors": list(errors),
-                "visible": True}
+        return {"name": name, "value": value, "recommended_values": recommended,
+                "errors": [mask_text(e) for e in errors], "visible": True}
 
     def validate_response(self, name: str, props: Mapping[str, Any],
-                          extra_errors: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+                          extra_errors: Mapping[str, list[str]] | None = None,
+                          shown: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``PUT /connector-plugins/{plugin}/config/validate``: Connect's ConfigInfos.
 
         ``extra_errors`` (e.g. from ``Connector.validate`` or ``sink_topics_errors``) are added to
         the definition's own; undefined keys among them get an entry with a null definition, listed
-        first, as Connect does.
+        first, as Connect does. ``shown`` (the config as submitted, ``${…}`` references unresolved)
+        supplies the values reported when ``props`` is the resolved config, as Kafka reports them.
         """
         props = props or {}
+        shown = props if shown is None else shown
         errors = {k: list(v) for k, v in self.validate(props).items()}
         for key_name, msgs in (extra_errors or {}).items():
             bucket = errors.setdefault(key_name, [])
@@ -510,11 +514,11 @@ class ConfigDefinition:
         configs, count = [], 0
         for key_name, msgs in errors.items():
             if key_name not in self.keys:
-                configs.append({"definition": None, "value": self._value_info(key_name, None, props, msgs)})
+                configs.append({"definition": None, "value": self._value_info(key_name, None, shown, msgs)})
                 count += len(msgs)
         for key_name, key in self.keys.items():
             msgs = errors.get(key_name, [])
-            configs.append({"definition": key.info(), "value": self._value_info(key_name, key, props, msgs)})
+            configs.append({"definition": key.info(), "value": self._value_info(key_name, key, shown, msgs)})
             count += len(msgs)
         return {"name": name, "error_count": count, "groups": list(self.groups), "configs": configs}
 
@@ -598,25 +602,20 @@ def invalid_config_message(errors: Mapping[str, list[str]]) -> str:
               "`/connector-plugins/{connectorType}/config/validate`")
 
 
-# Secrets inside other values: ``?password=…``/``;password=…`` URL parameters and ``user:pass@``.
-_URL_PASSWORD_PARAM = re.compile(r"(?i)((?:^|[?&;])password=)[^&;]*")
-_URL_USERINFO = re.compile(r"(://[^/@:?#]*:)[^/@?#]*@")
-
-
 def mask_value_secrets(value: str) -> str:
-    """``value`` with passwords embedded in URLs (JDBC ``password=`` parameters, ``user:pw@``) hidden."""
-    if "password=" not in value.lower() and "@" not in value:
-        return value
-    return _URL_USERINFO.sub(rf"\g<1>{HIDDEN}@", _URL_PASSWORD_PARAM.sub(rf"\g<1>{HIDDEN}", value))
+    """``value`` with passwords embedded in URLs (JDBC ``password=`` parameters, ``user:pw@``) and
+    every secret value this process knows hidden (masking.mask_text)."""
+    return mask_text(value)
 
 
 def mask_passwords(config: Mapping[str, Any], definition: Any = None) -> dict[str, Any]:
     """A copy of ``config`` with PASSWORD keys and secret-looking keys (``*password``, …) shown as
-    [hidden], and passwords embedded in URL values (``connection.url``) hidden too."""
+    [hidden], and passwords embedded in URL values (``connection.url``) hidden too. A value that
+    is a ``${provider:path:key}`` reference is shown as written: it is not the secret."""
     secret = ConfigDefinition.of(definition).password_keys()
     return {
-        k: (HIDDEN if v is not None and (k in secret or is_secret_key(k))
-            else mask_value_secrets(v) if isinstance(v, str) else v)
+        k: (HIDDEN if v is not None and (k in secret or is_secret_key(k)) and not is_variable_reference(v)
+            else mask_text(v) if isinstance(v, str) else v)
         for k, v in config.items()
     }
 

@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from ..api.masking import mask_text
+
 JSON_MEDIA_TYPE = "application/json"
 
 
@@ -39,7 +41,8 @@ def empty_response(status_code: int) -> Response:
 
 
 def error_response(status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    return json_response({"error_code": status_code, "message": message}, status_code, headers)
+    # Secrets never shown: an error that quotes a DSN or a known secret value is masked (api/masking.py).
+    return json_response({"error_code": status_code, "message": mask_text(message)}, status_code, headers)
 
 
 def status_phrase(status_code: int) -> str:

@@ -25,6 +25,7 @@ from .herder_entities import (
 from .plugins import PluginDesc, Plugins
 from .stores.configs import ConfigBackingStore
 from .stores.status import ConnectorTaskId, Status, StatusBackingStore
+from .config_providers import WorkerConfigTransformer
 from .validation import ConnectorValidator
 from .worker import connector_definition
 
@@ -57,10 +58,21 @@ class AbstractHerder(Herder):
         self.config_store = config_store
         self.status_store = status_store
         self.validator = ConnectorValidator(plugins)
+        # The worker's config providers (set by the herder that has a worker): validation sees
+        # resolved values, as Kafka's validateConnectorConfig does, while answers show the raw ones.
+        self.config_transformer: WorkerConfigTransformer | None = None
 
     # -- validation ------------------------------------------------------------------------------
+    def _resolved_for_validation(self, config: Mapping[str, str]) -> dict[str, str]:
+        """What can be resolved now is; an unresolvable reference is left as written (the connector
+        then fails at start, naming the provider and key)."""
+        if self.config_transformer is None:
+            return dict(config)
+        name = str(config.get("name") or "validation")
+        return self.config_transformer.transform(config, f"connector {name}", owner=name, strict=False)
+
     def _check_valid(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition]:
-        return self.validator.check(config)
+        return self.validator.check(self._resolved_for_validation(config))
 
     def validate_connector_config(self, plugin: str, config: Mapping[str, str]) -> ConfigInfos:
         config = dict(config)
@@ -68,8 +80,9 @@ class AbstractHerder(Herder):
         if included and not _normalized_plugin_name(included).endswith(_normalized_plugin_name(plugin)):
             raise BadRequestError(f"Included connector type {included} does not match request type {plugin}")
         config.setdefault("connector.class", plugin)
-        desc, definition, _errors, extra = self.validator.validate(config)
-        return cast(ConfigInfos, definition.validate_response(desc.class_name, config, extra))
+        resolved = self._resolved_for_validation(config)
+        desc, definition, _errors, extra = self.validator.validate(resolved)
+        return cast(ConfigInfos, definition.validate_response(desc.class_name, resolved, extra, shown=config))
 
     # -- plugins ---------------------------------------------------------------------------------
     def connector_plugins(self, connectors_only: bool = True) -> list[PluginInfo]:
@@ -112,6 +125,11 @@ class AbstractHerder(Herder):
                 # Whole secrets, and URLs whose embedded password was hidden on the way out.
                 if value == HIDDEN or mask_value_secrets(existing[key]) == value:
                     return existing[key]
+            if value == HIDDEN:
+                # The mask is never stored as if it were the secret (docs/secrets.md).
+                raise BadRequestError(f"The value of {key} is {HIDDEN}, the mask GET shows for a secret, but "
+                                      f"connector {name} has no stored value of {key} to keep: send the value "
+                                      "itself or a ${provider:path:key} reference")
             return value
 
         return {k: restored(k, v) for k, v in config.items()}

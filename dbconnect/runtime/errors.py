@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any
 
+from ..api.masking import mask_text
 from ..api.errors import ConnectError, RetriableError
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,8 @@ class ErrorHandler:
                 "exception.message": str(error),
                 "exception.stacktrace": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
             }
-            out_headers += [(HEADER_PREFIX + k, str(v).encode()) for k, v in context.items() if v is not None]
+            # Secrets never shown: messages and traces pass the one masking function (api/masking.py).
+            out_headers += [(HEADER_PREFIX + k, mask_text(str(v)).encode()) for k, v in context.items() if v is not None]
         delivery = DlqDelivery(self._dlq_producer, self.dlq_topic)
         self._dlq_producer.produce(self.dlq_topic, value=value, key=key, headers=out_headers,
                                    on_delivery=delivery.delivered)

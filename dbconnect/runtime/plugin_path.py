@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 SKIPPED_MODULES = frozenset({"__main__", "setup", "conftest", "test", "tests"})
 MARKER = b"dbconnect"
 PLUGIN_BASES = frozenset({"Connector", "SourceConnector", "SinkConnector", "Converter", "HeaderConverter",
-                          "Transformation", "Predicate"})
+                          "Transformation", "Predicate", "ConfigProvider"})
 
 
 # -- import failures ---------------------------------------------------------------------------

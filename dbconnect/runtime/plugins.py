@@ -29,6 +29,7 @@ from typing import Any
 
 import dbconnect
 
+from ..api.config_provider import ConfigProvider
 from ..api.connector import Connector, SinkConnector, SourceConnector
 from ..api.converter import HEADER_CONVERTER_TYPE, CONVERTER_TYPE_KEY, Converter, HeaderConverter
 from ..api.errors import BadRequestError, ConnectError
@@ -84,6 +85,8 @@ def plugin_type(cls: type) -> str | None:
         return "transformation"
     if issubclass(cls, Predicate):
         return "predicate"
+    if issubclass(cls, ConfigProvider):
+        return "config_provider"
     return plugin_kind(cls)  # transforms that do not subclass the API's bases
 
 
@@ -267,6 +270,8 @@ class Plugins:
             descs = list(self._descs)
         if connectors_only:
             descs = [d for d in descs if d.type in CONNECTOR_TYPES]
+        # Config providers are worker settings, not connector plugins: Connect does not list them.
+        descs = [d for d in descs if d.type != "config_provider"]
         return sorted((d.to_json() for d in descs), key=lambda p: (p["type"], p["class"]))
 
 

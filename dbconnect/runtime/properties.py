@@ -17,12 +17,13 @@ _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _SEPARATOR = re.compile(r"(?<!\\)[=:]|(?<!\\)\s")
 
 
-def parse_properties(text: str) -> dict[str, str]:
+def parse_properties(text: str, strip_inline_comments: bool = True) -> dict[str, str]:
     """Parse java.util.Properties text: comments, ``=``/``:``/space separators, continuations.
 
     Tutorials often annotate values with a trailing `` # comment``. Java keeps that text as
     part of the value and then fails on it; we drop it (whitespace, ``#``, rest of line) and
-    log that we did, so a file copied from a tutorial works unchanged.
+    log that we did, so a file copied from a tutorial works unchanged. ``strip_inline_comments=False``
+    keeps Java's reading exactly (a secrets file read by FileConfigProvider: `` #`` may be in a password).
     """
     props: dict[str, str] = {}
     logical: list[str] = []
@@ -38,7 +39,7 @@ def parse_properties(text: str) -> dict[str, str]:
         logical.append(line)
         key, value = _split_entry("".join(logical))
         logical = []
-        props[key] = _strip_inline_comment(key, value)
+        props[key] = _strip_inline_comment(key, value) if strip_inline_comments else value
     if logical:
         key, value = _split_entry("".join(logical))
         props[key] = value

@@ -37,6 +37,10 @@ class StandaloneHerder(AbstractHerder):
         self.worker = worker
         config = getattr(worker, "config", None)  # (a unit test's fake worker has none)
         self.validator.topic_creation_enabled = bool(config.get("topic.creation.enable", True)) if config else True
+        self.config_transformer = getattr(worker, "config_transformer", None)
+        # config.action.reload=restart: a connector whose provider values expire is restarted then.
+        worker.on_config_ttl = self._schedule_reload
+        self._reloads: dict[str, threading.Timer] = {}
         # Every mutation runs under this lock, like the herder's single tick thread in Kafka.
         self._lock = threading.RLock()
         self._ready = threading.Event()
@@ -64,6 +68,9 @@ class StandaloneHerder(AbstractHerder):
         self._ready.set()
 
     def stop(self) -> None:
+        for timer in list(self._reloads.values()):
+            timer.cancel()
+        self._reloads.clear()
         with self._lock:
             self._ready.clear()
             self.worker.stop()
@@ -109,7 +116,31 @@ class StandaloneHerder(AbstractHerder):
         # Outside the lock: put_connector_config waits for the start without it.
         return self.put_connector_config(name, config, allow_replace=True)[1]
 
+    def _schedule_reload(self, name: str, ttl_ms: int) -> None:
+        """Restart ``name`` and its tasks in ``ttl_ms`` (they re-resolve their references then)."""
+        def reload() -> None:
+            if self._reloads.get(name) is not timer:
+                return
+            self._reloads.pop(name, None)
+            try:
+                if self.config_store.connector_config(name) is not None:
+                    log.info("Restarting connector %s: its config provider values expired", name)
+                    self.restart_connector(name, include_tasks=True)
+            except Exception:
+                log.exception("Could not restart connector %s after its config provider values expired", name)
+
+        timer = threading.Timer(max(ttl_ms, 0) / 1000.0, reload)
+        timer.daemon = True
+        previous = self._reloads.get(name)
+        self._reloads[name] = timer
+        if previous is not None:
+            previous.cancel()
+        timer.start()
+
     def delete_connector(self, name: str) -> None:
+        timer = self._reloads.pop(name, None)
+        if timer is not None:
+            timer.cancel()
         with self._lock:
             self._require(name)
             self._stop_connector_and_tasks(name)

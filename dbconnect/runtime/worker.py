@@ -13,9 +13,11 @@ from typing import Any
 
 from confluent_kafka import Producer
 
-from ..api.config import ConfigDefinition
+from ..api.config import ConfigDefinition, is_secret_key
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
+from ..api.masking import config_secrets, install_log_masking, register_secrets
+from .config_providers import WorkerConfigTransformer, reverse_transform
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
 from .plugins import Plugins, _import_class
@@ -111,8 +113,15 @@ class Worker:
         # Where the task clients' librdkafka log lines go (confluent-kafka's ``logger``); None:
         # librdkafka writes them to stderr itself. A task process sets it (task_host._build).
         self.client_logger: logging.Logger | None = None
+        # config.providers: ${provider:…} references resolved when a connector or task starts (config_providers.py).
+        self.config_transformer = WorkerConfigTransformer.from_worker(config.originals, plugins)
+        # Set by the herder: called with (connector, ttl ms) when a resolved value expires.
+        self.on_config_ttl: Callable[[str, int], None] | None = None
 
     def start(self) -> None:
+        # Secrets never shown: every log line through the root handlers is masked (api/masking.py).
+        install_log_masking()
+        self.config_transformer.start()
         self.offset_store.start()
         if self.task_isolation == "process":
             from .task_process import start_fork_server
@@ -129,6 +138,31 @@ class Worker:
         for name in connectors:
             self.stop_connector(name)
         self.offset_store.stop()
+        self.config_transformer.close()
+
+    # -- config providers and secrets --------------------------------------------------------------
+    def resolve(self, owner: str, config: Mapping[str, str], where: str) -> dict[str, str]:
+        """``config`` with its ``${provider:…}`` references resolved (a ConfigError naming the provider,
+        path and key when one cannot be); its secret values are registered for masking under ``owner``."""
+        result = self.config_transformer.transform_result(config, where, owner=owner)
+        self.register_secrets(owner, result.data)
+        # A provider's value that expires (a TTL) restarts the connector then, unless
+        # config.action.reload=none (Kafka's WorkerConfigTransformer.scheduleReload).
+        if result.ttls and self.on_config_ttl is not None and \
+                str(config.get("config.action.reload") or "restart").strip().lower() == "restart":
+            self.on_config_ttl(owner, min(result.ttls.values()))
+        return result.data
+
+    def register_secrets(self, owner: str, config: Mapping[str, str]) -> None:
+        """The values of ``config``'s password keys and URL passwords join the masked secrets."""
+        password_keys: set[str] = set()
+        desc = self.plugins.find(config.get("connector.class", "")) if config.get("connector.class") else None
+        if desc is not None and desc.type in ("source", "sink"):
+            try:
+                password_keys = connector_definition(desc.type, desc.cls()).password_keys()
+            except Exception:  # the key names still catch the usual ones
+                log.debug("No definition for %s", desc.class_name, exc_info=True)
+        register_secrets(owner, config_secrets(config, password_keys, is_secret_key))
 
     # -- connectors ------------------------------------------------------------------------------
     def start_connector(self, name: str, config: dict[str, str], target_state: str,
@@ -143,6 +177,13 @@ class Worker:
         with self._lock:
             if name in self._connectors:
                 raise ConnectError(f"Connector {name} already running on this worker")
+            try:
+                # Resolved at each start, so a restart picks up a rotated secret; never stored.
+                config = self.resolve(name, config, f"connector {name}")
+            except Exception as exc:
+                log.error("Failed to start connector %s: %s", name, exc)
+                self._put_connector_status(name, State.FAILED, format_trace(exc))
+                return False
             if self.task_isolation == "process":
                 return self._start_connector_process(name, config, target_state, on_reconfigure, on_started)
             try:
@@ -244,7 +285,8 @@ class Worker:
                 "the maximum number of tasks it is configured to create."
             )
         out = []
-        for task_config in configs:
+        # Keys whose connector value was a ${…} reference are stored as the reference (Kafka's reverseTransform).
+        for task_config in reverse_transform(config, configs):
             props = {str(k): str(v) for k, v in task_config.items()}
             props["task.class"] = task_class_name
             if is_sink:
@@ -279,6 +321,10 @@ class Worker:
                 raise ConnectError(f"Task {task_id} already running on this worker")
             self.status_store.put_task(task_id, Status(State.UNASSIGNED, self.worker_id))
             try:
+                # Kafka transforms task configs too; the task's process receives the resolved values.
+                where = f"task {task_id.connector}-{task_id.task}"
+                connector_config = self.resolve(task_id.connector, connector_config, where)
+                task_config = self.resolve(task_id.connector, task_config, where)
                 if self.task_isolation == "process":
                     worker_task = self._task_process(task_id, connector_config, task_config, target_state)
                 else:
@@ -322,6 +368,8 @@ class Worker:
 
     def _build_task(self, task_id: ConnectorTaskId, connector_config: dict[str, str],
                     task_config: dict[str, str], target_state: str) -> WorkerTask:
+        # In a task process, this process's masking must know the secrets too (DLQ headers, traces).
+        self.register_secrets(task_id.connector, {**connector_config, **task_config})
         task_class = _import_class(task_config.get("task.class", ""))
         if task_class is None:
             raise ConnectError(f"Task class {task_config.get('task.class')!r} for {task_id} could not be loaded")

@@ -8,12 +8,18 @@ from typing import Any
 
 from ..api.config import ConfigDefinition
 from ..api.errors import ConfigError
+from ..api.config import is_secret_key
+from ..api.masking import config_secrets, register_secrets
+from .config_providers import resolve_worker_props
 from .kafka_clients import prefixed, translate
 
 
 class WorkerConfig:
     def __init__(self, props: Mapping[str, str]) -> None:
-        self.originals: dict[str, str] = dict(props)
+        # ${provider:…} references in worker settings are resolved here, as Kafka's AbstractConfig
+        # does; the secret ones (by key, and URL passwords) join those every log line is masked for.
+        self.originals, _resolved = resolve_worker_props(dict(props))
+        register_secrets("worker", config_secrets(self.originals, (), is_secret_key))
         definition = ConfigDefinition.load("worker")
         errors = definition.validate(self.originals)
         if errors:

@@ -9,6 +9,34 @@ import pytest
 import requests
 
 from dbconnect.runtime.connect import StandaloneConnect
+from ..secret_leaks import SecretLeakWatch
+
+# Secrets never shown (issue 15): every REST body WorkerHandle receives and every log record of the
+# run is searched for the suite's test passwords at the end of the session (tests/secret_leaks.py).
+LEAK_WATCH = SecretLeakWatch()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_leak_watch() -> SecretLeakWatch:
+    LEAK_WATCH.start()
+    yield LEAK_WATCH
+    LEAK_WATCH.stop()
+    report = LEAK_WATCH.report()
+    if report:
+        pytest.fail(report, pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if LEAK_WATCH.texts:
+        terminalreporter.write_line(
+            f"secret leak watch: {len(LEAK_WATCH.passwords)} test passwords searched in {len(LEAK_WATCH.texts)} "
+            f"REST bodies and log records: {len(LEAK_WATCH.leaks())} leak(s)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    # The embedded databases' passwords (and any helper holding one) are test passwords.
+    LEAK_WATCH.passwords_of_fixtures(getattr(item, "funcargs", {}).values())
 
 
 class WorkerHandle:
@@ -18,6 +46,7 @@ class WorkerHandle:
         self.connect = connect
         self.url = connect.url
         self.http = requests.Session()
+        self.http.hooks["response"].append(LEAK_WATCH.response_hook)
 
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.http.get(self.url + path, timeout=30, **kw)

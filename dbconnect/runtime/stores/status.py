@@ -8,6 +8,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ...api.masking import mask_text
+
 
 class ConnectorTaskId(NamedTuple):
     connector: str
@@ -33,6 +35,11 @@ class Status:
     worker_id: str
     trace: str | None = None
     generation: int = 0
+
+    def __post_init__(self) -> None:
+        # The status trace writer: a driver's error that quotes a DSN or a password never reaches
+        # the store (or GET .../status), here or coming up from a task's process.
+        self.trace = mask_text(self.trace)
 
     def to_json(self) -> dict:
         out = {"state": self.state, "worker_id": self.worker_id}

@@ -16,6 +16,7 @@ from dbconnect.connectors.jdbc import JdbcSourceConnector
 from dbconnect.connectors.jdbc.sink import JdbcSinkConnector
 from dbconnect.converters import BUILTIN_CONVERTERS
 from dbconnect.runtime.plugins import DISTRIBUTION, ENTRY_POINT_GROUP, Plugins
+from dbconnect.runtime.providers import DirectoryConfigProvider, EnvVarConfigProvider, FileConfigProvider
 from dbconnect.transforms import BUILTIN_TRANSFORMS
 
 # The repository root: the nearest folder above this file with a pyproject.toml (the test may move
@@ -23,7 +24,8 @@ from dbconnect.transforms import BUILTIN_TRANSFORMS
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 
 BUILTINS = (FileStreamSourceConnector, FileStreamSinkConnector, JdbcSourceConnector, JdbcSinkConnector,
-            *BUILTIN_CONVERTERS, *BUILTIN_TRANSFORMS)
+            *BUILTIN_CONVERTERS, *BUILTIN_TRANSFORMS,
+            EnvVarConfigProvider, FileConfigProvider, DirectoryConfigProvider)
 
 
 def declared() -> dict[str, str]:

@@ -493,3 +493,38 @@ def test_a_connector_asking_for_reconfiguration_gets_its_tasks_restarted_with_ne
     with herder._lock:  # the reconfiguration thread holds it until every task started
         assert [c["table"] for c in herder.config_store.task_configs("src")] == ["a", "b"]
         assert sorted(worker.tasks) == [tid("src", 0), tid("src", 1)]
+
+
+def test_a_hidden_secret_put_back_keeps_the_stored_one_and_is_refused_when_none_is_stored(herder):
+    herder.put_connector_config("src", config("a", **{"db.password": "s3cret-pw", "db.url": "pg://u:s3cret-pw@h/d"}),
+                                allow_replace=False)
+    shown = herder.connector_config("src")
+    assert shown["db.password"] == "[hidden]" and shown["db.url"] == "pg://u:[hidden]@h/d"
+    herder.put_connector_config("src", {**shown, "tables": "a,b"}, allow_replace=True)
+    stored = herder.config_store.connector_config("src")
+    assert stored["db.password"] == "s3cret-pw" and stored["db.url"] == "pg://u:s3cret-pw@h/d"
+    assert stored["tables"] == "a,b"
+    # Nothing stored to keep: the mask is refused, never stored as the secret.
+    with pytest.raises(BadRequestError, match=r"The value of db.password is \[hidden\].*no stored value"):
+        herder.put_connector_config("other", config("a", **{"db.password": "[hidden]"}), allow_replace=False)
+    with pytest.raises(BadRequestError, match=r"The value of other.password is \[hidden\]"):
+        herder.put_connector_config("src", {**shown, "other.password": "[hidden]"}, allow_replace=True)
+    assert herder.config_store.connector_config("other") is None
+
+
+def test_an_expired_config_provider_value_restarts_the_connector_and_its_tasks(herder, worker):
+    import time
+
+    herder.put_connector_config("src", config("a"), allow_replace=False)
+    connectors, tasks = len(worker.calls_named("start_connector")), len(worker.calls_named("start_task"))
+    assert worker.on_config_ttl == herder._schedule_reload  # the worker reports TTLs to this herder
+    herder._schedule_reload("src", 20)
+    deadline = time.monotonic() + 10
+    while len(worker.calls_named("start_task")) == tasks and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(worker.calls_named("start_connector")) == connectors + 1
+    assert len(worker.calls_named("start_task")) > tasks
+    # A reload scheduled for a connector deleted since does nothing.
+    herder._schedule_reload("src", 60_000)
+    herder.delete_connector("src")
+    assert herder._reloads == {}
