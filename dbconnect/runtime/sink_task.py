@@ -17,7 +17,7 @@ from ..api.records import Headers, SinkRecord, as_headers as _header_list
 from ..api.sink_rows import RowBatch
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
 from .consumer_errors import ThrottledLog, classify, describe
-from .errors import Stage
+from .errors import SKIPPED, RetryInterrupted, Stage
 from .headers import decode_headers
 from .sink_rows import RowPath, fast_path_problem
 from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
@@ -67,6 +67,7 @@ class WorkerSinkTask(WorkerTask):
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
+        self.errors.start()  # the DLQ topic, created when missing (as Kafka's DeadLetterQueueReporter)
         # Client-wide errors (connections, authentication, fatal ones) come through error_cb,
         # served on this thread inside consume(); they get the same verdicts as per-message ones.
         self.consumer = Consumer({**self.consumer_config, "error_cb": self._on_client_error})
@@ -179,13 +180,21 @@ class WorkerSinkTask(WorkerTask):
             messages = self._poll(consumer)
             if self._fatal_error is not None:
                 raise self._fatal_error
-            # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
-            # does): a task that writes in the background finishes and asks for its commit then.
-            if self._rows is not None and messages:
-                for part in self._rows.split(messages) or [[]]:
-                    self._deliver(part)
-            else:
-                self._deliver(self._convert(messages) if messages else [])
+            before = dict(self._current) if messages else None
+            try:
+                # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
+                # does): a task that writes in the background finishes and asks for its commit then.
+                if self._rows is not None and messages:
+                    for part in self._rows.split(messages) or [[]]:
+                        self._deliver(part)
+                else:
+                    self._deliver(self._convert(messages) if messages else [])
+            except RetryInterrupted:
+                # Stopped while a put() waited for its redelivery: that batch was never written,
+                # so the commit at close() must not move past it (it is consumed again).
+                if before is not None:
+                    self._current = before
+                raise
             if self.context._commit_requested or time.monotonic() >= self._next_commit:
                 self.context._commit_requested = False
                 self._commit()
@@ -268,13 +277,19 @@ class WorkerSinkTask(WorkerTask):
             try:
                 key_schema, key = key_to_connect(topic, msg.key(), headers)
             except Exception as exc:
-                self._tolerate(Stage.KEY_CONVERTER, exc, self.key_converter, msg)
-                continue
+                converted = self._recover(Stage.KEY_CONVERTER, exc, self.key_converter, msg,
+                                          lambda: key_to_connect(topic, msg.key(), headers))
+                if converted is SKIPPED:
+                    continue
+                key_schema, key = converted
             try:
                 value_schema, value = value_to_connect(topic, msg.value(), headers)
             except Exception as exc:
-                self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
-                continue
+                converted = self._recover(Stage.VALUE_CONVERTER, exc, self.value_converter, msg,
+                                          lambda: value_to_connect(topic, msg.value(), headers))
+                if converted is SKIPPED:
+                    continue
+                value_schema, value = converted
             ts_type, ts = msg.timestamp()
             record = new_record(
                 topic, partition, key_schema, key, value_schema, value, offset,
@@ -285,8 +300,11 @@ class WorkerSinkTask(WorkerTask):
                 try:
                     record = transform(record)
                 except Exception as exc:
-                    self._tolerate(Stage.TRANSFORMATION, exc, None, msg)
-                    continue
+                    original = record
+                    record = self.errors.failed(Stage.TRANSFORMATION, exc, self._transformation_class(), consumed=msg,
+                                                retry=lambda: transform(original))
+                    if record is SKIPPED:
+                        continue
                 if record is None:
                     continue
             append(record)
@@ -301,20 +319,27 @@ class WorkerSinkTask(WorkerTask):
         there). ``tolerate``: conversion errors go to the error handler (None is returned) as in
         ``_convert``; otherwise they propagate."""
         topic, headers = msg.topic(), msg.headers()
+        to_key, to_value = self.key_converter.to_connect_data, self.value_converter.to_connect_data
         try:
-            key_schema, key = self.key_converter.to_connect_data(topic, msg.key(), headers)
+            key_schema, key = to_key(topic, msg.key(), headers)
         except Exception as exc:
             if not tolerate:
                 raise
-            self._tolerate(Stage.KEY_CONVERTER, exc, self.key_converter, msg)
-            return None
+            converted = self._recover(Stage.KEY_CONVERTER, exc, self.key_converter, msg,
+                                      lambda: to_key(topic, msg.key(), headers))
+            if converted is SKIPPED:
+                return None
+            key_schema, key = converted
         try:
-            value_schema, value = self.value_converter.to_connect_data(topic, msg.value(), headers)
+            value_schema, value = to_value(topic, msg.value(), headers)
         except Exception as exc:
             if not tolerate:
                 raise
-            self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
-            return None
+            converted = self._recover(Stage.VALUE_CONVERTER, exc, self.value_converter, msg,
+                                      lambda: to_value(topic, msg.value(), headers))
+            if converted is SKIPPED:
+                return None
+            value_schema, value = converted
         ts_type, ts = msg.timestamp()
         return SinkRecord._of(
             topic, msg.partition(), key_schema, key, value_schema, value, msg.offset(),
@@ -347,26 +372,32 @@ class WorkerSinkTask(WorkerTask):
             if self._fatal_error is None:
                 self._fatal_error = exc
 
-    def _tolerate(self, stage: str, exc: Exception, component: Any, msg: Any) -> None:
-        self.errors.handle(stage, exc, cls=type(component) if component is not None else None,
-                           topic=msg.topic(), partition=msg.partition(), offset=msg.offset(),
-                           key=msg.key(), value=msg.value(), headers=msg.headers())
+    def _recover(self, stage: str, exc: Exception, component: Any, msg: Any, retry: Any) -> Any:
+        """A converter failed on ``msg``: the error handler retries ``retry`` (a RetriableError) and
+        decides; the converted value, or SKIPPED (tolerated: logged, in the DLQ, offset advanced)."""
+        return self.errors.failed(stage, exc, type(component), retry=retry, consumed=msg)
+
+    def _transformation_class(self) -> type:
+        # The chain runs its stages as one call: a lone transformation is named, else the chain.
+        stages = self.transformations.stages
+        return type(stages[0].transform) if len(stages) == 1 else type(self.transformations)
 
     def _deliver(self, records: list[SinkRecord] | RowBatch) -> None:
+        """put() the batch; a RetriableError redelivers the same batch after a backoff (the task's
+        context.timeout(), else the error handler's exponential one), as Kafka's WorkerSinkTask
+        does, until errors.retry.timeout (when > 0) runs out: then the task fails."""
         put = self.task.put_rows if records.__class__ is RowBatch else self.task.put
+        attempt, started = 0, 0.0
         while True:
             try:
                 put(records)
                 return
             except RetriableError as exc:
-                # Redeliver the same batch after the task's timeout (Kafka pauses and rewinds).
-                wait = (self.context._timeout_ms or 1000) / 1000.0
-                log.warning("Task %s: put() asked for a retry in %.1fs: %s", self.id, wait, exc)
-                deadline = time.monotonic() + wait
-                while time.monotonic() < deadline and not self.stopping:
-                    time.sleep(min(0.1, wait))
-                if self.stopping:
-                    raise ConnectError("Task stopped while retrying put()") from exc
+                attempt += 1
+                if attempt == 1:
+                    started = self.errors.now()
+                delay_ms, self.context._timeout_ms = self.context._timeout_ms, None
+                self.errors.redelivery_backoff(Stage.TASK_PUT, exc, attempt, started, delay_ms=delay_ms)
 
     def _commit(self, revoking: list[TopicPartition] | None = None) -> None:
         self._next_commit = time.monotonic() + self.flush_interval

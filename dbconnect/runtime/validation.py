@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
 from ..api.errors import BadRequestError
+from .errors import source_dlq_errors
 from .plugins import PluginDesc, Plugins
 from .worker import connector_definition
 
@@ -29,6 +30,8 @@ class ConnectorValidator:
         extra: dict[str, list[str]] = {}
         if desc.type == "sink":
             _merge(extra, sink_topics_errors(config))
+        else:
+            _merge(extra, source_dlq_errors(config))
         for key in ("key.converter", "value.converter"):
             if config.get(key):
                 found, problem = self.plugins.resolve(config[key])
