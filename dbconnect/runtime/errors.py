@@ -64,6 +64,7 @@ class RetryInterrupted(ConnectError):
 
 HEADER_PREFIX = "__connect.errors."
 RETRIES_DELAY_MIN_MS = 300  # the first backoff, as Kafka's RetryWithToleranceOperator
+IDLE_SLICE = 0.2  # seconds: the longest an idle() call during a backoff is given (how soon a stop is seen)
 SKIPPED: Any = type("Skipped", (), {"__repr__": lambda self: "SKIPPED", "__slots__": ()})()
 """What ``execute``/``failed`` return for a record whose failure was tolerated: drop the record."""
 
@@ -207,13 +208,15 @@ class ErrorHandler:
 
     # -- put() and poll(): redelivery --------------------------------------------------------------
     def redelivery_backoff(self, stage: str, error: BaseException, attempt: int, started: float,
-                           delay_ms: int | None = None) -> None:
+                           delay_ms: int | None = None, idle: Callable[[float], None] | None = None) -> None:
         """Wait before calling ``put()``/``poll()`` again after it raised a RetriableError.
 
         Those stages cannot skip a record, so tolerance does not apply: Kafka redelivers forever;
         here ``errors.retry.timeout`` > 0 bounds the time since the first failure (then the task
         fails), 0 and -1 keep Kafka's behaviour. ``delay_ms`` (a sink task's ``context.timeout``)
-        replaces the exponential backoff. Raises RetryInterrupted when the task stops meanwhile.
+        replaces the exponential backoff. ``idle(seconds)``, when given, is called over and over
+        instead of sleeping (a sink polls its paused consumer to stay in its group); it must
+        return within about the time it is given. Raises RetryInterrupted when the task stops.
         """
         self.record_failures += 1
         now = self._clock()
@@ -227,7 +230,7 @@ class ErrorHandler:
         delay = self.backoff_ms(attempt) if delay_ms is None else max(0, delay_ms)
         log.warning("Task %s-%s: %s failed (attempt %d), retrying in %d ms: %s", self.connector, self.task,
                     stage, attempt, delay, self.redact(_describe(error)))
-        self._sleep(delay, deadline)
+        self._sleep(delay, deadline, idle)
         self.retries += 1
 
     # -- the rules ------------------------------------------------------------------------------------
@@ -257,11 +260,18 @@ class ErrorHandler:
                 self.record_failures += 1
                 error = exc
 
-    def _sleep(self, delay_ms: int, deadline: float | None) -> None:
+    def _sleep(self, delay_ms: int, deadline: float | None, idle: Callable[[float], None] | None = None) -> None:
         seconds = delay_ms / 1000.0
         if deadline is not None:
             seconds = min(seconds, max(0.0, deadline - self._clock()))
-        if self._stopped.is_set() or self._wait(seconds) or self._stopped.is_set():
+        stopped = self._stopped.is_set()
+        if idle is None:
+            stopped = stopped or self._wait(seconds)
+        else:
+            end = self._clock() + seconds
+            while not self._stopped.is_set() and (left := end - self._clock()) > 0:
+                idle(min(left, IDLE_SLICE))
+        if stopped or self._stopped.is_set():
             raise RetryInterrupted(f"Task {self.connector}-{self.task} was stopped while waiting to retry")
 
     def _decide(self, stage: str, error: BaseException, cls: type | None, where: "_Where") -> None:

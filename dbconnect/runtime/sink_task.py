@@ -186,9 +186,9 @@ class WorkerSinkTask(WorkerTask):
                 # does): a task that writes in the background finishes and asks for its commit then.
                 if self._rows is not None and messages:
                     for part in self._rows.split(messages) or [[]]:
-                        self._deliver(part)
+                        self._deliver(part, before)
                 else:
-                    self._deliver(self._convert(messages) if messages else [])
+                    self._deliver(self._convert(messages) if messages else [], before)
             except RetryInterrupted:
                 # Stopped while a put() waited for its redelivery: that batch was never written,
                 # so the commit at close() must not move past it (it is consumed again).
@@ -207,19 +207,7 @@ class WorkerSinkTask(WorkerTask):
         in a poll. Paused partitions return nothing; should a message arrive anyway, its
         partition is rewound to it so that it is delivered after the resume.
         """
-        consumer = self.consumer
-        messages = consumer.consume(self.max_poll_records, timeout=0.5)
-        if self._fatal_error is not None:
-            raise self._fatal_error
-        rewind: dict[tuple[str, int], int] = {}
-        for msg in messages:
-            err = msg.error()
-            if err is not None:
-                self._consumer_error(err, msg)
-            else:
-                rewind.setdefault((msg.topic(), msg.partition()), msg.offset())
-        for (topic, partition), offset in rewind.items():
-            consumer.seek(KafkaTopicPartition(topic, partition, offset))
+        self._poll_paused(0.5)
 
     def _poll(self, consumer: Consumer) -> list[Any]:
         """Up to max.poll.records messages, returned as soon as there is one, as Kafka's poll() does.
@@ -382,10 +370,16 @@ class WorkerSinkTask(WorkerTask):
         stages = self.transformations.stages
         return type(stages[0].transform) if len(stages) == 1 else type(self.transformations)
 
-    def _deliver(self, records: list[SinkRecord] | RowBatch) -> None:
+    def _deliver(self, records: list[SinkRecord] | RowBatch, before: dict[TopicPartition, int] | None = None) -> None:
         """put() the batch; a RetriableError redelivers the same batch after a backoff (the task's
         context.timeout(), else the error handler's exponential one), as Kafka's WorkerSinkTask
-        does, until errors.retry.timeout (when > 0) runs out: then the task fails."""
+        does, until errors.retry.timeout (when > 0) runs out: then the task fails.
+
+        During the wait the consumer is paused and polled (so that the task stays in its group
+        however long it waits), and the offsets to commit are those from ``before`` this poll's
+        batch: a rebalance meanwhile commits nothing that was not put. Records of partitions
+        revoked meanwhile are not redelivered (their new owner consumes them).
+        """
         put = self.task.put_rows if records.__class__ is RowBatch else self.task.put
         attempt, started = 0, 0.0
         while True:
@@ -397,7 +391,37 @@ class WorkerSinkTask(WorkerTask):
                 if attempt == 1:
                     started = self.errors.now()
                 delay_ms, self.context._timeout_ms = self.context._timeout_ms, None
-                self.errors.redelivery_backoff(Stage.TASK_PUT, exc, attempt, started, delay_ms=delay_ms)
+                assigned, after = set(self.context._assignment), self._current
+                if before is not None:
+                    self._current = dict(before)
+                self.consumer.pause(self._kafka_assignment())
+                try:
+                    self.errors.redelivery_backoff(Stage.TASK_PUT, exc, attempt, started, delay_ms=delay_ms,
+                                                   idle=self._poll_paused)
+                finally:
+                    now_assigned = self.context._assignment
+                    self._current = {tp: o for tp, o in after.items() if tp in now_assigned}
+                    resume = [KafkaTopicPartition(tp.topic, tp.partition) for tp in now_assigned
+                              if tp not in self.context._paused]
+                    if resume and not self.paused:
+                        self.consumer.resume(resume)
+                if self.context._assignment != assigned:
+                    records = _still_assigned(records, self.context._assignment)
+
+    def _poll_paused(self, seconds: float) -> None:
+        """Poll the paused consumer for up to ``seconds`` (see ``_poll_while_paused``)."""
+        messages = self.consumer.consume(self.max_poll_records, timeout=seconds)
+        if self._fatal_error is not None:
+            raise self._fatal_error
+        rewind: dict[tuple[str, int], int] = {}
+        for msg in messages:
+            err = msg.error()
+            if err is not None:
+                self._consumer_error(err, msg)
+            else:
+                rewind.setdefault((msg.topic(), msg.partition()), msg.offset())
+        for (topic, partition), offset in rewind.items():
+            self.consumer.seek(KafkaTopicPartition(topic, partition, offset))
 
     def _commit(self, revoking: list[TopicPartition] | None = None) -> None:
         self._next_commit = time.monotonic() + self.flush_interval
@@ -446,3 +470,11 @@ class WorkerSinkTask(WorkerTask):
                 self._closing = True
                 consumer.close()
                 self.consumer = None
+
+
+def _still_assigned(records: list[SinkRecord] | RowBatch, assignment: set[TopicPartition]) -> list[SinkRecord] | RowBatch:
+    """The records of a batch whose partitions this task still owns (after a rebalance)."""
+    if records.__class__ is RowBatch:
+        rows = [row for row in records.rows if TopicPartition(row[1], row[2]) in assignment]
+        return RowBatch(rows, records.record)
+    return [r for r in records if TopicPartition(r.original_topic, r.original_kafka_partition) in assignment]

@@ -303,3 +303,20 @@ def test_source_records_never_go_to_a_dlq_and_source_configs_refuse_its_keys():
     assert list(errors) == ["errors.deadletterqueue.topic.name"]
     assert "applies to sink connectors only" in errors["errors.deadletterqueue.topic.name"][0]
     assert source_dlq_errors({"errors.tolerance": "all"}) == {}
+
+
+def test_a_redelivery_wait_can_poll_instead_of_sleeping_and_still_ends_on_stop():
+    h, clock = handler({})
+    slices: list[float] = []
+
+    def idle(seconds):
+        slices.append(round(seconds, 6))
+        clock.now += seconds
+        if len(slices) == 10:
+            h.stop()  # the task is stopped while it polls
+
+    h.redelivery_backoff(Stage.TASK_PUT, RetriableError("deadlock"), 2, clock(), idle=idle)  # 600 ms
+    assert slices == [0.2, 0.2, 0.2] and clock.waits == []
+    with pytest.raises(RetryInterrupted):
+        h.redelivery_backoff(Stage.TASK_PUT, RetriableError("deadlock"), 5, clock(), idle=idle)  # 4.8 s
+    assert len(slices) == 10
