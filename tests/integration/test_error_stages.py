@@ -75,6 +75,57 @@ class FlakySinkTask(SinkTask):
 '''
 
 
+FLAKY_SOURCE = '''
+import threading
+
+from dbconnect.api import RetriableError, Schema, SourceConnector, SourceRecord, SourceTask
+
+
+class FlakySourceConnector(SourceConnector):
+    def start(self, props):
+        self.props = dict(props)
+
+    def task_class(self):
+        return FlakySourceTask
+
+    def task_configs(self, max_tasks):
+        return [dict(self.props)]
+
+    def stop(self):
+        pass
+
+    def config(self):
+        return {"type": "object", "required": ["topic"], "properties": {
+            "topic": {"type": "string"}, "fail.polls": {"type": "string"}, "count.file": {"type": "string"}}}
+
+    def version(self):
+        return "1.0"
+
+
+class FlakySourceTask(SourceTask):
+    """poll() raises RetriableError fail.polls times (-1: always), then returns three records once."""
+
+    def start(self, props):
+        self.topic, self.fail, self.count_file = props["topic"], int(props["fail.polls"]), props["count.file"]
+        self.failed, self.sent, self.stopped = 0, False, threading.Event()
+
+    def poll(self):
+        if self.fail < 0 or self.failed < self.fail:
+            self.failed += 1
+            with open(self.count_file, "a") as f:
+                f.write("x\\n")
+            raise RetriableError("the source table is locked")
+        if self.sent:
+            self.stopped.wait(0.5)
+            return []
+        self.sent = True
+        return [SourceRecord({"t": "x"}, {"n": i}, self.topic, "v%d" % i, Schema.STRING_SCHEMA) for i in range(3)]
+
+    def stop(self):
+        self.stopped.set()
+'''
+
+
 def wait_lines(path: Path, count: int, timeout: float = 60.0) -> list[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -416,3 +467,39 @@ def test_a_record_the_producer_refuses_fails_the_source_task_without_tolerance(w
     failed = worker.wait_for_task_state("big-none", 0, "FAILED", timeout=45)
     assert "Tolerance exceeded in error handler: executing stage 'KAFKA_PRODUCE'" in failed["trace"]
     assert "too large" in failed["trace"].lower()
+
+
+# -- poll() ------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def flaky_source(tmp_path) -> tuple[Path, str]:
+    plugins = tmp_path / "plugins"
+    module = write_module(plugins, "flaky_source", FLAKY_SOURCE)
+    return plugins, f"{module}.FlakySourceConnector"
+
+
+def test_a_retriable_poll_is_called_again_after_a_backoff(flaky_source, start_worker, broker, tmp_path, topic_name):
+    plugins, connector = flaky_source
+    worker = start_worker(**{"plugin.path": str(plugins)})
+    broker.create_topic(topic_name, partitions=1)
+    count = tmp_path / "polls.txt"
+    assert worker.put("/connectors/poll-heals/config", json={
+        "connector.class": connector, "topic": topic_name, "fail.polls": "3", "count.file": str(count),
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+    }).status_code == 201
+    assert [m.value() for m in broker.consume(topic_name, 1, timeout=45)] == [b"v0"]
+    assert len(count.read_text().split()) == 3
+    assert worker.get("/connectors/poll-heals/tasks/0/status").json()["state"] == "RUNNING"
+
+
+def test_a_poll_that_keeps_failing_fails_the_task_after_errors_retry_timeout(flaky_source, start_worker, tmp_path,
+                                                                             topic_name):
+    plugins, connector = flaky_source
+    worker = start_worker(**{"plugin.path": str(plugins)})
+    assert worker.put("/connectors/poll-stuck/config", json={
+        "connector.class": connector, "topic": topic_name, "fail.polls": "-1", "count.file": str(tmp_path / "p"),
+        "errors.retry.timeout": "1500",
+    }).status_code == 201
+    failed = worker.wait_for_task_state("poll-stuck", 0, "FAILED", timeout=45)
+    assert "TASK_POLL still failing after errors.retry.timeout=1500 ms" in failed["trace"]
+    assert "the source table is locked" in failed["trace"]
