@@ -41,7 +41,7 @@ class _Reporter(ErrantRecordReporter):
             Stage.TASK_PUT, error, cls=type(self._owner.task), topic=record.original_topic,
             partition=record.original_kafka_partition, offset=record.original_kafka_offset,
             key=raw.key() if raw else None, value=raw.value() if raw else None,
-            headers=raw.headers() if raw else None,
+            headers=raw.headers() if raw else None, timestamp=raw.timestamp() if raw else None,
         )
 
 
