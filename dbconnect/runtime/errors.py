@@ -117,6 +117,7 @@ class ErrorHandler:
         self.dlq_produce_requests = 0
         self.dlq_produce_failures = 0
         self.last_error_timestamp: int | None = None  # ms since the epoch
+        self._dlq_undelivered: list[str] = []  # DLQ copies the broker refused since the last flush()
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -321,10 +322,17 @@ class ErrorHandler:
         return delivery
 
     def flush(self, timeout: float = 30.0) -> None:
+        """Before a sink commits offsets: every DLQ copy so far is acknowledged, or the task fails
+        (a record skipped to a DLQ that did not take it would be lost once its offset is committed)."""
         if self._dlq_producer is not None:
             remaining = self._dlq_producer.flush(timeout)
             if remaining:
                 raise ToleranceExceeded(f"{remaining} records could not be written to the dead letter queue {self.dlq_topic}")
+            if self._dlq_undelivered:
+                count, first = len(self._dlq_undelivered), self._dlq_undelivered[0]
+                self._dlq_undelivered.clear()
+                raise ToleranceExceeded(f"{count} record(s) could not be written to the dead letter queue "
+                                        f"{self.dlq_topic}: {first}")
 
 
 DLQ_PREFIX = "errors.deadletterqueue."
@@ -414,6 +422,8 @@ class DlqDelivery(Future):
         if err is not None:
             if self._handler is not None:
                 self._handler.dlq_produce_failures += 1
+                self._handler._dlq_undelivered.append(str(err))
+                log.error("Could not produce a record to the dead letter queue %s: %s", self._topic, err)
             self.set_exception(ConnectError(f"Could not write a record to the dead letter queue {self._topic}: {err}"))
         else:
             self.set_result(None)

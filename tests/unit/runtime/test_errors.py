@@ -292,6 +292,10 @@ def test_a_failed_dlq_delivery_fails_the_future_and_is_counted():
     future = h.handle(Stage.TASK_PUT, DataError("x"), topic="orders", partition=0, offset=1)
     assert "topic authorization failed" in str(future.exception(1))
     assert h.dlq_produce_failures == 1
+    # The sink's next commit fails instead of committing past a record the DLQ does not hold.
+    with pytest.raises(ToleranceExceeded, match="1 record\\(s\\) could not be written to the dead letter queue dlq: "
+                                                "Broker: topic authorization failed"):
+        h.flush()
 
 
 def test_source_records_never_go_to_a_dlq_and_source_configs_refuse_its_keys():
