@@ -126,6 +126,38 @@ class FlakySourceTask(SourceTask):
 '''
 
 
+PICKY_CONVERTER = '''
+from dbconnect.api import DataError, RetriableError, Schema
+from dbconnect.api.converter import Converter
+
+FLAKY_LEFT = [2]
+
+
+class PickyConverter(Converter):
+    """Strings both ways; "boom" cannot be converted (DataError), "flaky" fails twice with a
+    RetriableError before it converts (a registry that comes back)."""
+
+    def _check(self, text):
+        if text == "boom":
+            raise DataError("PickyConverter refuses boom")
+        if text == "flaky" and FLAKY_LEFT[0]:
+            FLAKY_LEFT[0] -= 1
+            raise RetriableError("PickyConverter's registry is unreachable")
+
+    def from_connect_data(self, topic, schema, value, headers=None):
+        if value is None:
+            return None
+        self._check(value)
+        return value.encode()
+
+    def to_connect_data(self, topic, value, headers=None):
+        if value is None:
+            return None, None
+        self._check(value.decode())
+        return Schema.STRING_SCHEMA, value.decode()
+'''
+
+
 def wait_lines(path: Path, count: int, timeout: float = 60.0) -> list[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -503,3 +535,49 @@ def test_a_poll_that_keeps_failing_fails_the_task_after_errors_retry_timeout(fla
     failed = worker.wait_for_task_state("poll-stuck", 0, "FAILED", timeout=45)
     assert "TASK_POLL still failing after errors.retry.timeout=1500 ms" in failed["trace"]
     assert "the source table is locked" in failed["trace"]
+
+
+# -- a third-party converter, Connect data → bytes (sources) ---------------------------------------------------
+
+@pytest.fixture
+def picky_converter(tmp_path) -> tuple[Path, str]:
+    plugins = tmp_path / "plugins"
+    module = write_module(plugins, "picky_converter", PICKY_CONVERTER)
+    return plugins, f"{module}.PickyConverter"
+
+
+def test_a_source_converter_failure_is_retried_then_logged_and_skipped(picky_converter, start_worker, broker,
+                                                                       tmp_path, topic_name):
+    plugins, converter = picky_converter
+    worker = start_worker(**{"plugin.path": str(plugins)})
+    broker.create_topic(topic_name, partitions=1)
+    source = tmp_path / "in.txt"
+    source.write_text("first\nflaky\nboom\nlast\n")
+    assert worker.put("/connectors/src-conv/config", json={
+        "connector.class": "FileStreamSource", "file": str(source), "topic": topic_name,
+        "value.converter": converter, "errors.tolerance": "all", "errors.log.enable": "true",
+        "errors.retry.timeout": "30000",
+    }).status_code == 201
+    broker.consume(topic_name, 1, timeout=45)
+    with source.open("a") as f:  # a record of its own after the batch (Tansu's high watermark)
+        f.write("marker\n")
+    assert [m.value() for m in broker.consume(topic_name, 4, timeout=45)] == [b"first", b"flaky", b"last", b"marker"]
+    end = len(source.read_bytes())
+    wait_committed(worker, "src-conv", lambda offsets: any(o["offset"].get("position") == end for o in offsets))
+
+
+def test_a_source_converter_failure_without_tolerance_fails_the_task(picky_converter, start_worker, broker,
+                                                                     tmp_path, topic_name):
+    plugins, converter = picky_converter
+    worker = start_worker(**{"plugin.path": str(plugins)})
+    broker.create_topic(topic_name, partitions=1)
+    source = tmp_path / "in.txt"
+    source.write_text("first\nboom\n")
+    assert worker.put("/connectors/src-conv-none/config", json={
+        "connector.class": "FileStreamSource", "file": str(source), "topic": topic_name,
+        "value.converter": converter,
+    }).status_code == 201
+    failed = worker.wait_for_task_state("src-conv-none", 0, "FAILED", timeout=45)
+    assert "Tolerance exceeded in error handler: executing stage 'VALUE_CONVERTER'" in failed["trace"]
+    assert "PickyConverter refuses boom" in failed["trace"]
+    assert "on a source record for topic" in failed["trace"]
