@@ -6,17 +6,20 @@ import logging
 from collections.abc import Mapping
 
 from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
-from ..api.errors import BadRequestError
+from ..api.errors import BadRequestError, ConfigError, ConnectError
 from .errors import source_dlq_errors
 from .plugins import PluginDesc, Plugins
+from .topic_creation import topic_creation_errors
 from .worker import connector_definition
 
 log = logging.getLogger(__name__)
 
 
 class ConnectorValidator:
-    def __init__(self, plugins: Plugins) -> None:
+    def __init__(self, plugins: Plugins, topic_creation_enabled: bool = True) -> None:
         self.plugins = plugins
+        # The worker's topic.creation.enable: with false, a source's topic.creation.* keys are refused.
+        self.topic_creation_enabled = topic_creation_enabled
 
     def validate(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition, dict[str, list[str]], dict[str, list[str]]]:
         """Returns (plugin, merged definition, definition errors, extra errors)."""
@@ -31,6 +34,7 @@ class ConnectorValidator:
         if desc.type == "sink":
             _merge(extra, sink_topics_errors(config))
         else:
+            _merge(extra, topic_creation_errors(config, self.topic_creation_enabled))
             _merge(extra, source_dlq_errors(config))
         for key in ("key.converter", "value.converter"):
             if config.get(key):
@@ -38,6 +42,7 @@ class ConnectorValidator:
                 if found is None or found.type != "converter":
                     reason = problem or f"Class {config[key]} could not be found."
                     _merge(extra, {key: [f"Invalid value {config[key]} for configuration {key}: {reason}"]})
+        _merge(extra, self._header_converter_errors(config))
         if not errors:
             # Live checks (a file, a database) only make sense once the static ones pass.
             try:
@@ -46,6 +51,27 @@ class ConnectorValidator:
                 log.warning("Connector %s validate() raised", class_name, exc_info=True)
                 _merge(extra, {"connector.class": [f"{type(exc).__name__}: {exc}"]})
         return desc, definition, errors, extra
+
+    def _header_converter_errors(self, config: Mapping[str, str]) -> dict[str, list[str]]:
+        """The connector's header.converter: a HeaderConverter, which its header.converter.* settings
+        configure (as Kafka's AbstractHerder.validateHeaderConverterConfig)."""
+        name = config.get("header.converter")
+        if not name:
+            return {}
+        try:
+            self.plugins.header_converter_class(name)
+        except ConnectError as exc:
+            return {"header.converter": [f"Invalid value {name} for configuration header.converter: {exc}"]}
+        settings = {k[len("header.converter."):]: v for k, v in config.items() if k.startswith("header.converter.")}
+        try:
+            self.plugins.new_header_converter(name, settings).close()
+        except ConfigError as exc:
+            if exc.errors:
+                return {f"header.converter.{k}": [str(exc)] for k in exc.errors}
+            return {"header.converter": [str(exc)]}
+        except Exception as exc:  # noqa: BLE001 - the converter's own message is the point
+            return {"header.converter": [f"{name} refuses its settings: {exc}"]}
+        return {}
 
     def check(self, config: Mapping[str, str]) -> tuple[PluginDesc, ConfigDefinition]:
         desc, definition, errors, extra = self.validate(config)

@@ -17,7 +17,6 @@ from confluent_kafka.admin import AdminClient
 from ..api.config import ConfigDefinition
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
-from ..api.converter import Converter
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
 from .plugins import Plugins, _import_class
@@ -26,6 +25,7 @@ from .source_task import WorkerSourceTask
 from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+from .topic_creation import TopicCreation
 from .transformation_chain import TransformationChain
 from .worker_config import WorkerConfig
 from .worker_task import WorkerTask
@@ -49,6 +49,9 @@ CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
 # meanwhile, so the bound is well below a client's usual 30 s timeout, yet far above what a
 # connector that reads its database's catalog needs (the JDBC source answers from memory).
 CONNECTOR_TASK_CONFIGS_TIMEOUT = 10.0
+
+# The worker's header.converter when none is set (schemas/worker.json's default).
+DEFAULT_HEADER_CONVERTER = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 
 
 class HerderConnectorContext(ConnectorContext):
@@ -331,13 +334,17 @@ class Worker:
         )
         key_converter = self._converter("key", connector_config)
         value_converter = self._converter("value", connector_config)
+        header_converter = self._converter("header", connector_config)
         chain = TransformationChain()
         flush_ms = int(self.config.get("offset.flush.interval.ms", 60000))
         if connector_desc.type == "source":
             worker_task: WorkerTask = WorkerSourceTask(
                 task=task_class(), task_config=task_config, key_converter=key_converter,
-                value_converter=value_converter, transformations=chain,
+                value_converter=value_converter, header_converter=header_converter, transformations=chain,
                 producer_config=self.producer_config(task_id, connector_config),
+                topic_creation=TopicCreation.for_connector(
+                    connector_config, bool(self.config.get("topic.creation.enable", True)),
+                    {**self.admin_config(), **translate(prefixed(connector_config, "admin.override."))}),
                 offset_store=self.offset_store, offset_flush_interval_ms=flush_ms,
                 error_handler=ErrorHandler(task_id.connector, task_id.task, parsed), **common,
             )
@@ -351,14 +358,16 @@ class Worker:
         errors.dlq_admin = lambda: AdminClient(self.admin_config())
         return WorkerSinkTask(
             task=task_class(), task_config=task_config, key_converter=key_converter,
-            value_converter=value_converter, transformations=chain,
+            value_converter=value_converter, header_converter=header_converter, transformations=chain,
             consumer_config=self.consumer_config(task_id, connector_config),
             max_poll_records=max_poll, offset_flush_interval_ms=flush_ms,
             error_handler=errors, **common,
         )
 
     # -- per-task clients and converters -----------------------------------------------------------
-    def _converter(self, kind: str, connector_config: Mapping[str, str]) -> Converter:
+    def _converter(self, kind: str, connector_config: Mapping[str, str]) -> Any:
+        """The key, value or header converter: the connector's class, else the worker's; the worker's
+        ``<kind>.converter.*`` settings apply only when both name the same class (as in Kafka)."""
         key = f"{kind}.converter"
         worker_class = self.config.originals.get(key)
         connector_class = connector_config.get(key)
@@ -370,6 +379,8 @@ class Worker:
             settings.update(prefixed(self.config.originals, key + "."))
         settings.update(prefixed(connector_config, key + "."))
         name = connector_class or worker_class
+        if kind == "header":
+            return self.plugins.new_header_converter(name or DEFAULT_HEADER_CONVERTER, settings)
         if not name:
             raise ConnectError(f"No {key} is configured for the worker or the connector")
         return self.plugins.new_converter(name, settings, is_key=(kind == "key"))
