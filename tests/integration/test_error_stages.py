@@ -212,6 +212,30 @@ def test_a_key_converter_failure_goes_to_a_dlq_topic_the_worker_creates(worker, 
     assert broker.topics()[dlq] == 1  # created with one partition (auto-creation would give 4)
 
 
+def test_a_header_converter_failure_goes_to_the_dlq_with_its_stage(worker, broker, tmp_path, topic_name):
+    broker.create_topic(topic_name, partitions=1)
+    dlq = topic_name + "-dlq"
+    broker.produce(topic_name, [b'"plain"'], headers=[("h", b'"json"')])
+    broker.produce(topic_name, [b'"odd"'], headers=[("h", b"{not json")])
+    broker.produce(topic_name, [b'"last"'], headers=[("h", b"1")])
+    sink = tmp_path / "sink.txt"
+    assert worker.put("/connectors/hdr/config", json={
+        "connector.class": "FileStreamSink", "file": str(sink), "topics": topic_name,
+        "value.converter.schemas.enable": "false",
+        "header.converter": "org.apache.kafka.connect.json.JsonConverter", "header.converter.schemas.enable": "false",
+        "errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true",
+    }).status_code == 201, "created"
+    assert wait_lines(sink, 2) == ["plain", "last"]
+    [dead] = broker.consume(dlq, 1, timeout=30)
+    headers = headers_of(dead)
+    assert dead.value() == b'"odd"' and headers["h"] == "{not json"  # the original header, as consumed
+    assert headers["__connect.errors.stage"] == "HEADER_CONVERTER"
+    assert headers["__connect.errors.class.name"] == "dbconnect.converters.json.JsonConverter"
+    assert headers["__connect.errors.offset"] == "1"
+
+
 def test_a_source_config_with_dlq_keys_is_refused(worker, tmp_path, topic_name):
     response = worker.put("/connectors/src-dlq/config", json={
         "connector.class": "FileStreamSource", "file": str(tmp_path / "in.txt"), "topic": topic_name,
