@@ -17,10 +17,10 @@ from ..api.records import Headers, SinkRecord
 from ..api.sink_rows import RowBatch
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
 from .consumer_errors import ThrottledLog, classify, describe
-from .errors import Stage
+from .errors import SKIPPED, RetryInterrupted, Stage
 from .headers import headers_reader
 from .sink_rows import RowPath, fast_path_problem
-from .transformation_chain import TransformationFailed
+from .transformation_chain import TransformationFailed, run_unwrapped
 from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class _Reporter(ErrantRecordReporter):
             Stage.TASK_PUT, error, cls=type(self._owner.task), topic=record.original_topic,
             partition=record.original_kafka_partition, offset=record.original_kafka_offset,
             key=raw.key() if raw else None, value=raw.value() if raw else None,
-            headers=raw.headers() if raw else None,
+            headers=raw.headers() if raw else None, timestamp=raw.timestamp() if raw else None,
         )
 
 
@@ -69,6 +69,7 @@ class WorkerSinkTask(WorkerTask):
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
+        self.errors.start()  # the DLQ topic, created when missing (as Kafka's DeadLetterQueueReporter)
         # Client-wide errors (connections, authentication, fatal ones) come through error_cb,
         # served on this thread inside consume(); they get the same verdicts as per-message ones.
         self.consumer = Consumer({**self.consumer_config, "error_cb": self._on_client_error})
@@ -181,13 +182,21 @@ class WorkerSinkTask(WorkerTask):
             messages = self._poll(consumer)
             if self._fatal_error is not None:
                 raise self._fatal_error
-            # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
-            # does): a task that writes in the background finishes and asks for its commit then.
-            if self._rows is not None and messages:
-                for part in self._rows.split(messages) or [[]]:
-                    self._deliver(part)
-            else:
-                self._deliver(self._convert(messages) if messages else [])
+            before = dict(self._current) if messages else None
+            try:
+                # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
+                # does): a task that writes in the background finishes and asks for its commit then.
+                if self._rows is not None and messages:
+                    for part in self._rows.split(messages) or [[]]:
+                        self._deliver(part, before)
+                else:
+                    self._deliver(self._convert(messages) if messages else [], before)
+            except RetryInterrupted:
+                # Stopped while a put() waited for its redelivery: that batch was never written,
+                # so the commit at close() must not move past it (it is consumed again).
+                if before is not None:
+                    self._current = before
+                raise
             if self.context._commit_requested or time.monotonic() >= self._next_commit:
                 self.context._commit_requested = False
                 self._commit()
@@ -200,19 +209,7 @@ class WorkerSinkTask(WorkerTask):
         in a poll. Paused partitions return nothing; should a message arrive anyway, its
         partition is rewound to it so that it is delivered after the resume.
         """
-        consumer = self.consumer
-        messages = consumer.consume(self.max_poll_records, timeout=0.5)
-        if self._fatal_error is not None:
-            raise self._fatal_error
-        rewind: dict[tuple[str, int], int] = {}
-        for msg in messages:
-            err = msg.error()
-            if err is not None:
-                self._consumer_error(err, msg)
-            else:
-                rewind.setdefault((msg.topic(), msg.partition()), msg.offset())
-        for (topic, partition), offset in rewind.items():
-            consumer.seek(KafkaTopicPartition(topic, partition, offset))
+        self._poll_paused(0.5)
 
     def _poll(self, consumer: Consumer) -> list[Any]:
         """Up to max.poll.records messages, returned as soon as there is one, as Kafka's poll() does.
@@ -271,19 +268,27 @@ class WorkerSinkTask(WorkerTask):
             try:
                 key_schema, key = key_to_connect(topic, msg.key(), headers)
             except Exception as exc:
-                self._tolerate(Stage.KEY_CONVERTER, exc, self.key_converter, msg)
-                continue
+                converted = self._recover(Stage.KEY_CONVERTER, exc, self.key_converter, msg,
+                                          lambda: key_to_connect(topic, msg.key(), headers))
+                if converted is SKIPPED:
+                    continue
+                key_schema, key = converted
             try:
                 value_schema, value = value_to_connect(topic, msg.value(), headers)
             except Exception as exc:
-                self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
-                continue
+                converted = self._recover(Stage.VALUE_CONVERTER, exc, self.value_converter, msg,
+                                          lambda: value_to_connect(topic, msg.value(), headers))
+                if converted is SKIPPED:
+                    continue
+                value_schema, value = converted
             if headers:
                 try:
                     record_headers = read_headers(topic, headers)
                 except Exception as exc:
-                    self._tolerate(Stage.HEADER_CONVERTER, exc, self.header_converter, msg)
-                    continue
+                    record_headers = self._recover(Stage.HEADER_CONVERTER, exc, self.header_converter, msg,
+                                                   lambda: read_headers(topic, headers))
+                    if record_headers is SKIPPED:
+                        continue
             else:
                 record_headers = Headers()
             ts_type, ts = msg.timestamp()
@@ -295,8 +300,11 @@ class WorkerSinkTask(WorkerTask):
                 try:
                     record = transform(record)
                 except TransformationFailed as exc:
-                    self._tolerate(Stage.TRANSFORMATION, exc.error, exc.transform, msg)
-                    continue
+                    original = record
+                    record = self.errors.failed(Stage.TRANSFORMATION, exc.error, type(exc.transform), consumed=msg,
+                                                retry=lambda: run_unwrapped(transform, original))
+                    if record is SKIPPED:
+                        continue
                 if record is None:
                     continue
             append(record)
@@ -311,20 +319,27 @@ class WorkerSinkTask(WorkerTask):
         there). ``tolerate``: conversion errors go to the error handler (None is returned) as in
         ``_convert``; otherwise they propagate."""
         topic, headers = msg.topic(), msg.headers()
+        to_key, to_value = self.key_converter.to_connect_data, self.value_converter.to_connect_data
         try:
-            key_schema, key = self.key_converter.to_connect_data(topic, msg.key(), headers)
+            key_schema, key = to_key(topic, msg.key(), headers)
         except Exception as exc:
             if not tolerate:
                 raise
-            self._tolerate(Stage.KEY_CONVERTER, exc, self.key_converter, msg)
-            return None
+            converted = self._recover(Stage.KEY_CONVERTER, exc, self.key_converter, msg,
+                                      lambda: to_key(topic, msg.key(), headers))
+            if converted is SKIPPED:
+                return None
+            key_schema, key = converted
         try:
-            value_schema, value = self.value_converter.to_connect_data(topic, msg.value(), headers)
+            value_schema, value = to_value(topic, msg.value(), headers)
         except Exception as exc:
             if not tolerate:
                 raise
-            self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
-            return None
+            converted = self._recover(Stage.VALUE_CONVERTER, exc, self.value_converter, msg,
+                                      lambda: to_value(topic, msg.value(), headers))
+            if converted is SKIPPED:
+                return None
+            value_schema, value = converted
         record_headers = Headers()
         if headers:
             try:
@@ -332,8 +347,10 @@ class WorkerSinkTask(WorkerTask):
             except Exception as exc:
                 if not tolerate:
                     raise
-                self._tolerate(Stage.HEADER_CONVERTER, exc, self.header_converter, msg)
-                return None
+                record_headers = self._recover(Stage.HEADER_CONVERTER, exc, self.header_converter, msg,
+                                               lambda: self._read_headers(topic, headers))
+                if record_headers is SKIPPED:
+                    return None
         ts_type, ts = msg.timestamp()
         return SinkRecord._of(
             topic, msg.partition(), key_schema, key, value_schema, value, msg.offset(),
@@ -365,26 +382,63 @@ class WorkerSinkTask(WorkerTask):
             if self._fatal_error is None:
                 self._fatal_error = exc
 
-    def _tolerate(self, stage: str, exc: Exception, component: Any, msg: Any) -> None:
-        self.errors.handle(stage, exc, cls=type(component) if component is not None else None,
-                           topic=msg.topic(), partition=msg.partition(), offset=msg.offset(),
-                           key=msg.key(), value=msg.value(), headers=msg.headers())
+    def _recover(self, stage: str, exc: Exception, component: Any, msg: Any, retry: Any) -> Any:
+        """A converter failed on ``msg``: the error handler retries ``retry`` (a RetriableError) and
+        decides; the converted value, or SKIPPED (tolerated: logged, in the DLQ, offset advanced)."""
+        return self.errors.failed(stage, exc, type(component), retry=retry, consumed=msg)
 
-    def _deliver(self, records: list[SinkRecord] | RowBatch) -> None:
+    def _deliver(self, records: list[SinkRecord] | RowBatch, before: dict[TopicPartition, int] | None = None) -> None:
+        """put() the batch; a RetriableError redelivers the same batch after a backoff (the task's
+        context.timeout(), else the error handler's exponential one), as Kafka's WorkerSinkTask
+        does, until errors.retry.timeout (when > 0) runs out: then the task fails.
+
+        During the wait the consumer is paused and polled (so that the task stays in its group
+        however long it waits), and the offsets to commit are those from ``before`` this poll's
+        batch: a rebalance meanwhile commits nothing that was not put. Records of partitions
+        revoked meanwhile are not redelivered (their new owner consumes them).
+        """
         put = self.task.put_rows if records.__class__ is RowBatch else self.task.put
+        attempt, started = 0, 0.0
         while True:
             try:
                 put(records)
                 return
             except RetriableError as exc:
-                # Redeliver the same batch after the task's timeout (Kafka pauses and rewinds).
-                wait = (self.context._timeout_ms or 1000) / 1000.0
-                log.warning("Task %s: put() asked for a retry in %.1fs: %s", self.id, wait, exc)
-                deadline = time.monotonic() + wait
-                while time.monotonic() < deadline and not self.stopping:
-                    time.sleep(min(0.1, wait))
-                if self.stopping:
-                    raise ConnectError("Task stopped while retrying put()") from exc
+                attempt += 1
+                if attempt == 1:
+                    started = self.errors.now()
+                delay_ms, self.context._timeout_ms = self.context._timeout_ms, None
+                assigned, after = set(self.context._assignment), self._current
+                if before is not None:
+                    self._current = dict(before)
+                self.consumer.pause(self._kafka_assignment())
+                try:
+                    self.errors.redelivery_backoff(Stage.TASK_PUT, exc, attempt, started, delay_ms=delay_ms,
+                                                   idle=self._poll_paused)
+                finally:
+                    now_assigned = self.context._assignment
+                    self._current = {tp: o for tp, o in after.items() if tp in now_assigned}
+                    resume = [KafkaTopicPartition(tp.topic, tp.partition) for tp in now_assigned
+                              if tp not in self.context._paused]
+                    if resume and not self.paused:
+                        self.consumer.resume(resume)
+                if self.context._assignment != assigned:
+                    records = _still_assigned(records, self.context._assignment)
+
+    def _poll_paused(self, seconds: float) -> None:
+        """Poll the paused consumer for up to ``seconds`` (see ``_poll_while_paused``)."""
+        messages = self.consumer.consume(self.max_poll_records, timeout=seconds)
+        if self._fatal_error is not None:
+            raise self._fatal_error
+        rewind: dict[tuple[str, int], int] = {}
+        for msg in messages:
+            err = msg.error()
+            if err is not None:
+                self._consumer_error(err, msg)
+            else:
+                rewind.setdefault((msg.topic(), msg.partition()), msg.offset())
+        for (topic, partition), offset in rewind.items():
+            self.consumer.seek(KafkaTopicPartition(topic, partition, offset))
 
     def _commit(self, revoking: list[TopicPartition] | None = None) -> None:
         self._next_commit = time.monotonic() + self.flush_interval
@@ -433,3 +487,11 @@ class WorkerSinkTask(WorkerTask):
                 self._closing = True
                 consumer.close()
                 self.consumer = None
+
+
+def _still_assigned(records: list[SinkRecord] | RowBatch, assignment: set[TopicPartition]) -> list[SinkRecord] | RowBatch:
+    """The records of a batch whose partitions this task still owns (after a rebalance)."""
+    if records.__class__ is RowBatch:
+        rows = [row for row in records.rows if TopicPartition(row[1], row[2]) in assignment]
+        return RowBatch(rows, records.record)
+    return [r for r in records if TopicPartition(r.original_topic, r.original_kafka_partition) in assignment]

@@ -9,17 +9,17 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
-from ..api.errors import ConnectError
+from ..api.errors import ConnectError, RetriableError
 from ..api.converter import writes_no_bytes_for_null
 from ..api.payload import JsonRowBatch, compile_framer
 from ..api.records import SourceRecord
 from ..api.task import SourceTask, SourceTaskContext
-from .errors import Stage
+from .errors import SKIPPED, Stage
 from .headers import headers_writer
 from .stores.status import State
 from .stores.offsets import ConnectorOffsetReader, OffsetBackingStore, encode_offset, offset_key
 from .submitted_records import SubmittedRecords
-from .transformation_chain import TransformationFailed
+from .transformation_chain import TransformationFailed, run_unwrapped
 from .worker_task import WorkerTask, settle_heap
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,22 @@ class WorkerSourceTask(WorkerTask):
     def execute(self) -> None:
         producer = self.producer
         assert producer is not None
+        poll_attempt, poll_started = 0, 0.0
         while not self.stopping:
             if self.paused and not self.wait_while_paused():
                 break
-            records = self.task.poll()
+            try:
+                records = self.task.poll()
+                poll_attempt = 0
+            except RetriableError as exc:
+                # Kafka polls again; the error handler waits first (a backoff, ended by stop()),
+                # and errors.retry.timeout > 0 bounds how long poll() may keep failing.
+                poll_attempt += 1
+                if poll_attempt == 1:
+                    poll_started = self.errors.now()
+                producer.poll(0)
+                self.errors.redelivery_backoff(Stage.TASK_POLL, exc, poll_attempt, poll_started)
+                continue
             if records:
                 self._send(records)
                 producer.poll(0)
@@ -115,11 +127,18 @@ class WorkerSourceTask(WorkerTask):
         on_delivery = self._delivery_callback(batch, None)
         try:
             for record in records:
-                try:
-                    transformed = transform(record) if transform is not None else record
-                except TransformationFailed as exc:
-                    self._tolerate(Stage.TRANSFORMATION, exc.error, type(exc.transform), record, batch)
-                    continue
+                if transform is None:
+                    transformed = record
+                else:
+                    try:
+                        transformed = transform(record)
+                    except TransformationFailed as exc:
+                        transformed = self.errors.failed(
+                            Stage.TRANSFORMATION, exc.error, type(exc.transform), source_record=record,
+                            retry=lambda: run_unwrapped(transform, record))
+                        if transformed is SKIPPED:
+                            add(record.source_partition, record.source_offset, in_flight=False)
+                            continue
                 if transformed is None:
                     # Filtered out by a transform: its offset still counts as processed.
                     add(record.source_partition, record.source_offset, in_flight=False)
@@ -134,30 +153,44 @@ class WorkerSourceTask(WorkerTask):
                     else:
                         key = key_from_connect(topic, transformed.key_schema, transformed.key, transformed.headers)
                 except Exception as exc:
-                    self._tolerate(Stage.KEY_CONVERTER, exc, type(self.key_converter), record, batch)
-                    continue
+                    key = self._recover(Stage.KEY_CONVERTER, exc, self.key_converter, record, batch,
+                                        lambda: key_from_connect(topic, transformed.key_schema, transformed.key,
+                                                                 transformed.headers))
+                    if key is SKIPPED:
+                        continue
                 try:
                     value = value_from_connect(topic, transformed.value_schema, transformed.value, transformed.headers)
                 except Exception as exc:
-                    self._tolerate(Stage.VALUE_CONVERTER, exc, type(self.value_converter), record, batch)
-                    continue
+                    value = self._recover(Stage.VALUE_CONVERTER, exc, self.value_converter, record, batch,
+                                          lambda: value_from_connect(topic, transformed.value_schema,
+                                                                     transformed.value, transformed.headers))
+                    if value is SKIPPED:
+                        continue
                 kafka_headers = None
                 if transformed.headers:
                     try:
                         kafka_headers = write_headers(topic, transformed.headers)
                     except Exception as exc:
-                        self._tolerate(Stage.HEADER_CONVERTER, exc, type(self.header_converter), record, batch)
-                        continue
+                        kafka_headers = self._recover(Stage.HEADER_CONVERTER, exc, self.header_converter, record,
+                                                      batch, lambda: write_headers(topic, transformed.headers))
+                        if kafka_headers is SKIPPED:
+                            continue
                 add(record.source_partition, record.source_offset)
                 if per_record:
                     on_delivery = self._delivery_callback(batch, record)
-                if transformed.partition is None and transformed.timestamp is None and kafka_headers is None:
-                    try:
-                        produce(topic, value, key, on_delivery=on_delivery)
-                        continue
-                    except BufferError:
-                        pass
-                self._produce_slow(transformed, key, value, on_delivery, kafka_headers)
+                try:
+                    if transformed.partition is None and transformed.timestamp is None and kafka_headers is None:
+                        try:
+                            produce(topic, value, key, on_delivery=on_delivery)
+                            continue
+                        except BufferError:
+                            pass
+                    self._produce_slow(transformed, key, value, on_delivery, kafka_headers)
+                except KafkaException as exc:
+                    # Refused by the producer itself (e.g. larger than message.max.bytes): a
+                    # producer failure like a failed delivery (KIP-779).
+                    self._send_failed(ConnectError(f"Failed to send a record to topic {topic}: {exc}"), record)
+                    on_delivery(None, None)  # tolerated: done, its offset advances
         finally:
             batch.closed = True
 
@@ -231,13 +264,21 @@ class WorkerSourceTask(WorkerTask):
     def _requeue(self, failed: list[dict], topic: str, on_delivery: Any) -> None:
         """Queue again, in order, the messages the local queue refused (it may also be full by
         bytes, queue.buffering.max.kbytes). A row appears once per batch, so no key is reordered
-        against itself; any other error fails the task."""
+        against itself; any other error is a producer failure (errors.tolerance decides)."""
+        requeue = []
         for message in failed:
             error = message.pop("_error")
             if error.code() != KafkaError._QUEUE_FULL:
-                raise ConnectError(f"Failed to send records to topic {topic}: {error}")
-        for message in failed:
-            self._produce_one(topic, message["value"], message["key"], on_delivery=on_delivery)
+                self._send_failed(ConnectError(f"Failed to send a record to topic {topic}: {error.str()}"), None)
+                on_delivery(None, None)  # tolerated: done, its offset advances
+            else:
+                requeue.append(message)
+        for message in requeue:
+            try:
+                self._produce_one(topic, message["value"], message["key"], on_delivery=on_delivery)
+            except KafkaException as exc:
+                self._send_failed(ConnectError(f"Failed to send a record to topic {topic}: {exc}"), None)
+                on_delivery(None, None)
 
     def _produce_one(self, topic: str, value: bytes | None, key: bytes | None, **kwargs: Any) -> None:
         """produce(), waiting for room while the local queue is full."""
@@ -249,27 +290,39 @@ class WorkerSourceTask(WorkerTask):
                 # The local queue is full: let librdkafka deliver, then retry.
                 self.producer.poll(0.1)
                 self._raise_send_error()
-            except KafkaException as exc:
-                raise ConnectError(f"Failed to send a record to topic {topic}: {exc}") from exc
 
     def _delivery_callback(self, batch: Any, record: SourceRecord | None):
         commit_record = self.task.commit_record if record is not None else None
 
         def on_delivery(err: KafkaError | None, msg: Any) -> None:
             if err is not None:
-                if self._send_error is None:
-                    self._send_error = err
-                return
+                # Failed after librdkafka's own retries: errors.tolerance=all logs and skips it, and
+                # its offset advances (Kafka 3.x, KIP-779); none fails the task (from its thread).
+                error = ConnectError(f"Unrecoverable exception from producer send callback: {err.str()}")
+                if not self.errors.tolerated(Stage.KAFKA_PRODUCE, error, Producer, source_record=record):
+                    if self._send_error is None:
+                        self._send_error = err
+                    return
+                msg = None
             batch.remaining -= 1
             if commit_record is not None:
                 commit_record(record, msg)
 
         return on_delivery
 
-    def _tolerate(self, stage: str, exc: Exception, cls: type, record: SourceRecord, batch: Any) -> None:
-        self.errors.handle(stage, exc, cls=cls)
-        # A skipped record's offset is processed as far as the source is concerned.
-        batch.add(record.source_partition, record.source_offset, in_flight=False)
+    def _recover(self, stage: str, exc: Exception, converter: Any, record: SourceRecord, batch: Any,
+                 retry: Any) -> Any:
+        """A converter failed on ``record``: the error handler retries ``retry`` (a RetriableError) and
+        decides; the converted bytes, or SKIPPED (tolerated: logged; its offset counts as processed)."""
+        converted = self.errors.failed(stage, exc, type(converter), retry=retry, source_record=record)
+        if converted is SKIPPED:
+            batch.add(record.source_partition, record.source_offset, in_flight=False)
+        return converted
+
+    def _send_failed(self, error: ConnectError, record: SourceRecord | None) -> None:
+        """The producer refused a record: returns when errors.tolerance=all skips it (logged)."""
+        if not self.errors.tolerated(Stage.KAFKA_PRODUCE, error, Producer, source_record=record):
+            raise self.errors.tolerance_exceeded(Stage.KAFKA_PRODUCE, error, Producer, source_record=record)
 
     def _produce_slow(self, record: SourceRecord, key: bytes | None, value: bytes | None, on_delivery: Any,
                       headers: list[tuple[str, bytes | None]] | None = None) -> None:
@@ -284,7 +337,8 @@ class WorkerSourceTask(WorkerTask):
 
     def _raise_send_error(self) -> None:
         if self._send_error is not None:
-            raise ConnectError(f"Unrecoverable exception from producer send callback: {self._send_error.str()}")
+            error = ConnectError(f"Unrecoverable exception from producer send callback: {self._send_error.str()}")
+            raise self.errors.tolerance_exceeded(Stage.KAFKA_PRODUCE, error, Producer)
 
     def commit_offsets(self) -> None:
         committable = self.submitted.committable()

@@ -25,6 +25,15 @@ class TransformationFailed(Exception):
         self.transform = transform
 
 
+def run_unwrapped(transform: Any, record: Any) -> Any:
+    """Run the chain once more (an error handler's retry): a stage's failure is raised as the
+    stage's own error, so a RetriableError is recognised and retried again."""
+    try:
+        return transform(record)
+    except TransformationFailed as exc:
+        raise exc.error from None
+
+
 class TransformationStage:
     def __init__(self, transform: Any, predicate: Any = None, negate: bool = False) -> None:
         self.transform = transform

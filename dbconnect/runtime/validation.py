@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from ..api.config import ConfigDefinition, invalid_config_message, mask_passwords, sink_topics_errors
 from ..api.errors import BadRequestError, ConfigError, ConnectError
+from .errors import source_dlq_errors
 from .plugins import PluginDesc, Plugins
 from .topic_creation import topic_creation_errors
 from .transforms_config import TransformsConfig
@@ -41,6 +42,7 @@ class ConnectorValidator:
             _merge(extra, sink_topics_errors(config))
         else:
             _merge(extra, topic_creation_errors(config, self.topic_creation_enabled))
+            _merge(extra, source_dlq_errors(config))
         for key in ("key.converter", "value.converter"):
             if config.get(key):
                 found, problem = self.plugins.resolve(config[key])

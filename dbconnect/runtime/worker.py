@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
 
 from ..api.config import ConfigDefinition, is_secret_key
 from ..api.connector import Connector, ConnectorContext, SinkConnector
@@ -402,12 +403,14 @@ class Worker:
         max_poll = int(consumer_settings.get("max.poll.records") or prefixed(self.config.originals, "consumer.").get("max.poll.records") or 500)
         dlq_topic = str(parsed.get("errors.deadletterqueue.topic.name") or "").strip()
         dlq_producer = Producer(self.producer_config(task_id, connector_config, suffix="dlq")) if dlq_topic else None
+        errors = ErrorHandler(task_id.connector, task_id.task, parsed, dlq_producer)
+        errors.dlq_admin = lambda: AdminClient(self.admin_config())
         return WorkerSinkTask(
             task=task_class(), task_config=task_config, key_converter=key_converter,
             value_converter=value_converter, header_converter=header_converter, transformations=chain,
             consumer_config=self.consumer_config(task_id, connector_config),
             max_poll_records=max_poll, offset_flush_interval_ms=flush_ms,
-            error_handler=ErrorHandler(task_id.connector, task_id.task, parsed, dlq_producer), **common,
+            error_handler=errors, **common,
         )
 
     # -- per-task clients and converters -----------------------------------------------------------

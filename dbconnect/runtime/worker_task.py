@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..api.converter import Converter
-from .errors import ErrorHandler
+from .errors import ErrorHandler, RetryInterrupted
 from .stores.configs import TargetState
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
 from .transformation_chain import TransformationChain
@@ -101,6 +101,7 @@ class WorkerTask(ABC):
     def stop(self) -> None:
         """Ask the loop to finish; ``await_stop`` waits for it."""
         self._stopping.set()
+        self.errors.stop()  # a backoff between retries ends now
         with self._state_changed:
             self._state_changed.notify_all()
 
@@ -171,6 +172,8 @@ class WorkerTask(ABC):
             if not self.stopping:
                 self._report(State.PAUSED if self.paused else State.RUNNING)
                 self.execute()
+        except RetryInterrupted if self.stopping else ():  # evaluated when an exception is matched
+            log.info("Task %s was stopped while waiting to retry an operation", self.id)
         except BaseException as exc:  # noqa: BLE001 — a failing task never takes the worker down
             self.failed = True
             log.error("Task %s threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted", self.id, exc_info=True)

@@ -34,11 +34,21 @@ KEY = SchemaBuilder.struct().name("OrderKey").field("id", INT64_SCHEMA).build()
 
 
 class ListReporter(ErrantRecordReporter):
-    def __init__(self) -> None:
-        self.reported: list[tuple[SinkRecord, BaseException]] = []
+    """Keeps what is reported, and decides as the runtime's reporter does: through an ErrorHandler
+    with the sink's errors.* settings (errors.tolerance=none raises)."""
 
-    def report(self, record: SinkRecord, error: BaseException) -> None:
+    def __init__(self, config: dict | None = None) -> None:
+        from dbconnect.runtime.errors import ErrorHandler
+
+        self.reported: list[tuple[SinkRecord, BaseException]] = []
+        self.handler = ErrorHandler("sink-test", 0, config or {})
+
+    def report(self, record: SinkRecord, error: BaseException) -> Any:
+        from dbconnect.runtime.errors import Stage
+
         self.reported.append((record, error))
+        return self.handler.handle(Stage.TASK_PUT, error, cls=JdbcSinkTask, topic=record.original_topic,
+                                   partition=record.original_kafka_partition, offset=record.original_kafka_offset)
 
 
 class Sink:
@@ -55,7 +65,7 @@ class Sink:
         self.task = JdbcSinkTask(sleep=lambda s: None)
         self.context = SinkTaskContext()
         self.context._configs = dict(self.props)
-        self.reporter = self.context._reporter = ListReporter()
+        self.reporter = self.context._reporter = ListReporter(self.props)
         self.task.initialize(self.context)
         self.task.start(self.props)
 
@@ -482,7 +492,11 @@ def test_without_tolerance_a_bad_row_fails_the_put_and_nothing_is_written(db: Db
     db.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(5) NOT NULL, qty INT)")
     sink = Sink(db, **{"pk.mode": "record_value", "pk.fields": "id"})
     tp = TopicPartition("orders", 0)
-    with pytest.raises(ConnectError, match="Failed to write 3 record"):
+    # The error handler (errors.tolerance=none) fails the task naming the record, isolated by
+    # bisecting in transactions that are rolled back, and the database's error.
+    with pytest.raises(ConnectError, match=r"Tolerance exceeded in error handler: executing stage 'TASK_PUT' with "
+                                           r"class '[\w.]+JdbcSinkTask' on the record \{topic='orders', partition=0, "
+                                           r"offset=1\} failed: .*(too long|1406)"):
         # The write runs in the background: its failure surfaces at the latest in pre_commit,
         # before any offset is handed back to the runtime.
         sink.put(record(0, order(1)), record(1, order(2, "much-too-long")), record(2, order(3)))

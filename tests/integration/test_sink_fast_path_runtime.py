@@ -85,9 +85,14 @@ class SpyErrors(ErrorHandler):
         super().__init__("c", 0, {"errors.tolerance": tolerance})
         self.handled: list[tuple[str, int]] = []
 
-    def handle(self, stage: str, error: BaseException, **where: Any) -> None:
+    def handle(self, stage: str, error: BaseException, **where: Any) -> Any:
         self.handled.append((stage, where["offset"]))
-        super().handle(stage, error, **where)
+        return super().handle(stage, error, **where)
+
+    def failed(self, stage: str, error: BaseException, cls: Any, **where: Any) -> Any:
+        # The converters' and transformations' failures (with the consumed message).
+        self.handled.append((stage, where["consumed"].offset()))
+        return super().failed(stage, error, cls, **where)
 
 
 def run(messages: list[Any], registry_url: str, chain: TransformationChain | None = None,

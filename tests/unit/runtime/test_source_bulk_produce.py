@@ -44,11 +44,14 @@ class FakeProducer:
         self.queue.append(value)
 
 
-def _task(producer: FakeProducer, capacity: int) -> WorkerSourceTask:
+def _task(producer: FakeProducer, capacity: int, errors_config: dict | None = None) -> WorkerSourceTask:
+    from dbconnect.runtime.errors import ErrorHandler
+
     task = object.__new__(WorkerSourceTask)
     task.producer = producer
     task._queue_capacity = capacity
     task._send_error = None
+    task.errors = ErrorHandler("c", 0, errors_config or {})
     return task
 
 
@@ -71,5 +74,47 @@ def test_refused_messages_are_queued_again_and_nothing_is_lost():
 
 def test_other_errors_fail_the_task():
     producer = FakeProducer(capacity=100, refuse_every=2, error=KafkaError._MSG_TIMED_OUT)
-    with pytest.raises(ConnectError, match="Failed to send records to topic t"):
+    with pytest.raises(ConnectError, match="Tolerance exceeded in error handler: executing stage 'KAFKA_PRODUCE'.*"
+                                           "Failed to send a record to topic t"):
         _task(producer, 100)._produce_all("t", [{"value": b"x", "key": None}] * 4, None)
+
+
+def test_other_errors_are_skipped_with_errors_tolerance_all_and_count_as_delivered():
+    producer = FakeProducer(capacity=100, refuse_every=2, error=KafkaError._MSG_TIMED_OUT)
+    done = []
+    task = _task(producer, 100, {"errors.tolerance": "all"})
+    task._produce_all("t", [{"value": b"%d" % i, "key": None} for i in range(4)], lambda err, msg: done.append(err))
+    assert done == [None, None]  # the two refused ones: done, so their offsets advance
+    assert task.errors.records_skipped == 2
+
+
+def test_a_failed_delivery_is_skipped_with_tolerance_all_and_fails_the_task_without():
+    from dbconnect.runtime.errors import ToleranceExceeded
+    from dbconnect.runtime.submitted_records import SubmittedRecords
+
+    class Task:
+        def commit_record(self, record, metadata):
+            committed.append((record, metadata))
+
+    committed: list = []
+    error = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE)
+    tolerant = _task(FakeProducer(capacity=10), 10, {"errors.tolerance": "all"})
+    tolerant.task, tolerant.submitted = Task(), SubmittedRecords()
+    batch = tolerant.submitted.new_batch()
+    batch.add({"p": 1}, {"o": 1})
+    batch.closed = True
+    tolerant._delivery_callback(batch, "record-1")(error, None)
+    assert batch.done and committed == [("record-1", None)]  # KIP-779: commitRecord(record, null)
+    assert tolerant.submitted.committable()  # the offset advances past the skipped record
+    tolerant._raise_send_error()  # nothing to raise
+
+    strict = _task(FakeProducer(capacity=10), 10)
+    strict.task, strict.submitted = Task(), SubmittedRecords()
+    batch = strict.submitted.new_batch()
+    batch.add({"p": 1}, {"o": 1})
+    batch.closed = True
+    strict._delivery_callback(batch, None)(error, None)
+    assert not batch.done
+    with pytest.raises(ToleranceExceeded, match="executing stage 'KAFKA_PRODUCE'.*Unrecoverable exception from "
+                                                "producer send callback"):
+        strict._raise_send_error()

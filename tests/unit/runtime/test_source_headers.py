@@ -55,6 +55,11 @@ class Spy(ErrorHandler):
         self.stages.append(stage)
         return super().handle(stage, error, **where)
 
+    def failed(self, stage: str, error: BaseException, cls: Any, **where: Any) -> Any:
+        # The converters' failures (ErrorHandler.failed, with their retry).
+        self.stages.append(stage)
+        return super().failed(stage, error, cls, **where)
+
 
 def worker_task(header_converter: Any, tolerance: str = "none") -> WorkerSourceTask:
     value = StringConverter()

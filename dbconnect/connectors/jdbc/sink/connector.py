@@ -19,9 +19,12 @@ Delivery guarantees, in short (docs/jdbc-sink.md and docs/design/jdbc-sink.md ha
 - Transient database errors (lost connection, deadlock, serialization failure) are retried
   ``max.retries`` times, ``retry.backoff.ms`` apart, while the task stays RUNNING: ``put()``
   raises RetriableError and the runtime redelivers the batch. Record-level errors (constraint
-  violations, values that do not fit, records that cannot be mapped) fail the task with
-  ``errors.tolerance=none``; with ``all`` the failing records are isolated by bisection and sent
-  to the errant record reporter (DLQ) and the others are written.
+  violations, values that do not fit, records that cannot be mapped) go to the runtime's errant
+  record reporter, whose error handler decides as for every other stage (stage TASK_PUT): with
+  ``errors.tolerance=none`` the task fails naming the record, with ``all`` it is logged and sent to
+  the DLQ. This task only isolates the failing records: with ``all`` by bisecting the batch (the
+  others are written), with ``none`` by bisecting in transactions that are rolled back (nothing
+  of the batch is written).
 """
 
 from __future__ import annotations
@@ -228,14 +231,11 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
         try:
             add(records, accepted, failed)
             added = len(self._buffer) - mark
-            if failed and not cfg.tolerate_all:
-                record, exc = failed[0]
-                raise ConnectError(f"Failed to write record {where(record)} to the database"
-                                   f"{f' (and {len(failed) - 1} more)' if len(failed) > 1 else ''}: {exc}") from exc
-            if failed and cfg.exactly_once:
-                # The next write stores offsets past these records: their DLQ copies first.
+            if failed:
+                # The runtime's error handler decides (errors.tolerance=none raises here). With
+                # exactly once the next write stores offsets past these records: their DLQ copies first.
                 try:
-                    self._report(failed, durably=True)
+                    self._report(failed, durably=cfg.exactly_once)
                 except ConnectError:
                     del self._buffer[mark:]  # nothing of this put() may be written after them
                     self._pending = pending_before
@@ -258,7 +258,6 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
             raise RetriableError(f"JDBC sink write failed, will retry "
                                  f"({self._retries}/{cfg.max_retries}): {exc}") from None
         self._accepted.update(accepted)
-        self._report(failed)
         self._request_commit()
 
     def _add(self, records: list[SinkRecord], accepted: dict, failed: list) -> None:
@@ -345,11 +344,14 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
         if not failed:
             return
         reporter = self.context.errant_record_reporter() if self.context is not None else None
+        if reporter is None:  # as Kafka's sinks do without a reporter: the first one fails the task
+            record, exc = failed[0]
+            raise ConnectError(f"Failed to write record {where(record)} to the database: {exc}") from exc
         deliveries = []
         for record, exc in failed:
-            log.warning("Record %s could not be written and is reported: %s", where(record), exc)
-            if reporter is not None:
-                deliveries.append((record, reporter.report(record, exc)))
+            # Logging, tolerance and the DLQ are the error handler's (errors.log.enable, errors.tolerance).
+            log.debug("Reporting record %s: %s", where(record), exc)
+            deliveries.append((record, reporter.report(record, exc)))
         if not durably:
             return
         for record, delivery in deliveries:
@@ -407,6 +409,9 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
             raise
         except Exception as exc:
             if not self.cfg.tolerate_all:
+                # The records were not kept for reporting: find the failing one without writing the
+                # others, and report it (the error handler fails the task under errors.tolerance=none).
+                self._report_first_failing(entries)
                 raise ConnectError(f"Failed to write {len(entries)} record(s) to the database: "
                                    f"{self.writer.describe_error(exc)}") from exc
             log.warning("Writing %d record(s) failed (%s): isolating the failing records",
@@ -477,6 +482,33 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
                         failed.append(item)
                 else:
                     self._bisect(part, failed)
+
+    def _report_first_failing(self, entries: list[Entry]) -> None:
+        """Bisect ``entries`` in transactions that are rolled back down to the first record the
+        database rejects, and report it. Nothing is written; nothing is reported when the
+        failure needs several records together (e.g. two rows with one key in insert mode)."""
+        part, error = entries, None
+        try:
+            while len(part) > 1:
+                first, second = part[:len(part) // 2], part[len(part) // 2:]
+                try:
+                    self.writer.write(collapse(first, self.writer.sort_keys), None, commit=False)
+                    part = second
+                except (TransientError, AbandonedError):
+                    raise
+                except Exception:  # noqa: BLE001 — the first half holds a failing record
+                    part = first
+            self.writer.write(collapse(part, self.writer.sort_keys), None, commit=False)
+            return
+        except (TransientError, AbandonedError):
+            return  # the batch's own failure is raised by the caller
+        except Exception as exc:  # noqa: BLE001 — this record alone is rejected
+            error = exc
+        origin = part[0][0]
+        if origin.__class__ is tuple:
+            (topic, partition), offset = origin
+            origin = SinkRecord(topic, partition, None, None, None, None, offset)
+        self._report([(origin, _RecordWriteError(self.writer.describe_error(error)))])
 
     def _transient(self, exc: TransientError) -> None:
         """Count a transient failure (fail the task past max.retries) and arm the backoff."""

@@ -378,8 +378,12 @@ class Writer(ABC):
         return standard_adapter(column.category, column.element, schema, self.cfg.timezone, self.cfg.date_timezone)
 
     # -- writing --------------------------------------------------------------------------------
-    def write(self, tables: list[TableOps], offsets: dict[tuple[str, int], int] | None) -> None:
-        """Everything in ONE transaction: per table the deletes, then the writes; then the offsets."""
+    def write(self, tables: list[TableOps], offsets: dict[tuple[str, int], int] | None, commit: bool = True) -> None:
+        """Everything in ONE transaction: per table the deletes, then the writes; then the offsets.
+
+        ``commit=False`` rolls the transaction back instead: a probe that only tells whether the
+        rows would be accepted (the sink isolates a failing record this way when it must not
+        write the others)."""
         def transaction() -> None:
             mode = self.cfg.insert_mode
             for ops in tables:
@@ -394,6 +398,9 @@ class Writer(ABC):
                         self.insert(plan, rows)
             if offsets:
                 self.store_offsets(offsets)
+            if not commit:
+                self._rollback()
+                return
             if not self.may_commit():
                 raise AbandonedError("The task was abandoned by the worker: its write is rolled back")
             self.conn.commit()
