@@ -27,7 +27,7 @@ from .base import (
     KeyOrValueTransformation, copy_schema_basics, key_and_value_variants, load_definition, parse_config,
     require_map, require_struct,
 )
-from .support import SchemaCache, field_value, float_to_long, java_split, to_float32, wrap_int
+from .support import SchemaCache, float_to_long, java_split, struct_from, struct_values, to_float32, wrap_int
 
 __all__ = ["Cast", "CastKey", "CastValue", "parse_field_types", "cast_value"]
 
@@ -273,6 +273,7 @@ class Cast(KeyOrValueTransformation):
         self.whole_value_type = self.casts.get(WHOLE_VALUE)
         self.replace_null_with_default = config["replace.null.with.default"]
         self._cache = SchemaCache()
+        self._cast_fields = SchemaCache()
 
     def apply(self, record: ConnectRecord) -> ConnectRecord:
         value = self.operating_value(record)
@@ -297,14 +298,14 @@ class Cast(KeyOrValueTransformation):
         if self.whole_value_type is not None:
             return self.new_record(record, updated_schema, cast_value(schema, value, self.whole_value_type))
         struct = require_struct(value, PURPOSE)
-        updated = Struct(updated_schema)
-        replace = self.replace_null_with_default
-        for field in struct.schema.fields:
-            original = field_value(struct, field, replace)
-            target = self.casts.get(field.name)
-            new = cast_value(field.schema, original, target) if target is not None else original
-            updated.put(updated_schema.field(field.name), new)
-        return self.new_record(record, updated_schema, updated)
+        values = struct_values(struct, self.replace_null_with_default)
+        for field, target in self._cast_fields.get_or_build(schema, self._cast_fields_of):
+            values[field.index] = cast_value(field.schema, values[field.index], target)
+        return self.new_record(record, updated_schema, struct_from(updated_schema, values))
+
+    def _cast_fields_of(self, schema: Schema) -> tuple:
+        """(input field, its target type) of the fields the spec casts."""
+        return tuple((f, self.casts[f.name]) for f in schema.fields if f.name in self.casts)
 
     def _updated_schema(self, schema: Schema) -> Schema:
         if self.whole_value_type is not None:
@@ -329,7 +330,7 @@ class Cast(KeyOrValueTransformation):
         return builder.build()
 
     def close(self) -> None:
-        self._cache = None
+        self._cache = self._cast_fields = None
 
 
 CastKey, CastValue = key_and_value_variants(Cast)

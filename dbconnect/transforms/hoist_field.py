@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dbconnect.api.data import Schema, SchemaBuilder, Struct
+from dbconnect.api.data import Schema, SchemaBuilder, Struct, validate_value
 from dbconnect.api.records import ConnectRecord
 
 from .base import KeyOrValueTransformation, key_and_value_variants, load_definition, parse_config
@@ -35,7 +35,11 @@ class HoistField(KeyOrValueTransformation):
         if schema is None:
             return self.new_record(record, None, {self.field_name: value})
         updated_schema = self._cache.get_or_build(schema, self._updated_schema)
-        return self.new_record(record, updated_schema, Struct(updated_schema).put(self.field_name, value))
+        # Kafka's put validates the value against its schema; a Struct already built on that very
+        # schema object is not walked again field by field.
+        if not (isinstance(value, Struct) and value.schema is schema):
+            validate_value(schema, value, self.field_name)
+        return self.new_record(record, updated_schema, Struct._of(updated_schema, [value]))
 
     def _updated_schema(self, schema: Schema) -> Schema:
         return SchemaBuilder.struct().field(self.field_name, schema).build()

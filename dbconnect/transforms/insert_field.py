@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from dbconnect.api.data import (
     INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_INT32_SCHEMA, OPTIONAL_INT64_SCHEMA, OPTIONAL_STRING_SCHEMA,
-    STRING_SCHEMA, Schema, SchemaBuilder, Struct, Timestamp,
+    STRING_SCHEMA, Schema, SchemaBuilder, Timestamp,
 )
 from dbconnect.api.errors import ConfigError
 from dbconnect.api.records import ConnectRecord
@@ -22,7 +22,7 @@ from .base import (
     KeyOrValueTransformation, copy_schema_basics, key_and_value_variants, load_definition, parse_config,
     require_map, require_sink_record, require_struct,
 )
-from .support import SchemaCache, field_value
+from .support import SchemaCache, struct_from, struct_values
 
 __all__ = ["InsertField", "InsertFieldKey", "InsertFieldValue"]
 
@@ -76,36 +76,37 @@ class InsertField(KeyOrValueTransformation):
             return self._apply_schemaless(record, value)
         return self._apply_with_schema(record, value)
 
-    def _inserted(self, record: ConnectRecord, timestamp: Any) -> list[tuple[str, Any]]:
-        """(name, value) of each configured insertion that has a value, in Kafka's order."""
+    def _inserted(self, record: ConnectRecord, logical_timestamp: bool) -> list[tuple[str, Any]]:
+        """(name, value) of each configured insertion, in Kafka's order (that of the new schema's
+        fields); the value is None where Kafka inserts nothing (no partition, no timestamp)."""
         out = []
         if self.topic_field is not None:
             out.append((self.topic_field.name, record.topic))
-        if self.partition_field is not None and record.partition is not None:
+        if self.partition_field is not None:
             out.append((self.partition_field.name, record.partition))
         if self.offset_field is not None:
             out.append((self.offset_field.name, require_sink_record(record, PURPOSE).kafka_offset))
-        if self.timestamp_field is not None and record.timestamp is not None:
-            out.append((self.timestamp_field.name, timestamp(record.timestamp)))
-        if self.static_field is not None and self.static_value is not None:
+        if self.timestamp_field is not None:
+            ts = record.timestamp
+            out.append((self.timestamp_field.name,
+                        Timestamp.to_logical(None, ts) if logical_timestamp and ts is not None else ts))
+        if self.static_field is not None:
             out.append((self.static_field.name, self.static_value))
         return out
 
     def _apply_schemaless(self, record: ConnectRecord, value: Any) -> ConnectRecord:
         updated = dict(require_map(value, PURPOSE))
-        updated.update(self._inserted(record, lambda ts: ts))
+        updated.update((name, v) for name, v in self._inserted(record, False) if v is not None)
         return self.new_record(record, None, updated)
 
     def _apply_with_schema(self, record: ConnectRecord, value: Any) -> ConnectRecord:
         struct = require_struct(value, PURPOSE)
         schema = self._cache.get_or_build(struct.schema, self._updated_schema)
-        updated = Struct(schema)
-        replace = self.replace_null_with_default
-        for field in struct.schema.fields:
-            updated.put(field.name, field_value(struct, field, replace))
-        for name, inserted in self._inserted(record, lambda ts: Timestamp.to_logical(None, ts)):
-            updated.put(name, inserted)
-        return self.new_record(record, schema, updated)
+        values = struct_values(struct, self.replace_null_with_default)
+        copied = len(values)
+        # The inserted values have their fields' types; an absent one stays null, as Kafka leaves it.
+        values += [v for _, v in self._inserted(record, True)]
+        return self.new_record(record, schema, struct_from(schema, values, range(copied)))
 
     def _updated_schema(self, schema: Schema) -> Schema:
         builder = copy_schema_basics(schema, SchemaBuilder.struct())

@@ -13,12 +13,14 @@ import decimal
 from collections.abc import Mapping
 from typing import Any
 
-from dbconnect.api.data import Schema, Struct, Type
+from dbconnect.api.data import Schema, Type
 from dbconnect.api.errors import DataError
 from dbconnect.api.records import ConnectRecord
 
-from .base import KeyOrValueTransformation, key_and_value_variants, load_definition, parse_config, require_map, require_struct
-from .support import field_value, parse_big_decimal, to_float32, wrap_int
+from .base import (
+    KeyOrValueTransformation, key_and_value_variants, load_definition, parse_config, require_map, require_struct,
+)
+from .support import SchemaCache, parse_big_decimal, struct_from, struct_values, to_float32, wrap_int
 
 __all__ = ["MaskField", "MaskFieldKey", "MaskFieldValue"]
 
@@ -85,6 +87,8 @@ class MaskField(KeyOrValueTransformation):
         self.masked_fields = frozenset(config["fields"])
         self.replacement = config["replacement"]
         self.replace_null_with_default = config["replace.null.with.default"]
+        # input schema → the fields to mask (Kafka looks each field name up in a set per record)
+        self._cache = SchemaCache()
 
     def apply(self, record: ConnectRecord) -> ConnectRecord:
         if self.operating_schema(record) is None:
@@ -107,12 +111,17 @@ class MaskField(KeyOrValueTransformation):
 
     def _apply_with_schema(self, record: ConnectRecord) -> ConnectRecord:
         struct = require_struct(self.operating_value(record), PURPOSE)
-        updated = Struct(struct.schema)
-        replace, masked = self.replace_null_with_default, self.masked_fields
-        for field in struct.schema.fields:
-            original = field_value(struct, field, replace)
-            updated.put(field, self._masked(original, field.schema) if field.name in masked else original)
-        return self.new_record(record, struct.schema, updated)
+        schema = struct.schema
+        values = struct_values(struct, self.replace_null_with_default)
+        for field in self._cache.get_or_build(schema, self._masked_fields_of):
+            values[field.index] = self._masked(values[field.index], field.schema)
+        return self.new_record(record, schema, struct_from(schema, values))
+
+    def _masked_fields_of(self, schema: Schema) -> tuple:
+        return tuple(f for f in schema.fields if f.name in self.masked_fields)
+
+    def close(self) -> None:
+        self._cache = None
 
 
 MaskFieldKey, MaskFieldValue = key_and_value_variants(MaskField)

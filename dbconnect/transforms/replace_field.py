@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from dbconnect.api.data import Schema, SchemaBuilder, Struct
+from dbconnect.api.data import Schema, SchemaBuilder
 from dbconnect.api.errors import ConfigError
 from dbconnect.api.records import ConnectRecord
 
@@ -20,7 +20,7 @@ from .base import (
     KeyOrValueTransformation, copy_schema_basics, key_and_value_variants, load_definition, parse_config,
     require_map, require_struct,
 )
-from .support import SchemaCache, field_value, java_split
+from .support import SchemaCache, java_split, struct_from, struct_values
 
 __all__ = ["ReplaceField", "ReplaceFieldKey", "ReplaceFieldValue", "parse_rename_mappings"]
 
@@ -36,7 +36,8 @@ def parse_rename_mappings(mappings: list[str]) -> dict[str, str]:
     for mapping in mappings:
         parts = java_split(mapping, ":")
         if len(parts) != 2:
-            message = f"Invalid value {_java_list(mappings)} for configuration renames: Invalid rename mapping: {mapping}"
+            message = (f"Invalid value {_java_list(mappings)} for configuration renames: "
+                       f"Invalid rename mapping: {mapping}")
             raise ConfigError(message, {"renames": [message]})
         renames[parts[0]] = parts[1]
     return renames
@@ -94,12 +95,15 @@ class ReplaceField(KeyOrValueTransformation):
 
     def _apply_with_schema(self, record: ConnectRecord, value: Any) -> ConnectRecord:
         struct = require_struct(value, PURPOSE)
-        schema = self._cache.get_or_build(struct.schema, self._updated_schema)
-        updated = Struct(schema)
-        replace = self.replace_null_with_default
-        for field in schema.fields:
-            updated.put(field, field_value(struct, self.reverse_renamed(field.name), replace))
-        return self.new_record(record, schema, updated)
+        schema, sources = self._cache.get_or_build(struct.schema, self._plan)
+        values = struct_values(struct, self.replace_null_with_default)
+        return self.new_record(record, schema, struct_from(schema, [values[i] for i in sources]))
+
+    def _plan(self, schema: Schema) -> tuple[Schema, list[int]]:
+        """(the new schema, for each of its fields the index of the input field it takes its value
+        from: Kafka's reverse rename)."""
+        updated = self._updated_schema(schema)
+        return updated, [schema.field(self.reverse_renamed(f.name)).index for f in updated.fields]
 
     def _updated_schema(self, schema: Schema) -> Schema:
         builder = copy_schema_basics(schema, SchemaBuilder.struct())

@@ -17,7 +17,7 @@ from dbconnect.api.errors import ConfigError
 from dbconnect.api.records import ConnectRecord
 
 from .base import KeyOrValueTransformation, key_and_value_variants, load_definition, parse_config
-from .support import field_value, require_schema
+from .support import SchemaCache, require_schema, struct_from, struct_values
 
 __all__ = ["SetSchemaMetadata", "SetSchemaMetadataKey", "SetSchemaMetadataValue"]
 
@@ -37,6 +37,7 @@ class SetSchemaMetadata(KeyOrValueTransformation):
         self.replace_null_with_default = config["replace.null.with.default"]
         if self.schema_name is None and self.schema_version is None:
             raise ConfigError("Neither schema name nor version configured")
+        self._cache = SchemaCache()
 
     def apply(self, record: ConnectRecord) -> ConnectRecord:
         value = self.operating_value(record)
@@ -44,8 +45,13 @@ class SetSchemaMetadata(KeyOrValueTransformation):
         if value is None and schema is None:
             return record
         require_schema(schema, "updating schema metadata")
+        updated_schema = self._cache.get_or_build(schema, self._updated_schema)
+        return self.new_record(record, updated_schema, self._update_schema_in(value, updated_schema))
+
+    def _updated_schema(self, schema: Schema) -> Schema:
+        """Kafka builds this per record; it depends on the input schema alone, so it is cached."""
         is_map, is_array = schema.type is Type.MAP, schema.type is Type.ARRAY
-        updated_schema = Schema(
+        updated = Schema(
             schema.type, schema.optional, schema.default,
             self.schema_name if self.schema_name is not None else schema.name,
             self.schema_version if self.schema_version is not None else schema.version,
@@ -53,18 +59,17 @@ class SetSchemaMetadata(KeyOrValueTransformation):
             schema.key_schema if is_map else None,
             schema.value_schema if is_map or is_array else None,
         )
-        log.debug("Applying SetSchemaMetadata SMT. Original schema: %r, updated schema: %r", schema, updated_schema)
-        return self.new_record(record, updated_schema, self._update_schema_in(value, updated_schema))
+        log.debug("SetSchemaMetadata: original schema %r, updated schema %r", schema, updated)
+        return updated
 
     def _update_schema_in(self, value: Any, updated_schema: Schema) -> Any:
         """A Struct refers to its schema: rebuild it on the renamed one (same fields)."""
         if not isinstance(value, Struct):
             return value
-        updated = Struct(updated_schema)
-        replace = self.replace_null_with_default
-        for field in updated_schema.fields:
-            updated.put(field, field_value(value, field.name, replace))
-        return updated
+        return struct_from(updated_schema, struct_values(value, self.replace_null_with_default))
+
+    def close(self) -> None:
+        self._cache = None
 
 
 SetSchemaMetadataKey, SetSchemaMetadataValue = key_and_value_variants(SetSchemaMetadata)

@@ -9,7 +9,7 @@ import decimal
 import pytest
 
 from dbconnect.api.data import (
-    BOOLEAN_SCHEMA, BYTES_SCHEMA, FLOAT32_SCHEMA, FLOAT64_SCHEMA, INT8_SCHEMA, INT16_SCHEMA, INT32_SCHEMA,
+    BOOLEAN_SCHEMA, BYTES_SCHEMA, FLOAT32_SCHEMA, FLOAT64_SCHEMA, INT8_SCHEMA, INT32_SCHEMA,
     INT64_SCHEMA, OPTIONAL_FLOAT32_SCHEMA, OPTIONAL_INT16_SCHEMA, STRING_SCHEMA, Date, Decimal, SchemaBuilder,
     Struct, Time, Timestamp, Type,
 )
@@ -45,7 +45,7 @@ def test_bad_specs_name_the_key(cls, spec, message):
         make(cls, {"spec": spec})
     assert list(caught.value.errors) == ["spec"]
     assert message in caught.value.errors["spec"][0]
-    assert f"for configuration spec: " in caught.value.errors["spec"][0]
+    assert "for configuration spec: " in caught.value.errors["spec"][0]
     # validate reports the same key from the definition alone (as Kafka's ConfigDef validator does)
     assert message in cls().config().validate({"spec": spec})["spec"][0]
 

@@ -119,7 +119,7 @@ def test_optional_parent_makes_nested_fields_optional():
 
 
 @pytest.mark.parametrize("cls, side", SIDES)
-@pytest.mark.parametrize("schema", [None, SchemaBuilder.struct().name("name").field("magic", OPTIONAL_INT64_SCHEMA).build()])
+@pytest.mark.parametrize("schema", [None, SchemaBuilder.struct().name("n").field("magic", OPTIONAL_INT64_SCHEMA).build()])
 def test_tombstones_pass_through(cls, side, schema):
     record = on_side(side, schema, None)
     assert make(cls, {}).apply(record) is record

@@ -90,7 +90,8 @@ def test_the_same_chain_schemaless():
 @pytest.mark.parametrize("schemas", [True, False])
 def test_hoisted_key_is_written(schemas):
     record = SinkRecord("orders", 0, None, None, None, None, 0)
-    data = converter(schemas).to_connect_data("orders", b'{"schema": {"type": "int64"}, "payload": 7}' if schemas else b"7")
+    raw = b'{"schema": {"type": "int64"}, "payload": 7}' if schemas else b"7"
+    data = converter(schemas).to_connect_data("orders", raw)
     record = record.new_record(key_schema=data.schema, key=data.value)
     hoisted = make(HoistFieldKey, {"field": "id"}).apply(record)
     out = json.loads(converter(schemas).from_connect_data("orders", hoisted.key_schema, hoisted.key))
