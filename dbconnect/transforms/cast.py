@@ -238,6 +238,8 @@ def java_float_str(value: float, single: bool = False) -> str:
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    if not single and 1e-3 <= abs(value) < 1e7:
+        return repr(value)  # Python's shortest repr is plain in this range, as Java's is
     if single:
         single_value = to_float32(value)  # a FLOAT32 field may hold any Python float
         shortest = next(f"{single_value:.{p}e}" for p in range(0, 10)

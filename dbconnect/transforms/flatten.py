@@ -19,7 +19,7 @@ from .base import (
     KeyOrValueTransformation, copy_schema_basics, key_and_value_variants, load_definition, parse_config,
     require_map, require_struct_or_null,
 )
-from .support import SchemaCache
+from .support import SchemaCache, struct_from
 
 __all__ = ["Flatten", "FlattenKey", "FlattenValue"]
 
@@ -74,17 +74,37 @@ class Flatten(KeyOrValueTransformation):
 
     def _apply_with_schema(self, record: ConnectRecord, value: Any) -> ConnectRecord:
         struct = require_struct_or_null(value, PURPOSE)
-        schema = self._cache.get_or_build(self.operating_schema(record), self._updated_schema)
+        schema, paths = self._cache.get_or_build(self.operating_schema(record), self._plan)
         if struct is None:
             return self.new_record(record, schema, None)
-        updated = Struct(schema)
-        self._flatten_struct(struct, "", updated)
-        return self.new_record(record, schema, updated)
+        values, put = [], []
+        for position, path in enumerate(paths):
+            # Kafka walks the nested Structs (defaults applied) and puts each leaf it reaches; under
+            # a null Struct nothing is put, so the flattened field stays null unchecked.
+            current: Any = struct
+            for field in path:
+                if current is None:
+                    break
+                current = current.get(field)
+            else:
+                put.append(position)
+            values.append(current)
+        return self.new_record(record, schema, struct_from(schema, values, put))
 
-    def _updated_schema(self, schema: Schema) -> Schema:
+    def _plan(self, schema: Schema) -> tuple[Schema, list[tuple]]:
+        """(the flattened schema, for each of its fields the path of input fields leading to it)."""
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
         self._build_schema(schema, "", builder, schema.optional, schema.default)
-        return builder.build()
+        paths: list[tuple] = []
+        self._leaf_paths(schema, (), paths)
+        return builder.build(), paths
+
+    def _leaf_paths(self, schema: Schema, above: tuple, out: list[tuple]) -> None:
+        for field in schema.fields:
+            if field.schema.type is Type.STRUCT:
+                self._leaf_paths(field.schema, above + (field,), out)
+            else:
+                out.append(above + (field,))
 
     def _build_schema(self, schema: Schema, prefix: str, builder: SchemaBuilder, optional: bool,
                       default_from_parent: Struct | None) -> None:
@@ -102,20 +122,6 @@ class Flatten(KeyOrValueTransformation):
                 builder.field(name, _flattened_field_schema(field.schema, field_optional, field_default))
             elif kind is Type.STRUCT:
                 self._build_schema(field.schema, name, builder, field_optional, field_default)
-            else:
-                raise DataError(f"Flatten transformation does not support {kind} for record with schemas "
-                                f"(for field {name}).")
-
-    def _flatten_struct(self, struct: Struct | None, prefix: str, out: Struct) -> None:
-        if struct is None:
-            return
-        for field in struct.schema.fields:
-            name = self._name(prefix, field.name)
-            kind = field.schema.type
-            if kind in _COPIED_TYPES:
-                out.put(name, struct.get(field))
-            elif kind is Type.STRUCT:
-                self._flatten_struct(struct.get(field), name, out)
             else:
                 raise DataError(f"Flatten transformation does not support {kind} for record with schemas "
                                 f"(for field {name}).")

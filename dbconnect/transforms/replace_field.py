@@ -90,7 +90,9 @@ class ReplaceField(KeyOrValueTransformation):
         return self._apply_with_schema(record, value)
 
     def _apply_schemaless(self, record: ConnectRecord, value: Any) -> ConnectRecord:
-        updated = {self.renamed(name): v for name, v in require_map(value, PURPOSE).items() if self.filter(name)}
+        exclude, include, renames = self.exclude, self.include, self.renames  # filter() and renamed(), inlined
+        updated = {renames.get(name, name): v for name, v in require_map(value, PURPOSE).items()
+                   if name not in exclude and (not include or name in include)}
         return self.new_record(record, None, updated)
 
     def _apply_with_schema(self, record: ConnectRecord, value: Any) -> ConnectRecord:
