@@ -292,3 +292,9 @@ def test_java_float_str(value, single, expected):
 ])
 def test_format_date(value, expected):
     assert format_date(value) == expected
+
+
+def test_null_in_a_required_cast_field_fails_as_kafkas_put_does():
+    schema = SchemaBuilder.struct().field("a", INT32_SCHEMA).build()
+    with pytest.raises(DataError, match='null used for required field: "a", schema type: STRING'):
+        make(CastValue, {"spec": "a:string"}).apply(source(schema, Struct(schema)))

@@ -146,3 +146,21 @@ def test_map_inside_a_struct_is_refused():
 def test_schemaless_values_outside_connects_data_api(value, message):
     with pytest.raises(DataError, match=message):
         make(FlattenValue, {}).apply(source(None, value))
+
+
+def test_fields_under_a_null_struct_are_left_unset_as_kafka_leaves_them():
+    # Kafka puts nothing below a null Struct, so even required leaves stay null without an error here.
+    inner = SchemaBuilder.struct().field("x", INT64_SCHEMA).build()
+    outer = SchemaBuilder.struct().field("a", inner).field("b", INT32_SCHEMA).build()
+    value = Struct(outer).put("b", 1)
+    value.values[0] = None  # what a converter's unchecked Struct may hold
+    flat = make(FlattenValue, {}).apply(source(outer, value)).value
+    assert flat.get("a.x") is None and flat.get("b") == 1
+
+
+def test_a_null_required_leaf_fails_as_kafkas_put_does():
+    schema = SchemaBuilder.struct().field("a", SchemaBuilder.struct().field("x", INT64_SCHEMA)).build()
+    value = Struct(schema)
+    value.values[0] = Struct(schema.field("a").schema)  # x never set (put would refuse the nested Struct)
+    with pytest.raises(DataError, match='null used for required field: "a.x"'):
+        make(FlattenValue, {}).apply(source(schema, value))

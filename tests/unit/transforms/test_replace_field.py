@@ -103,3 +103,10 @@ def test_definition():
     assert list(definition.keys) == ["exclude", "blacklist", "include", "whitelist", "renames",
                                      "replace.null.with.default"]
     assert definition.keys["exclude"].default == [] and definition.keys["blacklist"].importance == "LOW"
+
+
+@pytest.mark.parametrize("cls, side", SIDES)
+def test_null_in_a_required_field_fails_as_kafkas_put_does(cls, side):
+    incomplete = Struct(SCHEMA).put("dont", "x").put("foo", True).put("etc", "e")  # "abc" never set
+    with pytest.raises(DataError, match='Invalid value: null used for required field: "xyz", schema type: INT32'):
+        make(cls, {"renames": "abc:xyz"}).apply(on_side(side, SCHEMA, incomplete))
