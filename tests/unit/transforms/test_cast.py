@@ -298,3 +298,19 @@ def test_null_in_a_required_cast_field_fails_as_kafkas_put_does():
     schema = SchemaBuilder.struct().field("a", INT32_SCHEMA).build()
     with pytest.raises(DataError, match='null used for required field: "a", schema type: STRING'):
         make(CastValue, {"spec": "a:string"}).apply(source(schema, Struct(schema)))
+
+
+@pytest.mark.parametrize("spec", [
+    "a:int8", "A : Int8", "int8", "INT64", "int8:", "a:int8:", "a::int8", "a:int8:x", ":", "::", ":int8", "a:",
+    "a::", "a: :", "a:bytes", "bytes", "a:map", "struct", "a:int8,b:string", "int8,a:int8", "int8,int16", "a:int9",
+    "a:string ,b: boolean", "a:float32,b:float64,c:int16,d:int32",
+])
+def test_the_definition_refuses_exactly_what_configure_refuses(spec):
+    # validate (the JSON Schema alone) and configure (Kafka's parse) agree on every spec.
+    by_definition = bool(CastValue().config().validate({"spec": spec}))
+    try:
+        make(CastValue, {"spec": spec})
+        by_configure = False
+    except ConfigError:
+        by_configure = True
+    assert by_definition == by_configure

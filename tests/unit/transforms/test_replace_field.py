@@ -110,3 +110,15 @@ def test_null_in_a_required_field_fails_as_kafkas_put_does(cls, side):
     incomplete = Struct(SCHEMA).put("dont", "x").put("foo", True).put("etc", "e")  # "abc" never set
     with pytest.raises(DataError, match='Invalid value: null used for required field: "xyz", schema type: INT32'):
         make(cls, {"renames": "abc:xyz"}).apply(on_side(side, SCHEMA, incomplete))
+
+
+@pytest.mark.parametrize("renames", ["a:b", "a:b:", "a:b::", ":b", "a", "a:", ":", "a::b", "a:b:c", "a:b,c:d", "a:b,,c:d",
+                                     " a : b "])
+def test_the_definition_refuses_exactly_what_configure_refuses(renames):
+    by_definition = bool(ReplaceFieldValue().config().validate({"renames": renames}))
+    try:
+        make(ReplaceFieldValue, {"renames": renames})
+        by_configure = False
+    except ConfigError:
+        by_configure = True
+    assert by_definition == by_configure
