@@ -199,7 +199,8 @@ def converter_errors(config: dict[str, str], defaults: dict[str, str] | None = N
             errors.append(f"{prefix}* settings without a {base}")
             continue
         desc = plugins.find(name)
-        if desc is None or desc.type != "converter":
+        if desc is None or desc.type not in (("converter", "header_converter") if base == "header.converter"
+                                             else ("converter",)):
             errors.append(f"{base}={name} is not a known converter")
             continue
         try:
@@ -232,10 +233,16 @@ def connector_errors(config: dict[str, Any], name: str = "doc-example", plugins:
     if desc is None or desc.type not in ("source", "sink"):
         return [f"connector.class {config.get('connector.class')!r} is not a known connector"]
     definition = connector_definition(desc.type, desc.cls())
+    from dbconnect.runtime.topic_creation import PREFIX as TOPIC_CREATION, topic_creation_errors
+
+    source = desc.type == "source"
     errors = [f"unknown key {k}" for k in config
               if k not in definition and not k.startswith(CONNECTOR_PREFIXES + CONVERTER_PREFIXES)
-              and k not in ("key.converter", "value.converter", "header.converter")]
+              and k not in ("key.converter", "value.converter", "header.converter")
+              and not (source and k.startswith(TOPIC_CREATION))]
     errors += [f"{k}: {m}" for k, msgs in definition.validate(config).items() for m in msgs]
+    if source:
+        errors += [f"{k}: {m}" for k, msgs in topic_creation_errors(config).items() for m in msgs]
     return errors + converter_errors(config, {"key.converter": "JsonConverter", "value.converter": "JsonConverter",
                                               "header.converter": "StringConverter"})
 

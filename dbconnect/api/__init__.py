@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .config import ConfigDefinition, ConfigKey
 from .connector import Connector, ConnectorContext, SinkConnector, SourceConnector
-from .converter import Converter
+from .converter import Converter, HeaderConverter
 from .data import (
     BOOLEAN_SCHEMA,
     BYTES_SCHEMA,
@@ -87,7 +87,7 @@ __all__ = [
     "OPTIONAL_INT32_SCHEMA", "OPTIONAL_INT64_SCHEMA", "OPTIONAL_FLOAT32_SCHEMA", "OPTIONAL_FLOAT64_SCHEMA",
     "OPTIONAL_BOOLEAN_SCHEMA", "OPTIONAL_STRING_SCHEMA", "OPTIONAL_BYTES_SCHEMA",
     # converters, transformations, predicates
-    "Converter", "Transformation", "Predicate",
+    "Converter", "HeaderConverter", "Transformation", "Predicate",
     # pre-encoded JSON payloads (fast sources)
     "JsonPayloadFormat", "JsonRowShape", "JsonRowStruct", "JsonRowBatch",
     # rows instead of SinkRecords (fast sinks)

@@ -262,6 +262,8 @@ def _reason(err, key: ConfigKey | None, secret: bool = False) -> str:
         return f"Value must be no more than {_number(arg)}"
     if kw == "minLength" and arg == 1:
         return "String must be non-empty"
+    if kw == "format" and arg != "regex" and err.cause is not None and not secret:
+        return str(err.cause)  # a registered format check words its own reason (java-regex, …)
     if kw == "format" and arg == "regex":
         try:
             re.compile(err.instance)

@@ -8,7 +8,7 @@ from typing import Any
 
 from .data import Schema, SchemaAndValue
 
-__all__ = ["Converter", "config_key", "CONVERTER_TYPE_KEY"]
+__all__ = ["Converter", "HeaderConverter", "config_key", "CONVERTER_TYPE_KEY", "HEADER_CONVERTER_TYPE"]
 
 
 def config_key(
@@ -42,11 +42,47 @@ def config_key(
 
 
 CONVERTER_TYPE_KEY = "converter.type"
+#: The ``converter.type`` a converter configured as a header converter is given (ConverterType.HEADER).
+HEADER_CONVERTER_TYPE = "header"
 
 
 def _converter_type_key() -> dict[str, Any]:
     # Every Kafka converter ConfigDef starts with this one (ConverterConfig.newConfigDef()).
     return config_key(CONVERTER_TYPE_KEY, "STRING", None, "LOW", "How this converter will be used.", required=True)
+
+
+class HeaderConverter(ABC):
+    """Turns header values into bytes for Kafka and back (org.apache.kafka.connect.storage.HeaderConverter).
+
+    The worker's ``header.converter`` (SimpleHeaderConverter by default) converts every header of
+    every record: consumed headers become ``SinkRecord.headers`` through ``to_connect_header``,
+    and a ``SourceRecord``'s headers become the produced message's through ``from_connect_header``.
+    A class may be a :class:`Converter` and a HeaderConverter at once, as Kafka's
+    StringConverter, JsonConverter and ByteArrayConverter are: ``configure`` then receives
+    ``converter.type=header`` and ``is_key=False``.
+    """
+
+    #: Names this plugin is found by: the short name first, then the Java class name.
+    aliases: tuple[str, ...] = ()
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool = False) -> None:
+        """The ``header.converter.`` settings (prefix stripped); ``is_key`` is always False here."""
+
+    @abstractmethod
+    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
+        """A consumed header's bytes (None for a null header) as a schema and value; never None."""
+
+    @abstractmethod
+    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+        """A header's value as the bytes to produce; None for a null value."""
+
+    def close(self) -> None:
+        pass
+
+    @classmethod
+    def config_keys(cls) -> list[dict[str, Any]]:
+        """The ConfigKeyInfo entries of this converter's settings (Kafka's ``config()``)."""
+        return []
 
 
 class Converter(ABC):
@@ -80,7 +116,8 @@ class Converter(ABC):
     def to_connect_data(self, topic: str, value: bytes | None, headers: Any = None) -> SchemaAndValue:
         """Deserialize bytes read from Kafka."""
 
-    # HeaderConverter counterparts: the built-in converters handle headers the same way.
+    # HeaderConverter counterparts, for converters that are header converters too (those that
+    # also derive from HeaderConverter, as the built-in String, JSON and ByteArray converters do).
     def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
 

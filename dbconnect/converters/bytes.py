@@ -6,10 +6,11 @@ from typing import Any
 
 from ..api.data import OPTIONAL_BYTES_SCHEMA, Schema, SchemaAndValue, Type
 from ..api.errors import DataError
+from ..api.converter import HeaderConverter
 from .base import Converter
 
 
-class ByteArrayConverter(Converter):
+class ByteArrayConverter(Converter, HeaderConverter):  # a header.converter too, as in Kafka
     """Passes raw bytes through untouched in both directions."""
 
     aliases = ("ByteArrayConverter", "org.apache.kafka.connect.converters.ByteArrayConverter")

@@ -32,6 +32,7 @@ from ..api.data import (
 )
 from ..api.errors import DataError
 from ..api.payload import JsonPayloadFormat, JsonRowStruct
+from ..api.converter import HeaderConverter
 from .base import Converter, config_key, parse_bool, parse_int
 from .common import DECIMAL_FORMAT_CONFIG, BoundedCache, b64, invalid_type, node_type, parse_decimal_format
 from .json_codec import (
@@ -99,7 +100,7 @@ class _Entry:
         self.prefix = prefix
 
 
-class JsonConverter(Converter):
+class JsonConverter(Converter, HeaderConverter):  # a header.converter too, as in Kafka
     aliases = ("JsonConverter", "org.apache.kafka.connect.json.JsonConverter")
     no_bytes_for_null = True
 

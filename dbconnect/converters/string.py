@@ -8,6 +8,7 @@ from typing import Any
 
 from ..api.data import OPTIONAL_STRING_SCHEMA, Schema, SchemaAndValue
 from ..api.errors import ConfigError, DataError
+from ..api.converter import HeaderConverter
 from .base import Converter, config_key
 
 ENCODING_CONFIG = "converter.encoding"
@@ -28,7 +29,7 @@ def _codec(encoding: Any, key: str) -> str:
 _NULL_STRING = SchemaAndValue(OPTIONAL_STRING_SCHEMA, None)
 
 
-class StringConverter(Converter):
+class StringConverter(Converter, HeaderConverter):  # a header.converter too, as in Kafka
     """Writes ``str(value)`` in the configured charset; reads an optional string.
 
     Java charsets differ from Python codecs in two places that matter on the wire: ``UTF-16``

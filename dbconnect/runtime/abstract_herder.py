@@ -79,7 +79,7 @@ class AbstractHerder(Herder):
         desc, problem = self.plugins.resolve(plugin)
         if desc is None:
             raise NotFoundError(problem or f"Unknown plugin {plugin}.")
-        if desc.type in ("source", "sink"):
+        if desc.type in ("source", "sink", "transformation", "predicate"):
             return cast(list[ConfigKeyInfo], ConfigDefinition.of(desc.cls().config()).config_key_infos())
         keys = getattr(desc.cls, "config_keys", None)
         return list(keys()) if callable(keys) else []

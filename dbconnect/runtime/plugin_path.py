@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 SKIPPED_MODULES = frozenset({"__main__", "setup", "conftest", "test", "tests"})
 MARKER = b"dbconnect"
-PLUGIN_BASES = frozenset({"Connector", "SourceConnector", "SinkConnector", "Converter", "Transformation", "Predicate"})
+PLUGIN_BASES = frozenset({"Connector", "SourceConnector", "SinkConnector", "Converter", "HeaderConverter",
+                          "Transformation", "Predicate"})
 
 
 # -- import failures ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 import dbconnect
 
 from ..api.connector import Connector, SinkConnector, SourceConnector
-from ..api.converter import Converter
+from ..api.converter import HEADER_CONVERTER_TYPE, CONVERTER_TYPE_KEY, Converter, HeaderConverter
 from ..api.errors import BadRequestError, ConnectError
 from ..api.transformation import Predicate, Transformation, plugin_kind
 from .plugin_path import ImportFailure, PluginImportError, import_failure, module_not_found, scan
@@ -77,7 +77,9 @@ def plugin_type(cls: type) -> str | None:
     if issubclass(cls, SinkConnector):
         return "sink"
     if issubclass(cls, Converter):
-        return "converter"
+        return "converter"  # a header converter too when it also derives from HeaderConverter
+    if issubclass(cls, HeaderConverter):
+        return "header_converter"
     if issubclass(cls, Transformation):
         return "transformation"
     if issubclass(cls, Predicate):
@@ -222,6 +224,34 @@ class Plugins:
     def new_converter(self, name: str, configs: dict[str, Any], is_key: bool) -> Converter:
         converter = self.converter_class(name)()
         converter.configure(configs, is_key)
+        return converter
+
+    def header_converter_class(self, name: str) -> type[HeaderConverter]:
+        """The HeaderConverter ``name`` denotes: a HeaderConverter, or a Converter that is one too
+        (Kafka's String, JSON and ByteArray converters); a Converter that is not (Confluent's
+        JsonSchemaConverter) is refused, as Kafka refuses it."""
+        desc, problem = self.resolve(name)
+        if problem:
+            raise ConnectError(problem)
+        if desc is None or not issubclass(desc.cls, HeaderConverter):
+            available = ", ".join(sorted(d.class_name for d in self._descs if issubclass(d.cls, HeaderConverter)))
+            if desc is not None and desc.type == "converter":
+                raise ConnectError(f"{name} is a Converter but not a HeaderConverter, so it cannot be used as "
+                                   f"header.converter; header converters are: {available}")
+            raise ConnectError(
+                f"Failed to find any class that implements HeaderConverter and which name matches {name}, "
+                f"available header converters are: {available}"
+            )
+        return desc.cls
+
+    def new_header_converter(self, name: str, configs: dict[str, Any]) -> HeaderConverter:
+        cls = self.header_converter_class(name)
+        converter = cls()
+        if issubclass(cls, Converter):
+            # As Kafka's Plugins.newHeaderConverter: a converter learns it serves headers.
+            converter.configure({**configs, CONVERTER_TYPE_KEY: HEADER_CONVERTER_TYPE}, False)
+        else:
+            converter.configure(configs, False)
         return converter
 
     def plugin_class(self, name: str, kind: str) -> type:

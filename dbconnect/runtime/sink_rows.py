@@ -73,8 +73,10 @@ class RowPath:
                 run_topic, run_partition = topic, partition
             run_offset = offset
             value_bytes, key_bytes = msg.value(), msg.key()
-            if value_bytes is None:
-                fast = False  # a tombstone: the ordinary way
+            if value_bytes is None or msg.headers():
+                # A tombstone, or a message with headers (rows carry none, and the header
+                # converter's errors must be handled as without the fast path): the ordinary way.
+                fast = False
             else:
                 fast = (topic == topic_now and value_bytes.startswith(value_header)
                         and (key_header is None if key_bytes is None

@@ -13,13 +13,14 @@ from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from ..api.errors import ConnectError, RetriableError
-from ..api.records import Headers, SinkRecord, as_headers as _header_list
+from ..api.records import Headers, SinkRecord
 from ..api.sink_rows import RowBatch
 from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
 from .consumer_errors import ThrottledLog, classify, describe
 from .errors import Stage
-from .headers import decode_headers
+from .headers import headers_reader
 from .sink_rows import RowPath, fast_path_problem
+from .transformation_chain import TransformationFailed
 from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class WorkerSinkTask(WorkerTask):
         self._consumer_log = ThrottledLog(log)
         self._fatal_error: ConnectError | None = None  # set by error_cb, raised by the loop
         self._rows: RowPath | None = None  # the sink fast path (api/sink_rows.py), when it applies
+        self._read_headers = headers_reader(self.header_converter)  # (topic, raw headers) → Headers
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
@@ -247,6 +249,7 @@ class WorkerSinkTask(WorkerTask):
         append = records.append
         key_to_connect = self.key_converter.to_connect_data
         value_to_connect = self.value_converter.to_connect_data
+        read_headers = self._read_headers
         transform = self.transformations.apply if self.transformations.stages else None
         new_record, timestamp_types = SinkRecord._of, _TIMESTAMP_TYPES
         last_offsets: dict[tuple[str, int], int] = {}
@@ -275,17 +278,24 @@ class WorkerSinkTask(WorkerTask):
             except Exception as exc:
                 self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
                 continue
+            if headers:
+                try:
+                    record_headers = read_headers(topic, headers)
+                except Exception as exc:
+                    self._tolerate(Stage.HEADER_CONVERTER, exc, self.header_converter, msg)
+                    continue
+            else:
+                record_headers = Headers()
             ts_type, ts = msg.timestamp()
             record = new_record(
                 topic, partition, key_schema, key, value_schema, value, offset,
-                ts if ts_type else None, timestamp_types.get(ts_type, "NoTimestampType"),
-                _header_list(decode_headers(headers)) if headers else Headers(), msg,
+                ts if ts_type else None, timestamp_types.get(ts_type, "NoTimestampType"), record_headers, msg,
             )
             if transform is not None:
                 try:
                     record = transform(record)
-                except Exception as exc:
-                    self._tolerate(Stage.TRANSFORMATION, exc, None, msg)
+                except TransformationFailed as exc:
+                    self._tolerate(Stage.TRANSFORMATION, exc.error, exc.transform, msg)
                     continue
                 if record is None:
                     continue
@@ -315,11 +325,19 @@ class WorkerSinkTask(WorkerTask):
                 raise
             self._tolerate(Stage.VALUE_CONVERTER, exc, self.value_converter, msg)
             return None
+        record_headers = Headers()
+        if headers:
+            try:
+                record_headers = self._read_headers(topic, headers)
+            except Exception as exc:
+                if not tolerate:
+                    raise
+                self._tolerate(Stage.HEADER_CONVERTER, exc, self.header_converter, msg)
+                return None
         ts_type, ts = msg.timestamp()
         return SinkRecord._of(
             topic, msg.partition(), key_schema, key, value_schema, value, msg.offset(),
-            ts if ts_type else None, _TIMESTAMP_TYPES.get(ts_type, "NoTimestampType"),
-            _header_list(decode_headers(headers)) if headers else Headers(), msg,
+            ts if ts_type else None, _TIMESTAMP_TYPES.get(ts_type, "NoTimestampType"), record_headers, msg,
         )
 
     def _advance(self, last_offsets: dict[tuple[str, int], int]) -> None:

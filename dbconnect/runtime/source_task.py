@@ -15,10 +15,11 @@ from ..api.payload import JsonRowBatch, compile_framer
 from ..api.records import SourceRecord
 from ..api.task import SourceTask, SourceTaskContext
 from .errors import Stage
-from .headers import encode_headers
+from .headers import headers_writer
 from .stores.status import State
 from .stores.offsets import ConnectorOffsetReader, OffsetBackingStore, encode_offset, offset_key
 from .submitted_records import SubmittedRecords
+from .transformation_chain import TransformationFailed
 from .worker_task import WorkerTask, settle_heap
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,12 @@ class WorkerSourceTask(WorkerTask):
         *,
         producer_config: Mapping[str, Any],
         offset_store: OffsetBackingStore,
+        topic_creation: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # topic_creation.TopicCreation when the connector sets topic.creation.* (KIP-158), else None.
+        self.topic_creation = topic_creation
         self.producer_config = dict(producer_config)
         self.offset_store = offset_store
         self.submitted = SubmittedRecords()
@@ -41,6 +45,7 @@ class WorkerSourceTask(WorkerTask):
         # librdkafka's local queue size (queue.buffering.max.messages, default 100000).
         self._queue_capacity = int(self.producer_config.get("queue.buffering.max.messages", 100000))
         self._send_error: KafkaError | None = None
+        self._write_headers = headers_writer(self.header_converter)  # (topic, Headers) → message headers
 
     def initialize_and_start(self) -> None:
         self.producer = Producer(self.producer_config)
@@ -101,6 +106,8 @@ class WorkerSourceTask(WorkerTask):
         key_from_connect = self.key_converter.from_connect_data
         builtin_key = writes_no_bytes_for_null(self.key_converter)
         value_from_connect = self.value_converter.from_connect_data
+        write_headers = self._write_headers
+        creation = self.topic_creation
         transform = self.transformations.apply if self.transformations.stages else None
         produce = self.producer.produce
         # Most tasks don't override commit_record(): they share one callback per batch.
@@ -108,12 +115,18 @@ class WorkerSourceTask(WorkerTask):
         on_delivery = self._delivery_callback(batch, None)
         try:
             for record in records:
-                transformed = transform(record) if transform is not None else record
+                try:
+                    transformed = transform(record) if transform is not None else record
+                except TransformationFailed as exc:
+                    self._tolerate(Stage.TRANSFORMATION, exc.error, type(exc.transform), record, batch)
+                    continue
                 if transformed is None:
                     # Filtered out by a transform: its offset still counts as processed.
                     add(record.source_partition, record.source_offset, in_flight=False)
                     continue
                 topic = transformed.topic
+                if creation is not None and topic not in creation.known:
+                    creation.ensure(topic)  # before the first record to a topic (KIP-158)
                 try:
                     # Every built-in converter writes no bytes for a null key without a schema (no_bytes_for_null).
                     if transformed.key is None and transformed.key_schema is None and builtin_key:
@@ -128,16 +141,23 @@ class WorkerSourceTask(WorkerTask):
                 except Exception as exc:
                     self._tolerate(Stage.VALUE_CONVERTER, exc, type(self.value_converter), record, batch)
                     continue
+                kafka_headers = None
+                if transformed.headers:
+                    try:
+                        kafka_headers = write_headers(topic, transformed.headers)
+                    except Exception as exc:
+                        self._tolerate(Stage.HEADER_CONVERTER, exc, type(self.header_converter), record, batch)
+                        continue
                 add(record.source_partition, record.source_offset)
                 if per_record:
                     on_delivery = self._delivery_callback(batch, record)
-                if transformed.partition is None and transformed.timestamp is None and not transformed.headers:
+                if transformed.partition is None and transformed.timestamp is None and kafka_headers is None:
                     try:
                         produce(topic, value, key, on_delivery=on_delivery)
                         continue
                     except BufferError:
                         pass
-                self._produce_slow(transformed, key, value, on_delivery)
+                self._produce_slow(transformed, key, value, on_delivery, kafka_headers)
         finally:
             batch.closed = True
 
@@ -164,6 +184,8 @@ class WorkerSourceTask(WorkerTask):
             return 0
         if value_framing is None or key_framing is False or (rows_batch.key_shape is not None and key_framing is None):
             return 0
+        if self.topic_creation is not None:
+            self.topic_creation.ensure(topic)  # before the first record to a topic (KIP-158)
         cache_key = (rows_batch.value_shape, value_framing, rows_batch.key_shape, key_framing)
         frame = self._framers.get(cache_key)
         if frame is None:
@@ -249,14 +271,15 @@ class WorkerSourceTask(WorkerTask):
         # A skipped record's offset is processed as far as the source is concerned.
         batch.add(record.source_partition, record.source_offset, in_flight=False)
 
-    def _produce_slow(self, record: SourceRecord, key: bytes | None, value: bytes | None, on_delivery: Any) -> None:
+    def _produce_slow(self, record: SourceRecord, key: bytes | None, value: bytes | None, on_delivery: Any,
+                      headers: list[tuple[str, bytes | None]] | None = None) -> None:
         kwargs: dict[str, Any] = {"on_delivery": on_delivery}
         if record.partition is not None:
             kwargs["partition"] = record.partition
         if record.timestamp is not None:
             kwargs["timestamp"] = int(record.timestamp)
-        if record.headers:
-            kwargs["headers"] = encode_headers(record.headers)
+        if headers:
+            kwargs["headers"] = headers
         self._produce_one(record.topic, value, key, **kwargs)
 
     def _raise_send_error(self) -> None:

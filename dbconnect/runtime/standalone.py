@@ -35,6 +35,8 @@ class StandaloneHerder(AbstractHerder):
         super().__init__(worker.plugins, MemoryConfigBackingStore(), worker.status_store
                          if worker.status_store is not None else MemoryStatusBackingStore())
         self.worker = worker
+        config = getattr(worker, "config", None)  # (a unit test's fake worker has none)
+        self.validator.topic_creation_enabled = bool(config.get("topic.creation.enable", True)) if config else True
         # Every mutation runs under this lock, like the herder's single tick thread in Kafka.
         self._lock = threading.RLock()
         self._ready = threading.Event()

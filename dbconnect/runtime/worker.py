@@ -16,7 +16,6 @@ from confluent_kafka import Producer
 from ..api.config import ConfigDefinition
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
-from ..api.converter import Converter
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
 from .plugins import Plugins, _import_class
@@ -25,7 +24,8 @@ from .source_task import WorkerSourceTask
 from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
-from .transformation_chain import TransformationChain
+from .topic_creation import TopicCreation
+from .transforms_config import TransformsConfig
 from .worker_config import WorkerConfig
 from .worker_task import WorkerTask
 
@@ -48,6 +48,9 @@ CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
 # meanwhile, so the bound is well below a client's usual 30 s timeout, yet far above what a
 # connector that reads its database's catalog needs (the JDBC source answers from memory).
 CONNECTOR_TASK_CONFIGS_TIMEOUT = 10.0
+
+# The worker's header.converter when none is set (schemas/worker.json's default).
+DEFAULT_HEADER_CONVERTER = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 
 
 class HerderConnectorContext(ConnectorContext):
@@ -330,13 +333,18 @@ class Worker:
         )
         key_converter = self._converter("key", connector_config)
         value_converter = self._converter("value", connector_config)
-        chain = TransformationChain()
+        header_converter = self._converter("header", connector_config)
+        # Built where the task runs (in its own process with task.isolation=process).
+        chain = TransformsConfig(self.plugins, connector_config).build_chain()
         flush_ms = int(self.config.get("offset.flush.interval.ms", 60000))
         if connector_desc.type == "source":
             worker_task: WorkerTask = WorkerSourceTask(
                 task=task_class(), task_config=task_config, key_converter=key_converter,
-                value_converter=value_converter, transformations=chain,
+                value_converter=value_converter, header_converter=header_converter, transformations=chain,
                 producer_config=self.producer_config(task_id, connector_config),
+                topic_creation=TopicCreation.for_connector(
+                    connector_config, bool(self.config.get("topic.creation.enable", True)),
+                    {**self.admin_config(), **translate(prefixed(connector_config, "admin.override."))}),
                 offset_store=self.offset_store, offset_flush_interval_ms=flush_ms,
                 error_handler=ErrorHandler(task_id.connector, task_id.task, parsed), **common,
             )
@@ -348,14 +356,16 @@ class Worker:
         dlq_producer = Producer(self.producer_config(task_id, connector_config, suffix="dlq")) if dlq_topic else None
         return WorkerSinkTask(
             task=task_class(), task_config=task_config, key_converter=key_converter,
-            value_converter=value_converter, transformations=chain,
+            value_converter=value_converter, header_converter=header_converter, transformations=chain,
             consumer_config=self.consumer_config(task_id, connector_config),
             max_poll_records=max_poll, offset_flush_interval_ms=flush_ms,
             error_handler=ErrorHandler(task_id.connector, task_id.task, parsed, dlq_producer), **common,
         )
 
     # -- per-task clients and converters -----------------------------------------------------------
-    def _converter(self, kind: str, connector_config: Mapping[str, str]) -> Converter:
+    def _converter(self, kind: str, connector_config: Mapping[str, str]) -> Any:
+        """The key, value or header converter: the connector's class, else the worker's; the worker's
+        ``<kind>.converter.*`` settings apply only when both name the same class (as in Kafka)."""
         key = f"{kind}.converter"
         worker_class = self.config.originals.get(key)
         connector_class = connector_config.get(key)
@@ -367,6 +377,8 @@ class Worker:
             settings.update(prefixed(self.config.originals, key + "."))
         settings.update(prefixed(connector_config, key + "."))
         name = connector_class or worker_class
+        if kind == "header":
+            return self.plugins.new_header_converter(name or DEFAULT_HEADER_CONVERTER, settings)
         if not name:
             raise ConnectError(f"No {key} is configured for the worker or the connector")
         return self.plugins.new_converter(name, settings, is_key=(kind == "key"))

@@ -70,8 +70,11 @@ class WorkerTask(ABC):
         worker_id: str,
         target_state: str,
         on_exit: Callable[["WorkerTask"], None] | None = None,
+        header_converter: Any = None,
     ) -> None:
         self.task = task
+        # The header.converter (a HeaderConverter); None: header values pass as they are (unit tests).
+        self.header_converter = header_converter
         self.task_config = dict(task_config)
         self.key_converter = key_converter
         self.value_converter = value_converter
@@ -177,11 +180,14 @@ class WorkerTask(ABC):
                 self.close()
             except Exception:
                 log.exception("Error while closing task %s", self.id)
-            for converter in (self.key_converter, self.value_converter):
+            for converter in (self.key_converter, self.value_converter, self.header_converter):
+                if converter is None:
+                    continue
                 try:
                     converter.close()
                 except Exception:
                     log.exception("Error while closing a converter of task %s", self.id)
+            self.transformations.close()
             if not self.failed:
                 self._report(State.UNASSIGNED)
             if self._on_exit:

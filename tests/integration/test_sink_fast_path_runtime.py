@@ -91,9 +91,10 @@ class SpyErrors(ErrorHandler):
 
 
 def run(messages: list[Any], registry_url: str, chain: TransformationChain | None = None,
-        errors: ErrorHandler | None = None) -> tuple[RecordingTask, WorkerSinkTask]:
+        errors: ErrorHandler | None = None, header_converter: Any = None,
+        task: RecordingTask | None = None) -> tuple[RecordingTask, WorkerSinkTask]:
     owner: list = []
-    task = RecordingTask()
+    task = task or RecordingTask()
     converters = []
     for is_key in (True, False):
         converter = JsonSchemaConverter()
@@ -104,7 +105,7 @@ def run(messages: list[Any], registry_url: str, chain: TransformationChain | Non
         key_converter=converters[0], value_converter=converters[1], transformations=chain or TransformationChain(),
         error_handler=errors or ErrorHandler("c", 0, {}), offset_flush_interval_ms=60_000,
         task_id=ConnectorTaskId("c", 0), status_store=MemoryStatusBackingStore(), worker_id="w",
-        target_state=TargetState.STARTED)
+        target_state=TargetState.STARTED, header_converter=header_converter)
     owner.append(worker_task)
     # initialize_and_start() without subscribing: what it decides about the fast path is what is tested.
     from dbconnect.runtime import sink_rows
@@ -196,3 +197,42 @@ def test_what_the_decoder_refuses_new_schemas_and_tombstones_go_the_ordinary_way
         ("rows", [(8, [8, "n8", None]), (9, [9, "n9"])]),
     ]
     assert worker_task._current == {TopicPartition(topic_name, 0): 10}
+
+
+class HeaderRecordingTask(RecordingTask):
+    """Notes each SinkRecord's headers (key, schema type, value) next to its offset."""
+
+    def put(self, records: list) -> None:
+        if records:
+            self.calls.append(("put", [(r.kafka_offset, [(h.key, h.schema.type.name, h.value) for h in r.headers])
+                                       for r in records]))
+
+
+def test_messages_with_headers_step_aside_to_the_ordinary_path(broker, schema_registry, topic_name):
+    """Rows carry no headers: a message with headers becomes a SinkRecord whose headers went through
+    the header converter, in order between the rows; a header converter failure is handled as
+    without the fast path (errors.tolerance=all: reported at HEADER_CONVERTER, the record skipped)."""
+    from dbconnect.converters.json import JsonConverter
+    from dbconnect.converters.simple_header import SimpleHeaderConverter
+
+    messages = produce(broker, schema_registry.url, topic_name, [(i, V1, v1(i)) for i in range(6)])
+    messages[3].set_headers([("trace", b"7")])
+    task, _ = run(messages, schema_registry.url, header_converter=SimpleHeaderConverter(),
+                  task=HeaderRecordingTask())
+    assert task.calls == [
+        ("put", [(0, [])]),
+        ("rows", [(1, [1, "n1"]), (2, [2, "n2"])]),
+        ("put", [(3, [("trace", "INT8", 7)])]),
+        ("rows", [(4, [4, "n4"]), (5, [5, "n5"])]),
+    ]
+
+    messages[3].set_headers([("trace", b"not json")])
+    json_headers = JsonConverter()
+    json_headers.configure({"schemas.enable": "false", "converter.type": "header"}, False)
+    errors = SpyErrors("all")
+    task, worker_task = run(messages, schema_registry.url, errors=errors, header_converter=json_headers,
+                            task=HeaderRecordingTask())
+    assert errors.handled == [("HEADER_CONVERTER", 3)]
+    assert task.calls == [("put", [(0, [])]), ("rows", [(1, [1, "n1"]), (2, [2, "n2"]), (4, [4, "n4"]),
+                                                       (5, [5, "n5"])])]
+    assert worker_task._current == {TopicPartition(topic_name, 0): 6}

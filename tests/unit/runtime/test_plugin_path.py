@@ -263,3 +263,21 @@ def test_validate_names_the_import_failure_of_a_converter(tmp_path):
     assert extra["value.converter"] == [
         f"Invalid value FancyConverter for configuration value.converter: Could not load FancyConverter: importing "
         f"module {broken} from {tmp_path / f'{broken}.py'} raised ModuleNotFoundError: No module named '{missing}'"]
+
+
+def test_a_module_with_only_a_header_converter_is_loaded_and_listed_as_one(tmp_path):
+    mod = unique("headers")
+    write(tmp_path / "plugins" / f"{mod}.py", """
+        from dbconnect.api import HeaderConverter, SchemaAndValue
+
+
+        class Upper(HeaderConverter):
+            def to_connect_header(self, topic, header_key, value):
+                return SchemaAndValue(None, value.upper())
+
+            def from_connect_header(self, topic, header_key, schema, value):
+                return value.upper()
+    """)
+    plugins = Plugins([str(tmp_path / "plugins")], load_entry_points=False)
+    assert listed(plugins)[f"{mod}.Upper"] == "header_converter"
+    assert plugins.new_header_converter("Upper", {}).from_connect_header("t", "k", None, b"a") == b"A"
