@@ -1,8 +1,9 @@
 """The smt-a transforms on the sink path against real PostgreSQL and MariaDB: JSON messages through
 Kafka's JsonConverter, then the transforms a tutorial configures (Flatten, Cast, ReplaceField,
 MaskField, InsertField with the Kafka coordinates, HoistField on a primitive key), then
-JdbcSinkTask.put with auto.create. The runtime's chain is not wired yet (the chain engineer's
-part), so the stages are called in the order the worker calls them: converter → transforms → put.
+JdbcSinkTask.put with auto.create, each stage called directly in the order the worker calls them
+(converter → transforms → put), so that a wrong column comes from the transforms alone; the same
+transforms in a real worker: test_transforms_smt_a_worker.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The smt-a transforms on the source path against real PostgreSQL and MariaDB: rows polled by
 JdbcSourceTask, then Cast, MaskField, ReplaceField, InsertField and SetSchemaMetadata, then
-Kafka's JsonConverter. The runtime's chain is not wired yet (the chain engineer's part), so the
-stages are called in the order the worker calls them: poll → transforms → converter. The records
-keep their source partition and offset (what the worker commits) through the transforms.
+Kafka's JsonConverter, each stage called directly in the order the worker calls them (poll →
+transforms → converter). The records keep their source partition and offset (what the worker
+commits) through the transforms; the same transforms in a real worker: test_transforms_smt_a_worker.py.
 """
 
 from __future__ import annotations
