@@ -141,3 +141,21 @@ def test_bad_settings_from_validate_and_create(case, worker, tmp_path, topic_nam
     response = worker.put("/connectors/bad/config", json=config)
     assert response.status_code == 400 and message in response.json()["message"], response.text
     assert worker.get("/connectors/bad").status_code == 404
+
+
+SMT_A = [f"{name}${side}" for name in ("Cast", "Flatten", "HoistField", "InsertField", "MaskField", "ReplaceField",
+                                        "SetSchemaMetadata") for side in ("Key", "Value")]
+
+
+def test_the_worker_lists_and_describes_them(worker):
+    listed = {p["class"]: p for p in worker.get("/connector-plugins?connectorsOnly=false").json()}
+    for name in SMT_A:
+        plugin = listed[f"org.apache.kafka.connect.transforms.{name}"]
+        assert plugin["type"] == "transformation" and plugin["version"], plugin
+    keys = {k["name"]: k for k in worker.get("/connector-plugins/org.apache.kafka.connect.transforms.Cast$Value/config")
+            .json()}
+    assert list(keys) == ["spec", "replace.null.with.default"]
+    assert keys["spec"]["required"] is True and keys["spec"]["type"] == "LIST"
+    assert keys["replace.null.with.default"]["default_value"] == "true"
+    keys = {k["name"]: k for k in worker.get("/connector-plugins/InsertField$Value/config").json()}
+    assert "offset.field" in keys and keys["topic.field"]["default_value"] is None
