@@ -22,6 +22,14 @@ from .predicates import BUILTIN_PREDICATES
 from .regex_router import RegexRouter
 from .timestamp_converter import TimestampConverterKey, TimestampConverterValue
 from .timestamp_router import TimestampRouter
+# transforms (smt-a)
+from .cast import CastKey, CastValue
+from .flatten import FlattenKey, FlattenValue
+from .hoist_field import HoistFieldKey, HoistFieldValue
+from .insert_field import InsertFieldKey, InsertFieldValue
+from .mask_field import MaskFieldKey, MaskFieldValue
+from .replace_field import ReplaceFieldKey, ReplaceFieldValue
+from .set_schema_metadata import SetSchemaMetadataKey, SetSchemaMetadataValue
 
 # Built-in transforms register as entry points of the group dbconnect.plugins (pyproject.toml),
 # like a third party's; this tuple lists them for the test that checks the declarations.
@@ -32,6 +40,9 @@ BUILTIN_TRANSFORMS: tuple[type, ...] = (
     TimestampConverterKey, TimestampConverterValue, TimestampRouter, RegexRouter, Filter, InsertHeader,
     DropHeaders, HeaderFromKey, HeaderFromValue,
     *BUILTIN_PREDICATES,  # TopicNameMatches, HasHeaderKey, RecordIsTombstone
+    # transforms (smt-a)
+    CastKey, CastValue, FlattenKey, FlattenValue, HoistFieldKey, HoistFieldValue, InsertFieldKey, InsertFieldValue,
+    MaskFieldKey, MaskFieldValue, ReplaceFieldKey, ReplaceFieldValue, SetSchemaMetadataKey, SetSchemaMetadataValue,
 )
 
 __all__ = ["BUILTIN_TRANSFORMS", "BUILTIN_PREDICATES", "plugin_kind"]
