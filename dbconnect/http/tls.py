@@ -117,16 +117,6 @@ class ServerTls:
             self._load_trust(context)
         return context
 
-    def client_verify(self) -> ssl.SSLContext:
-        """A client context for connecting to this listener: trusts the configured truststore
-        (else the system's CAs), checks certificates always and host names unless
-        ``ssl.endpoint.identification.algorithm`` is empty."""
-        context = ssl.create_default_context()
-        if self.truststore:
-            self._load_trust(context)
-        context.check_hostname = self.check_hostname
-        return context
-
     def _load_trust(self, context: ssl.SSLContext) -> None:
         location = self._name("ssl.truststore.location")
         if not Path(self.truststore or "").is_file():

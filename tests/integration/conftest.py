@@ -14,10 +14,11 @@ from dbconnect.runtime.connect import StandaloneConnect
 class WorkerHandle:
     """A running standalone worker plus small REST helpers for tests."""
 
-    def __init__(self, connect: StandaloneConnect) -> None:
+    def __init__(self, connect: StandaloneConnect, credentials: tuple[str, str] | None = None) -> None:
         self.connect = connect
         self.url = connect.url
-        self.http = requests.Session()
+        # The worker's own client: Basic credentials when given, its truststore for https.
+        self.http = connect.security.client_session(credentials)
 
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.http.get(self.url + path, timeout=30, **kw)
@@ -87,13 +88,14 @@ def worker_properties(broker: Any, tmp_path: Any, **overrides: str) -> dict[str,
 
 @pytest.fixture
 def start_worker(broker, tmp_path) -> Callable[..., WorkerHandle]:
-    """Start a standalone worker (``start_worker(**worker_overrides)``); stopped at teardown."""
+    """Start a standalone worker (``start_worker(credentials=None, **worker_overrides)``; ``credentials``
+    for its REST API when Basic authentication is on); stopped at teardown."""
     started: list[WorkerHandle] = []
 
-    def start(**overrides: str) -> WorkerHandle:
+    def start(credentials: tuple[str, str] | None = None, **overrides: str) -> WorkerHandle:
         connect = StandaloneConnect(worker_properties(broker, tmp_path, **overrides))
         connect.start()
-        handle = WorkerHandle(connect)
+        handle = WorkerHandle(connect, credentials)
         started.append(handle)
         return handle
 

@@ -148,19 +148,28 @@ class RestSecurity:
         if credentials is not None:
             session.auth = credentials
         if self.tls is not None:
-            if self.tls.truststore:
-                session.verify = self.tls.truststore
-            if not self.tls.check_hostname:
-                session.mount("https://", _NoHostnameAdapter())
+            session.mount("https://", _TrustAdapter(self.tls.truststore, self.tls.check_hostname))
         return session
 
 
-class _NoHostnameAdapter(requests.adapters.HTTPAdapter):
-    """ssl.endpoint.identification.algorithm empty: the chain is still verified, the name is not."""
+class _TrustAdapter(requests.adapters.HTTPAdapter):
+    """https with the worker's truststore. Set on each request, because requests lets
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace a session's ``verify``; and never off."""
+
+    def __init__(self, truststore: str | None, check_hostname: bool):
+        self._verify: str | bool = truststore or True
+        self._check_hostname = check_hostname
+        super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["assert_hostname"] = False
+        if not self._check_hostname:
+            # ssl.endpoint.identification.algorithm empty: the chain is still verified, the name is not.
+            kwargs["assert_hostname"] = False
         super().init_poolmanager(*args, **kwargs)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        kwargs["verify"] = self._verify
+        return super().send(request, **kwargs)
 
 
 def _document_basic_auth(app: FastAPI) -> None:
