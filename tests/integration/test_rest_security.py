@@ -191,3 +191,24 @@ def test_the_workers_own_client_checks_host_names_unless_told_not_to(start_worke
                             "listeners.https.ssl.endpoint.identification.algorithm": ""})
     with pytest.raises(requests.exceptions.SSLError):
         wrong.get("/")
+
+
+def test_a_posted_python_path_runs_no_code_unless_it_names_a_plugin_class(worker, tmp_path, monkeypatch, topic_name):
+    marker = tmp_path / "imported.marker"
+    module = f"restsec_side_effect_{topic_name.rsplit('-', 1)[1]}"
+    (tmp_path / f"{module}.py").write_text(f"open({str(marker)!r}, 'w').close()\nfrom os import system as setup\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name, expected in [
+        ("antigravity.Connector", "Refusing to load antigravity.Connector: antigravity is a module of Python's standard library"),
+        (f"{module}.setup", f"Refusing to load {module}.setup: module {module} ("),
+        (f"{module}.MyConnector", f"Refusing to load {module}.MyConnector: module {module} ("),
+    ]:
+        config = {"connector.class": name, "topic": topic_name}
+        for response in (worker.post("/connectors", json={"name": "x", "config": config}),
+                         worker.put("/connectors/x/config", json=config),
+                         worker.put(f"/connector-plugins/{name}/config/validate", json=config)):
+            assert response.status_code == 400, response.text
+            assert response.json()["message"].startswith(expected), response.text
+    assert not marker.exists()
+    assert "antigravity" not in sys.modules and module not in sys.modules
+    assert worker.get("/connectors").json() == []
