@@ -9,8 +9,9 @@ bcrypt is slow on purpose (about 0.1–0.3 s at cost 12). That cost is paid once
 credential per process: a credential that verified is remembered in a bounded LRU map keyed by an
 HMAC of ``user:password`` under a key drawn at start (never the password itself). A failed check is
 never cached, so guessing costs a full bcrypt each time. Unknown users are checked against a dummy
-hash of the same cost, so the answer time does not tell which users exist. Verification runs on a
-worker thread, never on the event loop.
+hash of the same cost, so the answer time does not tell which users exist; ``bcrypt.checkpw``
+compares in constant time, and the cache is looked up by an HMAC the caller cannot predict.
+Verification runs on a worker thread, never on the event loop.
 """
 
 from __future__ import annotations

@@ -155,9 +155,8 @@ class RestServer:
             tls: dict[str, Any] = {}
             if protocol == "https":
                 assert self._tls is not None
-                context = self._tls.server_context()
-                # uvicorn builds its context from files; the factory hands it ours (client auth, trust).
-                tls = {"ssl_certfile": self._tls.keystore, "ssl_context_factory": lambda _config, _default: context}
+                self._tls.server_context()  # the files may have changed since the config was read
+                tls = self._tls.uvicorn_settings()
             config = uvicorn.Config(
                 self._app,
                 log_config=None,

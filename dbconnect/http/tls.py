@@ -117,6 +117,16 @@ class ServerTls:
             self._load_trust(context)
         return context
 
+    def uvicorn_settings(self) -> dict[str, object]:
+        """The same context, as uvicorn's options (it builds its own from files; Python's
+        SSLContext defaults to TLS 1.2 at least)."""
+        return {
+            "ssl_certfile": self.keystore,
+            "ssl_keyfile_password": self.key_password,
+            "ssl_cert_reqs": CLIENT_AUTH[self.client_auth],
+            "ssl_ca_certs": self.truststore,
+        }
+
     def _load_trust(self, context: ssl.SSLContext) -> None:
         location = self._name("ssl.truststore.location")
         if not Path(self.truststore or "").is_file():
