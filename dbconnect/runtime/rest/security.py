@@ -23,6 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from ...api.errors import ConfigError
 from ...http.auth import BasicAuthenticator, BasicAuthMiddleware
+from ...http.headers import HeaderRule, ResponseHeadersMiddleware, parse_header_rules
 from ...http.tls import ServerTls
 from ..properties import parse_properties
 from ..worker_config import WorkerConfig
@@ -117,15 +118,18 @@ class RestSecurity:
     authenticator: BasicAuthenticator | None = None
     cors: Cors | None = None
     tls: ServerTls | None = None
+    headers: tuple[HeaderRule, ...] = ()
 
     @classmethod
     def from_worker_config(cls, config: WorkerConfig) -> "RestSecurity":
         refuse_rest_extensions(config)
-        return cls(_authenticator(config), _cors(config), _tls(config))
+        return cls(_authenticator(config), _cors(config), _tls(config),
+                   tuple(parse_header_rules(config.get("response.http.headers.config"))))
 
     def install(self, app: FastAPI) -> None:
         """Add the middlewares; the last added runs first: CORS answers preflights (which browsers
-        send without credentials), then authentication guards everything else."""
+        send without credentials), then authentication guards everything else; the
+        response.http.headers.config rules apply to every answer, 401s and preflights included."""
         if self.authenticator is not None:
             app.add_middleware(BasicAuthMiddleware, authenticator=self.authenticator)
             _document_basic_auth(app)
@@ -139,6 +143,8 @@ class RestSecurity:
                 # Jetty's CrossOriginFilter allows credentials by default.
                 allow_credentials=True,
             )
+        if self.headers:
+            app.add_middleware(ResponseHeadersMiddleware, rules=list(self.headers))
 
     def client_session(self, credentials: tuple[str, str] | None = None) -> requests.Session:
         """A requests session for calling this worker's REST API: Basic credentials when given,

@@ -197,3 +197,26 @@ def test_tls_settings_are_checked_at_start(tmp_path):
         security_settings({**BASE, "listeners.https.ssl.keystore.location": str(keystore)})
     with pytest.raises(ConfigError, match="String must be one of \\(case insensitive\\): PEM"):
         security_settings({**https, "listeners.https.ssl.keystore.type": "JKS"})
+
+
+def test_response_header_rules_apply_to_every_answer(credentials_file):
+    rules = 'set X-Frame-Options: DENY,"add Cache-Control: no-cache, no-store",addDate Expires: 3600000'
+    _, client = _app({"response.http.headers.config": rules,
+                      "rest.basic.auth.credentials.file": str(credentials_file)})
+    for response in (client.get("/connectors"), client.get("/connectors", headers=_basic("admin", "admin-pw")),
+                     client.get("/nope", headers=_basic("admin", "admin-pw"))):
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-cache, no-store"
+        assert response.headers["expires"].endswith(" GMT")
+    _, plain = _app({})
+    assert "x-frame-options" not in plain.get("/connectors").headers
+
+
+@pytest.mark.parametrize("rules, message", [
+    ("X-Frame-Options: DENY", "expected '\\[action\\] \\[header name\\]:\\[header value\\]'"),
+    ("replace X-Frame-Options: DENY", "Invalid action 'replace'"),
+    ("setDate Expires: tomorrow", "setDate takes a number of milliseconds"),
+])
+def test_invalid_response_header_rules_are_refused(rules, message):
+    with pytest.raises(ConfigError, match=message):
+        security_settings({**BASE, "response.http.headers.config": rules})
