@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from dbconnect.api.errors import ConfigError
-from dbconnect.http.auth import hash_password
 from dbconnect.runtime.connect import StandaloneConnect
 from tests.integration.conftest import worker_properties
 from tests.integration.test_rest_openapi import test_real_answers_match_the_documented_schemas as every_operation
