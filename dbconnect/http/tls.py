@@ -59,6 +59,9 @@ class ServerTls:
                 f"{', '.join(name(k) for k in unsupported)}: not supported for the REST listeners; "
                 f"dbconnect's https listeners take PEM files: {name('ssl.keystore.location')}, "
                 f"{name('ssl.key.password')}, {name('ssl.truststore.location')}, {name('ssl.client.auth')}"
+                + ("" if where else " (these top-level ssl.* keys are used because no listeners.https.ssl.* key is "
+                   "set; set listeners.https.ssl.keystore.location and the others to give the REST listeners "
+                   "their own settings)")
             )
         for store in ("keystore", "truststore"):
             kind = settings.get(f"ssl.{store}.type")
