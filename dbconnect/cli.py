@@ -1,4 +1,4 @@
-"""``dbconnect standalone|demo|migrate|registry``: the command line."""
+"""``dbconnect standalone|demo|migrate|registry|passwd``: the command line."""
 
 from __future__ import annotations
 
@@ -87,6 +87,49 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_passwd(args: argparse.Namespace) -> int:
+    """Write USER=bcrypt-hash into a credentials file (rest.basic.auth.credentials.file)."""
+    import getpass
+    import re
+
+    from .http.auth import hash_password
+
+    if not re.fullmatch(r"[^\s=:#!\\]+", args.user):
+        print(f"dbconnect passwd: invalid user name {args.user!r} (no spaces, '=', ':', '#', '!' or backslash)",
+              file=sys.stderr)
+        return 1
+    if args.stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.user}: ")
+        if getpass.getpass("Again: ") != password:
+            print("dbconnect passwd: the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        entry = f"{args.user}={hash_password(password, args.rounds)}"
+    except ValueError as exc:
+        print(f"dbconnect passwd: {exc}", file=sys.stderr)
+        return 1
+    path = args.file
+    lines = []
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as existing:
+            lines = existing.read().splitlines()
+    pattern = re.compile(rf"^\s*{re.escape(args.user)}\s*[=:\s]")
+    replaced = False
+    for i, line in enumerate(lines):
+        if pattern.match(line):
+            lines[i], replaced = entry, True
+    if not replaced:
+        lines.append(entry)
+    # Readable by the owner only: the hashes are not the passwords, but need not be shown either.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    print(f"{'updated' if replaced else 'added'} {args.user} in {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dbconnect", description="A pure-Python Kafka Connect worker.")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
@@ -135,6 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
     registry.add_argument("--data", metavar="DIR", default=None,
                           help="directory that keeps schemas across restarts (default: in memory)")
     registry.set_defaults(func=cmd_registry)
+
+    passwd = sub.add_parser("passwd", help="add or change a user of the REST API's Basic authentication "
+                                           "(a bcrypt hash in rest.basic.auth.credentials.file)")
+    passwd.add_argument("file", help="the credentials file (created when missing)")
+    passwd.add_argument("user", help="the user name")
+    passwd.add_argument("--stdin", action="store_true",
+                        help="read the password from the first line of standard input (default when it is not a terminal)")
+    passwd.add_argument("--rounds", type=int, default=12, help="bcrypt's cost factor (default 12)")
+    passwd.set_defaults(func=cmd_passwd)
     return parser
 
 

@@ -148,6 +148,8 @@ def parse_curl(tokens: list[str]) -> Curl:
             i += 2
         elif token in ("-s", "--silent", "-S", "-f", "--fail", "-i", "-v"):
             i += 1
+        elif token in ("-u", "--user", "--cacert", "--cert", "--key"):  # credentials, TLS files
+            i += 2
         elif token.startswith("-"):
             raise ValueError(f"curl option {token} is not understood by the docs' tests")
         else:

@@ -1,7 +1,9 @@
 """``RestServer``: serves an HTTP app (the Connect REST API, the registry) with uvicorn on a daemon thread.
 
-Listeners use Kafka's syntax, ``http://host:port`` (``http://:8083`` = all interfaces; port 0 =
-pick a free port). Only plain HTTP is supported for now.
+Listeners use Kafka's syntax, ``http://host:port`` or ``https://host:port`` (``http://:8083`` = all
+interfaces; port 0 = pick a free port), several at once and of both kinds. The https listeners share
+one ``ServerTls`` (dbconnect.http.tls); each protocol is served by a uvicorn server of its own
+(uvicorn applies one TLS setting to all the sockets it serves), on the same app.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 import uvicorn
 
 from dbconnect.api.errors import ConfigError, ConnectError
+
+from .tls import ServerTls
 
 # The logger keeps the name it had before the module moved out of the Connect REST layer, so
 # that logging configurations (and /admin/loggers levels) set for it still apply.
@@ -50,11 +54,12 @@ def parse_listener(text: str) -> Listener:
     return Listener(protocol, host, port, text.strip())
 
 
+PROTOCOLS = ("http", "https")
+
+
 def _check_protocol(protocol: str, where: str) -> None:
-    if protocol == "https":
-        raise ConfigError(f"TLS is not supported yet: {where} uses https; use an http listener")
-    if protocol != "http":
-        raise ConfigError(f"Unsupported protocol {protocol!r} in {where}; only http is supported")
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"Unsupported protocol {protocol!r} in {where}; expected http or https")
 
 
 def _url_host(host: str) -> str:
@@ -87,6 +92,7 @@ class RestServer:
         *,
         start_timeout: float = 10.0,
         access_log: bool = True,
+        tls: ServerTls | None = None,
     ):
         if listeners is None:
             listeners = DEFAULT_LISTENERS
@@ -96,8 +102,19 @@ class RestServer:
             raise ConfigError("At least one REST listener must be configured")
         self._app = app
         self._listeners = [parse_listener(text) for text in listeners]
+        protocols = {listener.protocol for listener in self._listeners}
+        if "https" in protocols and tls is None:
+            raise ConfigError("An https listener needs TLS settings: listeners.https.ssl.keystore.location "
+                              "(a PEM file with the private key and the certificate chain)")
+        self._tls = tls
+        self._advertised_protocol = "http" if "http" in protocols else "https"
         if advertised_listener:
-            _check_protocol(advertised_listener.strip().lower(), "rest.advertised.listener")
+            protocol = advertised_listener.strip().lower()
+            _check_protocol(protocol, "rest.advertised.listener")
+            if protocol not in protocols:
+                raise ConfigError(f"rest.advertised.listener={advertised_listener} names a protocol that no "
+                                  f"listener uses (listeners: {', '.join(l.text for l in self._listeners)})")
+            self._advertised_protocol = protocol
         if advertised_port in (None, ""):
             advertised_port = None
         else:
@@ -112,14 +129,15 @@ class RestServer:
         self._start_timeout = start_timeout
         self._access_log = access_log
         self._sockets: list[socket.socket] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        # One uvicorn server and thread per protocol (see the module's docstring).
+        self._servers: list[uvicorn.Server] = []
+        self._threads: list[threading.Thread] = []
         self._failure: BaseException | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._threads:
             raise RuntimeError("REST server already started")
         self._sockets = []
         try:
@@ -129,25 +147,38 @@ class RestServer:
             self._close_sockets()
             raise
 
-        config = uvicorn.Config(
-            self._app,
-            log_config=None,
-            lifespan="off",
-            ws="none",
-            access_log=self._access_log,
-            server_header=False,
-            timeout_graceful_shutdown=5,
-        )
-        self._server = uvicorn.Server(config)
         self._failure = None
-        self._thread = threading.Thread(target=self._run, name="dbconnect-rest-server", daemon=True)
-        self._thread.start()
+        for protocol in PROTOCOLS:
+            sockets = [sock for sock, listener in zip(self._sockets, self._listeners) if listener.protocol == protocol]
+            if not sockets:
+                continue
+            tls: dict[str, Any] = {}
+            if protocol == "https":
+                assert self._tls is not None
+                self._tls.server_context()  # the files may have changed since the config was read
+                tls = self._tls.uvicorn_settings()
+            config = uvicorn.Config(
+                self._app,
+                log_config=None,
+                lifespan="off",
+                ws="none",
+                access_log=self._access_log,
+                server_header=False,
+                timeout_graceful_shutdown=5,
+                **tls,
+            )
+            server = uvicorn.Server(config)
+            thread = threading.Thread(target=self._run, args=(server, sockets), name=f"dbconnect-rest-{protocol}",
+                                      daemon=True)
+            self._servers.append(server)
+            self._threads.append(thread)
+            thread.start()
 
         deadline = time.monotonic() + self._start_timeout
-        while not self._server.started:
-            if not self._thread.is_alive():
+        while not all(server.started for server in self._servers):
+            if not all(thread.is_alive() for thread in self._threads):
                 failure = self._failure
-                self._cleanup()
+                self.stop()
                 raise ConnectError(f"REST server failed to start: {failure or 'exited during startup'}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -156,33 +187,39 @@ class RestServer:
         log.info("REST server listening on %s, advertised URL %s", ", ".join(self.urls), self.advertised_url)
 
     def stop(self, timeout: float = 10.0) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
+        servers, threads = list(self._servers), list(self._threads)
+        if not servers:
             return
         log.info("Stopping REST server")
-        server.should_exit = True
-        thread.join(timeout)
-        if thread.is_alive():
-            server.force_exit = True
+        for server in servers:
+            server.should_exit = True
+        for server, thread in zip(servers, threads):
             thread.join(timeout)
+            if thread.is_alive():
+                server.force_exit = True
+                thread.join(timeout)
         self._cleanup()
         log.info("REST server stopped")
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return bool(self._threads) and all(thread.is_alive() for thread in self._threads)
+
+    @property
+    def tls(self) -> ServerTls | None:
+        return self._tls
 
     # -- addresses -----------------------------------------------------------------------------
 
     @property
     def port(self) -> int:
-        """The port actually bound by the first listener (its configured port before start)."""
-        return self._bound_port(0)
+        """The port actually bound by the advertised listener (its configured port before start)."""
+        return self._bound_port(self._advertised_index())
 
     @property
     def url(self) -> str:
-        """A URL to reach the first listener from this host, e.g. ``http://127.0.0.1:8083``."""
-        return self._local_url(0)
+        """A URL to reach the advertised listener from this host, e.g. ``http://127.0.0.1:8083``."""
+        return self._local_url(self._advertised_index())
 
     @property
     def urls(self) -> list[str]:
@@ -195,7 +232,7 @@ class RestServer:
         Host: ``advertised_host``, else the listener's host, else (wildcard listener) this host's
         address. Port: ``advertised_port``, else the listener's port, else the bound port.
         """
-        listener = self._listeners[0]
+        listener = self._listeners[self._advertised_index()]
         host = self._advertised_host
         if not host:
             host = listener.host if listener.host not in _WILDCARDS else _local_address()
@@ -205,9 +242,14 @@ class RestServer:
             port = listener.port
         else:
             port = self.port
-        return f"http://{_url_host(host)}:{port}"
+        return f"{listener.protocol}://{_url_host(host)}:{port}"
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _advertised_index(self) -> int:
+        """The first listener of the advertised protocol (Kafka's ``rest.advertised.listener``:
+        http when a listener uses it, unless set)."""
+        return next(i for i, l in enumerate(self._listeners) if l.protocol == self._advertised_protocol)
 
     def _bound_port(self, index: int) -> int:
         if index < len(self._sockets):
@@ -223,7 +265,7 @@ class RestServer:
             host = "127.0.0.1"
         elif host == "::":
             host = "::1"
-        return f"http://{_url_host(host)}:{self._bound_port(index)}"
+        return f"{self._listeners[index].protocol}://{_url_host(host)}:{self._bound_port(index)}"
 
     def _bind(self, listener: Listener) -> socket.socket:
         host = listener.host or None
@@ -249,10 +291,9 @@ class RestServer:
             raise ConnectError(f"Unable to bind REST listener {listener.text}: {exc.strerror or exc}") from exc
         return sock
 
-    def _run(self) -> None:
-        assert self._server is not None
+    def _run(self, server: uvicorn.Server, sockets: list[socket.socket]) -> None:
         try:
-            self._server.run(sockets=self._sockets)
+            server.run(sockets=sockets)
         except BaseException as exc:  # noqa: BLE001 - reported by start()
             self._failure = exc
             log.exception("REST server failed")
@@ -267,5 +308,5 @@ class RestServer:
     def _cleanup(self) -> None:
         self._close_sockets()
         self._sockets = []
-        self._server = None
-        self._thread = None
+        self._servers = []
+        self._threads = []

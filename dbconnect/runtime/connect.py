@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from ..api.errors import ConnectError
 from .plugins import Plugins
 from .rest.app import create_app
+from .rest.security import RestSecurity
 from ..http.server import RestServer
 from .standalone import StandaloneHerder
 from .stores.offsets import FileOffsetBackingStore, MemoryOffsetBackingStore
@@ -24,6 +25,8 @@ class StandaloneConnect:
 
     def __init__(self, worker_props: Mapping[str, str], plugins: Plugins | None = None) -> None:
         self.config = WorkerConfig(worker_props)
+        # Checked first: a bad REST security setting stops the worker before anything starts.
+        self.security = RestSecurity.from_worker_config(self.config)
         plugin_path = self.config.get("plugin.path")
         self.plugins = plugins or Plugins(plugin_path if isinstance(plugin_path, list) else None)
         filename = self.config.get("offset.storage.file.filename")
@@ -33,11 +36,12 @@ class StandaloneConnect:
         self.worker = Worker(self.config, self.plugins, offset_store, MemoryStatusBackingStore(), worker_id="")
         self.herder = StandaloneHerder(self.worker)
         self.rest = RestServer(
-            create_app(self.herder),
+            create_app(self.herder, security=self.security),
             self.config.listeners,
             advertised_host=self.config.get("rest.advertised.host.name"),
             advertised_port=self.config.get("rest.advertised.port"),
             advertised_listener=self.config.get("rest.advertised.listener"),
+            tls=self.security.tls,
         )
         self._stopping = threading.Event()
         self._stopped = threading.Event()

@@ -34,6 +34,7 @@ from ..api.connector import Connector, SinkConnector, SourceConnector
 from ..api.converter import HEADER_CONVERTER_TYPE, CONVERTER_TYPE_KEY, Converter, HeaderConverter
 from ..api.errors import BadRequestError, ConnectError
 from ..api.transformation import Predicate, Transformation, plugin_kind
+from .plugin_guard import PluginRefused, check_before_import
 from .plugin_path import ImportFailure, PluginImportError, import_failure, module_not_found, scan
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,9 @@ class Plugins:
             return None, f"Could not load {name}: {broken[0].description}"
         try:
             cls = _import_class(name)
+        except PluginRefused as exc:
+            log.warning("Refused to load plugin %s: %s", name, exc)
+            return None, f"Refusing to load {name}: {exc}"
         except PluginImportError as exc:
             log.error("Could not load plugin %s: %s", name, exc, exc_info=exc.failure.error)
             return None, f"Could not load {name}: {exc}"
@@ -284,7 +288,8 @@ def _import_class(name: str) -> type | None:
     """The class a Python path names; None when no such module or attribute exists.
 
     Raises PluginImportError when the module exists but fails on import (a missing dependency,
-    a syntax error): that is what the user must fix, not the name.
+    a syntax error): that is what the user must fix, not the name; PluginRefused when the module
+    must not be imported at all (plugin_guard.py: importing runs code the config's author chose).
     """
     if ":" in name:
         module_name, _, attr = name.partition(":")
@@ -293,6 +298,8 @@ def _import_class(name: str) -> type | None:
     else:
         return None
     if not all(part.isidentifier() for part in module_name.split(".")):
+        return None
+    if not check_before_import(module_name, attr):
         return None
     try:
         module = importlib.import_module(module_name)

@@ -42,10 +42,12 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 class WorkerHandle:
     """A running standalone worker plus small REST helpers for tests."""
 
-    def __init__(self, connect: StandaloneConnect) -> None:
+    def __init__(self, connect: StandaloneConnect, credentials: tuple[str, str] | None = None) -> None:
         self.connect = connect
         self.url = connect.url
-        self.http = requests.Session()
+        # The worker's own client: Basic credentials when given, its truststore for https; every
+        # answer goes past the secret leak watch.
+        self.http = connect.security.client_session(credentials)
         self.http.hooks["response"].append(LEAK_WATCH.response_hook)
 
     def get(self, path: str, **kw: Any) -> requests.Response:
@@ -116,13 +118,14 @@ def worker_properties(broker: Any, tmp_path: Any, **overrides: str) -> dict[str,
 
 @pytest.fixture
 def start_worker(broker, tmp_path) -> Callable[..., WorkerHandle]:
-    """Start a standalone worker (``start_worker(**worker_overrides)``); stopped at teardown."""
+    """Start a standalone worker (``start_worker(credentials=None, **worker_overrides)``; ``credentials``
+    for its REST API when Basic authentication is on); stopped at teardown."""
     started: list[WorkerHandle] = []
 
-    def start(**overrides: str) -> WorkerHandle:
+    def start(credentials: tuple[str, str] | None = None, **overrides: str) -> WorkerHandle:
         connect = StandaloneConnect(worker_properties(broker, tmp_path, **overrides))
         connect.start()
-        handle = WorkerHandle(connect)
+        handle = WorkerHandle(connect, credentials)
         started.append(handle)
         return handle
 

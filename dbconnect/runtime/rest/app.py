@@ -27,6 +27,7 @@ from dbconnect.runtime.rest._http import (
     validation_error_response,
 )
 from dbconnect.runtime.rest.loggers import LoggerAdmin
+from dbconnect.runtime.rest.security import RestSecurity
 
 UNKNOWN_COMMIT = "unknown"
 
@@ -58,11 +59,13 @@ def create_app(
     loggers: LoggerAdmin | None = None,
     version: str = dbconnect.__version__,
     commit: str | None = None,
+    security: RestSecurity | None = None,
 ) -> FastAPI:
     """Build the REST app for ``herder``.
 
     ``loggers`` backs ``/admin/loggers`` (a process-wide ``LoggerAdmin`` by default);
-    ``version``/``commit`` are reported by ``GET /`` (commit defaults to ``default_commit()``).
+    ``version``/``commit`` are reported by ``GET /`` (commit defaults to ``default_commit()``);
+    ``security`` adds authentication and CORS in front of every route.
     """
     if loggers is None:
         loggers = LoggerAdmin()
@@ -107,6 +110,8 @@ def create_app(
 
     _clean_openapi(app)
     app.add_middleware(StripTrailingSlash)
+    if security is not None:
+        security.install(app)
     return app
 
 

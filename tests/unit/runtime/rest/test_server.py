@@ -47,10 +47,12 @@ def test_rest_server_port_in_use(herder):
 
 def test_rest_server_listener_config():
     app = object()
-    with pytest.raises(ConfigError, match="TLS is not supported"):
+    with pytest.raises(ConfigError, match="An https listener needs TLS settings: listeners.https.ssl.keystore.location"):
         RestServer(app, ["https://:8443"])
-    with pytest.raises(ConfigError, match="TLS is not supported"):
+    with pytest.raises(ConfigError, match="rest.advertised.listener=https names a protocol that no listener uses"):
         RestServer(app, ["http://:8083"], advertised_listener="https")
+    with pytest.raises(ConfigError, match="Unsupported protocol 'ftp'"):
+        RestServer(app, ["ftp://:8083"])
     with pytest.raises(ConfigError):
         RestServer(app, ["localhost:8083"])
     server = RestServer(app)  # default http://:8083, all interfaces
