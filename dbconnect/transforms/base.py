@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dbconnect.api.config import ConfigDefinition
-from dbconnect.api.data import Schema, SchemaBuilder, Struct
+from dbconnect.api.data import Schema, SchemaBuilder, Struct, Type
 from dbconnect.api.errors import DataError
 from dbconnect.api.records import ConnectRecord, SinkRecord
 from dbconnect.api.transformation import Transformation
@@ -76,9 +76,16 @@ def _type_name(value: Any) -> str:
 
 
 def copy_schema_basics(source: Schema, builder: SchemaBuilder | None = None) -> SchemaBuilder:
-    """Kafka's SchemaUtil.copySchemaBasics: name, version, doc and parameters (for a struct, a new
-    builder of the same type when none is given)."""
-    builder = builder if builder is not None else SchemaBuilder(source.type)
+    """Kafka's SchemaUtil.copySchemaBasics: name, version, doc and parameters, onto ``builder`` or
+    a new builder of the same type (an array keeps its element schema, a map its key and value
+    schemas)."""
+    if builder is None:
+        if source.type is Type.ARRAY:
+            builder = SchemaBuilder.array(source.value_schema)
+        elif source.type is Type.MAP:
+            builder = SchemaBuilder.map(source.key_schema, source.value_schema)
+        else:
+            builder = SchemaBuilder(source.type)
     if source.name:
         builder.name(source.name)
     if source.version is not None:

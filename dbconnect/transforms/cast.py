@@ -14,11 +14,11 @@ import base64
 import datetime as dt
 import decimal
 import logging
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from dbconnect.api.values import java_double_string, java_float_string
 from dbconnect.api.data import Date, Schema, SchemaBuilder, Struct, Time, Timestamp, Type
 from dbconnect.api.errors import ConfigError, DataError
 from dbconnect.api.records import ConnectRecord
@@ -230,35 +230,9 @@ def format_date(value: dt.date | dt.time) -> str:
 
 
 def java_float_str(value: float, single: bool = False) -> str:
-    """Java's ``Double.toString`` (or ``Float.toString`` for a FLOAT32 value): the shortest digits
-    that read back as the same value, plain between 10^-3 and 10^7, else ``d.dddE±n``."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    if not single and 1e-3 <= abs(value) < 1e7:
-        return repr(value)  # Python's shortest repr is plain in this range, as Java's is
-    if single:
-        single_value = to_float32(value)  # a FLOAT32 field may hold any Python float
-        shortest = next(f"{single_value:.{p}e}" for p in range(0, 10)
-                        if to_float32(float(f"{single_value:.{p}e}")) == single_value)
-    else:
-        shortest = repr(value)
-    sign, digits, exponent = decimal.Decimal(shortest).normalize().as_tuple()
-    text = "".join(map(str, digits))
-    point = len(text) + exponent  # digits before the decimal point
-    if 1e-3 <= abs(value) < 1e7:
-        if point <= 0:
-            plain = "0." + "0" * -point + text
-        elif point >= len(text):
-            plain = text + "0" * (point - len(text)) + ".0"
-        else:
-            plain = text[:point] + "." + text[point:]
-    else:
-        plain = f"{text[0]}.{text[1:] or '0'}E{point - 1}"
-    return ("-" if sign else "") + plain
+    """Java's ``Double.toString`` (or ``Float.toString`` for a FLOAT32 value), from the one
+    implementation in dbconnect.api.values (SimpleHeaderConverter's)."""
+    return java_float_string(value) if single else java_double_string(float(value))
 
 
 # ------------------------------------------------------------------------------ the transform

@@ -133,11 +133,7 @@ class Flatten(KeyOrValueTransformation):
 def _flattened_field_schema(original: Schema, optional: bool, default: Any) -> Schema:
     """Kafka's convertFieldSchema: the field's own schema, made optional and given the inherited
     default where its ancestors say so (``SchemaUtil.copySchemaBasics``, arrays keep their items)."""
-    if original.type is Type.ARRAY:
-        builder = SchemaBuilder.array(original.value_schema)
-    else:
-        builder = SchemaBuilder(original.type)
-    copy_schema_basics(original, builder)
+    builder = copy_schema_basics(original)
     if optional:
         builder.optional()
     if default is not None:
