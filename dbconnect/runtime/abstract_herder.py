@@ -27,7 +27,7 @@ from .stores.configs import ConfigBackingStore
 from .stores.status import ConnectorTaskId, Status, StatusBackingStore
 from .config_providers import WorkerConfigTransformer
 from .validation import ConnectorValidator
-from .worker import connector_definition
+from .worker import secret_keys_definition
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +109,7 @@ class AbstractHerder(Herder):
         return cast(ConnectorType, desc.type) if desc is not None and desc.type in ("source", "sink") else "unknown"
 
     def _masked(self, config: Mapping[str, str]) -> dict[str, str]:
-        desc = self.plugins.find(config.get("connector.class", ""))
-        try:
-            definition = connector_definition(desc.type, desc.cls()) if desc else ConfigDefinition.of(None)
-        except Exception:
-            definition = ConfigDefinition.of(None)
-        return mask_passwords(config, definition)
+        return mask_passwords(config, secret_keys_definition(self.plugins, config))
 
     def _unmask(self, name: str, config: Mapping[str, str]) -> dict[str, str]:
         """A config read back from GET and PUT again keeps its real secrets, not "[hidden]"."""

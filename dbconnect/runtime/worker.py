@@ -89,6 +89,26 @@ def connector_definition(plugin_type: str, connector: Connector) -> ConfigDefini
     return base.merge(ConfigDefinition.of(connector.config()))
 
 
+def secret_keys_definition(plugins: Plugins, config: Mapping[str, str]) -> ConfigDefinition:
+    """What decides which keys are hidden: the connector's definition plus each transform's and
+    predicate's own keys under ``transforms.<alias>.`` / ``predicates.<alias>.`` (Kafka's enrich),
+    so a transform's PASSWORD key is hidden like the connector's. Whatever cannot be loaded adds
+    nothing (the key names still catch the usual secrets)."""
+    definition = ConfigDefinition.of(None)
+    desc = plugins.find(config.get("connector.class", "")) if config.get("connector.class") else None
+    if desc is not None and desc.type in ("source", "sink"):
+        try:
+            definition = connector_definition(desc.type, desc.cls())
+        except Exception:
+            log.debug("No definition for %s", desc.class_name, exc_info=True)
+    if config.get("transforms") or config.get("predicates"):
+        try:
+            definition = definition.merge(TransformsConfig(plugins, config).enrich()[0])
+        except Exception:
+            log.debug("No transform definitions for %s", config.get("name"), exc_info=True)
+    return definition
+
+
 class Worker:
     def __init__(
         self,
@@ -156,13 +176,7 @@ class Worker:
 
     def register_secrets(self, owner: str, config: Mapping[str, str]) -> None:
         """The values of ``config``'s password keys and URL passwords join the masked secrets."""
-        password_keys: set[str] = set()
-        desc = self.plugins.find(config.get("connector.class", "")) if config.get("connector.class") else None
-        if desc is not None and desc.type in ("source", "sink"):
-            try:
-                password_keys = connector_definition(desc.type, desc.cls()).password_keys()
-            except Exception:  # the key names still catch the usual ones
-                log.debug("No definition for %s", desc.class_name, exc_info=True)
+        password_keys = secret_keys_definition(self.plugins, config).password_keys()
         register_secrets(owner, config_secrets(config, password_keys, is_secret_key))
 
     # -- connectors ------------------------------------------------------------------------------

@@ -180,3 +180,28 @@ def test_configure_errors_under_the_aliases_key(plugins):
     assert list(errors) == ["transforms.a.field"]
     assert errors["transforms.a.field"][0].startswith("Invalid value `x for configuration transforms.a.field: "
                                                       "Incomplete backtick pair")
+
+
+class Signer(Transformation):
+    """A transform with a PASSWORD key whose name does not look secret."""
+
+    def config(self):
+        return {"type": "object", "properties": {"magic": {"type": "string", "x-connect-type": "PASSWORD"}}}
+
+    def apply(self, record):
+        return record
+
+
+def test_a_transforms_password_key_is_hidden_like_the_connectors(plugins):
+    from dbconnect.api.config import HIDDEN, mask_passwords
+    from dbconnect.runtime.worker import secret_keys_definition
+
+    config = {"connector.class": "FileStreamSource", "topic": "t", "file": "/tmp/x",
+              "transforms": "sign", "transforms.sign.type": name(Signer), "transforms.sign.magic": "abracadabra"}
+    definition = secret_keys_definition(plugins, config)
+    assert "transforms.sign.magic" in definition.password_keys()
+    masked = mask_passwords(config, definition)
+    assert masked["transforms.sign.magic"] == HIDDEN and masked["transforms.sign.type"] == name(Signer)
+    # A transform that cannot be loaded adds nothing and breaks nothing.
+    broken = {**config, "transforms.sign.type": "no.such.Transform"}
+    assert mask_passwords(broken, secret_keys_definition(plugins, broken))["transforms.sign.magic"] == "abracadabra"
