@@ -276,7 +276,12 @@ class Plugins:
             descs = [d for d in descs if d.type in CONNECTOR_TYPES]
         # Config providers are worker settings, not connector plugins: Connect does not list them.
         descs = [d for d in descs if d.type != "config_provider"]
-        return sorted((d.to_json() for d in descs), key=lambda p: (p["type"], p["class"]))
+        listed = [d.to_json() for d in descs]
+        # A converter that is also a HeaderConverter (String, Json, ByteArray) is listed once per
+        # role, as Kafka's PluginsResource lists it.
+        listed += [{**d.to_json(), "type": "header_converter"} for d in descs
+                   if d.type == "converter" and issubclass(d.cls, HeaderConverter)]
+        return sorted(listed, key=lambda p: (p["type"], p["class"]))
 
 
 def _is_builtin(ep: metadata.EntryPoint) -> bool:
