@@ -217,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="read the password from the first line of standard input (default when it is not a terminal)")
     passwd.add_argument("--rounds", type=int, default=12, help="bcrypt's cost factor (default 12)")
     passwd.set_defaults(func=cmd_passwd)
+    # `dbconnect standalone --log-format json …` works too (SUPPRESS: absent, it keeps the top-level value).
+    for command in (standalone, demo, migrate, registry):
+        command.add_argument("--log-format", type=_log_format, default=argparse.SUPPRESS, metavar="FORMAT",
+                             help="text (default) or json: as dbconnect --log-format")
     return parser
 
 

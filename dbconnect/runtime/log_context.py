@@ -237,3 +237,15 @@ def offsets_scoped(method: Any) -> Any:
             return method(*args, **kwargs)
 
     return wrapper
+
+
+def task_scoped(method: Any) -> Any:
+    """Runs ``method(self, task_id, …)`` in ``[name|task-N]`` (the worker creating or stopping a task)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self: Any, task_id: Any, *args: Any, **kwargs: Any) -> Any:
+        with logging_context(LogContext.for_task(task_id)):
+            return method(self, task_id, *args, **kwargs)
+
+    return wrapper

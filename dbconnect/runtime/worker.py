@@ -18,7 +18,8 @@ from ..api.config import ConfigDefinition, is_secret_key
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
 from ..api.masking import config_secrets, install_log_masking, register_secrets
-from .log_context import LIBRDKAFKA_LOGGER, connector_scoped, install_log_context, set_log_format, set_worker_id
+from .log_context import (LIBRDKAFKA_LOGGER, connector_scoped, install_log_context, set_log_format, set_worker_id,
+                          task_scoped)
 from .config_providers import WorkerConfigTransformer, reverse_transform
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
@@ -347,6 +348,7 @@ class Worker:
         self.status_store.put_connector(name, Status(state, self.worker_id, trace))
 
     # -- tasks -----------------------------------------------------------------------------------
+    @task_scoped
     def start_task(self, task_id: ConnectorTaskId, connector_config: Mapping[str, str],
                    task_config: Mapping[str, str], target_state: str) -> bool:
         with self._lock:

@@ -162,6 +162,9 @@ def test_log_format_choices():
     with pytest.raises(ValueError, match="expected one of text, json"):
         validate_log_format("xml")
     assert build_parser().parse_args(["--log-format", "json", "registry"]).log_format == "json"
+    assert build_parser().parse_args(["standalone", "--log-format", "json", "w.properties"]).log_format == "json"
+    assert build_parser().parse_args(["--log-format", "json", "standalone", "w.properties"]).log_format == "json"
+    assert build_parser().parse_args(["standalone", "w.properties"]).log_format is None
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--log-format", "xml", "registry"])
 
@@ -184,3 +187,16 @@ def test_configure_logging_replaces_only_its_own_handler():
             if getattr(handler, "_dbconnect_cli", False) or handler is foreign:
                 root.removeHandler(handler)
         root.setLevel(saved_level)
+
+
+def test_the_json_example_of_the_operations_guide_has_the_formatters_keys():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
+    examples = [orjson.loads(line.strip()) for line in page.read_text().splitlines()
+                if line.startswith('    {"timestamp"')]
+    assert len(examples) == 2
+    record = logging.makeLogRecord({"name": "x", "msg": "m", "levelname": "INFO", "connector_context": "",
+                                    "connector": None, "task": None, "worker_id": "w"})
+    produced = set(orjson.loads(JsonFormatter().format(record)))
+    assert all(set(example) == produced for example in examples)
