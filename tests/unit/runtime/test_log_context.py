@@ -200,3 +200,16 @@ def test_the_json_example_of_the_operations_guide_has_the_formatters_keys():
                                     "connector": None, "task": None, "worker_id": "w"})
     produced = set(orjson.loads(JsonFormatter().format(record)))
     assert all(set(example) == produced for example in examples)
+
+
+def test_the_demos_worker_log_shows_the_context(tmp_path):
+    from dbconnect.demo.stack import route_logs
+
+    restore = route_logs(tmp_path)
+    try:
+        with logging_context(LogContext("shop-source", 0)):
+            logging.getLogger(LOGGER).warning("polled")
+    finally:
+        restore()
+    line = (tmp_path / "worker.log").read_text().splitlines()[-1]
+    assert " WARNING [shop-source|task-0] polled (tests.unit.log_context:" in line
