@@ -213,3 +213,25 @@ def test_the_demos_worker_log_shows_the_context(tmp_path):
         restore()
     line = (tmp_path / "worker.log").read_text().splitlines()[-1]
     assert " WARNING [shop-source|task-0] polled (tests.unit.log_context:" in line
+
+
+def test_a_pool_created_on_a_task_thread_logs_in_its_context(capture):
+    """The JDBC sink's background writer and the source's read-ahead are such pools."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dbconnect.api.task import inherit_context
+
+    logger, stream = capture("text")
+    with logging_context(LogContext("jdbc-sink", 1)):
+        pool = ThreadPoolExecutor(1, initializer=inherit_context, initargs=(contextvars.copy_context(),))
+    plain = ThreadPoolExecutor(1)
+    try:
+        pool.submit(logger.info, "written in the background").result()
+        plain.submit(logger.info, "a pool without it").result()
+    finally:
+        pool.shutdown()
+        plain.shutdown()
+    inherited, bare = stream.getvalue().splitlines()
+    assert "[jdbc-sink|task-1] written in the background" in inherited
+    assert "[jdbc-sink" not in bare
