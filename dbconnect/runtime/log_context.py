@@ -16,6 +16,8 @@ Formats: ``text`` is connect-log4j.properties' ``[%d] %p %X{connector.context}%m
 from __future__ import annotations
 
 import contextvars
+import datetime
+import functools
 import logging
 import sys
 from collections.abc import Iterator
@@ -169,9 +171,7 @@ class JsonFormatter(logging.Formatter):
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         # ISO 8601 in UTC with milliseconds: what log shippers parse without configuration.
-        import datetime as _dt
-
-        moment = _dt.datetime.fromtimestamp(record.created, tz=_dt.timezone.utc)
+        moment = datetime.datetime.fromtimestamp(record.created, tz=datetime.timezone.utc)
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -217,8 +217,6 @@ def set_log_format(fmt: str, logger: logging.Logger | None = None) -> None:
 
 def connector_scoped(method: Any) -> Any:
     """Runs ``method(self, name, …)`` in ``[name|worker]`` (Kafka's LoggingContext.forConnector)."""
-    import functools
-
     @functools.wraps(method)
     def wrapper(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         with logging_context(LogContext.for_connector(name)):
@@ -229,8 +227,6 @@ def connector_scoped(method: Any) -> Any:
 
 def offsets_scoped(method: Any) -> Any:
     """Runs a task's offset commit in ``[name|task-0|offsets]`` (Kafka's LoggingContext.forOffsets)."""
-    import functools
-
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with offsets_scope():
@@ -241,8 +237,6 @@ def offsets_scoped(method: Any) -> Any:
 
 def task_scoped(method: Any) -> Any:
     """Runs ``method(self, task_id, …)`` in ``[name|task-N]`` (the worker creating or stopping a task)."""
-    import functools
-
     @functools.wraps(method)
     def wrapper(self: Any, task_id: Any, *args: Any, **kwargs: Any) -> Any:
         with logging_context(LogContext.for_task(task_id)):
