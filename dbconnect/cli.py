@@ -16,12 +16,19 @@ from .api.errors import ConnectError
 log = logging.getLogger("dbconnect")
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)",
-        stream=sys.stderr,
-    )
+def _setup_logging(level: str, fmt: str | None) -> None:
+    """The root handler on stderr: Kafka Connect's layout (``[%d] %p %X{connector.context}%m (%c:%L)``)
+    or one JSON object per line. ``--log-format`` wins over ``CONNECT_LOG_FORMAT`` (the worker
+    property ``log.format`` as a CONNECT_* variable, read here so that the first lines are in it too)."""
+    from .runtime.log_context import configure_logging, validate_log_format
+
+    chosen = fmt or os.environ.get("CONNECT_LOG_FORMAT") or "text"
+    try:
+        chosen = validate_log_format(chosen)
+    except ValueError as exc:
+        configure_logging(level, "text")
+        raise ConnectError(f"CONNECT_LOG_FORMAT: {exc}") from None
+    configure_logging(level, chosen)
 
 
 def _install_signal_handlers(stop) -> None:
@@ -43,6 +50,15 @@ def cmd_standalone(args: argparse.Namespace) -> int:
     if overrides:
         log.info("Worker settings from CONNECT_* environment variables: %s", ", ".join(sorted(overrides)))
         worker_props.update(overrides)
+    if args.log_format:
+        worker_props["log.format"] = args.log_format  # the flag wins over the file and CONNECT_LOG_FORMAT
+    elif "log.format" in worker_props:
+        from .runtime.log_context import set_log_format
+
+        try:
+            set_log_format(worker_props["log.format"])  # from here on, not only once the worker started
+        except ValueError:
+            pass  # the worker's config validation refuses it with its own message
     connectors = [load_connector_file(path) for path in args.connector_files]
     connect = StandaloneConnect(worker_props)
     _install_signal_handlers(connect.stop)
@@ -130,9 +146,23 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_format(value: str) -> str:
+    from .runtime.log_context import validate_log_format
+
+    try:
+        return validate_log_format(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dbconnect", description="A pure-Python Kafka Connect worker.")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    # Checked by type=, not choices=: the help's only {a,b} list stays the one of the commands.
+    parser.add_argument("--log-format", type=_log_format, default=None, metavar="FORMAT",
+                        help="text: Kafka Connect's layout with the [connector|task-0] context (the default); "
+                             "json: one JSON object per line for log shippers. Also CONNECT_LOG_FORMAT or the "
+                             "worker property log.format")
     parser.add_argument("--version", action="version", version=f"dbconnect {dbconnect.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -187,13 +217,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="read the password from the first line of standard input (default when it is not a terminal)")
     passwd.add_argument("--rounds", type=int, default=12, help="bcrypt's cost factor (default 12)")
     passwd.set_defaults(func=cmd_passwd)
+    # `dbconnect standalone --log-format json …` works too (SUPPRESS: absent, it keeps the top-level value).
+    for command in (standalone, demo, migrate, registry):
+        command.add_argument("--log-format", type=_log_format, default=argparse.SUPPRESS, metavar="FORMAT",
+                             help="text (default) or json: as dbconnect --log-format")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.log_level)
     try:
+        _setup_logging(args.log_level, args.log_format)
         return int(args.func(args) or 0)
     except ConnectError as exc:
         log.error("%s", exc)

@@ -194,3 +194,15 @@ class SinkTask(Task):
 
     def close(self, partitions: list[TopicPartition]) -> None:
         """Partitions revoked from this task; write out what is buffered for them."""
+
+
+def inherit_context(context: Any) -> None:
+    """A thread pool's ``initializer``: its threads get the context variables of ``context``.
+
+    ``ThreadPoolExecutor(initializer=inherit_context, initargs=(contextvars.copy_context(),))``,
+    created on a task's thread, gives the pool's threads that thread's context, the worker's log
+    context among them: their log lines carry ``[name|task-0]`` as the task's own do (what log4j's
+    inherited MDC gives a Java connector's helper threads).
+    """
+    for variable, value in context.items():
+        variable.set(value)

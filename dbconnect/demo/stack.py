@@ -66,14 +66,19 @@ def route_logs(data_dir: Path):
     """Every log line to data_dir/worker.log; the terminal keeps only errors (it shows the live view).
 
     Returns the function that undoes it (the demo also runs inside tests)."""
+    from ..runtime.log_context import TextFormatter, install_log_context
+
     handler = logging.FileHandler(data_dir / "worker.log")
-    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(message)s (%(name)s)"))
     root = logging.getLogger()
+    # The format the command line chose (--log-format), with the [name|task-0] context.
+    handler.setFormatter(next((h.formatter for h in root.handlers if getattr(h, "_dbconnect_cli", False)
+                               and h.formatter is not None), None) or TextFormatter())
     quieted = [(h, h.level) for h in root.handlers
                if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
     for existing, _ in quieted:
         existing.setLevel(logging.ERROR)
     root.addHandler(handler)
+    install_log_context()
     level = root.level
     if level == logging.NOTSET or level > logging.INFO:
         root.setLevel(logging.INFO)

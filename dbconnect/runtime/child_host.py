@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..api.errors import ConnectError
+from .log_context import LogContext, context_fields, current_context
 from .stores.status import ConnectorTaskId
 
 
@@ -68,28 +69,34 @@ class Channel:
 class PipeLogHandler(logging.Handler):
     """Sends each record to the worker, which logs it through its own handlers (one log stream).
 
-    The message is formatted here (arguments need not be picklable) and prefixed with the
-    child's context, as Kafka Connect's ``connector.context`` MDC does: ``[name|task-0] `` for a
-    task, ``[name|worker] `` for a connector instance.
+    The message is formatted here (arguments need not be picklable). The record carries the
+    child's context in ``connector_context``/``connector``/``task`` (log_context.py), as Kafka
+    Connect's ``connector.context`` MDC does: ``[name|task-0] `` for a task (``|offsets`` while
+    it commits), ``[name|worker] `` for a connector instance. The worker keeps these fields when
+    it re-emits the record; its formatter shows them.
     """
 
-    def __init__(self, channel: Channel, context: ConnectorTaskId | str) -> None:
+    def __init__(self, channel: Channel, context: ConnectorTaskId | str | LogContext) -> None:
         super().__init__()
         self._channel = channel
-        # A task's context, or a string: ``[name|worker] `` for a connector instance (Kafka's
-        # LoggingContext.forConnector).
-        self._context = (f"[{context.connector}|task-{context.task}] " if isinstance(context, ConnectorTaskId)
-                         else context)
+        if isinstance(context, ConnectorTaskId):
+            context = LogContext.for_task(context)
+        elif isinstance(context, str):  # a connector's name (Kafka's LoggingContext.forConnector)
+            context = LogContext.for_connector(context)
+        # Set once for the whole process: every thread of a child works for the same connector/task.
+        self._context = context
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._channel.closed:
             return
         try:
-            message = self._context + record.getMessage()
+            message = record.getMessage()
             if record.exc_info and not record.exc_text:
                 record.exc_text = logging.Formatter().formatException(record.exc_info)
             fields = dict(record.__dict__)
-            fields.update(msg=message, args=None, exc_info=None, connector_context=self._context.strip())
+            fields.update(msg=message, args=None, exc_info=None)
+            # The thread's own context (a task's |offsets scope) when set, else the process's.
+            fields.update(context_fields(current_context() or self._context))
             fields.pop("message", None)
             self._channel.send(("log", fields))
         except Exception:  # never let logging break the task; the pipe may be gone
@@ -162,7 +169,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def enter_child(conn: Any, spec: Mapping[str, Any], context: ConnectorTaskId | str) -> Channel:
+def enter_child(conn: Any, spec: Mapping[str, Any], context: ConnectorTaskId | LogContext) -> Channel:
     """The first steps of every child process: returns its end of the pipe, logging through it."""
     # Everything inherited from the fork server goes to the permanent generation first (a list
     # merge, nothing traversed): no collection in this process ever walks those objects, which

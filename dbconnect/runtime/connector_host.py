@@ -25,6 +25,7 @@ from typing import Any
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
 from .child_host import Channel, apply_levels, enter_child
+from .log_context import LogContext
 from .child_process import unserialisable
 from .stores.status import format_trace
 
@@ -125,7 +126,7 @@ def main(conn: Any, spec: dict[str, Any]) -> None:
     """The connector process's entry point (the target of the supervisor's Process)."""
     name = spec["name"]
     # Kafka's LoggingContext.forConnector: the instance's lines carry ``[name|worker]``.
-    channel = enter_child(conn, spec, f"[{name}|worker] ")
+    channel = enter_child(conn, spec, LogContext.for_connector(name))
     runner = ConnectorRunner(channel, spec)
     runner.thread.start()
     while runner.thread.is_alive():

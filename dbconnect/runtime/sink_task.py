@@ -19,6 +19,7 @@ from ..api.task import ErrantRecordReporter, SinkTaskContext, TopicPartition
 from .consumer_errors import ThrottledLog, classify, describe
 from .errors import SKIPPED, RetryInterrupted, Stage
 from .headers import headers_reader
+from .log_context import offsets_scoped
 from .sink_rows import RowPath, fast_path_problem
 from .transformation_chain import TransformationFailed, run_unwrapped
 from .worker_task import GC_YOUNG_THRESHOLD, WorkerTask, settle_heap  # noqa: F401 (re-exported)
@@ -440,6 +441,7 @@ class WorkerSinkTask(WorkerTask):
         for (topic, partition), offset in rewind.items():
             self.consumer.seek(KafkaTopicPartition(topic, partition, offset))
 
+    @offsets_scoped
     def _commit(self, revoking: list[TopicPartition] | None = None) -> None:
         self._next_commit = time.monotonic() + self.flush_interval
         if self.cancelled:
@@ -459,6 +461,7 @@ class WorkerSinkTask(WorkerTask):
         ]
         if not offsets:
             return
+        log.debug("Committing offsets of %d partitions", len(offsets))
         self.errors.flush()
         try:
             self.consumer.commit(offsets=offsets, asynchronous=False)

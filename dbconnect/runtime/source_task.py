@@ -16,6 +16,7 @@ from ..api.records import SourceRecord
 from ..api.task import SourceTask, SourceTaskContext
 from .errors import SKIPPED, Stage
 from .headers import headers_writer
+from .log_context import offsets_scoped
 from .stores.status import State
 from .stores.offsets import ConnectorOffsetReader, OffsetBackingStore, encode_offset, offset_key
 from .submitted_records import SubmittedRecords
@@ -340,9 +341,11 @@ class WorkerSourceTask(WorkerTask):
             error = ConnectError(f"Unrecoverable exception from producer send callback: {self._send_error.str()}")
             raise self.errors.tolerance_exceeded(Stage.KAFKA_PRODUCE, error, Producer)
 
+    @offsets_scoped
     def commit_offsets(self) -> None:
         committable = self.submitted.committable()
         if committable:
+            log.debug("Committing offsets for %d source partitions", len(committable))
             self.offset_store.set({
                 offset_key(self.id.connector, partition): encode_offset(offset)
                 for partition, offset in committable.values()

@@ -25,6 +25,7 @@ from ..api.errors import ConnectError
 # these names stay importable from here.
 from .child_host import (Channel, PipeLogHandler, apply_levels, enter_child, ignore_group_signals,  # noqa: F401
                          watch_worker)
+from .log_context import LIBRDKAFKA_LOGGER  # librdkafka's lines, in both isolations
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
 
@@ -85,10 +86,6 @@ class RemoteStatusStore(StatusBackingStore):
 
     def forget_task(self, task_id: ConnectorTaskId) -> None:
         pass
-
-
-# The logger librdkafka's log lines go to in a task process (confluent-kafka's ``logger`` setting).
-LIBRDKAFKA_LOGGER = "librdkafka"
 
 
 def main(conn: Any, spec: dict[str, Any]) -> None:

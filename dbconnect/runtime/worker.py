@@ -18,6 +18,8 @@ from ..api.config import ConfigDefinition, is_secret_key
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
 from ..api.masking import config_secrets, install_log_masking, register_secrets
+from .log_context import (LIBRDKAFKA_LOGGER, connector_scoped, install_log_context, set_log_format, set_worker_id,
+                          task_scoped)
 from .config_providers import WorkerConfigTransformer, reverse_transform
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
@@ -132,8 +134,11 @@ class Worker:
         # docs/design/task-processes.md); thread: every task on a thread of this process.
         self.task_isolation = str(config.get("task.isolation", "process")).lower()
         # Where the task clients' librdkafka log lines go (confluent-kafka's ``logger``); None:
-        # librdkafka writes them to stderr itself. A task process sets it (task_host._build).
-        self.client_logger: logging.Logger | None = None
+        # librdkafka writes them to stderr itself. A task process sets it (task_host._build); with
+        # thread isolation too, their lines are served by the task thread's poll and so carry its
+        # [name|task-N] context (log_context.py) instead of bypassing the worker's log format.
+        self.client_logger: logging.Logger | None = (
+            logging.getLogger(LIBRDKAFKA_LOGGER) if self.task_isolation == "thread" else None)
         # config.providers: ${provider:…} references resolved when a connector or task starts (config_providers.py).
         self.config_transformer = WorkerConfigTransformer.from_worker(config.originals, plugins)
         # Set by the herder: called with (connector, ttl ms) when a resolved value expires.
@@ -142,6 +147,11 @@ class Worker:
     def start(self) -> None:
         # Secrets never shown: every log line through the root handlers is masked (api/masking.py).
         install_log_masking()
+        # Kafka's connector.context on every line ([name|task-0]), in log.format (log_context.py).
+        install_log_context()
+        set_worker_id(self.worker_id)
+        if "log.format" in self.config.originals:
+            set_log_format(str(self.config.get("log.format")))
         self.config_transformer.start()
         self.offset_store.start()
         if self.task_isolation == "process":
@@ -180,6 +190,7 @@ class Worker:
         register_secrets(owner, config_secrets(config, password_keys, is_secret_key))
 
     # -- connectors ------------------------------------------------------------------------------
+    @connector_scoped
     def start_connector(self, name: str, config: dict[str, str], target_state: str,
                         on_reconfigure: Callable[[str], None],
                         on_started: Callable[[bool], None] | None = None) -> bool | None:
@@ -199,6 +210,7 @@ class Worker:
                 log.error("Failed to start connector %s: %s", name, exc)
                 self._put_connector_status(name, State.FAILED, format_trace(exc))
                 return False
+            log.info("Creating connector %s of type %s", name, config.get("connector.class"))
             if self.task_isolation == "process":
                 return self._start_connector_process(name, config, target_state, on_reconfigure, on_started)
             try:
@@ -212,6 +224,7 @@ class Worker:
                 log.error("Failed to start connector %s", name, exc_info=True)
                 self._put_connector_status(name, State.FAILED, format_trace(exc))
                 return False
+            log.info("Finished creating connector %s", name)
             state = State.PAUSED if target_state == TargetState.PAUSED else State.RUNNING
             self._put_connector_status(name, state)
             return True
@@ -235,17 +248,20 @@ class Worker:
         wc.start()
         return None
 
+    @connector_scoped
     def _connector_failed(self, name: str, error: BaseException) -> None:
         log.error("Connector %s raised an error", name, exc_info=error)
         # A call into a connector process failed there: its trace is the one to show.
         trace = getattr(error, "trace", None)
         self._put_connector_status(name, State.FAILED, trace if isinstance(trace, str) else format_trace(error))
 
+    @connector_scoped
     def _connector_failed_in_process(self, name: str, trace: str) -> None:
         """ConnectorContext.raise_error() in a connector process (its trace came up the pipe)."""
         log.error("Connector %s raised an error:\n%s", name, trace)
         self._put_connector_status(name, State.FAILED, trace)
 
+    @connector_scoped
     def stop_connector(self, name: str) -> None:
         with self._lock:
             wc = self._connectors.pop(name, None)
@@ -261,7 +277,8 @@ class Worker:
         # cannot be killed, so a stop() that hangs is abandoned on its thread, as Kafka does.
         stopped = threading.Event()
 
-        def stop() -> None:
+        @connector_scoped
+        def stop(_self: Any, name: str) -> None:
             try:
                 wc.connector.stop()
             except Exception:
@@ -269,7 +286,7 @@ class Worker:
             finally:
                 stopped.set()
 
-        threading.Thread(target=stop, name=f"connector-stop-{name}", daemon=True).start()
+        threading.Thread(target=stop, args=(self, name), name=f"connector-stop-{name}", daemon=True).start()
         if not stopped.wait(CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT):
             log.error("Connector '%s' failed to properly shut down within %.0f s, has become unresponsive, and may "
                       "be consuming external resources. Correct the configuration for this connector or remove "
@@ -281,6 +298,7 @@ class Worker:
             wc = self._connectors.get(name)
             return wc is not None and wc.started
 
+    @connector_scoped
     def connector_task_configs(self, name: str, config: Mapping[str, str], max_tasks: int, enforce: bool = True) -> list[dict[str, str]]:
         with self._lock:
             wc = self._connectors.get(name)
@@ -312,6 +330,7 @@ class Worker:
             out.append(props)
         return out
 
+    @connector_scoped
     def set_target_state(self, name: str, target_state: str) -> None:
         with self._lock:
             tasks = [t for tid, t in self._tasks.items() if tid.connector == name]
@@ -329,6 +348,7 @@ class Worker:
         self.status_store.put_connector(name, Status(state, self.worker_id, trace))
 
     # -- tasks -----------------------------------------------------------------------------------
+    @task_scoped
     def start_task(self, task_id: ConnectorTaskId, connector_config: Mapping[str, str],
                    task_config: Mapping[str, str], target_state: str) -> bool:
         with self._lock:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..api.converter import Converter
 from .errors import ErrorHandler, RetryInterrupted
+from .log_context import LogContext, logging_context
 from .stores.configs import TargetState
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
 from .transformation_chain import TransformationChain
@@ -167,8 +168,14 @@ class WorkerTask(ABC):
 
     # -- the thread -----------------------------------------------------------------------------
     def _run(self) -> None:
+        # Every line logged on this thread (libraries' too) carries [name|task-N] (log_context.py).
+        with logging_context(LogContext.for_task(self.id)):
+            self._run_task()
+
+    def _run_task(self) -> None:
         try:
             self.initialize_and_start()
+            log.info("%s finished initialization and start", type(self).__name__)
             if not self.stopping:
                 self._report(State.PAUSED if self.paused else State.RUNNING)
                 self.execute()

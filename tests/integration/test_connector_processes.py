@@ -18,6 +18,11 @@ import requests
 from .jdbc_helpers import Db, db, payloads, wait_until  # noqa: F401 — db: the fixture
 from .test_task_processes import instance_pid, process_gone, wait_for
 
+
+def shown(record: logging.LogRecord) -> str:
+    """A record as the worker's text format shows it: Kafka's connector.context, then the message."""
+    return getattr(record, "connector_context", "") + record.getMessage()
+
 PLUGINS = "tests.integration.task_process_plugins"
 PROCESS = {"task.isolation": "process"}
 
@@ -130,11 +135,11 @@ def test_connector_process_logs_with_its_context_and_follows_admin_loggers(start
 
         wait_for(lambda: len(records(logging.WARNING)) >= 3, what="the connector's warning ticks")
         # Kafka Connect's context for a connector instance: [name|worker].
-        assert all(r.getMessage().startswith("[chatty|worker] connector tick") for r in records(logging.WARNING))
+        assert all(shown(r).startswith("[chatty|worker] connector tick") for r in records(logging.WARNING))
         assert records(logging.DEBUG) == []
         assert worker.put(f"/admin/loggers/{PLUGINS}", json={"level": "DEBUG"}).status_code == 200
         wait_for(lambda: records(logging.DEBUG), what="a DEBUG line from the connector process")
-        assert records(logging.DEBUG)[0].getMessage().startswith("[chatty|worker] connector debug tick")
+        assert shown(records(logging.DEBUG)[0]).startswith("[chatty|worker] connector debug tick")
     finally:
         plugins_logger.setLevel(saved)
 

@@ -12,6 +12,11 @@ from dbconnect.runtime.stores.status import ConnectorTaskId
 
 from .test_file_pipeline import sink_config, source_config, wait_for_lines
 
+
+def shown(record: logging.LogRecord) -> str:
+    """A record as the worker's text format shows it: Kafka's connector.context, then the message."""
+    return getattr(record, "connector_context", "") + record.getMessage()
+
 PLUGINS = "tests.integration.task_process_plugins"
 SCHEMALESS = {"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"}
 
@@ -164,7 +169,7 @@ def test_failing_start_in_task_process_is_failed_with_trace(start_worker, tmp_pa
     assert "boom: this task never starts" in status["trace"]
     assert "FailingStartTask" in status["trace"] or "task_process_plugins" in status["trace"]
     # It failed in the task process: its error line reached the worker's log with the task's context.
-    assert any(r.getMessage().startswith("[bad|task-0] ") and r.levelno == logging.ERROR for r in caplog.records)
+    assert any(shown(r).startswith("[bad|task-0] ") and r.levelno == logging.ERROR for r in caplog.records)
     # The connector itself keeps running in the worker.
     assert worker.get("/connectors/bad/status").json()["connector"]["state"] == "RUNNING"
 
@@ -227,13 +232,13 @@ def _check_level_change(start_worker, tmp_path, caplog):
 
     # The task's WARNING lines arrive in the worker's log stream, with the task's context.
     wait_for(lambda: len(records(logging.WARNING)) >= 3, what="warning heartbeats")
-    assert all(r.getMessage().startswith("[chatty|task-0] heartbeat") for r in records(logging.WARNING))
+    assert all(shown(r).startswith("[chatty|task-0] heartbeat") for r in records(logging.WARNING))
     assert records(logging.DEBUG) == []  # three polls logged no DEBUG line at WARNING
 
     response = worker.put(f"/admin/loggers/{PLUGINS}", json={"level": "DEBUG"})
     assert response.status_code == 200, response.text
     wait_for(lambda: records(logging.DEBUG), what="a DEBUG line from the task process")
-    assert records(logging.DEBUG)[0].getMessage().startswith("[chatty|task-0] debug heartbeat")
+    assert shown(records(logging.DEBUG)[0]).startswith("[chatty|task-0] debug heartbeat")
 
 
 def test_source_offsets_from_a_task_process_cover_only_delivered_records(start_worker, broker, tmp_path, topic_name):
@@ -294,5 +299,5 @@ def test_librdkafka_log_lines_of_a_task_process_carry_the_task_context(start_wor
     assert worker.put("/connectors/src/config", json={**source_config(source, "nowhere"), "name": "src"}).status_code == 201
     line = wait_for(lambda: next((r for r in caplog.records if nowhere in r.getMessage()), None),
                     what="a librdkafka log line naming the unreachable bootstrap server")
-    assert line.getMessage().startswith("[src|task-0] "), line.getMessage()
+    assert shown(line).startswith("[src|task-0] "), line.getMessage()
     assert "connector-producer-src-0" in line.getMessage()  # librdkafka's own line: the client's name

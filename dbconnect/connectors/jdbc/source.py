@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import threading
@@ -17,7 +18,7 @@ from ...api.config import ConfigDefinition
 from ...api.connector import SourceConnector
 from ...api.errors import ConnectError
 from ...api.records import SourceRecord
-from ...api.task import SourceTask
+from ...api.task import SourceTask, inherit_context
 from .config import BULK, TABLES_KEY, JdbcSourceConfig, definition, parse_config
 from .dialect import Dialect, TableId, get_dialect
 from .querier import Querier, QuerierSpec
@@ -257,7 +258,9 @@ class JdbcSourceConnector(SourceConnector):
             return
         self._tables = self._list_tables()
         if cfg.table_poll_interval_ms > 0:
-            self._monitor = threading.Thread(target=self._monitor_tables, name="jdbc-table-monitor", daemon=True)
+            # In the connector's log context ([name|worker]), as the lines of start() are.
+            self._monitor = threading.Thread(target=contextvars.copy_context().run, args=(self._monitor_tables,),
+                                             name="jdbc-table-monitor", daemon=True)
             self._monitor.start()
 
     def _list_tables(self) -> list[TableId]:
@@ -344,7 +347,8 @@ class JdbcSourceTask(SourceTask):
         self._dialect = get_dialect(cfg)
         self._open()
         # One helper thread fetches the next batch while poll()'s caller sends the last (readahead.py).
-        self._read_ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jdbc-read-ahead")
+        self._read_ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jdbc-read-ahead",
+                                              initializer=inherit_context, initargs=(contextvars.copy_context(),))
         tables: list[TableId | None] = [None] if cfg.query_mode else \
             [TableId.from_json(t) for t in orjson.loads(props.get(TABLES_KEY) or "[]")]
         reader = self.context.offset_storage_reader if self.context else None

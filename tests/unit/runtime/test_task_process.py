@@ -84,7 +84,9 @@ def test_log_records_cross_formatted_with_the_task_context():
     handler.emit(record)
     kind, fields = worker_end.recv()
     rebuilt = logging.makeLogRecord(fields)
-    assert kind == "log" and rebuilt.getMessage().startswith("[orders|task-3] rows <object object")
+    assert kind == "log" and rebuilt.getMessage().startswith("rows <object object")
+    # The context travels as fields, which the worker's filter keeps and its formatter shows.
+    assert (rebuilt.connector_context, rebuilt.connector, rebuilt.task) == ("[orders|task-3] ", "orders", 3)
 
 
 def test_a_level_set_through_admin_loggers_is_pushed_to_the_subscribers_at_once():

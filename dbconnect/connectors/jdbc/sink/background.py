@@ -13,11 +13,14 @@ failing the task; nothing is started after it until then.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
+
+from ....api.task import inherit_context
 
 # What a write is given and returns: (entries, offsets to store with the rows or None) → the
 # records to report (errors.tolerance=all).
@@ -30,7 +33,8 @@ class BackgroundWrites:
         self._write = write
         self._take = take  # the buffered batch, or None; called with the lock held
         self._executor = executor if executor is not None else ThreadPoolExecutor(
-            1, thread_name_prefix="jdbc-sink-writer")
+            1, thread_name_prefix="jdbc-sink-writer",  # its lines carry the task's [name|task-0] context
+            initializer=inherit_context, initargs=(contextvars.copy_context(),))
         self._lock = threading.RLock()  # reentrant: a done callback may run in the submitting thread
         self._running: tuple[list, dict | None, Future] | None = None
         self._finished: list[tuple[dict | None, list]] = []  # (offsets, failed) of writes not yet collected
