@@ -125,10 +125,15 @@ function connectorCard(name, entry, entries, figures) {
   const tasks = (status.tasks || []).slice().sort((a, b) => a.id - b.id);
   const figure = (label, key, value) => el("div", { class: "figure" },
     el("span", { class: "label", text: label }), el("span", { class: "value", "data-figure": key, text: value }));
-  const taskRows = tasks.map((task) => el("tr", { "data-task": String(task.id) },
-    el("td", { text: String(task.id) }),
-    el("td", {}, stateBadge(task.state), trace(`${name}/${task.id}`, task.trace)),
-    el("td", { class: "mono", text: task.worker_id || "" })));
+  // A failed task's trace gets a row of its own under the task, the table's full width.
+  const taskRows = tasks.flatMap((task) => [
+    el("tr", { "data-task": String(task.id) },
+      el("td", { text: String(task.id) }),
+      el("td", {}, stateBadge(task.state)),
+      el("td", { class: "mono", text: task.worker_id || "" })),
+    task.trace ? el("tr", { class: "trace-row" },
+      el("td", { colspan: "3" }, trace(`${name}/${task.id}`, task.trace))) : null,
+  ]).filter(Boolean);
   return el("article", { class: "connector", "data-connector": name },
     el("div", { class: "head" }, el("h2", { text: name }), stateBadge(connector.state || "UNKNOWN")),
     el("p", { class: "meta" }, `${type}${klass ? " · " + klass : ""}${connector.worker_id ? " · worker " + connector.worker_id : ""}`),
@@ -145,6 +150,15 @@ function connectorCard(name, entry, entries, figures) {
         el("tbody", {}, ...taskRows))),
     el("h3", { text: "Offsets" }),
     offsetsTable(entries));
+}
+
+function summary(statuses) {
+  const tasks = statuses.flatMap((s) => s.tasks || []);
+  const failed = statuses.filter((s) => (s.connector || {}).state === "FAILED").length
+    + tasks.filter((t) => t.state === "FAILED").length;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return `${plural(statuses.length, "connector")} · ${plural(tasks.length, "task")}`
+    + (failed ? ` · ${failed} failed` : " · none failed");
 }
 
 async function offsetsOf(name) {
@@ -173,6 +187,7 @@ async function refresh() {
   const list = document.getElementById("connectors");
   list.replaceChildren(...names.map((n) => connectorCard(n, connectors[n], offsets[n], figures[n])));
   document.getElementById("empty").hidden = names.length > 0;
+  document.getElementById("summary").textContent = summary(names.map((n) => connectors[n].status || {}));
   document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
   if (document.getElementById("banner").className === "banner") banner("");
 }
