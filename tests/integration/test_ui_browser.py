@@ -163,7 +163,14 @@ def test_status_page_shows_a_live_jdbc_pipeline_pauses_it_and_shows_a_failed_tra
     click(driver, "broken", 'details[data-trace="broken/0"] summary')
     wait_until(lambda: "boom: this task never starts" in (shown(driver, "broken", 'details[data-trace="broken/0"] pre') or ""),
                what="the trace shown")
-    assert card(driver, "broken").find_element("css selector", 'details[data-trace="broken/0"] pre').is_displayed()
+    pre = card(driver, "broken").find_element("css selector", 'details[data-trace="broken/0"] pre')
+    assert pre.is_displayed()
+    # The page redraws only what changed: across two refreshes the trace (which a user may be
+    # selecting to copy it) is the same element, still open.
+    for _ in range(2):
+        updated = driver.find_element("id", "updated").text
+        wait_until(lambda: driver.find_element("id", "updated").text != updated, what="a refresh")
+    assert pre.is_displayed() and "boom: this task never starts" in pre.text
     # Readable on this viewport: nothing wider than the screen.
     assert no_horizontal_scroll(driver), driver.execute_script("return document.documentElement.scrollWidth")
     driver.execute_script("window.scrollTo(0, 0)")

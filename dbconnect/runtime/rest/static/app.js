@@ -161,6 +161,19 @@ function summary(statuses) {
     + (failed ? ` · ${failed} failed` : " · none failed");
 }
 
+// A card is rebuilt only when what it shows changed, so a trace being selected (to copy it) or a
+// button being pressed is not replaced under the user's pointer every 2 s.
+const cards = new Map();
+function card(name, entry, entries, figures) {
+  const shown = { entry, entries, figures: [fmtRate(figures.rate), fmtLag(figures.lag), figures.offset] };
+  const signature = JSON.stringify(shown);
+  const cached = cards.get(name);
+  if (cached && cached.signature === signature) return cached.node;
+  const node = connectorCard(name, entry, entries, figures);
+  cards.set(name, { signature, node });
+  return node;
+}
+
 async function offsetsOf(name) {
   try {
     const response = await api(`/connectors/${encodeURIComponent(name)}/offsets`);
@@ -182,10 +195,11 @@ async function refresh() {
     return;
   }
   const names = Object.keys(connectors).sort();
+  for (const name of cards.keys()) if (!(name in connectors)) cards.delete(name);
   const offsets = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await offsetsOf(n)])));
   const figures = await loadFigures(names, offsets, Date.now());
   const list = document.getElementById("connectors");
-  list.replaceChildren(...names.map((n) => connectorCard(n, connectors[n], offsets[n], figures[n])));
+  list.replaceChildren(...names.map((n) => card(n, connectors[n], offsets[n], figures[n])));
   document.getElementById("empty").hidden = names.length > 0;
   document.getElementById("summary").textContent = summary(names.map((n) => connectors[n].status || {}));
   document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
