@@ -228,3 +228,13 @@ def test_status_page_with_basic_authentication(open_browser, start_worker, tmp_p
     wait_until(lambda: shown(driver, "broken", 'tr[data-task="0"] .state') == "FAILED", what="broken's task FAILED")
     assert shown(driver, "broken", ".head .state") == "RUNNING"
     assert "version" in driver.find_element("id", "worker").text
+
+
+def test_a_missing_browser_is_a_skip_locally_and_a_failure_in_ci(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no-chromium missing: apt-get install chromium"):
+        _require_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI: .*no-chromium missing"):
+        _require_browser()

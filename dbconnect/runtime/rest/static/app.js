@@ -184,7 +184,8 @@ async function offsetsOf(name) {
 }
 
 async function refresh() {
-  if (busy) return;
+  // A tab in the background costs the worker nothing; it refreshes when shown again.
+  if (busy || document.hidden) return;
   let connectors;
   try {
     const response = await api("/connectors?expand=status&expand=info");
@@ -220,4 +221,5 @@ document.addEventListener("DOMContentLoaded", () => {
   worker();
   refresh();
   setInterval(refresh, POLL_MS);
+  document.addEventListener("visibilitychange", refresh);
 });
