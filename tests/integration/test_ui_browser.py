@@ -127,20 +127,29 @@ def test_status_page_shows_a_live_jdbc_pipeline_pauses_it_and_shows_a_failed_tra
     status = worker.wait_for_state("pg-items")
     worker.wait_for_task_state("broken", 0, "FAILED")
     wait_until(lambda: worker.get("/connectors/pg-items/offsets").json()["offsets"], what="a first offset")
+    # The sink, into a copy of the table. Its name is the test's own: a sink's offsets are those of
+    # its consumer group connect-<name> on the session's broker, whatever topics earlier tests used.
+    copy = f"pg-copy-{viewport}"
+    sink = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1",
+            "topics": f"{topic_name}-items", "connection.url": postgres.jdbc_url(db.name),
+            "connection.user": postgres.user, "connection.password": postgres.password,
+            "auto.create": "true", "table.name.format": "items_copy", "insert.mode": "upsert",
+            "pk.mode": "record_value", "pk.fields": "id"}
+    assert worker.put(f"/connectors/{copy}/config", json=sink).status_code == 201
 
     driver = open_browser(viewport)
     driver.get(worker.url + "/ui")
     assert driver.title == "dbconnect status"
-    # Both connectors, their states and worker ids, as GET /connectors?expand=status says.
+    # The connectors, their states and worker ids, as GET /connectors?expand=status says.
     wait_until(lambda: shown(driver, "pg-items", ".head .state") == "RUNNING", what="pg-items RUNNING on the page")
     wait_until(lambda: shown(driver, "broken", 'tr[data-task="0"] .state') == "FAILED", what="broken's task FAILED")
     assert shown(driver, "pg-items", 'tr[data-task="0"] .state') == "RUNNING"
     assert shown(driver, "pg-items", 'tr[data-task="0"] td.mono') == status["tasks"][0]["worker_id"]
     assert status["connector"]["worker_id"] in shown(driver, "pg-items", ".meta")
     assert "JdbcSourceConnector" in shown(driver, "pg-items", ".meta")
-    assert '"incrementing":3' in shown(driver, "pg-items", "table.offsets")
+    assert "incrementing: 3" in shown(driver, "pg-items", "table.offsets")
     wait_until(lambda: shown(driver, "pg-items", '[data-figure="offset"]') == "3", what="offset 3 shown")
-    assert driver.find_element("id", "summary").text == "2 connectors · 2 tasks · 1 failed"
+    assert driver.find_element("id", "summary").text == "3 connectors · 3 tasks · 1 failed"
 
     # The numbers move: four rows more, the page's offset reaches 7 and its throughput is above zero.
     db.execute("INSERT INTO items (name) VALUES ('d'), ('e'), ('f'), ('g')")
@@ -152,10 +161,16 @@ def test_status_page_shows_a_live_jdbc_pipeline_pauses_it_and_shows_a_failed_tra
             rates.append(float(rate[:-2]))
         return shown(driver, "pg-items", '[data-figure="offset"]') == "7" and any(r > 0 for r in rates)
     wait_until(moved, timeout=60, interval=0.05, what="offset 7 and a throughput above zero on the page")
-    assert '"incrementing":7' in shown(driver, "pg-items", "table.offsets")
+    assert "incrementing: 7" in shown(driver, "pg-items", "table.offsets")
     # Lag: now − the newest updated_at delivered (rows written seconds ago, in the database's clock).
     lag = shown(driver, "pg-items", '[data-figure="lag"]')
     assert lag.endswith(" s") and 0 <= float(lag[:-2]) < 60, lag
+    # The sink's figure is the records it consumed (the sum of its committed Kafka offsets): all 7,
+    # written to the table by then (offsets are committed after the rows).
+    wait_until(lambda: shown(driver, copy, '[data-figure="offset"]') == "7", timeout=60,
+               what="the sink's offset 7 on the page")
+    assert db.execute("SELECT count(*) FROM items_copy")[0][0] == 7
+    assert "sink · io.confluent.connect.jdbc.JdbcSinkConnector" in shown(driver, copy, ".meta")
 
     # The failed task's trace: folded, then readable once opened.
     trace = card(driver, "broken").find_element("css selector", 'details[data-trace="broken/0"]')

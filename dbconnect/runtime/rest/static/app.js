@@ -108,9 +108,11 @@ function trace(key, text) {
 
 function offsetsTable(entries) {
   if (!entries || entries.length === 0) return el("p", { class: "meta", text: "No offsets committed yet." });
+  // One "key: value" line per field, so long topic or table names wrap between fields.
+  const lines = (object) => Object.entries(object || {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("\n");
   const rows = entries.map(({ partition, offset }) =>
-    el("tr", {}, el("td", { class: "mono", text: JSON.stringify(partition) }),
-                 el("td", { class: "mono", text: JSON.stringify(offset) })));
+    el("tr", {}, el("td", { class: "mono lines", text: lines(partition) }),
+                 el("td", { class: "mono lines", text: lines(offset) })));
   return el("div", { class: "scroll" }, el("table", { class: "offsets" },
     el("thead", {}, el("tr", {}, el("th", { text: "Partition" }), el("th", { text: "Offset" }))),
     el("tbody", {}, ...rows)));
