@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import dbconnect
 from dbconnect.http.middleware import StripTrailingSlash
 from dbconnect.runtime.herder import Herder
-from dbconnect.runtime.rest import connectors, loggers as loggers_resource, offsets, plugins, root, tasks
+from dbconnect.runtime.rest import connectors, loggers as loggers_resource, offsets, plugins, root, tasks, ui
 from dbconnect.runtime.rest._http import (
     OrjsonResponse,
     http_exception_response,
@@ -94,6 +94,8 @@ def create_app(
 
     for resource in (root, connectors, tasks, offsets, plugins, loggers_resource):
         app.include_router(resource.router)
+    # The status page (static files, not part of the API's OpenAPI document).
+    app.include_router(ui.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_exception(_request: Request, exc: StarletteHTTPException):
