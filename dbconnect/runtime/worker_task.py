@@ -13,6 +13,7 @@ from ..api.converter import Converter
 from .errors import ErrorHandler, RetryInterrupted
 from .stores.configs import TargetState
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+from .task_metrics import TaskFigures
 from .transformation_chain import TransformationChain
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,13 @@ class WorkerTask(ABC):
         self._thread = threading.Thread(target=self._run, name=f"task-thread-{task_id}", daemon=True)
         self.failed = False
         self._cancelled = False
+        # Counted per batch by the loops; GET /metrics reads them (task_metrics.py, metrics.py).
+        self.figures = TaskFigures(self.kind, error_handler)
+
+    kind = "task"
+
+    def metrics_snapshot(self) -> dict[str, Any]:
+        return self.figures.snapshot()
 
     # -- lifecycle driven by the Worker -------------------------------------------------------
     def start(self) -> None:

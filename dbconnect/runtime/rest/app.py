@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import dbconnect
 from dbconnect.http.middleware import StripTrailingSlash
 from dbconnect.runtime.herder import Herder
-from dbconnect.runtime.rest import connectors, loggers as loggers_resource, offsets, plugins, root, tasks
+from dbconnect.runtime.rest import connectors, loggers as loggers_resource, metrics, offsets, plugins, root, tasks
 from dbconnect.runtime.rest._http import (
     OrjsonResponse,
     http_exception_response,
@@ -85,6 +85,7 @@ def create_app(
             {"name": "connectors", "description": "Create, configure, inspect and control connectors"},
             {"name": "connector-plugins", "description": "Installed plugins and configuration validation"},
             {"name": "admin", "description": "Runtime logger levels"},
+            {"name": "metrics", "description": "Prometheus metrics and a JSON summary (docs/metrics.md)"},
         ],
     )
     app.state.herder = herder
@@ -92,8 +93,11 @@ def create_app(
     app.state.version = version
     app.state.commit = commit
 
-    for resource in (root, connectors, tasks, offsets, plugins, loggers_resource):
+    for resource in (root, connectors, tasks, offsets, plugins, loggers_resource, metrics):
         app.include_router(resource.router)
+    worker_metrics = getattr(getattr(herder, "worker", None), "metrics", None)
+    if worker_metrics is not None and hasattr(herder, "connectors"):
+        worker_metrics.set_connectors_source(herder.connectors)  # every connector, even one that never started
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_exception(_request: Request, exc: StarletteHTTPException):
