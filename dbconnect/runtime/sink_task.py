@@ -261,6 +261,7 @@ class WorkerSinkTask(WorkerTask):
         for msg in messages:
             err = msg.error()
             if err is not None:
+                self.figures.records_in -= 1  # an event (no record): counted with the batch, taken back
                 self._consumer_error(err, msg)
                 continue
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
