@@ -133,9 +133,45 @@ def test_metrics_need_credentials_when_rest_auth_is_on(start_worker, tmp_path):
     path = tmp_path / "rest-credentials.properties"
     subprocess.run([sys.executable, "-m", "dbconnect.cli", "passwd", str(path), "admin", "--rounds", "6"],
                    input="pw\n", text=True, check=True, capture_output=True)
-    worker = start_worker(credentials=("admin", "pw"), **{"rest.basic.auth.credentials.file": str(path)})
-    for route in ("/metrics", "/metrics/summary"):
-        anonymous = requests.get(worker.url + route, timeout=10)
-        assert anonymous.status_code == 401, route
-        assert anonymous.json() == {"error_code": 401, "message": "User cannot access the resource."}
-        assert worker.get(route).status_code == 200
+    worker = start_worker(credentials=("admin", "pw"), **{"rest.basic.auth.credentials.file": str(path),
+                                                          "metrics.listener": "http://127.0.0.1:0"})
+    metrics_url = worker.connect.metrics_rest.url
+    assert metrics_url != worker.url
+    for base in (worker.url, metrics_url):
+        for route in ("/metrics", "/metrics/summary"):
+            anonymous = requests.get(base + route, timeout=10)
+            assert anonymous.status_code == 401, base + route
+            assert anonymous.json() == {"error_code": 401, "message": "User cannot access the resource."}
+            answer = requests.get(base + route, auth=("admin", "pw"), timeout=10)
+            assert answer.status_code == 200, base + route
+        assert "kafka_connect_connect_worker_metrics_connector_count 0.0" in \
+            requests.get(base + "/metrics", auth=("admin", "pw"), timeout=10).text
+    # The metrics listener serves the metrics only.
+    assert requests.get(metrics_url + "/connectors", auth=("admin", "pw"), timeout=10).status_code == 404
+
+
+def test_jdbc_sink_rows_written_by_kind_and_write_latency(postgres, worker, broker, topic_name):
+    from tests.integration.test_jdbc_sink_worker import envelope, key_envelope, sink_config
+
+    db = Db("postgresql", postgres)
+    broker.create_topic(topic_name, partitions=1)
+    broker.produce(topic_name, [envelope(i) for i in range(20)], keys=[key_envelope(i) for i in range(20)])
+    config = sink_config(db, topic_name, **{"insert.mode": "upsert", "pk.mode": "record_key", "pk.fields": "id",
+                                            "delete.enabled": "true"})
+    name = f"sink-{topic_name[-8:]}"
+    assert worker.put(f"/connectors/{name}/config", json=config).status_code == 201
+    table = {"connector": name, "task": "0", "table": "orders"}  # the table as table.name.format names it
+    wait_for_value(worker, "dbconnect_jdbc_sink_rows_written_total", 20, kind="upsert", **table)
+    # Two tombstones (deletes) and one update, then a marker row: the counts must be exact after it.
+    broker.produce(topic_name, [None, None, envelope(3, "upd"), envelope(99)],
+                   keys=[key_envelope(1), key_envelope(2), key_envelope(3), key_envelope(99)])
+    samples = wait_for_value(worker, "dbconnect_jdbc_sink_rows_written_total", 22, kind="upsert", **table)
+    wait_until(lambda: db.execute("SELECT count(*) FROM orders WHERE id = 99")[0][0] == 1, what="the marker row")
+    samples = wait_for_value(worker, "dbconnect_jdbc_sink_rows_written_total", 2, kind="delete", **table)
+    assert value(samples, "dbconnect_jdbc_sink_rows_written_total", kind="upsert", **table) == 22
+    assert value(samples, "dbconnect_jdbc_sink_rows_written_total", kind="delete", **table) == 2
+    task = {"connector": name, "task": "0"}
+    transactions = value(samples, "dbconnect_jdbc_sink_write_seconds_count", **task)
+    assert transactions >= 2
+    assert value(samples, "dbconnect_jdbc_sink_write_seconds_bucket", le="+Inf", **task) == transactions
+    assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **task) == 24

@@ -119,6 +119,24 @@ def create_app(
     return app
 
 
+def create_metrics_app(herder: Herder, *, security: RestSecurity | None = None) -> FastAPI:
+    """The app of ``metrics.listener``: only ``GET /metrics`` and ``GET /metrics/summary``, behind
+    the REST API's authentication (docs/metrics.md)."""
+    app = FastAPI(title="dbconnect metrics", default_response_class=OrjsonResponse, docs_url=None,
+                  redoc_url=None, openapi_url=None, redirect_slashes=False)
+    app.state.herder = herder
+    app.include_router(metrics.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_exception(_request: Request, exc: StarletteHTTPException):
+        return http_exception_response(exc)
+
+    app.add_middleware(StripTrailingSlash)
+    if security is not None:
+        security.install(app)
+    return app
+
+
 def _clean_openapi(app: FastAPI) -> None:
     """Drop FastAPI's 422 responses from the OpenAPI document (this API answers 400 instead) and
     close every entity: Kafka's entities have exactly their fields, so the document says so."""
