@@ -185,6 +185,11 @@ class WorkerMetrics:
                 yield CounterMetricFamily(_family(group, f"{what}-startup-{outcome}"),
                                           f"The total number of {what} starts ({outcome}) on this worker",
                                           value=counts[outcome])
+            for outcome in ("success", "failure"):
+                yield GaugeMetricFamily(
+                    _family(group, f"{what}-startup-{outcome}-percentage"),
+                    f"The fraction (0-1) of this worker's {what} starts that ended in {outcome}",
+                    value=counts[outcome] / counts["attempts"] if counts["attempts"] else 0.0)
 
     def _task_families(self, snapshots: list[tuple[Any, dict[str, Any], tuple[float, float]]]) -> Iterable[Metric]:
         labels = ["connector", "task"]

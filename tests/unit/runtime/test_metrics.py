@@ -87,6 +87,8 @@ def test_worker_counts_by_state_and_startups():
     assert samples[("kafka_connect_connect_worker_metrics_connector_failed_task_count", c)] == 1
     assert samples[("kafka_connect_connect_worker_metrics_task_startup_attempts_total", ())] == 2
     assert samples[("kafka_connect_connect_worker_metrics_task_startup_failure_total", ())] == 1
+    assert samples[("kafka_connect_connect_worker_metrics_task_startup_failure_percentage", ())] == 0.5
+    assert samples[("kafka_connect_connect_worker_metrics_connector_startup_success_percentage", ())] == 1.0
     assert samples[("kafka_connect_connect_worker_metrics_connector_startup_attempts_total", ())] == 1
     assert samples[("kafka_connect_connect_worker_metrics_connector_startup_success_total", ())] == 1
     assert samples[("kafka_connect_connector_metrics_status", (*c, ("status", "running")))] == 1
