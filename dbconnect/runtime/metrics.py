@@ -214,6 +214,8 @@ class WorkerMetrics:
         commit_max = gauge(ct, "offset-commit-max-time-ms", "The longest time in ms of an offset commit")
         size_avg = gauge(ct, "batch-size-avg", "The average number of records in a batch (poll or put)")
         size_max = gauge(ct, "batch-size-max", "The largest number of records in a batch (poll or put)")
+        running_ratio = gauge(ct, "running-ratio", "The fraction of its life the task has spent running")
+        pause_ratio = gauge(ct, "pause-ratio", "The fraction of its life the task has spent paused")
         st, sk, te = "source-task-metrics", "sink-task-metrics", "task-error-metrics"
         poll_total = counter(st, "source-record-poll-total", "Records returned by the task's poll()")
         poll_rate = gauge(st, "source-record-poll-rate", "Records returned by poll() per second (last 30 s)")
@@ -256,6 +258,8 @@ class WorkerMetrics:
             batches = snap["batches"]
             size_avg.add_metric(values, snap["batch_size_total"] / batches if batches else 0.0)
             size_max.add_metric(values, snap["batch_size_max"])
+            running_ratio.add_metric(values, snap.get("running_ratio", 0.0))
+            pause_ratio.add_metric(values, snap.get("pause_ratio", 0.0))
             time_avg = 1000.0 * snap["batch_time_total"] / batches if batches else 0.0
             if snap["kind"] == "source":
                 poll_total.add_metric(values, snap["records_in"])
@@ -282,7 +286,7 @@ class WorkerMetrics:
             for kind, name, extra, value in snap["custom"]:
                 _add_custom(custom, kind, name, values, extra, value, now)
         yield status
-        yield from (commit_ok, commit_fail, commit_avg, commit_max, size_avg, size_max)
+        yield from (commit_ok, commit_fail, commit_avg, commit_max, size_avg, size_max, running_ratio, pause_ratio)
         yield from (poll_total, poll_rate, write_total, write_rate, poll_avg, poll_max)
         yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, skips)
         yield from error_families.values()

@@ -22,7 +22,8 @@ class TaskFigures:
 
     __slots__ = ("kind", "records_in", "records_out", "batches", "batch_time_total", "batch_time_max",
                  "batch_size_total", "batch_size_max", "commits_ok", "commits_failed", "commit_time_total",
-                 "commit_time_max", "commits_skipped", "started", "custom", "errors", "partitions")
+                 "commit_time_max", "commits_skipped", "started", "custom", "errors", "partitions",
+                 "_state", "_state_since", "_running", "_paused")
 
     def __init__(self, kind: str, errors: Any = None) -> None:
         self.kind = kind                # "source" or "sink"
@@ -42,6 +43,35 @@ class TaskFigures:
         self.custom = TaskMetrics()     # the connector's own figures (context.metrics)
         self.errors = errors            # the task's ErrorHandler (its counters are plain attributes)
         self.partitions = None          # a callable: the sink's assigned partition count
+        # Seconds spent RUNNING / PAUSED before the current state began (running-ratio, pause-ratio).
+        self._state: str | None = None
+        self._state_since = time.monotonic()
+        self._running = 0.0
+        self._paused = 0.0
+
+    def state(self, state: str) -> None:
+        """The task reported ``state`` (RUNNING, PAUSED, …): close the time spent in the last one."""
+        now = time.monotonic()
+        self._add_state_time(now)
+        self._state, self._state_since = state, now
+
+    def _add_state_time(self, now: float) -> None:
+        if self._state == "RUNNING":
+            self._running += now - self._state_since
+        elif self._state == "PAUSED":
+            self._paused += now - self._state_since
+        self._state_since = now
+
+    def ratios(self) -> tuple[float, float]:
+        """(running-ratio, pause-ratio): fractions of the task's life so far."""
+        now = time.monotonic()
+        running, paused = self._running, self._paused
+        if self._state == "RUNNING":
+            running += now - self._state_since
+        elif self._state == "PAUSED":
+            paused += now - self._state_since
+        life = max(time.time() - self.started, 1e-9)
+        return min(running / life, 1.0), min(paused / life, 1.0)
 
     def batch(self, size: int, seconds: float) -> None:
         self.batches += 1
@@ -65,7 +95,9 @@ class TaskFigures:
         """A picklable copy, taken now."""
         errors = self.errors
         partitions = self.partitions
+        running_ratio, pause_ratio = self.ratios()
         return {
+            "running_ratio": running_ratio, "pause_ratio": pause_ratio,
             "kind": self.kind, "taken": time.time(), "started": self.started,
             "records_in": self.records_in, "records_out": self.records_out,
             "batches": self.batches, "batch_time_total": self.batch_time_total,

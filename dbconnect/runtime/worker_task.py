@@ -211,6 +211,7 @@ class WorkerTask(ABC):
         # A shutdown must not overwrite FAILED: the trace stays visible until a restart.
         if state == State.UNASSIGNED and current is not None and current.state == State.FAILED:
             return
+        self.figures.state(state)
         self._status_store.put_task(self.id, Status(state, self._worker_id, trace))
 
     @abstractmethod

@@ -78,6 +78,8 @@ def test_file_pipeline_counts_exactly_the_records_it_moved(start_worker, broker,
     for labels in (SRC, SNK):
         assert value(samples, "kafka_connect_connector_task_metrics_status", **labels, status="running") == 1
         assert value(samples, "kafka_connect_connector_task_metrics_batch_size_max", **labels) >= 1
+        assert 0 < value(samples, "kafka_connect_connector_task_metrics_running_ratio", **labels) <= 1
+        assert value(samples, "kafka_connect_connector_task_metrics_pause_ratio", **labels) == 0
         assert value(samples, "kafka_connect_task_error_metrics_total_record_errors", **labels) == 0
         assert value(samples, "kafka_connect_task_error_metrics_deadletterqueue_produce_requests", **labels) == 0
     assert value(samples, "kafka_connect_source_task_metrics_poll_batch_max_time_ms", **SRC) >= 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -139,3 +140,17 @@ def test_rates_and_lag_in_the_summary():
     assert entry["records_in_total"] == 100 and entry["type"] == "source" and entry["state"] == "RUNNING"
     assert entry["lag_seconds"] >= summary["time"] - 1  # now − 0 (the epoch)
     assert entry["tasks"]["0"]["records_out_total"] == 50
+
+
+def test_running_and_pause_ratios_follow_the_reported_states():
+    figures = TaskFigures("source")
+    assert figures.ratios() == (0.0, 0.0)  # no state reported yet
+    figures.started -= 10.0  # the task has lived 10 s
+    figures.state("RUNNING")
+    figures._state_since -= 6.0  # …of which it ran 6 s
+    figures.state("PAUSED")
+    figures._state_since -= 2.0  # …and has been paused for 2 s
+    running, paused = figures.ratios()
+    assert running == pytest.approx(0.6, abs=0.01) and paused == pytest.approx(0.2, abs=0.01)
+    snapshot = figures.snapshot()
+    assert snapshot["running_ratio"] == pytest.approx(0.6, abs=0.01)
