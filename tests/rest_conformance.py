@@ -39,6 +39,9 @@ class OpenApiConformance:
         content = documented.get("content")
         if content is None:
             assert response.content == b"", f"{where}: documented without a body but sent {response.text!r}"
+        elif "text/plain" in content:  # GET /metrics: Prometheus' text format
+            assert response.headers["content-type"].startswith("text/plain"), where
+            assert response.text.startswith("# HELP "), where
         else:
             schema = content["application/json"]["schema"]
             assert schema, f"{where}: documented with the empty schema"

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import dbconnect
 
+from .metrics import TaskMetrics
 from .records import SinkRecord, SourceRecord
 
 
@@ -50,6 +51,8 @@ class SourceTaskContext:
         self._configs = dict(configs or {})
         self._payload_formats = (value_payload_format, key_payload_format)
         self._status_reporter: Any = None  # set by the runtime: (message | None) -> None
+        # Figures for the worker's GET /metrics (api/metrics.py); the runtime sets the task's own.
+        self.metrics = TaskMetrics()
 
     def report_status(self, message: str | None) -> None:
         """Show ``message`` in the task's status (its trace) while it stays RUNNING; None clears it.
@@ -88,6 +91,8 @@ class SinkTaskContext:
         self._reporter: ErrantRecordReporter | None = None
         self._configs: dict[str, str] = {}
         self._abandoned = False
+        # Figures for the worker's GET /metrics (api/metrics.py); the runtime sets the task's own.
+        self.metrics = TaskMetrics()
         # The runtime installs these hooks so pause/resume take effect on the consumer.
         self.on_pause: Callable[[list[TopicPartition]], None] = lambda tps: None
         self.on_resume: Callable[[list[TopicPartition]], None] = lambda tps: None

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from ..api.errors import ConnectError
 from .plugins import Plugins
-from .rest.app import create_app
+from .rest.app import create_app, create_metrics_app
 from .rest.security import RestSecurity
 from ..http.server import RestServer
 from .standalone import StandaloneHerder
@@ -43,11 +43,17 @@ class StandaloneConnect:
             advertised_listener=self.config.get("rest.advertised.listener"),
             tls=self.security.tls,
         )
+        # metrics.listener: GET /metrics on a port of its own too (docs/metrics.md).
+        metrics_listener = self.config.get("metrics.listener")
+        self.metrics_rest = RestServer(create_metrics_app(self.herder, security=self.security),
+                                       [metrics_listener], access_log=False) if metrics_listener else None
         self._stopping = threading.Event()
         self._stopped = threading.Event()
 
     def start(self) -> None:
         self.rest.start()
+        if self.metrics_rest is not None:
+            self.metrics_rest.start()
         # The worker id is the advertised REST address, known once the port is bound.
         self.worker.worker_id = self.rest.advertised_url.split("://", 1)[1]
         self.herder.start()
@@ -67,6 +73,8 @@ class StandaloneConnect:
         log.info("Kafka Connect stopping")
         try:
             self.rest.stop()
+            if self.metrics_rest is not None:
+                self.metrics_rest.stop()
         finally:
             try:
                 self.herder.stop()

@@ -64,6 +64,7 @@ class RowPath:
         for msg in messages:
             err = msg.error()
             if err is not None:
+                owner.figures.records_in -= 1  # an event (no record): counted with the batch, taken back
                 owner._consumer_error(err, msg)
                 continue
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()

@@ -48,6 +48,8 @@ class _Reporter(ErrantRecordReporter):
 
 
 class WorkerSinkTask(WorkerTask):
+    kind = "sink"
+
     def __init__(
         self,
         *,
@@ -67,6 +69,8 @@ class WorkerSinkTask(WorkerTask):
         self._fatal_error: ConnectError | None = None  # set by error_cb, raised by the loop
         self._rows: RowPath | None = None  # the sink fast path (api/sink_rows.py), when it applies
         self._read_headers = headers_reader(self.header_converter)  # (topic, raw headers) → Headers
+        self.context.metrics = self.figures.custom
+        self.figures.partitions = lambda: len(self.context._assignment)
 
     # -- setup -------------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
@@ -184,6 +188,7 @@ class WorkerSinkTask(WorkerTask):
             if self._fatal_error is not None:
                 raise self._fatal_error
             before = dict(self._current) if messages else None
+            self.figures.records_in += len(messages)
             try:
                 # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
                 # does): a task that writes in the background finishes and asks for its commit then.
@@ -257,6 +262,7 @@ class WorkerSinkTask(WorkerTask):
         for msg in messages:
             err = msg.error()
             if err is not None:
+                self.figures.records_in -= 1  # an event (no record): counted with the batch, taken back
                 self._consumer_error(err, msg)
                 continue
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
@@ -400,9 +406,17 @@ class WorkerSinkTask(WorkerTask):
         """
         put = self.task.put_rows if records.__class__ is RowBatch else self.task.put
         attempt, started = 0, 0.0
+        size = len(records)
         while True:
             try:
-                put(records)
+                if size:
+                    began = time.monotonic()
+                    put(records)
+                    figures = self.figures
+                    figures.batch(size, time.monotonic() - began)
+                    figures.records_out += size
+                else:
+                    put(records)
                 return
             except RetriableError as exc:
                 attempt += 1
@@ -448,6 +462,7 @@ class WorkerSinkTask(WorkerTask):
             # Abandoned after the graceful-stop timeout: its partitions may belong to a
             # replacement already, which commits them (as Kafka's WorkerSinkTask skips the commit).
             log.info("Task %s was abandoned: skipping its offset commit", self.id)
+            self.figures.commits_skipped += 1
             return
         current = {tp: o for tp, o in self._current.items() if revoking is None or tp in revoking}
         if not current:
@@ -463,11 +478,14 @@ class WorkerSinkTask(WorkerTask):
             return
         log.debug("Committing offsets of %d partitions", len(offsets))
         self.errors.flush()
+        began = time.monotonic()
         try:
             self.consumer.commit(offsets=offsets, asynchronous=False)
         except KafkaException as exc:
+            self.figures.commit(False, time.monotonic() - began)
             log.warning("Task %s: offset commit failed (will retry at the next commit): %s", self.id, exc)
             return
+        self.figures.commit(True, time.monotonic() - began)
         for p in offsets:
             self._committed[TopicPartition(p.topic, p.partition)] = p.offset
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 
 class WorkerSourceTask(WorkerTask):
+    kind = "source"
+
     def __init__(
         self,
         *,
@@ -59,6 +61,7 @@ class WorkerSourceTask(WorkerTask):
             key_payload_format=_payload_format(self.key_converter) if direct else None,
             value_payload_format=_payload_format(self.value_converter) if direct else None)
         context._status_reporter = self._note_status
+        context.metrics = self.figures.custom
         self.task.initialize(context)
         self.task.start(self.task_config)
         self._started = True
@@ -78,6 +81,7 @@ class WorkerSourceTask(WorkerTask):
             if self.paused and not self.wait_while_paused():
                 break
             try:
+                poll_began = time.monotonic()
                 records = self.task.poll()
                 poll_attempt = 0
             except RetriableError as exc:
@@ -90,6 +94,9 @@ class WorkerSourceTask(WorkerTask):
                 self.errors.redelivery_backoff(Stage.TASK_POLL, exc, poll_attempt, poll_started)
                 continue
             if records:
+                figures = self.figures
+                figures.batch(len(records), time.monotonic() - poll_began)
+                figures.records_in += len(records)
                 self._send(records)
                 producer.poll(0)
             else:
@@ -111,6 +118,7 @@ class WorkerSourceTask(WorkerTask):
     def _send(self, records: Any) -> None:
         if records.__class__ is JsonRowBatch and not self.transformations.stages:
             sent = self._send_rows(records)
+            self.figures.records_out += sent
             if sent == len(records):
                 return
             records = records[sent:]  # the rest as records: per-record conversion and error handling
@@ -194,6 +202,7 @@ class WorkerSourceTask(WorkerTask):
                     on_delivery(None, None)  # tolerated: done, its offset advances
         finally:
             batch.closed = True
+            self.figures.records_out += batch.submitted
 
     def _send_rows(self, rows_batch: JsonRowBatch) -> int:
         """Produce JSON-ready rows framed by the converters, no records built (api/payload.py).
@@ -346,10 +355,16 @@ class WorkerSourceTask(WorkerTask):
         committable = self.submitted.committable()
         if committable:
             log.debug("Committing offsets for %d source partitions", len(committable))
-            self.offset_store.set({
-                offset_key(self.id.connector, partition): encode_offset(offset)
-                for partition, offset in committable.values()
-            })
+            began = time.monotonic()
+            try:
+                self.offset_store.set({
+                    offset_key(self.id.connector, partition): encode_offset(offset)
+                    for partition, offset in committable.values()
+                })
+            except BaseException:
+                self.figures.commit(False, time.monotonic() - began)
+                raise
+            self.figures.commit(True, time.monotonic() - began)
         self._next_commit = time.monotonic() + self.flush_interval
         try:
             self.task.commit()

@@ -18,10 +18,11 @@ from ..api.task import freeze_partition
 
 
 class SubmittedBatch:
-    __slots__ = ("remaining", "offsets", "closed", "_last_partition", "_last_key")
+    __slots__ = ("remaining", "submitted", "offsets", "closed", "_last_partition", "_last_key")
 
     def __init__(self) -> None:
         self.remaining = 0
+        self.submitted = 0  # records added in flight (handed to the producer): source-record-write-total
         # partition key → (partition, offset) of the last record of that partition in the batch.
         self.offsets: dict[tuple, tuple[Mapping[str, Any], Mapping[str, Any] | None]] = {}
         self.closed = False
@@ -32,6 +33,7 @@ class SubmittedBatch:
         """Record one record's offset; ``in_flight`` records must be acknowledged with ``ack``."""
         if in_flight:
             self.remaining += 1
+            self.submitted += 1
         if partition is None:
             return
         # Tasks usually reuse one partition dict for a whole batch: freeze it once.

@@ -7,6 +7,7 @@ runs the ordinary ``WorkerSourceTask``/``WorkerSinkTask`` loop on a thread; this
 thread serves the pipe to the supervisor. See docs/design/task-processes.md.
 
 Messages child → parent (tuples): ``("status", state, trace)``, ``("log", record_dict)``,
+``("metrics", snapshot)`` (the task's figures, every SNAPSHOT_INTERVAL and at exit),
 ``("offsets.get", rid, keys)``, ``("offsets.set", rid, values)``, ``("offsets.items", rid)``.
 Parent → child: ``("stop",)``, ``("target", state)``, ``("levels", {logger: level})``,
 ``("reply", rid, result, error_text)``.
@@ -28,6 +29,7 @@ from .child_host import (Channel, PipeLogHandler, apply_levels, enter_child, ign
 from .log_context import LIBRDKAFKA_LOGGER  # librdkafka's lines, in both isolations
 from .stores.offsets import OffsetBackingStore
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+from .task_metrics import SNAPSHOT_INTERVAL
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,11 @@ def main(conn: Any, spec: dict[str, Any]) -> None:
         exited.set()
     if worker_task is not None:
         worker_task.start()
+        threading.Thread(target=_report_figures, args=(channel, worker_task, exited),
+                         name="metrics-reporter", daemon=True).start()
     _serve(channel, worker_task, exited)
+    if worker_task is not None:
+        _send_figures(channel, worker_task)  # the final counts, after the task's close()
     channel.close()
     try:
         conn.close()
@@ -129,6 +135,25 @@ def _build(channel: Channel, task_id: ConnectorTaskId, spec: dict[str, Any], on_
     worker_task = worker._build_task(task_id, dict(spec["connector_config"]), dict(spec["task_config"]), spec["target_state"])
     worker_task._on_exit = on_exit
     return worker_task
+
+
+def _report_figures(channel: Channel, worker_task: Any, exited: threading.Event) -> None:
+    """Send the task's figures to the worker every SNAPSHOT_INTERVAL: one message a second, never
+    one per record (the loops only bump plain attributes)."""
+    while not exited.wait(SNAPSHOT_INTERVAL):
+        if channel.closed or not _send_figures(channel, worker_task):
+            return
+
+
+def _send_figures(channel: Channel, worker_task: Any) -> bool:
+    try:
+        channel.send(("metrics", worker_task.metrics_snapshot()))
+        return True
+    except (OSError, ValueError):
+        return False  # the worker is gone (or the pipe closed): nobody is left to report to
+    except Exception:  # a figure that cannot be pickled (a connector's label): log, keep the task
+        log.warning("The figures of task %s could not be sent to the worker", worker_task.id, exc_info=True)
+        return False
 
 
 def _serve(channel: Channel, worker_task: Any, exited: threading.Event) -> None:

@@ -74,6 +74,9 @@ class ProcessWorkerTask:
         self.failed = False
         self.process: Any = None
         self._conn: Any = None
+        # The task's figures as its process last sent them (("metrics", snapshot), about once a
+        # second and at exit); GET /metrics renders them (metrics.py).
+        self._metrics_snapshot: dict[str, Any] | None = None
         self._reader = threading.Thread(target=self._serve, name=f"task-supervisor-{task_id}", daemon=True)
 
     @property
@@ -140,6 +143,9 @@ class ProcessWorkerTask:
     def paused(self) -> bool:
         return self._spec["target_state"] == TargetState.PAUSED
 
+    def metrics_snapshot(self) -> dict[str, Any] | None:
+        return self._metrics_snapshot
+
     def transition_to(self, target_state: str) -> None:
         self._spec["target_state"] = target_state
         self._send(("target", target_state))
@@ -180,6 +186,8 @@ class ProcessWorkerTask:
             if message[1] == State.FAILED:
                 self.failed = True
             self._put(message[1], message[2])
+        elif kind == "metrics":
+            self._metrics_snapshot = message[1]
         elif kind == "log":
             record = logging.makeLogRecord(message[1])
             logging.getLogger(record.name).handle(record)

@@ -23,6 +23,7 @@ from .log_context import (LIBRDKAFKA_LOGGER, connector_scoped, install_log_conte
 from .config_providers import WorkerConfigTransformer, reverse_transform
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
+from .metrics import WorkerMetrics
 from .plugins import Plugins, _import_class
 from .sink_task import WorkerSinkTask
 from .source_task import WorkerSourceTask
@@ -143,6 +144,8 @@ class Worker:
         self.config_transformer = WorkerConfigTransformer.from_worker(config.originals, plugins)
         # Set by the herder: called with (connector, ttl ms) when a resolved value expires.
         self.on_config_ttl: Callable[[str, int], None] | None = None
+        # GET /metrics: this worker's own Prometheus registry (metrics.py, docs/metrics.md).
+        self.metrics = WorkerMetrics(self)
 
     def start(self) -> None:
         # Secrets never shown: every log line through the root handlers is masked (api/masking.py).
@@ -194,6 +197,20 @@ class Worker:
     def start_connector(self, name: str, config: dict[str, str], target_state: str,
                         on_reconfigure: Callable[[str], None],
                         on_started: Callable[[bool], None] | None = None) -> bool | None:
+        counts = self.metrics.counts
+
+        def started(ok: bool) -> None:
+            counts.connector_outcome(ok)
+            if on_started is not None:
+                on_started(ok)
+
+        ok = self._start_connector(name, config, target_state, on_reconfigure, started)
+        counts.connector_started(ok)
+        return ok
+
+    def _start_connector(self, name: str, config: dict[str, str], target_state: str,
+                         on_reconfigure: Callable[[str], None],
+                         on_started: Callable[[bool], None] | None = None) -> bool | None:
         """Start a connector instance: True once started, False when its start failed (FAILED).
 
         In process mode (``task.isolation=process``) start() runs in the connector's own process
@@ -367,8 +384,10 @@ class Worker:
             except Exception as exc:
                 log.error("Failed to start task %s", task_id, exc_info=True)
                 self.status_store.put_task(task_id, Status(State.FAILED, self.worker_id, format_trace(exc)))
+                self.metrics.counts.task_started(False)
                 return False
             self._tasks[task_id] = worker_task
+            self.metrics.counts.task_started(True)
         worker_task.start()
         return True
 

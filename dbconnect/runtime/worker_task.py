@@ -14,6 +14,7 @@ from .errors import ErrorHandler, RetryInterrupted
 from .log_context import LogContext, logging_context
 from .stores.configs import TargetState
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+from .task_metrics import TaskFigures
 from .transformation_chain import TransformationChain
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,13 @@ class WorkerTask(ABC):
         self._thread = threading.Thread(target=self._run, name=f"task-thread-{task_id}", daemon=True)
         self.failed = False
         self._cancelled = False
+        # Counted per batch by the loops; GET /metrics reads them (task_metrics.py, metrics.py).
+        self.figures = TaskFigures(self.kind, error_handler)
+
+    kind = "task"
+
+    def metrics_snapshot(self) -> dict[str, Any]:
+        return self.figures.snapshot()
 
     # -- lifecycle driven by the Worker -------------------------------------------------------
     def start(self) -> None:
@@ -210,6 +218,7 @@ class WorkerTask(ABC):
         # A shutdown must not overwrite FAILED: the trace stays visible until a restart.
         if state == State.UNASSIGNED and current is not None and current.state == State.FAILED:
             return
+        self.figures.state(state)
         self._status_store.put_task(self.id, Status(state, self._worker_id, trace))
 
     @abstractmethod

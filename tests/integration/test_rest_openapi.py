@@ -27,7 +27,9 @@ def test_every_route_documents_each_answer_with_a_schema(worker):
             if code in ("200", "201") or not code.startswith("2"):
                 assert content is not None, f"{where} {code}: no body documented"
             if content is not None:
-                assert content["application/json"]["schema"], f"{where} {code}: the empty schema"
+                # GET /metrics answers Prometheus' text format; everything else JSON.
+                media = "text/plain" if (method, path, code) == ("get", "/metrics", "200") else "application/json"
+                assert content[media]["schema"], f"{where} {code}: the empty schema"
         # Routing splits on '/': a path parameter can never hold one, and the document says so.
         for parameter in api.spec["paths"][path][method].get("parameters", []):
             if parameter["in"] == "path":
@@ -49,6 +51,8 @@ def test_real_answers_match_the_documented_schemas(worker, tmp_path, topic_name)
 
     api.call("get", "/")
     api.call("get", "/health")
+    assert api.call("get", "/metrics/summary").json()["connectors"] == {}
+    assert "kafka_connect_connect_worker_metrics_connector_count 0.0" in api.call("get", "/metrics").text
     assert api.call("get", "/connectors").json() == []
 
     # Create (201), exists (409), bad config (400), unknown connector (404).

@@ -21,7 +21,7 @@ from ...api.records import SourceRecord
 from ...api.task import SourceTask, inherit_context
 from .config import BULK, TABLES_KEY, JdbcSourceConfig, definition, parse_config
 from .dialect import Dialect, TableId, get_dialect
-from .querier import Querier, QuerierSpec
+from .querier import EPOCH, Querier, QuerierSpec
 
 log = logging.getLogger(__name__)
 
@@ -372,6 +372,7 @@ class JdbcSourceTask(SourceTask):
                 querier.describe(self._meta)
                 self._queriers.append(querier)
                 log.info("JDBC source task reads %s in %s mode from offset %s", querier.name, cfg.mode, offset)
+                self._report(querier, 0)
 
     def _open(self) -> None:
         self._close()
@@ -439,6 +440,8 @@ class JdbcSourceTask(SourceTask):
                 return None
             raise ConnectError(f"Query on {querier.name} failed: {self._dialect.spec.scrub(str(exc).strip())}") from exc
         self._failures = 0
+        if records:
+            self._report(querier, len(records))
         if done:
             querier.end_round(self._data)
             self._current = None
@@ -446,6 +449,21 @@ class JdbcSourceTask(SourceTask):
         else:
             self._current = querier
         return records
+
+    def _report(self, querier: Querier, rows: int) -> None:
+        """The table's figures for the worker's GET /metrics (docs/metrics.md), once per batch:
+        rows read, the current offset and the replication lag (now − the newest timestamp read)."""
+        metrics = getattr(self.context, "metrics", None)
+        if metrics is None:
+            return
+        table = querier.name
+        metrics.counter("jdbc_source_rows_read_total", rows, table=table)
+        if querier.ts is not None:
+            seconds = (querier.ts - EPOCH).total_seconds()
+            metrics.gauge("jdbc_source_offset_timestamp_seconds", seconds, table=table)
+            metrics.since("jdbc_source_replication_lag_seconds", seconds, table=table)
+        if querier.inc is not None and querier.inc >= 0:
+            metrics.gauge("jdbc_source_offset_incrementing", querier.inc, table=table)
 
     def _note_holds(self) -> None:
         """Old open transactions holding a bound back: in the task status while they last, and

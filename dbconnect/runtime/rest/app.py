@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import dbconnect
 from dbconnect.http.middleware import StripTrailingSlash
 from dbconnect.runtime.herder import Herder
-from dbconnect.runtime.rest import connectors, loggers as loggers_resource, offsets, plugins, root, tasks, ui
+from dbconnect.runtime.rest import connectors, loggers as loggers_resource, metrics, offsets, plugins, root, tasks, ui
 from dbconnect.runtime.rest._http import (
     OrjsonResponse,
     http_exception_response,
@@ -85,6 +85,7 @@ def create_app(
             {"name": "connectors", "description": "Create, configure, inspect and control connectors"},
             {"name": "connector-plugins", "description": "Installed plugins and configuration validation"},
             {"name": "admin", "description": "Runtime logger levels"},
+            {"name": "metrics", "description": "Prometheus metrics and a JSON summary (docs/metrics.md)"},
         ],
     )
     app.state.herder = herder
@@ -92,10 +93,13 @@ def create_app(
     app.state.version = version
     app.state.commit = commit
 
-    for resource in (root, connectors, tasks, offsets, plugins, loggers_resource):
+    for resource in (root, connectors, tasks, offsets, plugins, loggers_resource, metrics):
         app.include_router(resource.router)
     # The status page (static files, not part of the API's OpenAPI document).
     app.include_router(ui.router)
+    worker_metrics = getattr(getattr(herder, "worker", None), "metrics", None)
+    if worker_metrics is not None and hasattr(herder, "connectors"):
+        worker_metrics.set_connectors_source(herder.connectors)  # every connector, even one that never started
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_exception(_request: Request, exc: StarletteHTTPException):
@@ -111,6 +115,24 @@ def create_app(
         return internal_error_response(request, exc)
 
     _clean_openapi(app)
+    app.add_middleware(StripTrailingSlash)
+    if security is not None:
+        security.install(app)
+    return app
+
+
+def create_metrics_app(herder: Herder, *, security: RestSecurity | None = None) -> FastAPI:
+    """The app of ``metrics.listener``: only ``GET /metrics`` and ``GET /metrics/summary``, behind
+    the REST API's authentication (docs/metrics.md)."""
+    app = FastAPI(title="dbconnect metrics", default_response_class=OrjsonResponse, docs_url=None,
+                  redoc_url=None, openapi_url=None, redirect_slashes=False)
+    app.state.herder = herder
+    app.include_router(metrics.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_exception(_request: Request, exc: StarletteHTTPException):
+        return http_exception_response(exc)
+
     app.add_middleware(StripTrailingSlash)
     if security is not None:
         security.install(app)

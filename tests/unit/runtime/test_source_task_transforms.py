@@ -13,6 +13,7 @@ from dbconnect.converters.string import StringConverter
 from dbconnect.runtime.errors import ErrorHandler, Stage, ToleranceExceeded
 from dbconnect.runtime.source_task import WorkerSourceTask
 from dbconnect.runtime.submitted_records import SubmittedRecords
+from dbconnect.runtime.task_metrics import TaskFigures
 from dbconnect.runtime.transformation_chain import TransformationChain, TransformationStage
 
 
@@ -64,6 +65,7 @@ def task(tolerance: str) -> WorkerSourceTask:
     worker_task.topic_creation = None
     worker_task.transformations = TransformationChain([TransformationStage(Upper())])
     worker_task.errors = RecordingHandler(tolerance)
+    worker_task.figures = TaskFigures("source", worker_task.errors)
     return worker_task
 
 
@@ -77,6 +79,8 @@ def test_transformed_records_are_produced_and_dropped_ones_are_committed():
     assert [value for _, _, value in worker_task.producer.sent] == [b"A", b"B"]
     # the last record (dropped) is the committable offset
     assert [offset for _, offset in worker_task.submitted.committable().values()] == [{"n": 3}]
+    # source-record-write-total counts what went to the producer, not what the transforms dropped
+    assert worker_task.figures.records_out == 2
 
 
 def test_a_failing_transform_is_tolerated_at_the_transformation_stage_with_its_class():
@@ -85,6 +89,7 @@ def test_a_failing_transform_is_tolerated_at_the_transformation_stage_with_its_c
     assert [value for _, _, value in worker_task.producer.sent] == [b"A", b"B"]
     assert worker_task.errors.calls == [(Stage.TRANSFORMATION, "cannot shout that", Upper)]
     assert [offset for _, offset in worker_task.submitted.committable().values()] == [{"n": 2}]
+    assert worker_task.figures.records_out == 2
 
 
 def test_a_failing_transform_fails_the_task_without_tolerance():

@@ -403,7 +403,10 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
     def _write(self, entries: list[Entry], offsets: dict | None) -> list[tuple[SinkRecord, BaseException]]:
         """One transaction; the records to report (tolerance all) or ConnectError (none)."""
         try:
-            self.writer.write(collapse(entries, self.writer.sort_keys), offsets)
+            tables = collapse(entries, self.writer.sort_keys)
+            began = time.monotonic()
+            self.writer.write(tables, offsets)
+            self._report_written(tables, time.monotonic() - began)
             return []
         except (TransientError, AbandonedError):
             raise
@@ -421,6 +424,23 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
         if offsets:
             self.writer.write([], offsets)  # the reported records' offsets count as done too
         return failed
+
+    def _report_written(self, tables: list, seconds: float) -> None:
+        """Rows written per table and statement kind, and the transaction's time, for the worker's
+        GET /metrics (docs/metrics.md): once per transaction."""
+        metrics = getattr(self.context, "metrics", None)
+        if metrics is None:
+            return
+        kind = self.cfg.insert_mode
+        for ops in tables:
+            table = ops.table.fqn() if hasattr(ops.table, "fqn") else str(ops.table)
+            deleted = sum(len(keys) for keys in ops.deletes.values())
+            written = sum(len(rows) for rows in ops.writes.values())
+            if deleted:
+                metrics.counter("jdbc_sink_rows_written_total", deleted, table=table, kind="delete")
+            if written:
+                metrics.counter("jdbc_sink_rows_written_total", written, table=table, kind=kind)
+        metrics.observe("jdbc_sink_write_seconds", seconds)
 
     def _written(self, offsets: dict | None, failed: list) -> None:
         """A write is committed in the database: report its failed records, ask for a commit."""

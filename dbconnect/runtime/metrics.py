@@ -1,0 +1,324 @@
+"""The worker's Prometheus metrics: Kafka Connect's groups and names (docs/metrics.md).
+
+One ``CollectorRegistry`` per worker (not prometheus-client's global one: tests run several
+workers in one process). Nothing is updated on the hot paths here: at each scrape the collector
+reads the worker's connectors and statuses, and the latest figures of each task — its own
+``TaskFigures`` in thread mode, the last snapshot its task process sent in process mode. A task
+that has left the worker has no series any more.
+
+Names follow the usual JMX-exporter rule for Kafka Connect:
+``kafka.connect<type=sink-task-metrics, connector=X, task=Y><>sink-record-read-total`` becomes
+``kafka_connect_sink_task_metrics_sink_record_read_total{connector="X",task="Y"}``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+
+from ..api.metrics import COUNTER, DEFAULT_BUCKETS, GAUGE, HISTOGRAM, SINCE
+from .stores.status import State
+
+# Rates (Kafka's *-rate attributes) are taken over this window of snapshots (seconds).
+RATE_WINDOW = 30.0
+TASK_STATES = ("running", "paused", "failed", "unassigned", "restarting", "destroyed")
+
+
+def _family(group: str, name: str) -> str:
+    return f"kafka_connect_{group.replace('-', '_')}_{name.replace('-', '_')}"
+
+
+class WorkerCounts:
+    """Startup attempts, successes and failures (connect-worker-metrics), counted by the Worker."""
+
+    def __init__(self) -> None:
+        self.connector_startup = {"attempts": 0, "success": 0, "failure": 0}
+        self.task_startup = {"attempts": 0, "success": 0, "failure": 0}
+
+    def connector_started(self, ok: bool | None) -> None:
+        """``None``: the attempt is counted; its outcome comes later (a connector process)."""
+        self.connector_startup["attempts"] += 1
+        if ok is not None:
+            self.connector_startup["success" if ok else "failure"] += 1
+
+    def connector_outcome(self, ok: bool) -> None:
+        self.connector_startup["success" if ok else "failure"] += 1
+
+    def task_started(self, ok: bool) -> None:
+        self.task_startup["attempts"] += 1
+        self.task_startup["success" if ok else "failure"] += 1
+
+
+class _Rates:
+    """(taken, records_in, records_out) of recent snapshots of one task, for the *-rate figures."""
+
+    def __init__(self) -> None:
+        self.points: deque[tuple[float, int, int]] = deque()
+
+    def add(self, snapshot: dict[str, Any]) -> tuple[float, float]:
+        taken = snapshot["taken"]
+        if not self.points or self.points[-1][0] < taken:
+            self.points.append((taken, snapshot["records_in"], snapshot["records_out"]))
+        while len(self.points) > 2 and self.points[-1][0] - self.points[1][0] >= RATE_WINDOW:
+            self.points.popleft()
+        if len(self.points) < 2:
+            # One snapshot: the average since the task started.
+            elapsed = max(taken - snapshot["started"], 1e-9)
+            return snapshot["records_in"] / elapsed, snapshot["records_out"] / elapsed
+        (t0, in0, out0), (t1, in1, out1) = self.points[0], self.points[-1]
+        elapsed = max(t1 - t0, 1e-9)
+        return (in1 - in0) / elapsed, (out1 - out0) / elapsed
+
+
+class WorkerMetrics:
+    """The collector of one worker, registered in its own registry (``self.registry``)."""
+
+    def __init__(self, worker: Any, connectors: Callable[[], Iterable[str]] | None = None) -> None:
+        self.worker = worker
+        self.counts = WorkerCounts()
+        # The connector names to report: by default those this worker runs.
+        self._connectors = connectors or (lambda: list(worker._connectors))
+        self._rates: dict[Any, _Rates] = {}
+        self._lock = threading.Lock()
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self)
+
+    def set_connectors_source(self, connectors: Callable[[], Iterable[str]]) -> None:
+        self._connectors = connectors
+
+    # -- what the task figures say, per task ------------------------------------------------------
+    def task_snapshots(self) -> list[tuple[Any, dict[str, Any], tuple[float, float]]]:
+        """``[(task id, latest snapshot, (rate in, rate out))]`` of the tasks this worker runs."""
+        with self.worker._lock:
+            tasks = list(self.worker._tasks.items())
+        result = []
+        with self._lock:
+            for task_id, task in tasks:
+                snapshot = getattr(task, "metrics_snapshot", lambda: None)()
+                if snapshot is None:
+                    continue
+                rates = self._rates.setdefault(task_id, _Rates()).add(snapshot)
+                result.append((task_id, snapshot, rates))
+            alive = {task_id for task_id, _ in tasks}
+            for gone in set(self._rates) - alive:
+                del self._rates[gone]
+        return result
+
+    def summary(self) -> dict[str, Any]:
+        """Per connector throughput and lag (GET /metrics/summary; docs/metrics.md)."""
+        connectors: dict[str, Any] = {}
+        status_store = self.worker.status_store
+        for name in sorted(self._connectors()):
+            status = status_store.connector(name)
+            connectors[name] = {"state": status.state if status else None, "type": None, "tasks": {},
+                                "records_in_total": 0, "records_out_total": 0,
+                                "records_in_per_second": 0.0, "records_out_per_second": 0.0,
+                                "record_errors_total": 0, "lag_seconds": None}
+        now = time.time()
+        for task_id, snap, (rate_in, rate_out) in self.task_snapshots():
+            entry = connectors.get(task_id.connector)
+            if entry is None:
+                continue
+            errors = snap["errors"] or {}
+            lag = max((now - v for kind, name, _labels, v in snap["custom"] if kind == SINCE
+                       and name.endswith("lag_seconds")), default=None)
+            entry["type"] = snap["kind"]
+            entry["tasks"][str(task_id.task)] = {
+                "records_in_total": snap["records_in"], "records_out_total": snap["records_out"],
+                "records_in_per_second": round(rate_in, 3), "records_out_per_second": round(rate_out, 3),
+                "record_errors_total": errors.get("record_errors", 0), "lag_seconds": lag,
+                "updated": snap["taken"]}
+            entry["records_in_total"] += snap["records_in"]
+            entry["records_out_total"] += snap["records_out"]
+            entry["records_in_per_second"] = round(entry["records_in_per_second"] + rate_in, 3)
+            entry["records_out_per_second"] = round(entry["records_out_per_second"] + rate_out, 3)
+            entry["record_errors_total"] += errors.get("record_errors", 0)
+            if lag is not None and (entry["lag_seconds"] is None or lag > entry["lag_seconds"]):
+                entry["lag_seconds"] = lag
+        return {"worker_id": self.worker.worker_id, "time": now, "connectors": connectors}
+
+    # -- the Prometheus collector -------------------------------------------------------------------
+    def collect(self) -> Iterable[Metric]:
+        yield from self._worker_families()
+        yield from self._task_families(self.task_snapshots())
+
+    def _worker_families(self) -> Iterable[Metric]:
+        group = "connect-worker-metrics"
+        status_store = self.worker.status_store
+        names = sorted(self._connectors())
+        tasks_by_state = {state: GaugeMetricFamily(
+            _family(group, f"connector-{state}-task-count"),
+            f"The number of tasks of the connector in the {state} state on this worker",
+            labels=["connector"]) for state in TASK_STATES}
+        connector_status = GaugeMetricFamily(
+            _family("connector-metrics", "status"),
+            "1 for the connector's current status (the status label), Kafka's connector-metrics status",
+            labels=["connector", "status"])
+        total_tasks = 0
+        for name in names:
+            status = status_store.connector(name)
+            if status is not None:
+                connector_status.add_metric([name, status.state.lower()], 1)
+            counts = dict.fromkeys(TASK_STATES, 0)
+            for task_status in status_store.tasks(name).values():
+                state = task_status.state.lower()
+                if state in counts:
+                    counts[state] += 1
+            total_tasks += sum(counts.values())
+            for state, family in tasks_by_state.items():
+                family.add_metric([name], counts[state])
+        yield GaugeMetricFamily(_family(group, "connector-count"), "The number of connectors run in this worker",
+                                value=len(names))
+        yield GaugeMetricFamily(_family(group, "task-count"), "The number of tasks run in this worker",
+                                value=total_tasks)
+        yield from tasks_by_state.values()
+        yield connector_status
+        for what, counts in (("connector", self.counts.connector_startup), ("task", self.counts.task_startup)):
+            for outcome in ("attempts", "success", "failure"):
+                # CounterMetricFamily appends _total (Kafka's names end in -total already).
+                yield CounterMetricFamily(_family(group, f"{what}-startup-{outcome}"),
+                                          f"The total number of {what} starts ({outcome}) on this worker",
+                                          value=counts[outcome])
+            for outcome in ("success", "failure"):
+                yield GaugeMetricFamily(
+                    _family(group, f"{what}-startup-{outcome}-percentage"),
+                    f"The fraction (0-1) of this worker's {what} starts that ended in {outcome}",
+                    value=counts[outcome] / counts["attempts"] if counts["attempts"] else 0.0)
+
+    def _task_families(self, snapshots: list[tuple[Any, dict[str, Any], tuple[float, float]]]) -> Iterable[Metric]:
+        labels = ["connector", "task"]
+
+        def gauge(group: str, name: str, doc: str) -> GaugeMetricFamily:
+            return GaugeMetricFamily(_family(group, name), doc, labels=labels)
+
+        def counter(group: str, name: str, doc: str) -> Metric:
+            # A Kafka name ending in -total is a Prometheus counter (the family name keeps its
+            # _total); others (total-record-errors, deadletterqueue-produce-requests) keep Kafka's
+            # name exactly as the JMX exporter rule gives it, typed gauge as the exporter does.
+            if name.endswith("-total"):
+                return CounterMetricFamily(_family(group, name.removesuffix("-total")), doc, labels=labels)
+            return GaugeMetricFamily(_family(group, name), doc, labels=labels)
+
+        ct = "connector-task-metrics"
+        status = GaugeMetricFamily(_family(ct, "status"), "1 for the task's current status (the status label)",
+                                   labels=["connector", "task", "status"])
+        commit_ok = gauge(ct, "offset-commit-success-percentage", "The fraction of offset commits that succeeded")
+        commit_fail = gauge(ct, "offset-commit-failure-percentage", "The fraction of offset commits that failed")
+        commit_avg = gauge(ct, "offset-commit-avg-time-ms", "The average time in ms of an offset commit")
+        commit_max = gauge(ct, "offset-commit-max-time-ms", "The longest time in ms of an offset commit")
+        size_avg = gauge(ct, "batch-size-avg", "The average number of records in a batch (poll or put)")
+        size_max = gauge(ct, "batch-size-max", "The largest number of records in a batch (poll or put)")
+        running_ratio = gauge(ct, "running-ratio", "The fraction of its life the task has spent running")
+        pause_ratio = gauge(ct, "pause-ratio", "The fraction of its life the task has spent paused")
+        st, sk, te = "source-task-metrics", "sink-task-metrics", "task-error-metrics"
+        poll_total = counter(st, "source-record-poll-total", "Records returned by the task's poll()")
+        poll_rate = gauge(st, "source-record-poll-rate", "Records returned by poll() per second (last 30 s)")
+        write_total = counter(st, "source-record-write-total", "Records handed to the producer (after transformations)")
+        write_rate = gauge(st, "source-record-write-rate", "Records handed to the producer per second (last 30 s)")
+        poll_avg = gauge(st, "poll-batch-avg-time-ms", "The average time in ms of a poll() that returned records")
+        poll_max = gauge(st, "poll-batch-max-time-ms", "The longest time in ms of a poll() that returned records")
+        read_total = counter(sk, "sink-record-read-total", "Records read from Kafka by the task's consumer")
+        read_rate = gauge(sk, "sink-record-read-rate", "Records read per second (last 30 s)")
+        send_total = counter(sk, "sink-record-send-total", "Records sent to the task's put() (after transformations)")
+        send_rate = gauge(sk, "sink-record-send-rate", "Records sent to put() per second (last 30 s)")
+        put_avg = gauge(sk, "put-batch-avg-time-ms", "The average time in ms of a put() of records")
+        put_max = gauge(sk, "put-batch-max-time-ms", "The longest time in ms of a put() of records")
+        partitions = gauge(sk, "partition-count", "The number of topic partitions assigned to the task")
+        completions = counter(sk, "offset-commit-completion-total", "Offset commits that completed")
+        skips = counter(sk, "offset-commit-skip-total", "Offset commits skipped (the task was abandoned)")
+        error_families = {
+            "record_failures": counter(te, "total-record-failures", "Record processing failures, retried ones included"),
+            "record_errors": counter(te, "total-record-errors", "Records that failed for good (after any retries)"),
+            "records_skipped": counter(te, "total-records-skipped", "Records skipped because of errors (errors.tolerance=all)"),
+            "retries": counter(te, "total-retries", "Operations retried after a retriable error"),
+            "errors_logged": counter(te, "total-errors-logged", "Errors written to the log (errors.log.enable)"),
+            "dlq_produce_requests": counter(te, "deadletterqueue-produce-requests", "Records sent to the dead letter queue"),
+            "dlq_produce_failures": counter(te, "deadletterqueue-produce-failures", "Failed writes to the dead letter queue"),
+        }
+        last_error = gauge(te, "last-error-timestamp", "The time of the last error, in ms since the epoch (0: none)")
+        custom: dict[str, Metric] = {}
+        now = time.time()
+        status_store = self.worker.status_store
+        for task_id, snap, (rate_in, rate_out) in snapshots:
+            values = [task_id.connector, str(task_id.task)]
+            task_status = status_store.task(task_id)
+            if task_status is not None:
+                status.add_metric([*values, task_status.state.lower()], 1)
+            commits = snap["commits_ok"] + snap["commits_failed"]
+            commit_ok.add_metric(values, snap["commits_ok"] / commits if commits else 0.0)
+            commit_fail.add_metric(values, snap["commits_failed"] / commits if commits else 0.0)
+            commit_avg.add_metric(values, 1000.0 * snap["commit_time_total"] / commits if commits else 0.0)
+            commit_max.add_metric(values, 1000.0 * snap["commit_time_max"])
+            batches = snap["batches"]
+            size_avg.add_metric(values, snap["batch_size_total"] / batches if batches else 0.0)
+            size_max.add_metric(values, snap["batch_size_max"])
+            running_ratio.add_metric(values, snap.get("running_ratio", 0.0))
+            pause_ratio.add_metric(values, snap.get("pause_ratio", 0.0))
+            time_avg = 1000.0 * snap["batch_time_total"] / batches if batches else 0.0
+            if snap["kind"] == "source":
+                poll_total.add_metric(values, snap["records_in"])
+                poll_rate.add_metric(values, rate_in)
+                write_total.add_metric(values, snap["records_out"])
+                write_rate.add_metric(values, rate_out)
+                poll_avg.add_metric(values, time_avg)
+                poll_max.add_metric(values, 1000.0 * snap["batch_time_max"])
+            else:
+                read_total.add_metric(values, snap["records_in"])
+                read_rate.add_metric(values, rate_in)
+                send_total.add_metric(values, snap["records_out"])
+                send_rate.add_metric(values, rate_out)
+                put_avg.add_metric(values, time_avg)
+                put_max.add_metric(values, 1000.0 * snap["batch_time_max"])
+                partitions.add_metric(values, snap["partitions"] or 0)
+                completions.add_metric(values, snap["commits_ok"])
+                skips.add_metric(values, snap["commits_skipped"])
+            errors = snap["errors"]
+            if errors is not None:
+                for key, family in error_families.items():
+                    family.add_metric(values, errors.get(key, 0))
+                last_error.add_metric(values, errors.get("last_error_timestamp") or 0)
+            for kind, name, extra, value in snap["custom"]:
+                _add_custom(custom, kind, name, values, extra, value, now)
+        yield status
+        yield from (commit_ok, commit_fail, commit_avg, commit_max, size_avg, size_max, running_ratio, pause_ratio)
+        yield from (poll_total, poll_rate, write_total, write_rate, poll_avg, poll_max)
+        yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, skips)
+        yield from error_families.values()
+        yield last_error
+        yield from custom.values()
+
+
+def _add_custom(families: dict[str, Metric], kind: str, name: str, values: list[str],
+                extra: tuple[tuple[str, str], ...], value: Any, now: float) -> None:
+    """One figure a task reported through its context's ``metrics`` (api/metrics.py)."""
+    label_names = ["connector", "task", *(k for k, _ in extra)]
+    label_values = [*values, *(v for _, v in extra)]
+    full = f"dbconnect_{name}"
+    key = f"{full}|{','.join(label_names)}"
+    family = families.get(key)
+    if family is None:
+        if kind == COUNTER:
+            family = CounterMetricFamily(full.removesuffix("_total"), f"{name} (reported by the task)", labels=label_names)
+        elif kind == HISTOGRAM:
+            family = HistogramMetricFamily(full, f"{name} (reported by the task)", labels=label_names)
+        else:
+            family = GaugeMetricFamily(full, f"{name} (reported by the task)", labels=label_names)
+        families[key] = family
+    if kind == HISTOGRAM:
+        counts, count, total = value
+        cumulative, buckets = 0, []
+        for bound, n in zip(DEFAULT_BUCKETS, counts):
+            cumulative += n
+            buckets.append((repr(float(bound)), cumulative))
+        buckets.append(("+Inf", count))
+        family.add_metric(label_values, buckets, total)
+    elif kind == SINCE:
+        family.add_metric(label_values, max(0.0, now - value))
+    else:
+        family.add_metric(label_values, value)
