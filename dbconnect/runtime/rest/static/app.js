@@ -5,19 +5,32 @@
 const POLL_MS = 2000;
 const api = (path, init = {}) => fetch(path, { credentials: "same-origin", cache: "no-store", ...init });
 
-// Throughput and lag, per connector. Until the worker publishes a JSON summary of its metrics,
-// both are computed here from successive GET /connectors/{name}/offsets answers: the sum of the
-// numeric offsets (JDBC "incrementing", a sink's "kafka_offset") and its change per second, and
-// now − the newest "timestamp" offset (JDBC timestamp modes). To read the worker's figures
-// instead, replace this one function; it returns {name: {offset, rate, lag}} (null when unknown).
+// Throughput and lag, per connector, from the worker's own figures (GET /metrics/summary, the same
+// counters /metrics exports): records a connector moved per second over the last 30 s, and the
+// JDBC source's replication lag. The offset shown is the sum of the numeric offsets (JDBC
+// "incrementing", a sink's "kafka_offset") from GET /connectors/{name}/offsets. If the summary
+// cannot be read (an older worker), rate and lag fall back to the change of that sum per second and
+// now − the newest "timestamp" offset. Returns {name: {offset, rate, lag}} (null when unknown).
 const previous = new Map();
+
+async function loadSummary() {
+  try {
+    const response = await api("/metrics/summary");
+    return response.ok ? (await response.json()).connectors || {} : null;
+  } catch (_) {
+    return null;
+  }
+}
+
 async function loadFigures(names, offsetsByName, now) {
+  const summary = await loadSummary();
+  const source = document.getElementById("figures-source");
+  if (source) source.textContent = summary ? "this worker's metrics (/metrics/summary)" : "computed in the page from offsets";
   const figures = {};
   for (const name of names) {
     const entries = offsetsByName[name];
-    if (!entries) { figures[name] = { offset: null, rate: null, lag: null }; continue; }
     let position = null, newest = null;
-    for (const { offset } of entries) {
+    for (const { offset } of entries || []) {
       if (!offset) continue;
       for (const key of ["incrementing", "kafka_offset"]) {
         if (typeof offset[key] === "number") position = (position ?? 0) + offset[key];
@@ -30,7 +43,13 @@ async function loadFigures(names, offsetsByName, now) {
       rate = Math.max(0, (position - before.position) / ((now - before.at) / 1000));
     }
     previous.set(name, { position, at: now });
-    figures[name] = { offset: position, rate, lag: newest === null ? null : Math.max(0, now - newest) / 1000 };
+    let lag = newest === null ? null : Math.max(0, now - newest) / 1000;
+    const measured = summary && summary[name];
+    if (measured) {
+      if (typeof measured.records_out_per_second === "number") rate = measured.records_out_per_second;
+      if (typeof measured.lag_seconds === "number") lag = measured.lag_seconds;
+    }
+    figures[name] = { offset: entries ? position : null, rate, lag };
   }
   return figures;
 }
