@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -30,7 +31,12 @@ _ISOLATION = {"READ_UNCOMMITTED": "READ UNCOMMITTED", "READ_COMMITTED": "READ CO
 _TABLE_KINDS = {"TABLE": "table", "VIEW": "view"}
 _MARKER_LIKE = SQL_MARKER.strip().replace("*", "*") + "%"
 _CACHE_WINDOW_S = 0.11  # InnoDB refreshes the innodb_trx cache after 0.1 s without a read
-FRESHNESS_ATTEMPTS = 5
+FRESHNESS_ATTEMPTS = 8
+# Each retry waits one cache window plus a random share of attempt × window (≤ 3.9 s in all). The
+# randomness is what lets several readers of one server converge: tasks that retried in step (they
+# start together, and poll on the same interval) kept each other's reads under 0.1 s apart, so the
+# cache never refreshed for any of them (a test with 9 connectors on one server held their bounds back for 60 s).
+_RETRY_JITTER_S = _CACHE_WINDOW_S
 # time_bound's "oldest writer" when the list could not be proved fresh: before any row, so the
 # round reads nothing new (MariaDB's DATETIME starts at 1000-01-01).
 _UNKNOWN_OLDEST = dt.datetime(1000, 1, 2, tzinfo=_UTC)
@@ -127,8 +133,8 @@ class MariaDbDialect(CatalogDiscovery, Dialect):
         """(now, probe start, innodb_trx rows of other sessions) from a list proved fresh, or None
         when freshness could not be proved within ``FRESHNESS_ATTEMPTS`` cache windows."""
         for attempt in range(FRESHNESS_ATTEMPTS):
-            if attempt:
-                time.sleep(_CACHE_WINDOW_S)  # let the cache's idle window pass, then read again
+            if attempt:  # let the cache's idle window pass (and other readers' retries drift apart)
+                time.sleep(_CACHE_WINDOW_S + random.uniform(0.0, _RETRY_JITTER_S * attempt))
             probe = self.connect(autocommit=True)
             try:
                 with probe.cursor() as cur:
