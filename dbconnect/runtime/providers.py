@@ -79,16 +79,20 @@ class EnvVarConfigProvider(ConfigProvider):
         return ConfigData(data)
 
 
-class FileConfigProvider(ConfigProvider):
-    """``${file:/path/to/file.properties:key}``: a key of a Java properties file."""
-
-    aliases = (_JAVA_PACKAGE + "FileConfigProvider",)
+class _PathConfigProvider(ConfigProvider):
+    """What the file and directory providers share: KIP-993's ``allowed.paths``."""
 
     def __init__(self) -> None:
         self._allowed = AllowedPaths(None)
 
     def configure(self, configs: Mapping[str, Any]) -> None:
         self._allowed = AllowedPaths(configs.get(ALLOWED_PATHS_CONFIG))
+
+
+class FileConfigProvider(_PathConfigProvider):
+    """``${file:/path/to/file.properties:key}``: a key of a Java properties file."""
+
+    aliases = (_JAVA_PACKAGE + "FileConfigProvider",)
 
     def get(self, path: str, keys: Iterable[str] | None = None) -> ConfigData:
         if not path:
@@ -103,16 +107,10 @@ class FileConfigProvider(ConfigProvider):
         return ConfigData({k: v for k, v in props.items() if wanted is None or k in wanted})
 
 
-class DirectoryConfigProvider(ConfigProvider):
+class DirectoryConfigProvider(_PathConfigProvider):
     """``${dir:/path/to/dir:filename}``: the whole content of a file in a directory (Kubernetes secrets)."""
 
     aliases = (_JAVA_PACKAGE + "DirectoryConfigProvider",)
-
-    def __init__(self) -> None:
-        self._allowed = AllowedPaths(None)
-
-    def configure(self, configs: Mapping[str, Any]) -> None:
-        self._allowed = AllowedPaths(configs.get(ALLOWED_PATHS_CONFIG))
 
     def get(self, path: str, keys: Iterable[str] | None = None) -> ConfigData:
         if not path:
