@@ -153,6 +153,27 @@ class KafkaConfigBackingStore(ConfigBackingStore):
         with self._lock:
             return self._offset
 
+    @property
+    def highest_commit_generation(self) -> int | None:
+        """The highest ``generation`` read in a commit record (None: none carried one)."""
+        with self._lock:
+            return self._max_generation
+
+    def fencing_generation(self, group_generation: int) -> int:
+        """The generation a new leader should stamp on its commits: call once, when it becomes leader,
+        after ``refresh``, and keep it for the whole leadership.
+
+        Group generations restart from 0 or 1 when the group is deleted (Apache Kafka removes an
+        empty group without offsets after offsets.retention.check.interval.ms, 10 min; a
+        restarted in-memory broker forgets it), while the topic still holds the old, higher
+        generations: stamping the raw group generation would get every commit of the restarted
+        cluster ignored. max(group generation, highest seen + 1) is monotonic across leaders
+        either way: a deposed leader kept the lower number it took when it was elected.
+        """
+        with self._lock:
+            highest = self._max_generation
+        return group_generation if highest is None else max(group_generation, highest + 1)
+
     def snapshot(self) -> ClusterConfigState:
         with self._lock:
             return ClusterConfigState(

@@ -124,6 +124,26 @@ def test_a_commit_of_a_lower_generation_is_ignored(configs):
     assert store.task_configs("c") == [{"g": "6"}]
 
 
+def test_fencing_generation_survives_a_group_generation_reset(configs):
+    store, feed = configs
+    assert store.highest_commit_generation is None and store.fencing_generation(0) == 0
+    feed("connector-c", {"properties": {}})
+    feed("task-c-0", {"properties": {"g": "old cluster"}})
+    feed("commit-c", {"tasks": 1, "generation": 57})
+    # The group was deleted while the cluster was down: the new leader's group generation is 1.
+    assert store.highest_commit_generation == 57
+    stamp = store.fencing_generation(1)
+    assert stamp == 58
+    feed("task-c-0", {"properties": {"g": "new cluster"}})
+    feed("commit-c", {"tasks": 1, "generation": stamp})
+    assert store.task_configs("c") == [{"g": "new cluster"}]
+    # Raw group generation 1 would have been ignored: the hazard fencing_generation avoids.
+    feed("task-c-0", {"properties": {"g": "raw"}})
+    feed("commit-c", {"tasks": 1, "generation": 1})
+    assert store.task_configs("c") == [{"g": "new cluster"}]
+    assert store.fencing_generation(100) == 100
+
+
 def test_target_state_values():
     assert json.loads(target_state_value("STOPPED")) == {"state": "PAUSED", "state.v2": "STOPPED"}
     assert json.loads(target_state_value("STARTED")) == {"state": "STARTED", "state.v2": "STARTED"}
