@@ -316,3 +316,10 @@ def test_status_put_safe_does_not_replace_a_newer_generation_of_another_worker(b
     assert old_owner.put_task_safe(task, Status("RUNNING", "w1:8083", generation=6)) is True
     assert old_owner.flush() and new_owner.refresh(30)
     assert new_owner.task(task) == Status("RUNNING", "w1:8083", generation=6)
+
+
+def test_log_on_a_missing_topic_fails_to_start_with_its_name(broker, topic_name):
+    log = KafkaBasedLog(topic_name, broker.client_config(), lambda record: None)
+    with pytest.raises(Exception, match=f"The internal topic '{topic_name}' does not exist"):
+        log.start(2)
+    assert topic_name not in broker.topics(), "reading an internal topic must not auto-create it"
