@@ -201,7 +201,7 @@ class KafkaBasedLog:
         deadline = time.monotonic() + timeout_s
         try:
             targets = self.end_offsets(max(0.1, timeout_s))
-        except KafkaException as exc:
+        except (KafkaException, RuntimeError) as exc:  # RuntimeError: the client was closed by stop()
             log.warning("Could not read the end offsets of %s: %s", self.topic, exc)
             return False
         with self._cond:
