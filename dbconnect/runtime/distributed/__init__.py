@@ -1,0 +1,1 @@
+"""Distributed mode: group membership, assignment and the distributed herder."""
