@@ -111,6 +111,15 @@ def test_the_dockerfile_copies_what_the_wheel_needs():
     assert dict(dockerfile_instructions())["ENTRYPOINT"] == ["dbconnect"]
 
 
+def test_the_dockerignore_sends_what_the_dockerfile_copies():
+    rules = [line.strip() for line in (COMPOSE_DIR / "Dockerfile.dockerignore").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert rules[0] == "*"
+    allowed = {rule[1:] for rule in rules if rule.startswith("!")}
+    copied = {source.rstrip("/") for op, args in dockerfile_instructions() if op == "COPY" for source in args[:-1]}
+    assert copied == allowed, f"copied but ignored: {sorted(copied - allowed)}; allowed, never copied: {sorted(allowed - copied)}"
+
+
 def test_the_images_default_command_is_a_distributed_worker_without_a_file():
     cmd = [args for op, args in dockerfile_instructions() if op == "CMD"][-1]
     assert cmd == ["distributed"], cmd
