@@ -97,11 +97,20 @@ class Stack:
             config["transforms.table.regex"] = re.escape(f"{self.tag}.") + config["transforms.table.regex"]
         return config
 
+    def connector_name(self, stem: str) -> str:
+        """The file's connector name made this test's own: a sink consumes in the group
+        ``connect-<name>``, and on the session's broker (Tansu) a group that an earlier test's
+        worker left can keep a departed member as its leader, so a later sink of the same name
+        would never be assigned its partitions."""
+        return f"{stem}-{self.tag}"
+
     def connectors_dir(self, tmp_path: Path) -> Path:
+        """compose/connectors/ as the register service sees it, rewritten (see connector())."""
         directory = tmp_path / "connectors"
         directory.mkdir()
         for stem, config in connector_files():
-            (directory / f"{stem}.json").write_text(json.dumps(self.connector(config), indent=2))
+            name = self.connector_name(stem)
+            (directory / f"{name}.json").write_text(json.dumps({**self.connector(config), "name": name}, indent=2))
         return directory
 
     # -- the data
@@ -229,7 +238,7 @@ def test_the_validate_check_catches_a_broken_source(stack, worker, change):
 def test_the_register_script_creates_the_connectors_and_both_replications_run(stack, worker, tmp_path):
     directory = stack.connectors_dir(tmp_path)
     done = register(worker.url, directory)
-    names = [stem for stem, _ in connector_files()]
+    names = [stack.connector_name(stem) for stem, _ in connector_files()]
     assert [line.split(":")[0] for line in done.stdout.splitlines()] == names
     assert all(line.endswith(": 201") for line in done.stdout.splitlines()), done.stdout
     wait_running(worker.get, names)
@@ -288,7 +297,7 @@ def test_the_workers_environment_starts_a_distributed_worker_that_runs_the_conne
             assert time.monotonic() < deadline, log.read_text()[-4000:]
             time.sleep(0.5)
         register(url, stack.connectors_dir(tmp_path))
-        names = [stem for stem, _ in connector_files()]
+        names = [stack.connector_name(stem) for stem, _ in connector_files()]
         statuses = wait_running(lambda path: requests.get(url + path, timeout=30), names)
         for status in statuses.values():
             assert {status["connector"]["worker_id"], *(t["worker_id"] for t in status["tasks"])} == {f"127.0.0.1:{port}"}
