@@ -59,6 +59,16 @@ class StatusBackingStore(ABC):
     @abstractmethod
     def put_task(self, task_id: ConnectorTaskId, status: Status) -> None: ...
 
+    def put_connector_safe(self, connector: str, status: Status) -> bool:
+        """Kafka's putSafe: skip the write when a newer generation's status of another worker is there
+        (only stores shared between workers can see one); True when written."""
+        self.put_connector(connector, status)
+        return True
+
+    def put_task_safe(self, task_id: ConnectorTaskId, status: Status) -> bool:
+        self.put_task(task_id, status)
+        return True
+
     @abstractmethod
     def connector(self, connector: str) -> Status | None: ...
 
