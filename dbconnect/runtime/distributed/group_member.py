@@ -1,0 +1,437 @@
+"""A worker's membership of its Connect group, on Kafka's own group coordinator.
+
+Kafka Connect's WorkerGroupMember/WorkerCoordinator in Python: the one adapter module over
+kafka-python's ``BaseCoordinator`` (librdkafka, under confluent-kafka, has no custom protocol types).
+The member joins ``group.id`` with protocol type ``connect`` and the metadata of
+``connect_protocol.py``; the coordinator elects the leader; the leader's ``perform_assignment`` (the
+herder, calling the assignor) computes every member's assignment, which the coordinator hands out
+through SyncGroup.
+
+Threads: kafka-python runs its network loop, and with it heartbeats, on an IO thread of its own, so
+heartbeats are never starved by the herder. JoinGroup/SyncGroup are driven from this module's member
+thread, which also calls the listener's ``on_revoked``/``on_assigned``. ``metadata()`` and
+``perform_assignment()`` are called on kafka-python's IO thread during a join, and
+``on_session_lost()`` on whichever thread notices the loss: those three must be quick and must not
+block. ``on_revoked`` may block until the revoked work is stopped (heartbeats keep flowing meanwhile).
+
+What this module does for the herder, as Kafka's WorkerCoordinator and DistributedHerder do:
+- ``on_assigned`` receives the member's *whole* current assignment: the leader sends only new work
+  (cooperative protocol), so the work kept from earlier rounds is added and the revoked work removed;
+  the revoked lists stay on the object for information;
+- after a round that revoked work, it rejoins at once (revocation in one round, reassignment in the next);
+- a positive ``delay_ms`` makes it rejoin when the delay has passed (lost work held back, KIP-415);
+- losing the session (eviction: UnknownMemberId/IllegalGeneration on a heartbeat, or no heartbeat
+  acknowledged for ``session.timeout.ms``) calls ``on_session_lost`` once, forgets the assignment, and
+  rejoins as a new member.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from kafka import errors as kafka_errors
+from kafka.coordinator.base import BaseCoordinator
+from kafka.net.compat import KafkaNetClient
+from kafka.protocol.consumer.group import DEFAULT_GENERATION_ID, UNKNOWN_MEMBER_ID
+
+from ...api.errors import ConfigError
+from ..kafka_clients import translate
+from ..stores.status import ConnectorTaskId
+from .connect_protocol import (
+    PROTOCOL_VERSIONS, ExtendedAssignment, WorkerState, deserialize_assignment, deserialize_metadata,
+    metadata_protocols, protocols_for, serialize_assignment)
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_TYPE = "connect"
+
+# Kafka Connect's defaults for the distributed worker's group settings.
+DEFAULTS = {"session.timeout.ms": 10000, "heartbeat.interval.ms": 3000, "rebalance.timeout.ms": 60000,
+            "connect.protocol": "sessioned"}
+
+# librdkafka (or Java) key -> kafka-python argument, for the client the member opens.
+_INT_KEYS = {
+    "session.timeout.ms": "session_timeout_ms",
+    "heartbeat.interval.ms": "heartbeat_interval_ms",
+    "rebalance.timeout.ms": "max_poll_interval_ms",
+    "request.timeout.ms": "request_timeout_ms",
+    "retry.backoff.ms": "retry_backoff_ms",
+    "reconnect.backoff.ms": "reconnect_backoff_ms",
+    "reconnect.backoff.max.ms": "reconnect_backoff_max_ms",
+    "metadata.max.age.ms": "metadata_max_age_ms",
+    "connections.max.idle.ms": "connections_max_idle_ms",
+}
+_SSL_KEYS = {
+    "ssl.ca.location": "ssl_cafile",
+    "ssl.certificate.location": "ssl_certfile",
+    "ssl.key.location": "ssl_keyfile",
+    "ssl.key.password": "ssl_password",
+    "ssl.crl.location": "ssl_crlfile",
+    "ssl.cipher.suites": "ssl_ciphers",
+}
+_SASL_MECHANISMS = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI"}
+_SECURITY_PROTOCOLS = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
+# Java settings for formats librdkafka and kafka-python do not read (JKS/PKCS12 stores).
+_UNMAPPABLE = {"ssl.truststore.location", "ssl.truststore.password", "ssl.keystore.location",
+               "ssl.keystore.password", "ssl.key.pem", "ssl.certificate.pem", "ssl.ca.pem"}
+# Settings that need nothing on the kafka-python side (file formats implied by PEM locations).
+_HARMLESS = {"ssl.truststore.type", "ssl.keystore.type", "ssl.protocol", "ssl.enabled.protocols"}
+
+
+class GroupListener(Protocol):
+    """The herder's side of the membership (Kafka's WorkerRebalanceListener plus the leader's assignor)."""
+
+    def metadata(self) -> WorkerState:
+        """This worker's URL, the config offset it has read and what it runs now (IO thread; quick)."""
+
+    def perform_assignment(self, members: dict[str, WorkerState], generation: int) -> dict[str, ExtendedAssignment]:
+        """Leader only: every member's assignment for ``generation`` (IO thread; quick)."""
+
+    def on_assigned(self, assignment: ExtendedAssignment, generation: int) -> None:
+        """The round is complete: ``assignment`` holds everything this member owns now."""
+
+    def on_revoked(self, leader: str, connectors: list[str], tasks: list[ConnectorTaskId]) -> None:
+        """Stop this work before returning: it may start elsewhere in the next round."""
+
+    def on_session_lost(self, reason: str) -> None:
+        """The group has moved on without this member: stop all work at once (must not block)."""
+
+
+def kafka_python_settings(worker_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The kafka-python arguments for a worker's group member; ConfigError for what cannot be honoured."""
+    group_id = str(worker_config.get("group.id") or "").strip()
+    if not group_id:
+        raise ConfigError("Missing required configuration \"group.id\" which has no default value.",
+                          {"group.id": ["required for a distributed worker"]})
+    servers = str(worker_config.get("bootstrap.servers") or "").strip()
+    if not servers:
+        raise ConfigError("Missing required configuration \"bootstrap.servers\" which has no default value.",
+                          {"bootstrap.servers": ["required"]})
+    out: dict[str, Any] = {"group_id": group_id, "bootstrap_servers": [s.strip() for s in servers.split(",") if s.strip()]}
+    for key, default in DEFAULTS.items():
+        if key in _INT_KEYS:
+            out[_INT_KEYS[key]] = default
+    for key, arg in _INT_KEYS.items():
+        if key in worker_config and str(worker_config[key]).strip() != "":
+            try:
+                out[arg] = int(str(worker_config[key]).strip())
+            except ValueError:
+                raise ConfigError(f"Invalid value {worker_config[key]} for configuration {key}: Not a number of type INT",
+                                  {key: ["Not a number of type INT"]}) from None
+    if out["heartbeat_interval_ms"] >= out["session_timeout_ms"]:
+        raise ConfigError(
+            f"heartbeat.interval.ms ({out['heartbeat_interval_ms']}) must be lower than session.timeout.ms "
+            f"({out['session_timeout_ms']}); Kafka recommends at most a third of it",
+            {"heartbeat.interval.ms": ["must be lower than session.timeout.ms"]})
+    if "client.id" in worker_config:
+        out["client_id"] = str(worker_config["client.id"])
+
+    security = {k: v for k, v in worker_config.items()
+                if k == "security.protocol" or k.startswith("ssl.") or k.startswith("sasl.")}
+    for key in security:
+        if key in _UNMAPPABLE:
+            raise ConfigError(
+                f"{key} cannot be used by the distributed worker's group member (kafka-python reads PEM files): "
+                "give ssl.ca.location / ssl.certificate.location / ssl.key.location instead",
+                {key: ["not supported for group membership; use the PEM file settings"]})
+    translated = translate({k: v for k, v in security.items() if k not in _HARMLESS})
+    for key, value in translated.items():
+        value = str(value).strip()
+        if key == "security.protocol":
+            protocol = value.upper()
+            if protocol not in _SECURITY_PROTOCOLS:
+                raise ConfigError(f"Invalid value {value} for configuration security.protocol",
+                                  {key: [f"must be one of {', '.join(sorted(_SECURITY_PROTOCOLS))}"]})
+            out["security_protocol"] = protocol
+        elif key in _SSL_KEYS:
+            out[_SSL_KEYS[key]] = value
+        elif key == "ssl.endpoint.identification.algorithm":
+            if value.lower() not in ("https", "none", ""):
+                raise ConfigError(f"Invalid value {value} for configuration {key}", {key: ["must be https or none"]})
+            out["ssl_check_hostname"] = value.lower() == "https"
+        elif key == "sasl.mechanisms":
+            if value.upper() not in _SASL_MECHANISMS:
+                raise ConfigError(
+                    f"sasl.mechanism={value} is not supported for the distributed worker's group membership: "
+                    f"use one of {', '.join(sorted(_SASL_MECHANISMS))}",
+                    {"sasl.mechanism": [f"must be one of {', '.join(sorted(_SASL_MECHANISMS))}"]})
+            out["sasl_mechanism"] = value.upper()
+        elif key == "sasl.username":
+            out["sasl_plain_username"] = value
+        elif key == "sasl.password":
+            out["sasl_plain_password"] = value
+        elif key == "sasl.kerberos.service.name":
+            out["sasl_kerberos_service_name"] = value
+        else:
+            raise ConfigError(
+                f"{key} cannot be honoured by the distributed worker's group member (kafka-python): remove it "
+                "or use a setting it maps (security.protocol, ssl.ca.location, ssl.certificate.location, "
+                "ssl.key.location, ssl.key.password, ssl.crl.location, ssl.cipher.suites, "
+                "ssl.endpoint.identification.algorithm, sasl.mechanism, sasl.jaas.config, sasl.username, "
+                "sasl.password, sasl.kerberos.service.name)",
+                {key: ["not supported for group membership"]})
+    return out
+
+
+class _ConnectCoordinator(BaseCoordinator):
+    """BaseCoordinator with protocol type ``connect``; every hook hands over to the WorkerGroupMember."""
+
+    def __init__(self, client: KafkaNetClient, member: WorkerGroupMember, **configs: Any) -> None:
+        self._member = member
+        super().__init__(client, **configs)
+
+    def protocol_type(self) -> str:
+        return PROTOCOL_TYPE
+
+    def group_protocols(self) -> list[tuple[str, bytes]]:
+        return metadata_protocols(self._member.listener.metadata(), self._member.connect_protocol)
+
+    def _perform_assignment(self, leader_id, protocol, members):
+        return self._member._perform_assignment(leader_id, protocol, members, self._generation.generation_id)
+
+    async def _on_join_complete_async(self, generation, member_id, protocol, member_assignment_bytes):
+        self._member._joined(generation, member_id, protocol, member_assignment_bytes)
+
+    def reset_generation(self, member_id=UNKNOWN_MEMBER_ID):
+        self._member._generation_reset()
+        super().reset_generation(member_id)
+
+
+class WorkerGroupMember:
+    """One worker's membership of its Connect group (see the module docstring for the threads)."""
+
+    def __init__(self, worker_config: Mapping[str, Any], url: str, listener: GroupListener) -> None:
+        self.settings = kafka_python_settings(worker_config)
+        self.connect_protocol = str(worker_config.get("connect.protocol") or DEFAULTS["connect.protocol"]).strip().lower()
+        protocols_for(self.connect_protocol)  # refuses eager / unknown values now, not at the first join
+        self.url = url
+        self.listener = listener
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client: KafkaNetClient | None = None
+        self._coordinator: _ConnectCoordinator | None = None
+        self._rejoin_reason: str | None = None
+        self._rejoin_at: float | None = None
+        # What this member owns (the augmented assignment) and the generation it came with.
+        self._snapshot: ExtendedAssignment | None = None
+        self._owned_generation: int | None = None
+        self._pending: tuple[int, str, str, bytes] | None = None
+        self._leader_id: str | None = None
+        self._leader_url: str | None = None
+        self.last_error: BaseException | None = None
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the client and start joining on the member thread (returns at once)."""
+        if self._thread is not None:
+            return
+        self._client = KafkaNetClient(**self._client_config())
+        self._client._net.start()
+        self._coordinator = _ConnectCoordinator(self._client, self, **self._coordinator_config())
+        self._thread = threading.Thread(target=self._run, name=f"connect-group-member-{self.settings['group_id']}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Leave the group (LeaveGroup, so the others rebalance at once) and close, within ``timeout_s``."""
+        self._stopping.set()
+        self._wake.set()
+        deadline = time.monotonic() + timeout_s
+        if self._thread is not None:
+            self._thread.join(max(0.1, deadline - time.monotonic()))
+        coordinator, client = self._coordinator, self._client
+        if coordinator is not None:
+            try:
+                coordinator.close(timeout_ms=int(max(0.1, deadline - time.monotonic()) * 1000))
+            except Exception as exc:  # leaving is best effort, as in Kafka
+                log.warning("Leaving group %s failed: %s", self.settings["group_id"], exc)
+        if client is not None:
+            try:
+                client.close()
+            except Exception as exc:
+                log.debug("Closing the group member's client: %s", exc)
+        self._coordinator = self._client = None
+
+    def request_rejoin(self, reason: str) -> None:
+        """Rejoin the group as soon as possible (a new round: config changed, work revoked, ...)."""
+        log.info("Group member %s: rejoin requested: %s", self.member_id, reason)
+        with self._lock:
+            self._rejoin_reason = reason
+        self._wake.set()
+
+    @property
+    def member_id(self) -> str | None:
+        coordinator = self._coordinator
+        if coordinator is None:
+            return None
+        member_id = coordinator._generation.member_id
+        return member_id or None
+
+    @property
+    def generation(self) -> int:
+        """The generation of the last completed round (−1 before the first)."""
+        with self._lock:
+            return self._owned_generation if self._owned_generation is not None else DEFAULT_GENERATION_ID
+
+    @property
+    def leader_id(self) -> str | None:
+        return self._leader_id
+
+    @property
+    def leader_url(self) -> str | None:
+        return self._leader_url
+
+    def is_leader(self) -> bool:
+        return self._leader_id is not None and self._leader_id == self.member_id
+
+    def assignment(self) -> ExtendedAssignment | None:
+        with self._lock:
+            return self._snapshot
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def _client_config(self) -> dict[str, Any]:
+        keep = {"bootstrap_servers", "client_id", "request_timeout_ms", "retry_backoff_ms", "reconnect_backoff_ms",
+                "reconnect_backoff_max_ms", "metadata_max_age_ms", "connections_max_idle_ms", "security_protocol",
+                "ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password", "ssl_crlfile", "ssl_ciphers",
+                "ssl_check_hostname", "sasl_mechanism", "sasl_plain_username", "sasl_plain_password",
+                "sasl_kerberos_service_name"}
+        config = {k: v for k, v in self.settings.items() if k in keep}
+        config.setdefault("client_id", f"connect-{self.settings['group_id']}")
+        # The JoinGroup is held up to rebalance.timeout.ms: the client's request timeout must not cut it.
+        config.setdefault("request_timeout_ms", 40000)
+        return config
+
+    def _coordinator_config(self) -> dict[str, Any]:
+        keys = ("group_id", "session_timeout_ms", "heartbeat_interval_ms", "max_poll_interval_ms",
+                "request_timeout_ms", "retry_backoff_ms")
+        config = {k: self.settings[k] for k in keys if k in self.settings}
+        config.setdefault("request_timeout_ms", 40000)
+        config["api_version"] = self._client._manager.broker_version if self._client else None
+        if config["api_version"] is None:
+            self._client._manager.bootstrap(30000)
+            config["api_version"] = self._client._manager.broker_version
+        return config
+
+    # -- hooks from the coordinator (kafka-python's IO thread) --------------------------------------
+
+    def _perform_assignment(self, leader_id: str, protocol: str, members: list[Any], generation: int) -> dict[str, bytes]:
+        version = PROTOCOL_VERSIONS.get(protocol)
+        if version is None:
+            raise kafka_errors.InconsistentGroupProtocolError(f"unexpected Connect protocol {protocol}")
+        states = {m.member_id: deserialize_metadata(m.metadata) for m in members}
+        log.info("Group %s generation %s: leader %s assigns work to %d member(s) with protocol %s",
+                 self.settings["group_id"], generation, leader_id, len(states), protocol)
+        assignments = self.listener.perform_assignment(states, generation)
+        out: dict[str, bytes] = {}
+        for member_id in states:
+            assignment = assignments[member_id]
+            assignment.version = version
+            out[member_id] = serialize_assignment(assignment)
+        return out
+
+    def _joined(self, generation: int, member_id: str, protocol: str, raw: bytes) -> None:
+        with self._lock:
+            self._pending = (generation, member_id, protocol, raw)
+        self._wake.set()
+
+    def _generation_reset(self) -> None:
+        with self._lock:
+            lost = self._owned_generation is not None and not self._stopping.is_set()
+            generation = self._owned_generation
+            self._owned_generation = None
+            self._snapshot = None
+            self._pending = None
+        if lost:
+            self._session_lost(f"member {self.member_id} of generation {generation} is no longer in the group")
+
+    def _session_lost(self, reason: str) -> None:
+        log.warning("Group %s: session lost: %s; stopping all work and rejoining", self.settings["group_id"], reason)
+        try:
+            self.listener.on_session_lost(reason)
+        except Exception:
+            log.exception("on_session_lost failed")
+
+    # -- the member thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        coordinator = self._coordinator
+        assert coordinator is not None
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                with self._lock:
+                    reason, self._rejoin_reason = self._rejoin_reason, None
+                    if self._rejoin_at is not None and time.monotonic() >= self._rejoin_at:
+                        reason = reason or "the scheduled rebalance delay has passed"
+                        self._rejoin_at = None
+                if reason is not None:
+                    coordinator.request_rejoin()
+                if coordinator.need_rejoin() or coordinator.coordinator_unknown():
+                    coordinator.ensure_active_group(timeout_ms=1000)
+                self._dispatch()
+                coordinator.poll_heartbeat()
+                self._check_session()
+                backoff = 0.1
+            except Exception as exc:  # a failed round: log, back off, try again
+                self.last_error = exc
+                log.warning("Group %s: join round failed: %s", self.settings["group_id"], exc, exc_info=True)
+                coordinator.request_rejoin()
+                self._wake.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
+            self._wake.wait(0.2)
+            self._wake.clear()
+
+    def _check_session(self) -> None:
+        coordinator = self._coordinator
+        with self._lock:
+            owned = self._owned_generation is not None
+        if owned and coordinator is not None and coordinator.stable() and coordinator.heartbeat.session_timeout_expired():
+            # The coordinator has evicted us by now: our work may already run elsewhere.
+            coordinator.reset_generation()
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        generation, member_id, protocol, raw = pending
+        received = deserialize_assignment(raw)
+        if received is None:
+            log.warning("Group %s generation %s: empty assignment bytes; rejoining", self.settings["group_id"], generation)
+            self.request_rejoin("empty assignment")
+            return
+        self._leader_id, self._leader_url = received.leader, received.leader_url
+        revoked = bool(received.revoked_connectors or received.revoked_tasks)
+        if revoked:
+            self.listener.on_revoked(received.leader, list(received.revoked_connectors), list(received.revoked_tasks))
+        with self._lock:
+            previous = self._snapshot
+            connectors = list(received.connectors)
+            tasks = list(received.tasks)
+            if previous is not None:
+                gone_c, gone_t = set(received.revoked_connectors), set(received.revoked_tasks)
+                connectors += [c for c in previous.connectors if c not in gone_c and c not in connectors]
+                tasks += [t for t in previous.tasks if t not in gone_t and t not in tasks]
+            full = ExtendedAssignment(received.version, received.error, received.leader, received.leader_url,
+                                      received.config_offset, connectors, tasks, list(received.revoked_connectors),
+                                      list(received.revoked_tasks), received.delay_ms)
+            self._snapshot = full
+            self._owned_generation = generation
+            if received.delay_ms > 0:
+                self._rejoin_at = time.monotonic() + received.delay_ms / 1000.0
+        log.info("Group %s generation %s: member %s assigned %s connector(s) and %s task(s)%s; leader %s (%s)",
+                 self.settings["group_id"], generation, member_id, len(connectors), len(tasks),
+                 f", revoked {len(received.revoked_connectors)}/{len(received.revoked_tasks)}" if revoked else "",
+                 received.leader, received.leader_url)
+        self.listener.on_assigned(full, generation)
+        if revoked:
+            # Revocation in this round, reassignment in the next (Kafka's herder rejoins the same way).
+            self.request_rejoin("work was revoked in this round")
