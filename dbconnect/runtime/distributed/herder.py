@@ -108,7 +108,7 @@ class DistributedHerder(AbstractHerder):
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._cluster_id: str | None = None
-        self._failure: BaseException | None = None
+        self._fencing_generation: int | None = None  # while leader: stamped on task config commits
         # The member is created at start(), once the REST listener is bound and ``url`` is known.
         self._member_factory = member_factory
         self.member: Any = None
@@ -237,9 +237,9 @@ class DistributedHerder(AbstractHerder):
         return self.protocols.worker_state(self.url, self.config_store.offset, connectors, tasks)
 
     def perform_assignment(self, members: Mapping[str, Any], generation: int) -> dict[str, Any]:
-        """Leader only: read the config topic to the end, then let the assignor decide."""
-        if not self.config_store.refresh(self.sync_timeout_s):
-            log.warning("The leader could not read the config topic to its end within %.1f s", self.sync_timeout_s)
+        """Leader only, on the member's IO thread (quick, no blocking read): assign what the config
+        topic holds as far as this worker has read it; a member that read further gets the leader a
+        CONFIG_MISMATCH round (the assignor's), after which it reads to there and rejoins."""
         snapshot = self.config_store.snapshot()
         connectors = {name: snapshot.task_count(name) for name in snapshot.connector_configs}
         leader_id = getattr(self.member, "member_id", None) or ""
@@ -251,7 +251,10 @@ class DistributedHerder(AbstractHerder):
                 log.error("Workers %s all advertise the REST URL %s: requests forwarded to it reach only one of "
                           "them. Give each worker its own rest.advertised.host.name / rest.advertised.port.",
                           ", ".join(sorted(ids)), url)
-        assignments = self.assignor.assign(leader_id, self.url, snapshot.offset, dict(members), connectors, generation)
+        with self._lock:
+            last_generation = self.generation if self.generation >= 0 else None
+        assignments = self.assignor.assign(leader_id, self.url, snapshot.offset, dict(members), connectors, generation,
+                                           last_completed_generation=last_generation)
         owners: dict[str | ConnectorTaskId, str] = {}
         for member_id, state in members.items():
             allocation = getattr(state, "allocation", None)
@@ -299,6 +302,7 @@ class DistributedHerder(AbstractHerder):
         with self._lock:
             self._rebalancing = True
             self._leader_id = None
+            self._fencing_generation = None
         self._enqueue(self._stop_all_work)
 
     # -- acting on an assignment (tick thread) ----------------------------------------------------
@@ -322,21 +326,36 @@ class DistributedHerder(AbstractHerder):
             return
         if not self._catch_up(assignment.config_offset):
             return
-        revoked_tasks = [ConnectorTaskId(t.connector, t.task) for t in assignment.revoked_tasks]
-        self._stop_work(list(assignment.revoked_connectors), revoked_tasks)
+        # The member hands over its whole assignment (kept work included): whatever runs here and
+        # is not in it (revoked) stops first, then what is in it and does not run starts.
+        assigned_connectors = set(assignment.connectors)
+        assigned_tasks = {ConnectorTaskId(t.connector, t.task) for t in assignment.tasks}
+        revoked_tasks = {ConnectorTaskId(t.connector, t.task) for t in assignment.revoked_tasks}
         with self._lock:
-            self._owned_connectors |= set(assignment.connectors)
-            self._owned_tasks |= {ConnectorTaskId(t.connector, t.task) for t in assignment.tasks}
+            stale_connectors = (self._owned_connectors | self._running_connectors) - assigned_connectors
+            stale_connectors |= set(assignment.revoked_connectors) & self._running_connectors
+        stale_tasks = (set(self.worker.task_ids()) | self._owned_tasks) - assigned_tasks
+        stale_tasks |= revoked_tasks & set(self.worker.task_ids())
+        self._stop_work(sorted(stale_connectors), sorted(stale_tasks))
+        became_leader = False
+        with self._lock:
+            self._owned_connectors = assigned_connectors
+            self._owned_tasks = assigned_tasks
             self._rebalancing = False
+            if self.is_leader and self._fencing_generation is None:
+                became_leader = True
+            elif not self.is_leader:
+                self._fencing_generation = None
+        if became_leader:
+            # A new leader reads the config topic to its end before it writes, and stamps its commits
+            # with a generation no earlier leader used.
+            self.config_store.refresh(self.sync_timeout_s)
+            fencing = getattr(self.config_store, "fencing_generation", None)
+            with self._lock:
+                self._fencing_generation = fencing(generation) if callable(fencing) else generation
         if self.is_leader:
             self._ensure_session_key()
         self._start_owned_work()
-        if assignment.delay_ms and assignment.delay_ms > 0:
-            # Work of a departed worker is held for it until then; rejoin so that it is given out.
-            timer = threading.Timer(assignment.delay_ms / 1000.0, self.member.request_rejoin,
-                                    args=("scheduled rebalance",))
-            timer.daemon = True
-            timer.start()
 
     def _catch_up(self, offset: int) -> bool:
         if self.config_store.offset >= offset:
@@ -410,6 +429,10 @@ class DistributedHerder(AbstractHerder):
             tasks = sorted(set(self._owned_tasks) | set(self.worker.task_ids()))
         self._stop_work(connectors, tasks)
 
+    def _commit_generation(self) -> int:
+        with self._lock:
+            return self._fencing_generation if self._fencing_generation is not None else self.generation
+
     def _ensure_session_key(self) -> None:
         if not self.sessioned:
             return
@@ -441,7 +464,7 @@ class DistributedHerder(AbstractHerder):
         if configs == self.config_store.task_configs(name):
             return
         if self.is_leader:
-            self.config_store.put_task_configs(name, configs, generation=self.generation)
+            self.config_store.put_task_configs(name, configs, generation=self._commit_generation())
             return
         if not self._send_task_configs(name, configs):
             timer = threading.Timer(RECONFIGURE_RETRY_S, self._request_reconfiguration, args=(name,))
@@ -481,7 +504,7 @@ class DistributedHerder(AbstractHerder):
             if not self.is_leader:
                 raise NotLeaderError("Only the leader may write task configurations.", self.leader_url)
             self._require(name)
-            self.config_store.put_task_configs(name, configs, generation=self.generation)
+            self.config_store.put_task_configs(name, configs, generation=self._commit_generation())
 
         self._call(write)
 
@@ -682,7 +705,7 @@ class DistributedHerder(AbstractHerder):
             self._leader_only("can stop connectors")
             self._require(name)
             # Task configs first: a failure between the two writes leaves no tasks of a running connector.
-            self.config_store.put_task_configs(name, [], generation=self.generation)
+            self.config_store.put_task_configs(name, [], generation=self._commit_generation())
             self.config_store.put_target_state(name, TargetState.STOPPED)
 
         self._call(write)

@@ -271,7 +271,7 @@ def test_task_config_updates_restart_the_tasks_after_the_rebalance(make):
     store.listener.on_task_config_update({"src"})
     settle(herder)
     assert herder.worker.tasks == set()
-    assign(herder, leader="m-2")  # nothing new assigned: it still owns the task
+    assign(herder, leader="m-2", tasks=[ConnectorTaskId("src", 0)])  # the member's whole assignment: kept
     assert ("start_task", ConnectorTaskId("src", 0), "new") in herder.worker.events
 
 
@@ -322,7 +322,8 @@ def test_the_leader_assigns_what_the_config_topic_holds(make):
     calls = []
 
     class Assignor:
-        def assign(self, leader_id, leader_url, offset, members, connectors, generation):
+        def assign(self, leader_id, leader_url, offset, members, connectors, generation,
+                   last_completed_generation=None):
             calls.append((leader_id, leader_url, offset, connectors, generation))
             return {m: Assignment(leader=leader_id, leader_url=leader_url) for m in members}
 
@@ -338,3 +339,21 @@ def test_the_leader_assigns_what_the_config_topic_holds(make):
     result = herder.perform_assignment({"m-1": Member("http://w1:8083"), "m-2": Member("http://w2:8083")}, 3)
     assert set(result) == {"m-1", "m-2"}
     assert calls == [("m-1", "http://w1:8083", 2, {"src": 2}, 3)]
+
+
+def test_work_missing_from_the_whole_assignment_stops(make):
+    herder = make()
+    store = herder.config_store
+    store.put_connector_config("a", {**SOURCE, "name": "a"}, TargetState.STARTED)
+    store.put_task_configs("a", [{"n": "0"}, {"n": "1"}])
+    assign(herder, leader="m-2", tasks=[ConnectorTaskId("a", 0), ConnectorTaskId("a", 1)])
+    assign(herder, leader="m-2", tasks=[ConnectorTaskId("a", 1)], revoked_tasks=[ConnectorTaskId("a", 0)])
+    assert herder.worker.tasks == {ConnectorTaskId("a", 1)}
+
+
+def test_a_new_leader_stamps_the_stores_fencing_generation(make):
+    herder = make()
+    herder.config_store.fencing_generation = lambda group_generation: group_generation + 100
+    herder.config_store.put_connector_config("src", {**SOURCE, "name": "src"}, TargetState.STARTED)
+    assign(herder, connectors=["src"], generation=2)
+    assert herder.config_store.generations == [102]
