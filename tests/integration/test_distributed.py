@@ -67,3 +67,58 @@ def test_three_workers_create_on_a_status_on_c_tasks_balanced(cluster, tmp_path)
     # The same answers on every worker.
     for worker in (a, b):
         assert worker.status("src-1")["tasks"] == statuses["src-1"]["tasks"]
+
+
+def other(workers: list[DistributedWorker], worker_id: str) -> DistributedWorker:
+    """A worker that is not ``worker_id`` (host:port)."""
+    return next(w for w in workers if w.url.split("://")[1] != worker_id)
+
+
+def test_pause_resume_restart_stop_and_offsets_through_any_worker(cluster, tmp_path):
+    a, b = cluster(2)
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(f"line {i}\n" for i in range(20)))
+    assert b.write("POST", "/connectors", json={"name": "src", "config": file_source(lines, "lines")}).status_code == 201
+    status = wait_until(lambda: (s := a.status("src")) and running(s, 1) and s, 90, "src running")
+
+    assert a.write("PUT", "/connectors/src/pause").status_code == 202
+    wait_until(lambda: (s := b.status("src")) and s["connector"]["state"] == "PAUSED"
+               and [t["state"] for t in s["tasks"]] == ["PAUSED"], 60, "src paused, seen on b")
+    assert b.write("PUT", "/connectors/src/resume").status_code == 202
+    wait_until(lambda: running(a.status("src"), 1), 60, "src resumed, seen on a")
+
+    # A task restart sent to the worker that does not run it goes to the one that does.
+    task_worker = status["tasks"][0]["worker_id"]
+    stranger = other([a, b], task_worker)
+    assert stranger.write("POST", "/connectors/src/tasks/0/restart").status_code == 204
+    # A restart of the connector and its tasks goes through the leader's restart request.
+    restarted = a.write("POST", "/connectors/src/restart?includeTasks=true")
+    assert restarted.status_code == 202, restarted.text
+    assert restarted.json()["connector"]["state"] == "RESTARTING"
+    assert [t["state"] for t in restarted.json()["tasks"]] == ["RESTARTING"]
+    wait_until(lambda: running(b.status("src"), 1), 60, "src running after the restart")
+
+    # Offsets: every line read is committed; read on either worker.
+    partition = {"filename": str(lines)}
+    wait_until(lambda: a.get("/connectors/src/offsets").json()["offsets"] == [
+        {"partition": partition, "offset": {"position": lines.stat().st_size}}], 60, "offsets committed")
+    not_stopped = b.write("PATCH", "/connectors/src/offsets", json={"offsets": [
+        {"partition": partition, "offset": {"position": 7}}]})
+    assert not_stopped.status_code == 400 and "STOPPED" in not_stopped.json()["message"]
+
+    assert b.write("PUT", "/connectors/src/stop").status_code == 204
+    wait_until(lambda: (s := a.status("src")) and s["connector"]["state"] == "STOPPED" and s["tasks"] == [],
+               60, "src stopped, seen on a")
+    altered = a.write("PATCH", "/connectors/src/offsets", json={"offsets": [
+        {"partition": partition, "offset": {"position": 7}}]})
+    assert altered.status_code == 200, altered.text
+    assert b.get("/connectors/src/offsets").json()["offsets"] == [{"partition": partition, "offset": {"position": 7}}]
+    reset = b.write("DELETE", "/connectors/src/offsets")
+    assert reset.status_code == 200, reset.text
+    assert a.get("/connectors/src/offsets").json()["offsets"] == []
+
+    assert a.write("PUT", "/connectors/src/resume").status_code == 202
+    wait_until(lambda: running(b.status("src"), 1), 90, "src running after stop + resume")
+    assert a.write("DELETE", "/connectors/src").status_code == 204
+    wait_until(lambda: b.get("/connectors/src").status_code == 404, 60, "src gone on b")
+    assert a.get("/connectors").json() == []
