@@ -1,7 +1,7 @@
 """Distributed workers as real processes (``python -m dbconnect.cli distributed``) for the integration tests.
 
 Each worker is configured the way a compose file configures Confluent's image: ``CONNECT_*``
-variables alone (or a properties file when a test says so), its REST listener on a free loopback
+variables alone (or a properties file, ``as_file=True``), its REST listener on a free loopback
 port, and the small session timeout the tests need (``session.timeout.ms=6000``).
 """
 
@@ -63,15 +63,17 @@ class DistributedWorker:
     """One ``dbconnect distributed`` process; REST helpers on its URL."""
 
     def __init__(self, settings: Mapping[str, str], log_dir: Path, port: int | None = None,
-                 properties_file: Path | None = None) -> None:
+                 as_file: bool = False) -> None:
         self.port = port or free_port()
         self.settings = {**settings, "listeners": f"http://127.0.0.1:{self.port}"}
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"worker-{self.port}-{uuid.uuid4().hex[:4]}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
         args = [sys.executable, "-m", "dbconnect.cli", "distributed"]
-        if properties_file is not None:
-            args.append(str(properties_file))
+        if as_file:  # connect-distributed.sh's way: a worker properties file, no CONNECT_* variables
+            properties = log_dir / f"worker-{self.port}.properties"
+            properties.write_text("".join(f"{k}={v}\n" for k, v in self.settings.items()))
+            args.append(str(properties))
         else:
             env.update({env_name(k): v for k, v in self.settings.items()})
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
