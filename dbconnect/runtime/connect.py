@@ -9,6 +9,8 @@ import logging
 import threading
 from collections.abc import Mapping
 
+import requests
+
 from ..api.errors import ConfigError, ConnectError
 from .plugins import Plugins
 from .rest.app import create_app, create_metrics_app
@@ -154,6 +156,7 @@ class DistributedConnect:
             url = self.rest.advertised_url
             self.worker.worker_id = url.split("://", 1)[1]
             self.herder.url = url
+            self._check_advertised_url(url)
             self.parts.ensure_internal_topics()
             self.herder.start()
         except BaseException:
@@ -161,6 +164,27 @@ class DistributedConnect:
             raise
         log.info("Kafka Connect distributed worker %s started in group %s; REST API at %s",
                  self.worker.worker_id, self.config.get("group.id"), self.rest.url)
+
+    def _check_advertised_url(self, url: str) -> None:
+        """The other workers forward requests to ``url``: it must reach this worker, not another one
+        that advertises the same URL (a copied rest.advertised.host.name, a port mapped twice)."""
+        session = self.security.client_session()
+        try:
+            answer = session.get(f"{url}/connect-worker-instance", timeout=5)
+            instance = answer.json().get("instance") if answer.status_code == 200 else None
+        except (requests.RequestException, ValueError, AttributeError) as exc:
+            log.warning("This worker's advertised REST URL %s does not answer here (%s): the other workers "
+                        "cannot forward requests to it. Check rest.advertised.host.name / rest.advertised.port.",
+                        url, exc)
+            return
+        finally:
+            session.close()
+        if instance is not None and instance != self.herder.instance_id:
+            raise ConfigError(
+                f"Another worker already answers at {url}, the REST URL this worker advertises: two workers "
+                "advertising the same URL cannot both be reached (requests forwarded to one reach the other). "
+                "Give each worker its own rest.advertised.host.name / rest.advertised.port.",
+                {"rest.advertised.host.name": ["another worker advertises the same URL"]})
 
     def stop(self) -> None:
         if self._stopping.is_set():

@@ -304,22 +304,31 @@ def test_every_worker_restarted_keeps_connectors_offsets_and_target_states(clust
     committed = [{"partition": partition, "offset": {"position": lines.stat().st_size}}]
     wait_until(lambda: a.get("/connectors/running/offsets").json()["offsets"] == committed, 60, "offsets committed")
     config_before = a.get("/connectors/running/config").json()
-    assert a.stop() == 0 and b.stop() == 0
 
-    # A new cluster of workers on the same group and topics: a properties file for one (connect-distributed.sh's
-    # way), CONNECT_* variables for the other.
+    # Every worker replaced, one after the other (a rolling restart, the broker running): a properties file
+    # for one (connect-distributed.sh's way), CONNECT_* variables for the other. What the new workers know
+    # they read from the internal topics.
     c = DistributedWorker(settings, tmp_path, as_file=True)
-    d = DistributedWorker(settings, tmp_path)
+    d = None
     try:
         c.wait_ready()
+        assert a.stop() == 0
+        d = DistributedWorker(settings, tmp_path)
         d.wait_ready()
+        assert b.stop() == 0
+        new_ids = {c.url.split("://")[1], d.url.split("://")[1]}
+
+        def on_new_workers(s: dict) -> bool:
+            return s["connector"]["worker_id"] in new_ids and set(task_owners(s)) <= new_ids
+
         assert sorted(d.get("/connectors").json()) == ["paused", "running", "stopped"]
         assert d.get("/connectors/running/config").json() == config_before
-        wait_until(lambda: running(d.status("running"), 1), 90, "running running again")
-        wait_until(lambda: (s := c.status("paused")) and s["connector"]["state"] == "PAUSED"
-                   and all(t["state"] == "PAUSED" for t in s["tasks"]), 90, "paused still paused")
-        stopped = wait_until(lambda: (s := c.status("stopped")) and s["connector"]["state"] == "STOPPED" and s, 90,
-                             "stopped still stopped")
+        wait_until(lambda: (s := d.status("running")) and running(s, 1) and on_new_workers(s), 90,
+                   "running running again, on the new workers")
+        wait_until(lambda: (s := c.status("paused")) and s["connector"]["state"] == "PAUSED" and on_new_workers(s)
+                   and [t["state"] for t in s["tasks"]] == ["PAUSED"], 90, "paused still paused")
+        stopped = wait_until(lambda: (s := c.status("stopped")) and s["connector"]["state"] == "STOPPED"
+                             and on_new_workers(s) and s, 90, "stopped still stopped")
         assert stopped["tasks"] == []
         # The offsets survived: the source resumes where it was (nothing re-read, nothing new).
         assert c.get("/connectors/running/offsets").json()["offsets"] == committed
@@ -329,4 +338,19 @@ def test_every_worker_restarted_keeps_connectors_offsets_and_target_states(clust
             {"partition": partition, "offset": {"position": lines.stat().st_size}}], 60, "the new line read")
     finally:
         c.stop()
-        d.stop()
+        if d is not None:
+            d.stop()
+
+
+def test_two_workers_advertising_the_same_url_is_a_clear_error(cluster, broker, tmp_path):
+    settings = cluster_settings(broker.bootstrap_servers)
+    (a,) = cluster(1, settings)
+    # Its own listener, but a's advertised port: requests forwarded to "it" would reach a.
+    twin = DistributedWorker({**settings, "rest.advertised.port": str(a.port)}, tmp_path)
+    try:
+        assert twin.proc.wait(60) == 1
+    finally:
+        twin.stop()
+    assert (f"Another worker already answers at {a.url}, the REST URL this worker advertises" in twin.log()), \
+        twin.log()[-3000:]
+    assert a.get("/connectors").status_code == 200

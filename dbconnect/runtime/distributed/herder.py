@@ -22,6 +22,7 @@ import os
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -46,6 +47,10 @@ REQUEST_TIMEOUT_S = 90.0
 REVOKE_WAIT_S = 60.0
 # A follower whose task configs could not reach the leader tries again after this long.
 RECONFIGURE_RETRY_S = 1.0
+# On shutdown, how long to let a rebalance in progress finish before leaving the group: a member
+# that leaves between its JoinGroup and SyncGroup has been seen to leave the test broker's group
+# stuck (every later SyncGroup failing), and the others get a settled assignment to work from.
+STOP_SETTLE_S = 10.0
 # Kafka's inter.worker.key.ttl.ms default: the leader writes a new session key this often.
 SESSION_KEY_TTL_MS = 3_600_000
 
@@ -102,11 +107,14 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         self._assigned_connectors: set[str] = set()
         self._stopping = threading.Event()
         self._ready = threading.Event()
+        self._settled = threading.Event()  # set whenever an assignment has been acted on
         self._thread: threading.Thread | None = None
         self._cluster_id: str | None = None
         self._fencing_generation: int | None = None  # while leader: stamped on task config commits
         # The member is created at start(), once the REST listener is bound and ``url`` is known.
         self._member_factory = member_factory
+        # Answered at GET /connect-worker-instance: tells this worker from another on the same URL.
+        self.instance_id = uuid.uuid4().hex
         self.member: Any = None
         config_store.set_update_listener(_ConfigListener(self))
 
@@ -161,20 +169,28 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         if self._stopping.is_set():
             return
         self._ready.clear()
+        deadline = time.monotonic() + STOP_SETTLE_S
+        while self.member is not None and self.rebalancing and self._thread is not None and \
+                self._thread.is_alive() and time.monotonic() < deadline:
+            self._settled.wait(0.2)
         # Leave the group first (the others take the work over at once), then stop the work here.
         try:
             if self.member is not None:
                 self.member.stop()
         except Exception:
             log.exception("Could not leave the group cleanly")
-        done = threading.Event()
-        self._queue.put(lambda: (self._stop_all_work(), done.set()))
-        done.wait(REVOKE_WAIT_S)
+        if self._thread is not None:  # (None: start() failed before the tick thread ran)
+            done = threading.Event()
+            self._queue.put(lambda: (self._stop_all_work(), done.set()))
+            done.wait(REVOKE_WAIT_S)
         self._stopping.set()
         self._queue.put(lambda: None)
         if self._thread is not None:
             self._thread.join(10)
-        self.worker.stop()
+        try:
+            self.worker.stop()
+        except Exception:
+            log.exception("Could not stop the worker cleanly")
         for store in (self.status_store, self.config_store):
             try:
                 if callable(getattr(store, "stop", None)):
@@ -228,6 +244,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         """This worker's state for a JoinGroup: its URL, config offset and what it runs."""
         with self._lock:
             self._rebalancing = True
+            self._settled.clear()
             connectors = sorted(self._owned_connectors)
             tasks = sorted(self._owned_tasks)
         return self.protocols.worker_state(self.url, self.config_store.offset, connectors, tasks)
@@ -338,6 +355,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             self._owned_connectors = assigned_connectors
             self._owned_tasks = assigned_tasks
             self._rebalancing = False
+            self._settled.set()
             if self.is_leader and self._fencing_generation is None:
                 became_leader = True
             elif not self.is_leader:
