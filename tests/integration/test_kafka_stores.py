@@ -75,6 +75,29 @@ def test_log_reads_to_end_of_records_written_before_and_after_start(broker, topi
         log.stop()
 
 
+def test_read_to_end_waits_for_the_last_record_of_our_own_writes(broker, topic_name):
+    """The embedded broker's end offset is "base offset of the last batch + 1": after a multi-record
+    batch, read_to_end would return while the batch's later records are still being handed over.
+    The log writes single-record batches, so its own writes are waited for, however slow on_record is."""
+    broker.create_topic(topic_name, partitions=1, config={"cleanup.policy": "compact"})
+    seen: list[LogRecord] = []
+
+    def slow(record: LogRecord) -> None:
+        time.sleep(0.02)  # a slow reader (not synchronisation): widens the window of an early return
+        seen.append(record)
+
+    log = KafkaBasedLog(topic_name, broker.client_config(), slow)
+    log.start(30)
+    try:
+        for i in range(30):
+            log.send(b"k%d" % i, b"v")
+        assert log.flush(30)
+        assert log.read_to_end(30)
+        assert len(seen) == 30
+    finally:
+        log.stop()
+
+
 # -- internal topics
 
 def test_internal_topic_created_compacted_when_missing(broker, topic_name):
@@ -293,3 +316,10 @@ def test_status_put_safe_does_not_replace_a_newer_generation_of_another_worker(b
     assert old_owner.put_task_safe(task, Status("RUNNING", "w1:8083", generation=6)) is True
     assert old_owner.flush() and new_owner.refresh(30)
     assert new_owner.task(task) == Status("RUNNING", "w1:8083", generation=6)
+
+
+def test_log_on_a_missing_topic_fails_to_start_with_its_name(broker, topic_name):
+    log = KafkaBasedLog(topic_name, broker.client_config(), lambda record: None)
+    with pytest.raises(Exception, match=f"The internal topic '{topic_name}' does not exist"):
+        log.start(2)
+    assert topic_name not in broker.topics(), "reading an internal topic must not auto-create it"

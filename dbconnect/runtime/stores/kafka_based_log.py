@@ -92,9 +92,13 @@ class KafkaBasedLog:
             "enable.auto.commit": False, "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest", "enable.partition.eof": True,
             "fetch.wait.max.ms": 100, **self._consumer_overrides}
-        self._consumer = Consumer(consumer_config)
-        self._offsets_client = Consumer({**consumer_config, "group.id": consumer_config["group.id"] + "-end"})
-        self._partitions = self._wait_for_partitions(deadline)
+        try:
+            self._consumer = Consumer(consumer_config)
+            self._offsets_client = Consumer({**consumer_config, "group.id": consumer_config["group.id"] + "-end"})
+            self._partitions = self._wait_for_partitions(deadline)
+        except BaseException:
+            self.stop()  # no clients (and their threads) left behind by a failed start
+            raise
         self._positions = {p: 0 for p in self._partitions}
         self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self._partitions])
         self._thread = threading.Thread(target=self._run, name=f"kafka-based-log-{self.topic}", daemon=True)
@@ -197,7 +201,7 @@ class KafkaBasedLog:
         deadline = time.monotonic() + timeout_s
         try:
             targets = self.end_offsets(max(0.1, timeout_s))
-        except KafkaException as exc:
+        except (KafkaException, RuntimeError) as exc:  # RuntimeError: the client was closed by stop()
             log.warning("Could not read the end offsets of %s: %s", self.topic, exc)
             return False
         with self._cond:
