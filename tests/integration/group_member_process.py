@@ -4,8 +4,12 @@
 advertising URL. The leader gives each member the connector ``own-<its url>`` (from the members'
 metadata, so every member's assignment proves it came from the leader's SyncGroup) and spreads the
 tasks ``shared-0..5`` over the members. Every completed round is printed as one JSON line on stdout:
-{"event": "assigned", "member_id", "generation", "leader", "leader_url", "is_leader", "connectors",
+{"event": "assigned", "member_id", "generation", "leader", "leader_url", "delay_ms", "is_leader", "connectors",
 "tasks", "members"}; SIGTERM leaves the group and exits.
+
+With a fourth argument ``assignor:<delay ms>`` the leader runs the real IncrementalCooperativeAssignor
+instead, over the connectors ``a`` (6 tasks) and ``b`` (2 tasks), with that
+``scheduled.rebalance.max.delay.ms``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import signal
 import sys
 import threading
 
+from dbconnect.runtime.distributed.assignor import IncrementalCooperativeAssignor
 from dbconnect.runtime.distributed.connect_protocol import ConnectorsAndTasks, ExtendedAssignment, WorkerState
 from dbconnect.runtime.distributed.group_member import WorkerGroupMember
 from dbconnect.runtime.stores.status import ConnectorTaskId
@@ -26,8 +31,11 @@ def emit(**event) -> None:
 
 
 class Listener:
-    def __init__(self, url: str) -> None:
+    CONNECTORS = {"a": 6, "b": 2}
+
+    def __init__(self, url: str, assignor: IncrementalCooperativeAssignor | None = None) -> None:
         self.url = url
+        self.assignor = assignor
         self.member: WorkerGroupMember | None = None
         self.current = ConnectorsAndTasks()
         self.last_members: list[str] = []
@@ -38,6 +46,9 @@ class Listener:
     def perform_assignment(self, members, generation):
         ids = sorted(members)
         self.last_members = [members[m].url for m in ids]
+        if self.assignor is not None:
+            return self.assignor.assign(self.member.member_id, self.url, 0, members, self.CONNECTORS, generation,
+                                        last_completed_generation=self.member.generation)
         out = {}
         for i, member_id in enumerate(ids):
             tasks = [ConnectorTaskId("shared", t) for t in range(6) if t % len(ids) == i]
@@ -53,7 +64,7 @@ class Listener:
     def on_assigned(self, assignment, generation):
         self.current = ConnectorsAndTasks(tuple(assignment.connectors), tuple(assignment.tasks))
         emit(event="assigned", member_id=self.member.member_id, generation=generation, leader=assignment.leader,
-             leader_url=assignment.leader_url, is_leader=self.member.is_leader(), connectors=assignment.connectors,
+             leader_url=assignment.leader_url, delay_ms=assignment.delay_ms, is_leader=self.member.is_leader(), connectors=assignment.connectors,
              tasks=[list(t) for t in assignment.tasks], members=self.last_members if self.member.is_leader() else None)
 
     def on_revoked(self, leader, connectors, tasks):
@@ -68,7 +79,10 @@ class Listener:
 
 def main() -> None:
     bootstrap, group, url = sys.argv[1:4]
-    listener = Listener(url)
+    assignor = None
+    if len(sys.argv) > 4 and sys.argv[4].startswith("assignor:"):
+        assignor = IncrementalCooperativeAssignor(int(sys.argv[4].split(":", 1)[1]))
+    listener = Listener(url, assignor)
     member = WorkerGroupMember({"bootstrap.servers": bootstrap, "group.id": group, "session.timeout.ms": "6000",
                                 "heartbeat.interval.ms": "1000", "rebalance.timeout.ms": "20000"}, url, listener)
     listener.member = member

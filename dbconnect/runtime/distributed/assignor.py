@@ -81,6 +81,8 @@ class IncrementalCooperativeAssignor:
         self._scheduled_rebalance_ms = 0  # 0 = none scheduled
         self._delay_ms = 0
         self._candidates: set[str] = set()
+        # The views of the last few rounds this leader computed, by generation.
+        self._views: dict[int, tuple[_Work, set[str]]] = {}
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -108,7 +110,16 @@ class IncrementalCooperativeAssignor:
                     for m in members}
 
         if last_completed_generation is not None and self._previous_generation != last_completed_generation:
-            self._previous = _Work()
+            # The round this leader computed last did not complete (its SyncGroup failed), so the members
+            # never received it. Kafka forgets its view then; this leader goes back to the view of the last
+            # round that did complete, when it computed that one, so a departed worker's work is still
+            # recognised as lost (held back) rather than taken for new work.
+            view = self._views.get(last_completed_generation)
+            if view is not None:
+                self._previous, self._previous_members = view[0].copy(), set(view[1])
+            else:
+                self._previous, self._previous_members = _Work(), set()
+            self._previous_revocation = _Work()
 
         configured = _Work(set(connectors), {ConnectorTaskId(c, i) for c, n in connectors.items() for i in range(int(n))})
         current = {m: _Work(set(s.allocation.connectors), set(s.allocation.tasks)) if s.allocation else _Work()
@@ -182,6 +193,9 @@ class IncrementalCooperativeAssignor:
         self._previous_revocation = revoked_all
         self._previous_generation = generation
         self._previous_members = set(members)
+        self._views[generation] = (self._previous.copy(), set(members))
+        for old in sorted(self._views)[:-4]:
+            del self._views[old]
 
         out: dict[str, ExtendedAssignment] = {}
         for m in current:

@@ -38,7 +38,7 @@ from kafka.coordinator.base import BaseCoordinator
 from kafka.net.compat import KafkaNetClient
 from kafka.protocol.consumer.group import DEFAULT_GENERATION_ID, UNKNOWN_MEMBER_ID
 
-from ...api.errors import ConfigError
+from ...api.errors import ConfigError, ConnectError
 from ..kafka_clients import translate
 from ..stores.status import ConnectorTaskId
 from .connect_protocol import (
@@ -225,16 +225,28 @@ class WorkerGroupMember:
         self._leader_id: str | None = None
         self._leader_url: str | None = None
         self.last_error: BaseException | None = None
+        # How long start() waits for a broker of bootstrap.servers to answer.
+        self.bootstrap_timeout_s = 30.0
 
     # -- public API ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the client and start joining on the member thread (returns at once)."""
+        """Open the client, learn the brokers' API versions (up to 30 s), then join on the member thread.
+
+        Raises ConnectError when no broker of ``bootstrap.servers`` answers in time.
+        """
         if self._thread is not None:
             return
         self._client = KafkaNetClient(**self._client_config())
         self._client._net.start()
-        self._coordinator = _ConnectCoordinator(self._client, self, **self._coordinator_config())
+        try:
+            self._coordinator = _ConnectCoordinator(self._client, self, **self._coordinator_config())
+        except kafka_errors.KafkaError as exc:
+            self._client.close()
+            self._client = None
+            raise ConnectError(
+                f"The distributed worker could not reach the Kafka cluster at {','.join(self.settings['bootstrap_servers'])} "
+                f"to join group {self.settings['group_id']}: {exc}") from exc
         self._thread = threading.Thread(target=self._run, name=f"connect-group-member-{self.settings['group_id']}",
                                         daemon=True)
         self._thread.start()
@@ -316,7 +328,7 @@ class WorkerGroupMember:
         config.setdefault("request_timeout_ms", 40000)
         config["api_version"] = self._client._manager.broker_version if self._client else None
         if config["api_version"] is None:
-            self._client._manager.bootstrap(30000)
+            self._client._manager.bootstrap(int(self.bootstrap_timeout_s * 1000))
             config["api_version"] = self._client._manager.broker_version
         return config
 
@@ -331,6 +343,9 @@ class WorkerGroupMember:
                  self.settings["group_id"], generation, leader_id, len(states), protocol)
         assignments = self.listener.perform_assignment(states, generation)
         out: dict[str, bytes] = {}
+        missing = set(states) - set(assignments)
+        if missing:
+            raise RuntimeError(f"perform_assignment returned no assignment for member(s) {sorted(missing)}")
         for member_id in states:
             assignment = assignments[member_id]
             assignment.version = version

@@ -233,3 +233,20 @@ def test_random_histories_converge_balanced_with_nothing_twice(seed):
     cluster.clock.now += delay / 1000.0 + 1
     cluster.settle(max_rounds=10)
     cluster.check_complete_and_balanced()
+
+
+def test_a_round_that_did_not_complete_does_not_make_the_leader_forget_the_last_completed_one():
+    clock = Clock()
+    assignor = IncrementalCooperativeAssignor(10000, clock=clock)
+    connectors = {"a": 4}
+
+    def states(alloc):
+        return {m: WorkerState(f"http://{m}", 0, ConnectorsAndTasks((), tuple(ts))) for m, ts in alloc.items()}
+
+    first = assignor.assign("w1", "http://w1", 0, states({"w1": [], "w2": []}), connectors, 0)
+    alloc = {m: list(a.tasks) for m, a in first.items()}
+    # Generation 1 is computed but its SyncGroup fails: nobody receives it.
+    assignor.assign("w1", "http://w1", 0, states(alloc), connectors, 1, last_completed_generation=0)
+    # Generation 2: w2 is gone. Its tasks are lost work, held back, not new work handed to w1 at once.
+    out = assignor.assign("w1", "http://w1", 0, states({"w1": alloc["w1"]}), connectors, 2, last_completed_generation=0)
+    assert out["w1"].tasks == [] and out["w1"].delay_ms == 10000

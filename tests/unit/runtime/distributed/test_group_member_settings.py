@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from dbconnect.api.errors import ConfigError
+from dbconnect.api.errors import ConfigError, ConnectError
 from dbconnect.runtime.distributed.group_member import WorkerGroupMember, kafka_python_settings
 
 BASE = {"bootstrap.servers": "a:9092, b:9093", "group.id": "connect-cluster"}
@@ -62,3 +64,13 @@ def test_required_keys(missing):
 def test_eager_protocol_refused_when_the_member_is_built():
     with pytest.raises(ConfigError, match="connect.protocol=eager"):
         WorkerGroupMember({**BASE, "connect.protocol": "eager"}, "http://w:8083", listener=None)
+
+
+def test_an_unreachable_cluster_is_a_clear_error_from_start():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    member = WorkerGroupMember({**BASE, "bootstrap.servers": f"127.0.0.1:{port}"}, "http://w:8083", listener=None)
+    member.bootstrap_timeout_s = 1.5
+    with pytest.raises(ConnectError, match=f"could not reach the Kafka cluster at 127.0.0.1:{port}"):
+        member.start()
