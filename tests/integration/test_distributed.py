@@ -198,15 +198,18 @@ def test_kill_9_of_a_worker_during_a_jdbc_pipeline_moves_its_tasks_and_the_targe
     workers = cluster(3)
     a = workers[0]
     # The user's order: the sink first (its topics do not exist yet), then the source.
-    assert a.write("PUT", "/connectors/sink/config", json=sink).status_code == 201
-    assert a.write("PUT", "/connectors/source/config", json=src).status_code == 201
-    for name in ("source", "sink"):
+    # Names of this test only: the sink's consumer group (connect-<name>) is not shared with an earlier
+    # test's on the session's broker.
+    source_name, sink_name = f"{prefix}source", f"{prefix}sink"
+    assert a.write("PUT", f"/connectors/{sink_name}/config", json=sink).status_code == 201
+    assert a.write("PUT", f"/connectors/{source_name}/config", json=src).status_code == 201
+    for name in (source_name, sink_name):
         wait_until(lambda n=name: running(a.status(n), 2), 120, f"{name} running with 2 tasks")
     writer = Writer(source)
     try:
         wait_until(lambda: len(table_rows(target, prefix + "items_a")) >= 300, 120, "the snapshot copied")
         leader = leader_url(workers)
-        owners = set(task_owners(a.status("source")) | task_owners(a.status("sink")))
+        owners = set(task_owners(a.status(source_name)) | task_owners(a.status(sink_name)))
         if victim == "leader":
             dead = next(w for w in workers if w.url == leader)
         else:
@@ -217,7 +220,7 @@ def test_kill_9_of_a_worker_during_a_jdbc_pipeline_moves_its_tasks_and_the_targe
         killed_at = time.monotonic()
 
         def moved() -> bool:
-            statuses = [survivors[0].status(n) for n in ("source", "sink")]
+            statuses = [survivors[0].status(n) for n in (source_name, sink_name)]
             return all(running(s, 2) and dead_id not in task_owners(s) and s["connector"]["worker_id"] != dead_id
                        for s in statuses)
 
