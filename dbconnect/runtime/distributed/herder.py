@@ -79,7 +79,8 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
     def __init__(self, worker: Any, config_store: Any, status_store: Any, *, url: str | None = None,
                  member_factory: Callable[["DistributedHerder"], GroupMember],
                  assignor: Any, protocols: Protocols, sessioned: bool = True,
-                 sync_timeout_ms: int = 3000, unsync_backoff_ms: int = 300_000) -> None:
+                 sync_timeout_ms: int = 3000, unsync_backoff_ms: int = 300_000,
+                 stop_settle_s: float = STOP_SETTLE_S) -> None:
         super().__init__(worker.plugins, config_store, status_store)
         self.worker = worker
         self.url = url
@@ -90,6 +91,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         self.sessioned = sessioned
         self.sync_timeout_s = sync_timeout_ms / 1000.0
         self.unsync_backoff_s = unsync_backoff_ms / 1000.0
+        self.stop_settle_s = stop_settle_s
         config = getattr(worker, "config", None)
         self.validator.topic_creation_enabled = bool(config.get("topic.creation.enable", True)) if config else True
         self.config_transformer = getattr(worker, "config_transformer", None)
@@ -169,7 +171,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         if self._stopping.is_set():
             return
         self._ready.clear()
-        deadline = time.monotonic() + STOP_SETTLE_S
+        deadline = time.monotonic() + self.stop_settle_s
         while self.member is not None and self.rebalancing and self._thread is not None and \
                 self._thread.is_alive() and time.monotonic() < deadline:
             self._settled.wait(0.2)

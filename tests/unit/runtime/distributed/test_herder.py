@@ -165,7 +165,7 @@ def make():
         store = FakeConfigStore()
         herder = DistributedHerder(FakeWorker(), store, MemoryStatusBackingStore(), url="http://w1:8083",
                                    member_factory=lambda h: FakeMember(h, member_id), assignor=assignor,
-                                   protocols=States())
+                                   protocols=States(), stop_settle_s=0.0)
         herder.start()
         herders.append(herder)
         return herder
@@ -357,3 +357,37 @@ def test_a_new_leader_stamps_the_stores_fencing_generation(make):
     herder.config_store.put_connector_config("src", {**SOURCE, "name": "src"}, TargetState.STARTED)
     assign(herder, connectors=["src"], generation=2)
     assert herder.config_store.generations == [102]
+
+
+def test_the_leader_names_members_that_advertise_the_same_url(make, caplog):
+    class Assignor:
+        def assign(self, leader_id, leader_url, offset, members, connectors, generation, last_completed_generation=None):
+            return {m: Assignment(leader=leader_id, leader_url=leader_url) for m in members}
+
+    @dataclass
+    class Member:
+        url: str
+        allocation: object = None
+
+    herder = make(assignor=Assignor())
+    herder.perform_assignment({"m-1": Member("http://w1:8083"), "m-2": Member("http://w2:8083"),
+                               "m-3": Member("http://w2:8083")}, 1)
+    assert "Workers m-2, m-3 all advertise the REST URL http://w2:8083" in caplog.text
+
+
+def test_a_stop_during_a_rebalance_waits_for_it_before_leaving_the_group():
+    left = []
+
+    class Member(FakeMember):
+        def stop(self):
+            left.append(herder.rebalancing)
+
+    herder = DistributedHerder(FakeWorker(), FakeConfigStore(), MemoryStatusBackingStore(), url="http://w1:8083",
+                               member_factory=lambda h: Member(h), assignor=None, protocols=States(),
+                               stop_settle_s=30.0)
+    herder.start()
+    assign(herder)
+    herder.metadata()  # a JoinGroup went out: a rebalance is in progress
+    threading.Timer(0.5, lambda: herder.on_assigned(Assignment(leader="m-1", leader_url="http://w1:8083"), 6)).start()
+    herder.stop()
+    assert left == [False]  # it left only once the rebalance had completed
