@@ -356,8 +356,11 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         with self._lock:
             self._owned_connectors = assigned_connectors
             self._owned_tasks = assigned_tasks
-            self._rebalancing = False
-            self._settled.set()
+            # A round that revoked work is followed at once by another (the member rejoins to have
+            # it reassigned): the rebalance is not over yet.
+            self._rebalancing = bool(assignment.revoked_connectors or assignment.revoked_tasks)
+            if not self._rebalancing:
+                self._settled.set()
             if self.is_leader and self._fencing_generation is None:
                 became_leader = True
             elif not self.is_leader:

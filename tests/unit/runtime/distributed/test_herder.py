@@ -391,3 +391,17 @@ def test_a_stop_during_a_rebalance_waits_for_it_before_leaving_the_group():
     threading.Timer(0.5, lambda: herder.on_assigned(Assignment(leader="m-1", leader_url="http://w1:8083"), 6)).start()
     herder.stop()
     assert left == [False]  # it left only once the rebalance had completed
+
+
+def test_a_round_that_revoked_work_is_not_the_end_of_the_rebalance(make):
+    herder = make()
+    store = herder.config_store
+    store.put_connector_config("a", {**SOURCE, "name": "a"}, TargetState.STARTED)
+    store.put_task_configs("a", [{"n": "0"}])
+    assign(herder, leader="m-2", tasks=[ConnectorTaskId("a", 0)])
+    assign(herder, leader="m-2", revoked_tasks=[ConnectorTaskId("a", 0)])
+    assert herder.rebalancing  # the member rejoins at once for the revoked work to be reassigned
+    with pytest.raises(RebalanceNeededError):
+        herder.put_connector_config("b", SOURCE, allow_replace=False)
+    assign(herder, leader="m-2")
+    assert not herder.rebalancing
