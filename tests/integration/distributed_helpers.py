@@ -8,6 +8,7 @@ port, and the small session timeout the tests need (``session.timeout.ms=6000``)
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -157,3 +158,31 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval
 def running(status: dict | None, tasks: int) -> bool:
     return bool(status) and status["connector"]["state"] == "RUNNING" and len(status["tasks"]) == tasks \
         and all(t["state"] == "RUNNING" for t in status["tasks"])
+
+
+def last_generation(worker: DistributedWorker) -> int | None:
+    """The generation of the last assignment the worker's herder acted on (its log), or None."""
+    found = re.findall(r"Joined group at generation (\d+) ", worker.log())
+    return int(found[-1]) if found else None
+
+
+def wait_settled(workers: list[DistributedWorker], timeout: float = 60.0) -> int:
+    """Wait until every worker acted on the same, latest generation: no rebalance is half done.
+
+    The test broker has been seen to leave a group stuck for good (every SyncGroup failing) when a
+    member left it in the middle of a rebalance; a test that stops a worker waits for this first."""
+    def settled() -> int | None:
+        generations = {last_generation(w) for w in workers}
+        if len(generations) != 1 or None in generations:
+            return None
+        (generation,) = generations
+        # A round that revoked work is followed at once by another: not settled yet.
+        last_rounds = [re.findall(r"Joined group at generation \d+ .*", w.log())[-1] for w in workers]
+        if any("revoked connectors [], tasks []" not in line for line in last_rounds):
+            return None
+        # No later join under way: no kafka client line about (re)joining after the herder's.
+        rejoining = [w for w in workers if re.search(r"\(Re-\)joining group|<Generation ", w.log().split(
+            f"Joined group at generation {generation} ")[-1])]
+        return None if rejoining else generation
+
+    return wait_until(settled, timeout, "the group settled on one generation")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.distributed_helpers import (SESSION_TIMEOUT_MS, DistributedWorker, cluster_settings, running,
-                                                   wait_until)
+                                                   wait_settled, wait_until)
 from tests.integration.jdbc_helpers import Db
 
 pytestmark = pytest.mark.timeout(600)
@@ -321,9 +321,11 @@ def test_every_worker_restarted_keeps_connectors_offsets_and_target_states(clust
     d = None
     try:
         c.wait_ready()
+        wait_settled([a, b, c])  # (a worker that leaves in the middle of a rebalance: see wait_settled)
         assert a.stop() == 0
         d = DistributedWorker(settings, tmp_path)
         d.wait_ready()
+        wait_settled([b, c, d])
         assert b.stop() == 0
         new_ids = {c.url.split("://")[1], d.url.split("://")[1]}
 
