@@ -1,4 +1,4 @@
-"""``dbconnect standalone|demo|migrate|registry|passwd``: the command line."""
+"""``dbconnect standalone|distributed|demo|migrate|registry|passwd``: the command line."""
 
 from __future__ import annotations
 
@@ -71,6 +71,31 @@ def cmd_standalone(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         connect.stop()
         return 1
+    while not connect.await_stop(1.0):
+        pass
+    return 0
+
+
+def cmd_distributed(args: argparse.Namespace) -> int:
+    """``connect-distributed.sh``: a worker of the group ``group.id``; with no file, configured from
+    ``CONNECT_*`` variables alone (Confluent's image)."""
+    from .runtime.connect import DistributedConnect
+    from .runtime.properties import load_properties, properties_from_env
+
+    worker_props = load_properties(args.worker_properties) if args.worker_properties else {}
+    overrides = properties_from_env(dict(os.environ))
+    if overrides:
+        log.info("Worker settings from CONNECT_* environment variables: %s", ", ".join(sorted(overrides)))
+        worker_props.update(overrides)
+    if not worker_props:
+        log.error("No worker configuration: give a worker .properties file or CONNECT_* environment variables "
+                  "(CONNECT_BOOTSTRAP_SERVERS, CONNECT_GROUP_ID, CONNECT_CONFIG_STORAGE_TOPIC, ...)")
+        return 1
+    if args.log_format:
+        worker_props["log.format"] = args.log_format
+    connect = DistributedConnect(worker_props)
+    _install_signal_handlers(connect.stop)
+    connect.start()
     while not connect.await_stop(1.0):
         pass
     return 0
@@ -172,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
                             help="connector configs: .properties, or .json (a POST /connectors body or a flat config)")
     standalone.set_defaults(func=cmd_standalone)
 
+    distributed = sub.add_parser("distributed", help="run a worker of a Connect cluster (like connect-distributed.sh)")
+    distributed.add_argument("worker_properties", nargs="?",
+                             help="the worker .properties file (none: CONNECT_* environment variables alone)")
+    distributed.set_defaults(func=cmd_distributed)
+
     demo = sub.add_parser("demo", help="replicate tables PostgreSQL → Kafka → PostgreSQL live, on embedded services")
     demo.add_argument("--once", action="store_true",
                       help="snapshot, a burst of changes, then check the target equals the source and exit "
@@ -218,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     passwd.add_argument("--rounds", type=int, default=12, help="bcrypt's cost factor (default 12)")
     passwd.set_defaults(func=cmd_passwd)
     # `dbconnect standalone --log-format json …` works too (SUPPRESS: absent, it keeps the top-level value).
-    for command in (standalone, demo, migrate, registry):
+    for command in (standalone, distributed, demo, migrate, registry):
         command.add_argument("--log-format", type=_log_format, default=argparse.SUPPRESS, metavar="FORMAT",
                              help="text (default) or json: as dbconnect --log-format")
     return parser

@@ -21,6 +21,11 @@ class ErrorMappingRoute(APIRoute):
     def known_error(self, exc: Exception) -> Response | None:
         return None
 
+    async def forwarded(self, request: Request, exc: Exception) -> Response | None:
+        """The answer of another server that must serve this request (Connect's forwarding to
+        the leader in distributed mode), or None to answer the error here."""
+        return None
+
     def unexpected_error(self, request: Request, exc: Exception) -> Response:
         raise NotImplementedError
 
@@ -33,6 +38,9 @@ class ErrorMappingRoute(APIRoute):
             except (StarletteHTTPException, RequestValidationError):
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure must become a JSON body
+                answer = await self.forwarded(request, exc)
+                if answer is not None:
+                    return answer
                 answer = self.known_error(exc)
                 return answer if answer is not None else self.unexpected_error(request, exc)
 

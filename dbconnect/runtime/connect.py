@@ -1,4 +1,7 @@
-"""Assembling a worker process: worker + herder + REST server (Kafka's ``Connect`` class)."""
+"""Assembling a worker process: worker + herder + REST server (Kafka's ``Connect`` class).
+
+``StandaloneConnect`` (connect-standalone) and ``DistributedConnect`` (connect-distributed).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from ..api.errors import ConnectError
+import requests
+
+from ..api.errors import ConfigError, ConnectError
 from .plugins import Plugins
 from .rest.app import create_app, create_metrics_app
 from .rest.security import RestSecurity
@@ -84,6 +89,121 @@ class StandaloneConnect:
 
     def await_stop(self, timeout: float | None = None) -> bool:
         """True once a stop has completed (tasks stopped, offsets flushed)."""
+        return self._stopped.wait(timeout)
+
+    @property
+    def url(self) -> str:
+        return self.rest.url
+
+
+# Worker keys without a default that distributed mode needs (Kafka's DistributedConfig).
+DISTRIBUTED_REQUIRED = ("group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic")
+
+
+def check_distributed_config(config: WorkerConfig) -> None:
+    """What schemas/worker.json cannot say alone: the keys distributed mode requires."""
+    missing = [key for key in DISTRIBUTED_REQUIRED if not config.get(key)]
+    if missing:
+        raise ConfigError("The worker configuration is invalid:\n" + "\n".join(
+            f'Missing required configuration "{key}" which has no default value.' for key in missing),
+            {key: ["Missing required configuration"] for key in missing})
+    topics = [config.get(key) for key in ("config.storage.topic", "offset.storage.topic", "status.storage.topic")]
+    if len(set(topics)) < 3:
+        raise ConfigError("config.storage.topic, offset.storage.topic and status.storage.topic must be three "
+                          f"different topics (they are {', '.join(topics)}): each holds records of its own format")
+    if str(config.get("exactly.once.source.support", "disabled")).lower() != "disabled":
+        raise ConfigError("exactly.once.source.support=enabled/preparing is not supported by dbconnect's distributed "
+                          "worker (source offsets are committed at least once); remove it or set it to disabled")
+    if config.get("offset.storage.file.filename"):
+        raise ConfigError("offset.storage.file.filename is a standalone setting: a distributed worker keeps source "
+                          "offsets in offset.storage.topic. Remove it from the worker's configuration.")
+
+
+class DistributedConnect:
+    """A distributed worker: configs, offsets and statuses in Kafka topics, work shared by a group."""
+
+    def __init__(self, worker_props: Mapping[str, str], plugins: Plugins | None = None) -> None:
+        from .distributed.wiring import DistributedParts
+
+        self.config = WorkerConfig(worker_props)
+        check_distributed_config(self.config)
+        self.security = RestSecurity.from_worker_config(self.config)
+        plugin_path = self.config.get("plugin.path")
+        self.plugins = plugins or Plugins(plugin_path if isinstance(plugin_path, list) else None)
+        self.parts = DistributedParts(self.config)
+        self.worker = Worker(self.config, self.plugins, self.parts.offset_store, self.parts.status_store, worker_id="")
+        self.herder = self.parts.herder(self.worker)
+        self.rest = RestServer(
+            create_app(self.herder, security=self.security),
+            self.config.listeners,
+            advertised_host=self.config.get("rest.advertised.host.name"),
+            advertised_port=self.config.get("rest.advertised.port"),
+            advertised_listener=self.config.get("rest.advertised.listener"),
+            tls=self.security.tls,
+        )
+        metrics_listener = self.config.get("metrics.listener")
+        self.metrics_rest = RestServer(create_metrics_app(self.herder, security=self.security),
+                                       [metrics_listener], access_log=False) if metrics_listener else None
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        self.rest.start()
+        try:
+            if self.metrics_rest is not None:
+                self.metrics_rest.start()
+            # The worker id (in statuses) is the advertised host:port; the URL is what the others forward to.
+            url = self.rest.advertised_url
+            self.worker.worker_id = url.split("://", 1)[1]
+            self.herder.url = url
+            self._check_advertised_url(url)
+            self.parts.ensure_internal_topics()
+            self.herder.start()
+        except BaseException:
+            self.stop()
+            raise
+        log.info("Kafka Connect distributed worker %s started in group %s; REST API at %s",
+                 self.worker.worker_id, self.config.get("group.id"), self.rest.url)
+
+    def _check_advertised_url(self, url: str) -> None:
+        """The other workers forward requests to ``url``: it must reach this worker, not another one
+        that advertises the same URL (a copied rest.advertised.host.name, a port mapped twice)."""
+        session = self.security.client_session()
+        try:
+            answer = session.get(f"{url}/connect-worker-instance", timeout=5)
+            instance = answer.json().get("instance") if answer.status_code == 200 else None
+        except (requests.RequestException, ValueError, AttributeError) as exc:
+            log.warning("This worker's advertised REST URL %s does not answer here (%s): the other workers "
+                        "cannot forward requests to it. Check rest.advertised.host.name / rest.advertised.port.",
+                        url, exc)
+            return
+        finally:
+            session.close()
+        if instance is not None and instance != self.herder.instance_id:
+            raise ConfigError(
+                f"Another worker already answers at {url}, the REST URL this worker advertises: two workers "
+                "advertising the same URL cannot both be reached (requests forwarded to one reach the other). "
+                "Give each worker its own rest.advertised.host.name / rest.advertised.port.",
+                {"rest.advertised.host.name": ["another worker advertises the same URL"]})
+
+    def stop(self) -> None:
+        if self._stopping.is_set():
+            self._stopped.wait()
+            return
+        self._stopping.set()
+        log.info("Kafka Connect stopping")
+        try:
+            self.rest.stop()
+            if self.metrics_rest is not None:
+                self.metrics_rest.stop()
+        finally:
+            try:
+                self.herder.stop()
+            finally:
+                self._stopped.set()
+        log.info("Kafka Connect stopped")
+
+    def await_stop(self, timeout: float | None = None) -> bool:
         return self._stopped.wait(timeout)
 
     @property

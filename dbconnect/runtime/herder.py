@@ -2,7 +2,7 @@
 
 The REST layer holds no state: each resource translates HTTP into one of these calls and
 maps the ``dbconnect.api.errors`` it raises onto ``{"error_code", "message"}`` (``dbconnect.http.errors``).
-``StandaloneHerder`` implements this now; a ``DistributedHerder`` will later.
+``StandaloneHerder`` and ``distributed.herder.DistributedHerder`` implement it.
 
 The answers are Kafka Connect's REST entities, typed in ``herder_entities`` (JSON-ready TypedDicts
 that the REST layer sends as they are and describes in ``/openapi.json``).
@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
+from ..api.errors import BadRequestError, ConflictError, ConnectError
 from .herder_entities import (
     ActiveTopicsInfo,
     ConfigInfos,
@@ -26,6 +27,42 @@ from .herder_entities import (
     TaskInfo,
     TaskState,
 )
+
+
+# -- errors that only a herder of a cluster raises (distributed mode) --------------------------
+
+
+class RequestTargetError(ConnectError):
+    """The request must be served by another worker, at ``forward_url`` (Kafka's
+    RequestTargetException): the REST layer forwards it there (HerderRequestHandler)."""
+
+    def __init__(self, message: str, forward_url: str | None) -> None:
+        super().__init__(message)
+        self.forward_url = forward_url
+
+
+class NotLeaderError(RequestTargetError):
+    """Only the group's leader serves this request (Kafka's NotLeaderException)."""
+
+    def __init__(self, message: str, leader_url: str | None) -> None:
+        super().__init__(message, leader_url)
+
+
+class NotAssignedError(RequestTargetError):
+    """The connector or task runs on another worker (Kafka's NotAssignedException)."""
+
+    def __init__(self, message: str, owner_url: str | None) -> None:
+        super().__init__(message, owner_url)
+
+
+REBALANCE_NEEDED = "Request cannot be completed because a rebalance is expected"
+
+
+class RebalanceNeededError(ConflictError):
+    """A write arrived while the group rebalances (or the worker has not joined yet): 409."""
+
+    def __init__(self, message: str = REBALANCE_NEEDED) -> None:
+        super().__init__(message)
 
 
 class Herder(ABC):
@@ -133,6 +170,13 @@ class Herder(ABC):
     @abstractmethod
     def plugin_config(self, plugin: str) -> list[ConfigKeyInfo]:
         """NotFoundError for an unknown plugin."""
+
+    # -- internal requests between the workers of a cluster ---------------------------------------
+    def put_task_configs(self, name: str, configs: list[dict[str, str]], body: bytes,
+                         headers: Mapping[str, str]) -> None:
+        """``PUT /connectors/<name>/tasks``: a worker that runs a connector hands its task configs
+        to the leader (internal; ``headers`` carry the KIP-507 signature of ``body``)."""
+        raise BadRequestError("Task configs are written by the herder itself in standalone mode")
 
     @abstractmethod
     def validate_connector_config(self, plugin: str, config: Mapping[str, str]) -> ConfigInfos:

@@ -1,1 +1,10 @@
-"""Distributed mode: group membership, assignment and the distributed herder."""
+"""Distributed mode (``dbconnect distributed``): workers that share a Kafka group.
+
+- ``connect_protocol``, ``assignor``, ``group_member``: membership on Kafka's group coordinator
+  and incremental cooperative assignment (KIP-415);
+- ``herder``: the DistributedHerder, one tick thread that owns every state change;
+- ``request_signing``: the session-key signatures of requests between workers (KIP-507);
+- ``generation_status``: statuses stamped with the group generation that wrote them.
+
+docs/design/distributed.md explains the protocol and what is guaranteed.
+"""

@@ -33,8 +33,9 @@ from dbconnect.http.responses import (
 )
 from dbconnect.http.responses import internal_error_response as _internal_error_response
 from dbconnect.http.routes import ErrorMappingRoute
-from dbconnect.runtime.herder import Herder
+from dbconnect.runtime.herder import Herder, RequestTargetError
 from dbconnect.runtime.rest.entities import ErrorMessage
+from dbconnect.runtime.rest.forwarding import forward_request
 
 # The REST resources' siblings import these from here; they live in dbconnect.http.
 __all__ = [
@@ -67,6 +68,12 @@ class ConnectRoute(ErrorMappingRoute):
 
     def unexpected_error(self, request: Request, exc: Exception) -> Response:
         return internal_error_response(request, exc)
+
+    async def forwarded(self, request: Request, exc: Exception) -> Response | None:
+        # Distributed mode: another worker serves it (the leader, the task's owner).
+        if not isinstance(exc, RequestTargetError):
+            return None
+        return await forward_request(request, exc)
 
 
 # -- request bodies ----------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """``/connectors`` and ``/connectors/{connector}``: Kafka's ConnectorsResource, less its tasks
 (tasks.py) and offsets (offsets.py).
 
-No state lives here: each route is one Herder call. ``?forward=`` (used between distributed workers)
-is accepted and ignored.
+No state lives here: each route is one Herder call. ``?forward=`` (set by distributed workers that
+forward a request to the leader or the owner) is read by ``forwarding.py``, never by a route.
 """
 
 from __future__ import annotations

@@ -49,3 +49,10 @@ def health(herder: Herder = Depends(app_herder)) -> Response:
     if not ready:
         return json_response(HealthStatus(status="starting", message=STARTING_MESSAGE), 503)
     return json_response(HealthStatus(status="healthy", message=HEALTHY_MESSAGE))
+
+
+@router.get("/connect-worker-instance", include_in_schema=False)
+def worker_instance(herder: Herder = Depends(app_herder)) -> Response:
+    """Internal: which worker process answers here (a distributed worker checks, at start, that its
+    advertised URL reaches itself and not another worker advertising the same URL)."""
+    return json_response({"instance": getattr(herder, "instance_id", None)})

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+
+from dbconnect.api.errors import BadRequestError
 
 from dbconnect.runtime.herder import Herder
 from dbconnect.runtime.herder_entities import TaskInfo, TaskState
@@ -50,4 +54,20 @@ def get_task_status(connector: ConnectorName, task: TaskId, herder: Herder = Dep
 )
 def restart_task(connector: ConnectorName, task: TaskId, herder: Herder = Depends(app_herder)) -> Response:
     herder.restart_task(connector, parse_task_id(task))
+    return empty_response(204)
+
+
+@router.post("", include_in_schema=False, status_code=204)
+async def put_task_configs(connector: ConnectorName, request: Request, herder: Herder = Depends(app_herder)) -> Response:
+    """Internal (between the workers of a cluster, Kafka's InternalClusterResource): the worker
+    that runs ``connector`` hands its task configs to the leader, signed with the session key."""
+    body = await request.body()
+    try:
+        configs = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestError(f"Malformed JSON in request body: {exc}") from None
+    if not isinstance(configs, list) or not all(isinstance(c, dict) for c in configs):
+        raise BadRequestError("The task configs must be a JSON array of objects")
+    tasks = [{str(k): str(v) for k, v in c.items()} for c in configs]
+    await run_in_threadpool(herder.put_task_configs, connector, tasks, body, dict(request.headers))
     return empty_response(204)

@@ -148,7 +148,7 @@ def test_shell_commands_exist(block):
 
 def test_the_shell_check_catches_a_wrong_command_and_a_wrong_flag():
     with pytest.raises(AssertionError, match="is not a command"):
-        check_command(["dbconnect", "distributed", "worker.properties"], "here")
+        check_command(["dbconnect", "cluster", "worker.properties"], "here")  # (distributed exists now)
     with pytest.raises(AssertionError, match="has no --dry-run"):
         check_command(["dbconnect", "migrate", "--dry-run"], "here")
     with pytest.raises(AssertionError, match="takes no --fast"):
