@@ -89,6 +89,11 @@ class DistributedWorker:
         self.proc.wait(10)
         # Its task processes die with it (they watch their parent); give the OS a moment to reap them.
 
+    def terminate(self) -> None:
+        """SIGTERM without waiting (``stop`` then waits for the exit)."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 60.0) -> int | None:
         if self.alive():
             self.proc.send_signal(signal.SIGTERM)

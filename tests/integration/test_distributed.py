@@ -34,6 +34,9 @@ def cluster(broker, tmp_path):
 
     start.tmp_path = tmp_path  # type: ignore[attr-defined]
     yield start
+    # All at once: stopped one by one, each stop makes the rest rebalance before the next one leaves.
+    for worker in started:
+        worker.terminate()
     for worker in started:
         worker.stop()
 
