@@ -55,6 +55,68 @@ class WorkerCounts:
         self.task_startup["success" if ok else "failure"] += 1
 
 
+class RebalanceMetrics:
+    """connect-worker-rebalance-metrics (distributed mode only), kept by the DistributedHerder.
+
+    A rebalance runs from the worker's JoinGroup (or a lost session, or a revocation) until it acts
+    on an assignment that revoked nothing, as the herder's 409 window does.
+    """
+
+    def __init__(self, protocol: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.protocol = protocol
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.leader_name = ""
+        self.epoch = -1
+        self.completed = 0
+        self._started: float | None = None
+        self._last_completed: float | None = None
+        self._total_ms = 0.0
+        self.max_ms = 0.0
+
+    def started(self) -> None:
+        with self._lock:
+            if self._started is None:
+                self._started = self._clock()
+
+    def completed_round(self, epoch: int, leader_name: str) -> None:
+        with self._lock:
+            now = self._clock()
+            self.epoch, self.leader_name = epoch, leader_name or ""
+            if self._started is not None:
+                took = (now - self._started) * 1000.0
+                self._started = None
+                self.completed += 1
+                self._total_ms += took
+                self.max_ms = max(self.max_ms, took)
+                self._last_completed = now
+
+    def families(self) -> Iterable[Metric]:
+        group = "connect-worker-rebalance-metrics"
+        with self._lock:
+            now = self._clock()
+            yield CounterMetricFamily(_family(group, "completed-rebalances"),
+                                      "The total number of rebalances completed by this worker",
+                                      value=self.completed)
+            yield GaugeMetricFamily(_family(group, "rebalancing"), "1 while this worker is rebalancing",
+                                    value=1 if self._started is not None else 0)
+            yield GaugeMetricFamily(_family(group, "epoch"), "The epoch (generation) of the group", value=self.epoch)
+            yield GaugeMetricFamily(_family(group, "rebalance-max-time-ms"),
+                                    "The longest rebalance this worker completed (ms)", value=self.max_ms)
+            yield GaugeMetricFamily(_family(group, "rebalance-avg-time-ms"),
+                                    "The average time of this worker's completed rebalances (ms)",
+                                    value=self._total_ms / self.completed if self.completed else 0.0)
+            yield GaugeMetricFamily(_family(group, "time-since-last-rebalance-ms"),
+                                    "Time since this worker completed its last rebalance (ms); -1 before the first",
+                                    value=(now - self._last_completed) * 1000.0
+                                    if self._last_completed is not None else -1)
+            info = GaugeMetricFamily(_family(group, "info"),
+                                     "1, labelled with the group's leader (its REST URL) and the Connect protocol",
+                                     labels=["leader_name", "connect_protocol"])
+            info.add_metric([self.leader_name, self.protocol], 1)
+            yield info
+
+
 class _Rates:
     """(taken, records_in, records_out) of recent snapshots of one task, for the *-rate figures."""
 
@@ -86,6 +148,8 @@ class WorkerMetrics:
         self._connectors = connectors or (lambda: list(worker._connectors))
         self._rates: dict[Any, _Rates] = {}
         self._lock = threading.Lock()
+        # Set by the DistributedHerder: standalone workers have no rebalances (as in Kafka).
+        self.rebalance: RebalanceMetrics | None = None
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
@@ -146,6 +210,8 @@ class WorkerMetrics:
     # -- the Prometheus collector -------------------------------------------------------------------
     def collect(self) -> Iterable[Metric]:
         yield from self._worker_families()
+        if self.rebalance is not None:
+            yield from self.rebalance.families()
         yield from self._task_families(self.task_snapshots())
 
     def _worker_families(self) -> Iterable[Metric]:

@@ -76,6 +76,12 @@ def test_three_workers_create_on_a_status_on_c_tasks_balanced(cluster, tmp_path)
     # The same answers on every worker.
     for worker in (a, b):
         assert worker.status("src-1")["tasks"] == statuses["src-1"]["tasks"]
+    # GET /metrics on any worker: its completed rebalances and the leader it last joined under.
+    leader = leader_url([a, b, c])
+    metrics = b.get("/metrics").text
+    assert re.search(r"^kafka_connect_connect_worker_rebalance_metrics_completed_rebalances_total [1-9]", metrics, re.M)
+    assert re.search(r'^kafka_connect_connect_worker_rebalance_metrics_info\{connect_protocol="sessioned",'
+                     rf'leader_name="{re.escape(leader)}"\}} 1', metrics, re.M), metrics[-3000:]
 
 
 def other(workers: list[DistributedWorker], worker_id: str) -> DistributedWorker:

@@ -34,6 +34,7 @@ import requests
 from ...api.errors import RequestTimeoutError
 from ..abstract_herder import AbstractHerder
 from ..herder import RebalanceNeededError
+from ..metrics import RebalanceMetrics
 from ..stores.configs import TargetState
 from ..stores.status import ConnectorTaskId, State, Status
 from . import request_signing
@@ -119,6 +120,11 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         self.instance_id = uuid.uuid4().hex
         self.member: Any = None
         config_store.set_update_listener(_ConfigListener(self))
+        # GET /metrics: connect-worker-rebalance-metrics, timed like the 409 window (_rebalancing).
+        self.rebalance_metrics = RebalanceMetrics("sessioned" if sessioned else "compatible")
+        self.rebalance_metrics.started()
+        if getattr(worker, "metrics", None) is not None:
+            worker.metrics.rebalance = self.rebalance_metrics
 
     # -- identity -----------------------------------------------------------------------------------
     @property
@@ -246,6 +252,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         """This worker's state for a JoinGroup: its URL, config offset and what it runs."""
         with self._lock:
             self._rebalancing = True
+            self.rebalance_metrics.started()
             self._settled.clear()
             connectors = sorted(self._owned_connectors)
             tasks = sorted(self._owned_tasks)
@@ -307,6 +314,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
 
         with self._lock:
             self._rebalancing = True
+            self.rebalance_metrics.started()
         self._enqueue(revoke)
         if not done.wait(REVOKE_WAIT_S):
             log.error("Revoked work did not stop within %.0f s", REVOKE_WAIT_S)
@@ -316,6 +324,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         log.warning("Lost the group session (%s): stopping every connector and task of this worker", reason)
         with self._lock:
             self._rebalancing = True
+            self.rebalance_metrics.started()
             self._leader_id = None
             self._fencing_generation = None
         self._enqueue(self._stop_all_work)
@@ -361,6 +370,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             self._rebalancing = bool(assignment.revoked_connectors or assignment.revoked_tasks)
             if not self._rebalancing:
                 self._settled.set()
+                self.rebalance_metrics.completed_round(generation, assignment.leader_url)
             if self.is_leader and self._fencing_generation is None:
                 became_leader = True
             elif not self.is_leader:
