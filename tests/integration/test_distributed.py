@@ -311,7 +311,7 @@ def test_a_worker_restarted_within_the_delay_gets_its_tasks_back_and_the_others_
 def test_a_cleanly_stopped_workers_work_shows_unassigned_on_it_until_the_delay_moves_it(cluster, broker, tmp_path):
     """Kafka's herder on a clean stop: the connectors and tasks the worker stopped show UNASSIGNED on
     it (putSafe, stamped with its generation) while they wait for scheduled.rebalance.max.delay.ms;
-    never RUNNING on a worker that is gone. Then they move to the survivor and run there."""
+    never RUNNING on a worker that is gone. Then they run on a live worker."""
     delay_s = 30
     settings = cluster_settings(broker.bootstrap_servers, **{"scheduled.rebalance.max.delay.ms": str(delay_s * 1000)})
     workers = cluster(2, settings)
