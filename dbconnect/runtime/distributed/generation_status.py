@@ -24,6 +24,12 @@ class GenerationStampedStatusStore(StatusBackingStore):
     def put_task(self, task_id: ConnectorTaskId, status: Status) -> None:
         self.store.put_task(task_id, self._stamped(status))
 
+    def put_connector_safe(self, connector: str, status: Status) -> bool:
+        return self.store.put_connector_safe(connector, self._stamped(status))
+
+    def put_task_safe(self, task_id: ConnectorTaskId, status: Status) -> bool:
+        return self.store.put_task_safe(task_id, self._stamped(status))
+
     def connector(self, connector: str) -> Status | None:
         return self.store.connector(connector)
 

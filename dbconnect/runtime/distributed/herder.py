@@ -308,7 +308,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
 
         def revoke() -> None:
             try:
-                self._stop_work(list(connectors), [ConnectorTaskId(t.connector, t.task) for t in tasks])
+                self._stop_work(list(connectors), [ConnectorTaskId(t.connector, t.task) for t in tasks], unassign=True)
             finally:
                 done.set()
 
@@ -360,7 +360,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             stale_connectors |= set(assignment.revoked_connectors) & self._running_connectors
         stale_tasks = (set(self.worker.task_ids()) | self._owned_tasks) - assigned_tasks
         stale_tasks |= revoked_tasks & set(self.worker.task_ids())
-        self._stop_work(sorted(stale_connectors), sorted(stale_tasks))
+        self._stop_work(sorted(stale_connectors), sorted(stale_tasks), unassign=True)
         became_leader = False
         with self._lock:
             self._owned_connectors = assigned_connectors
@@ -442,7 +442,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             return
         self.worker.start_task(task_id, dict(config), task_configs[task_id.task], target)
 
-    def _stop_work(self, connectors: list[str], tasks: list[ConnectorTaskId]) -> None:
+    def _stop_work(self, connectors: list[str], tasks: list[ConnectorTaskId], unassign: bool = False) -> None:
         if tasks:
             self.worker.stop_and_await_tasks(tasks)
         for name in connectors:
@@ -451,12 +451,29 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             self._owned_connectors -= set(connectors)
             self._running_connectors -= set(connectors)
             self._owned_tasks -= set(tasks)
+        if unassign:
+            self._mark_unassigned(connectors, tasks)
 
-    def _stop_all_work(self) -> None:
+    def _stop_all_work(self, unassign: bool = True) -> None:
         with self._lock:
             connectors = sorted(self._owned_connectors | self._running_connectors)
             tasks = sorted(set(self._owned_tasks) | set(self.worker.task_ids()))
-        self._stop_work(connectors, tasks)
+        self._stop_work(connectors, tasks, unassign)
+
+    def _mark_unassigned(self, connectors: list[str], tasks: list[ConnectorTaskId]) -> None:
+        """As Kafka's herder on a task's or connector's shutdown: the work this worker stopped (it left
+        the group, lost its session, or the work was revoked) shows UNASSIGNED on this worker until its
+        next owner writes, never RUNNING here. putSafe, stamped with this worker's generation: a newer
+        owner's status is never replaced; FAILED (its trace) and STOPPED (a target state) stay."""
+        shown = (State.RUNNING, State.PAUSED, State.RESTARTING)
+        for name in connectors:
+            current = self.status_store.connector(name)
+            if current is not None and current.worker_id == self.worker_id and current.state in shown:
+                self.status_store.put_connector_safe(name, Status(State.UNASSIGNED, self.worker_id))
+        for task_id in tasks:
+            current = self.status_store.task(task_id)
+            if current is not None and current.worker_id == self.worker_id and current.state in shown:
+                self.status_store.put_task_safe(task_id, Status(State.UNASSIGNED, self.worker_id))
 
     def _commit_generation(self) -> int:
         with self._lock:

@@ -122,7 +122,7 @@ class KafkaStatusBackingStore(StatusBackingStore):
             with self._lock:
                 if record.value is None:
                     self._connectors.pop(name, None)
-                elif status is not None:
+                elif status is not None and not _late_unassigned(self._connectors.get(name), status):
                     self._connectors[name] = status
         elif key.startswith(TASK_STATUS_PREFIX):
             connector, _, index = key[len(TASK_STATUS_PREFIX):].rpartition("-")
@@ -134,18 +134,20 @@ class KafkaStatusBackingStore(StatusBackingStore):
             with self._lock:
                 if record.value is None:
                     self._tasks.pop(task_id, None)
-                elif status is not None:
-                    current = self._tasks.get(task_id)
-                    # As Kafka: a late UNASSIGNED from a worker that missed the rebalance does not hide
-                    # the RUNNING of the same or a newer generation.
-                    if (status.state == State.UNASSIGNED and current is not None
-                            and current.state == State.RUNNING and current.generation >= status.generation):
-                        return
+                elif status is not None and not _late_unassigned(self._tasks.get(task_id), status):
                     self._tasks[task_id] = status
         elif key.startswith("status-topic-"):
             pass  # active topics (KIP-558) are not tracked through the status topic yet
         else:
             log.warning("Discarding a status record with the invalid key %s", key)
+
+
+def _late_unassigned(current: Status | None, status: Status) -> bool:
+    """A late UNASSIGNED from a worker that stopped the work (or missed the rebalance) does not hide
+    another worker's RUNNING of the same or a newer generation; a worker's own UNASSIGNED replaces
+    its RUNNING (it stopped the work: a stopped worker is never shown running it)."""
+    return (status.state == State.UNASSIGNED and current is not None and current.state == State.RUNNING
+            and current.worker_id != status.worker_id and current.generation >= status.generation)
 
 
 def _can_write_safely(current: Status | None, status: Status) -> bool:

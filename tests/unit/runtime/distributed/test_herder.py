@@ -16,7 +16,7 @@ from dbconnect.runtime.distributed.herder import DistributedHerder
 from dbconnect.runtime.herder import NotAssignedError, NotLeaderError, RebalanceNeededError
 from dbconnect.runtime.plugins import Plugins
 from dbconnect.runtime.stores.configs import MemoryConfigBackingStore, TargetState
-from dbconnect.runtime.stores.status import ConnectorTaskId, MemoryStatusBackingStore
+from dbconnect.runtime.stores.status import ConnectorTaskId, MemoryStatusBackingStore, State, Status
 
 SOURCE = {"connector.class": "FileStreamSource", "topic": "lines", "file": "/dev/null", "tasks.max": "1"}
 
@@ -405,3 +405,43 @@ def test_a_round_that_revoked_work_is_not_the_end_of_the_rebalance(make):
         herder.put_connector_config("b", SOURCE, allow_replace=False)
     assign(herder, leader="m-2")
     assert not herder.rebalancing
+
+
+def owned_and_running(herder, leader="m-2"):
+    """Connector "src" and its task 0 assigned to this worker and shown RUNNING on it."""
+    herder.config_store.put_connector_config("src", {**SOURCE, "name": "src"}, TargetState.STARTED)
+    herder.config_store.put_task_configs("src", [{"n": "0"}])
+    assign(herder, leader=leader, connectors=["src"], tasks=[ConnectorTaskId("src", 0)])
+    me = herder.worker_id
+    herder.status_store.put_connector("src", Status(State.RUNNING, me))
+    herder.status_store.put_task(ConnectorTaskId("src", 0), Status(State.RUNNING, me))
+    return me
+
+
+def test_a_clean_stop_shows_the_stopped_work_unassigned_on_this_worker(make):
+    herder = make()
+    me = owned_and_running(herder)
+    herder.status_store.put_task(ConnectorTaskId("other", 0), Status(State.RUNNING, "w9:8083"))
+    herder.stop()
+    assert herder.status_store.connector("src") == Status(State.UNASSIGNED, me)
+    assert herder.status_store.task(ConnectorTaskId("src", 0)) == Status(State.UNASSIGNED, me)
+    assert herder.status_store.task(ConnectorTaskId("other", 0)).state == State.RUNNING
+
+
+def test_revoked_work_shows_unassigned_but_a_failed_task_keeps_its_trace(make):
+    herder = make()
+    me = owned_and_running(herder)
+    herder.status_store.put_task(ConnectorTaskId("src", 0), Status(State.FAILED, me, "boom"))
+    herder.on_revoked("m-2", ["src"], [ConnectorTaskId("src", 0)])
+    assert herder.status_store.connector("src") == Status(State.UNASSIGNED, me)
+    assert herder.status_store.task(ConnectorTaskId("src", 0)) == Status(State.FAILED, me, "boom")
+
+
+def test_work_moved_elsewhere_keeps_the_new_owners_status(make):
+    herder = make()
+    owned_and_running(herder)
+    herder.status_store.put_task(ConnectorTaskId("src", 0), Status(State.RUNNING, "w2:8083"))
+    assign(herder, leader="m-2", generation=6, connectors=[], tasks=[], revoked_connectors=["src"],
+           revoked_tasks=[ConnectorTaskId("src", 0)])
+    assert herder.status_store.task(ConnectorTaskId("src", 0)) == Status(State.RUNNING, "w2:8083")
+    assert herder.status_store.connector("src").state == State.UNASSIGNED

@@ -181,3 +181,49 @@ def test_config_topic_partition_check():
     check_config_topic_partitions("t", 1)
     with pytest.raises(ConfigError, match="but found 3 partitions"):
         check_config_topic_partitions("t", 3)
+
+
+class SentLog:
+    """Stands in for the store's KafkaBasedLog: what the store would send, read back at once."""
+
+    def __init__(self, store) -> None:
+        self.store, self.sent = store, []
+
+    def send(self, key: bytes, value, callback=None) -> None:
+        self.sent.append((key.decode(), json.loads(value) if value is not None else None))
+        self.store._read(LogRecord(key, value, 0, len(self.sent), 0))
+
+
+def test_a_workers_own_unassigned_replaces_its_running_and_a_connectors_late_unassigned_does_not_hide_running():
+    store = KafkaStatusBackingStore("connect-status", CLIENT)
+    feed = Feeder(store)
+    # The worker that stopped the task (clean stop, same generation) is no longer shown running it.
+    feed("status-task-my-c-0", json.loads(status_value(Status("RUNNING", "w1:8083", generation=5))))
+    feed("status-task-my-c-0", json.loads(status_value(Status("UNASSIGNED", "w1:8083", generation=5))))
+    assert store.task(ConnectorTaskId("my-c", 0)) == Status("UNASSIGNED", "w1:8083", generation=5)
+    feed("status-connector-my-c", json.loads(status_value(Status("RUNNING", "w1:8083", generation=5))))
+    feed("status-connector-my-c", json.loads(status_value(Status("UNASSIGNED", "w1:8083", generation=5))))
+    assert store.connector("my-c").state == "UNASSIGNED"
+    # The new owner's RUNNING is not hidden by the old owner's late UNASSIGNED.
+    feed("status-connector-my-c", json.loads(status_value(Status("RUNNING", "w2:8083", generation=7))))
+    feed("status-connector-my-c", json.loads(status_value(Status("UNASSIGNED", "w1:8083", generation=5))))
+    assert store.connector("my-c") == Status("RUNNING", "w2:8083", generation=7)
+
+
+def test_put_safe_never_overwrites_a_newer_generations_status_of_another_worker():
+    store = KafkaStatusBackingStore("connect-status", CLIENT)
+    store._log = SentLog(store)
+    task = ConnectorTaskId("my-c", 0)
+    store.put_task(task, Status("RUNNING", "w2:8083", generation=7))
+    store.put_connector("my-c", Status("RUNNING", "w2:8083", generation=7))
+    assert not store.put_task_safe(task, Status("UNASSIGNED", "w1:8083", generation=6))
+    assert not store.put_connector_safe("my-c", Status("UNASSIGNED", "w1:8083", generation=6))
+    assert [state for _, state in store._log.sent] == [{"state": "RUNNING", "trace": None, "worker_id": "w2:8083",
+                                                         "generation": 7}] * 2
+    assert store.task(task).state == "RUNNING" and store.connector("my-c").state == "RUNNING"
+    # The same generation may write (and the read rule keeps w2's RUNNING); the owner itself always may.
+    assert store.put_task_safe(task, Status("UNASSIGNED", "w1:8083", generation=7))
+    assert store.task(task) == Status("RUNNING", "w2:8083", generation=7)
+    assert store.put_task_safe(task, Status("UNASSIGNED", "w2:8083", generation=3))
+    assert store.task(task) == Status("UNASSIGNED", "w2:8083", generation=3)
+    assert len(store._log.sent) == 4
