@@ -107,3 +107,4 @@ def test_fetch_summary_refuses_an_error_answer(monkeypatch: Any) -> None:
     monkeypatch.setattr(cluster_summary.requests, "get", lambda *a, **k: Answer())
     merged = gather(A, ["http://b:2"], {}, cluster_summary.fetch_summary)
     assert merged["unreachable"][0]["worker_id"] == "b:2" and "401" in merged["unreachable"][0]["error"]
+
