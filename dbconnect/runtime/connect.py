@@ -61,6 +61,7 @@ class StandaloneConnect:
             self.metrics_rest.start()
         # The worker id is the advertised REST address, known once the port is bound.
         self.worker.worker_id = self.rest.advertised_url.split("://", 1)[1]
+        self.herder.url = self.rest.advertised_url
         self.herder.start()
         log.info("Kafka Connect standalone worker %s started; REST API at %s", self.worker.worker_id, self.rest.url)
 

@@ -66,7 +66,15 @@ class RebalanceNeededError(ConflictError):
 
 
 class Herder(ABC):
+    # This worker's advertised REST URL, once the listener is bound (None before, or in a test).
+    url: str | None = None
+
     # -- identity ----------------------------------------------------------------------
+    def cluster_worker_urls(self) -> list[str]:
+        """The REST URLs of the cluster's live workers, this one included (what
+        ``GET /metrics/summary?scope=cluster`` asks). A standalone worker is its own cluster."""
+        return [self.url] if self.url else []
+
     @property
     @abstractmethod
     def worker_id(self) -> str: ...

@@ -53,6 +53,18 @@ class ClusterRequests:
 
         self._call(write)
 
+    def cluster_worker_urls(self) -> list[str]:
+        """This worker, the leader, the members of the last assignment this worker made as leader,
+        and the workers named in the statuses (a worker id is the advertised ``host:port``; a
+        follower learns its peers from them). A stale one is reported unreachable by the caller."""
+        with self._lock:
+            urls = {self.url, self._leader_url, *self._owner_urls.values(), *getattr(self, "_member_urls", ())}
+        scheme = (self.url or "http://").split("://", 1)[0]
+        for name in self.connectors():
+            statuses = [self.status_store.connector(name), *self.status_store.tasks(name).values()]
+            urls.update(f"{scheme}://{s.worker_id}" for s in statuses if s is not None and s.worker_id)
+        return sorted(u for u in urls if u)
+
     # -- REST: connectors ---------------------------------------------------------------------------
     def _leader_only(self, what: str) -> None:
         if not self.is_leader:

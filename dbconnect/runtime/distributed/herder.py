@@ -296,6 +296,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
                 owners[ConnectorTaskId(task.connector, task.task)] = url
         with self._lock:
             self._owner_urls = owners
+            self._member_urls = sorted(urls)  # every member's, for cluster_worker_urls
             self._assigned_connectors = set(connectors)
         return assignments
 

@@ -5,7 +5,7 @@
 const POLL_MS = 2000;
 const api = (path, init = {}) => fetch(path, { credentials: "same-origin", cache: "no-store", ...init });
 
-// Throughput and lag, per connector, from the worker's own figures (GET /metrics/summary, the same
+// Throughput and lag, per connector, from the workers' own figures (GET /metrics/summary, the same
 // counters /metrics exports): records a connector moved per second over the last 30 s, and the
 // JDBC source's replication lag. The offset shown is the sum of the numeric offsets (JDBC
 // "incrementing", a sink's "kafka_offset") from GET /connectors/{name}/offsets. If the summary
@@ -13,10 +13,17 @@ const api = (path, init = {}) => fetch(path, { credentials: "same-origin", cache
 // now − the newest "timestamp" offset. Returns {name: {offset, rate, lag}} (null when unknown).
 const previous = new Map();
 
+// The cluster's figures (?scope=cluster: every live worker's, merged per connector; on a
+// standalone worker, its own); workers that did not answer are named next to the figures.
+let unreachable = [];
+
 async function loadSummary() {
   try {
-    const response = await api("/metrics/summary");
-    return response.ok ? (await response.json()).connectors || {} : null;
+    const response = await api("/metrics/summary?scope=cluster");
+    if (!response.ok) return null;
+    const body = await response.json();
+    unreachable = (body.unreachable || []).map((w) => w.worker_id || w.url);
+    return body.connectors || {};
   } catch (_) {
     return null;
   }
@@ -25,7 +32,11 @@ async function loadSummary() {
 async function loadFigures(names, offsetsByName, now) {
   const summary = await loadSummary();
   const source = document.getElementById("figures-source");
-  if (source) source.textContent = summary ? "this worker's metrics (/metrics/summary)" : "computed in the page from offsets";
+  if (source) {
+    source.textContent = !summary ? "computed in the page from offsets"
+      : "the cluster's metrics (/metrics/summary?scope=cluster)"
+        + (unreachable.length ? `; not answering: ${unreachable.join(", ")}` : "");
+  }
   const figures = {};
   for (const name of names) {
     const entries = offsetsByName[name];
