@@ -134,6 +134,9 @@ class DistributedConnect:
         self.parts = DistributedParts(self.config)
         self.worker = Worker(self.config, self.plugins, self.parts.offset_store, self.parts.status_store, worker_id="")
         self.herder = self.parts.herder(self.worker)
+        # Basic authentication lets the workers' internal task-config requests through on their
+        # signature (rest/security.internal_request): with it on, that signature is always checked.
+        self.herder.require_signature = self.security.authenticator is not None
         self.rest = RestServer(
             create_app(self.herder, security=self.security),
             self.config.listeners,

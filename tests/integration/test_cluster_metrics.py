@@ -109,13 +109,11 @@ def test_cluster_summary_on_a_includes_the_task_running_on_b(broker, two_workers
     assert own["connectors"]["sink"]["records_out_total"] < RECORDS
 
 
-def test_with_basic_auth_the_authorization_header_is_forwarded(two_workers, credentials_file):
+def test_with_basic_auth_the_authorization_header_is_forwarded(two_workers, credentials_file, tmp_path):
     """The follower knows the leader's URL from its assignment: it asks the leader with the caller's
-    credentials (without them the leader would answer 401 and be listed unreachable).
-
-    No connector here: with Basic auth on, a follower's internal POST /connectors/<name>/tasks to the
-    leader is refused 401 today (a distributed-mode gap, see the report), so tasks of a connector
-    that lands on a follower never start."""
+    credentials (without them the leader would answer 401 and be listed unreachable). And a connector
+    whose tasks land on both workers runs: the task configs a follower sends the leader pass Basic
+    authentication on their KIP-507 signature (they were refused 401 before, and never started)."""
     a, b = two_workers(ADMIN, **{"rest.basic.auth.credentials.file": str(credentials_file)})
     # Both joined the same generation (wait_settled's answer, generation 0, is falsy in wait_until).
     wait_until(lambda: len({last_generation(w) for w in (a, b)} - {None}) == 1
@@ -127,6 +125,16 @@ def test_with_basic_auth_the_authorization_header_is_forwarded(two_workers, cred
     assert body["unreachable"] == [], body
     assert sorted(body["workers"]) == sorted(w.url.split("://", 1)[1] for w in (a, b))
     assert follower.get("/metrics/summary?scope=cluster").status_code == 401
+    topic = f"auth-{uuid.uuid4().hex[:6]}"
+    for n in range(2):  # two connectors: whichever worker the leader is, one lands on the follower
+        config = {"connector.class": "FileStreamSink", "file": str(tmp_path / f"out-{n}.txt"), "topics": topic,
+                  "tasks.max": "2"}
+        answer = follower.write("PUT", f"/connectors/auth-sink-{n}/config", json=config, auth=ADMIN)
+        assert answer.status_code == 201, answer.text
+    for n in range(2):
+        wait_until(lambda n=n: (r := follower.get(f"/connectors/auth-sink-{n}/status", auth=ADMIN)).status_code == 200
+                   and running(r.json(), 2),
+                   90, f"auth-sink-{n} running with its 2 tasks")
 
 
 def test_a_worker_that_is_gone_is_listed_unreachable(two_workers, tmp_path):

@@ -41,7 +41,7 @@ class ClusterRequests:
 
     def put_task_configs(self, name: str, configs: list[dict[str, str]], body: bytes,
                          headers: Mapping[str, str]) -> None:
-        if self.sessioned:
+        if self.sessioned or getattr(self, "require_signature", False):
             key = self.config_store.session_key()
             request_signing.verify(key.key if key is not None else None, body, headers)
 

@@ -113,6 +113,20 @@ def _authenticator(config: WorkerConfig) -> BasicAuthenticator | None:
     return BasicAuthenticator(users, config.get(REALM) or "dbconnect", source=f"{CREDENTIALS_FILE} ({file})")
 
 
+_INTERNAL_TASKS_PATH = re.compile(r"^/connectors/[^/]+/tasks/?$")
+
+
+def internal_request(method: str, path: str, headers: Mapping[bytes, bytes]) -> bool:
+    """What Basic authentication lets through, as Kafka's JaasBasicAuthFilter does: a worker's task
+    configs sent to the leader (``POST /connectors/<n>/tasks``) carrying a KIP-507 signature, which the
+    distributed herder checks instead (400 without one, 403 for a wrong one; a worker with Basic auth
+    always checks it, see DistributedHerder.require_signature), and the instance id a worker asks of its
+    own advertised URL at start (a random id, to tell two workers on one URL apart)."""
+    if method == "POST" and b"x-connect-authorization" in headers and _INTERNAL_TASKS_PATH.match(path):
+        return True
+    return method == "GET" and path == "/connect-worker-instance"
+
+
 @dataclass(frozen=True)
 class RestSecurity:
     authenticator: BasicAuthenticator | None = None
@@ -131,7 +145,7 @@ class RestSecurity:
         send without credentials), then authentication guards everything else; the
         response.http.headers.config rules apply to every answer, 401s and preflights included."""
         if self.authenticator is not None:
-            app.add_middleware(BasicAuthMiddleware, authenticator=self.authenticator)
+            app.add_middleware(BasicAuthMiddleware, authenticator=self.authenticator, exempt=internal_request)
             _document_basic_auth(app)
         if self.cors is not None:
             app.add_middleware(

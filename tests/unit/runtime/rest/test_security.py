@@ -64,6 +64,11 @@ def test_every_route_needs_credentials(credentials_file):
     requests = list(_every_request(app))
     paths = {path for _, path in requests}
     assert {"/", "/health", "/openapi.json", "/connectors", "/admin/loggers"} <= paths and len(requests) >= 29
+    # The one route open without credentials: a worker's random instance id, which a distributed
+    # worker asks of its own advertised URL at start (two workers on one URL), as a Java worker's
+    # internal requests pass Kafka's JaasBasicAuthFilter.
+    assert client.get("/connect-worker-instance").status_code == 200
+    requests = [(m, p) for m, p in requests if p != "/connect-worker-instance"]
     for method, path in requests:
         for headers in ({}, _basic("admin", "wrong"), _basic("nobody", "admin-pw"), {"Authorization": "Bearer x"}):
             response = client.request(method, path, headers=headers, json={})
@@ -220,3 +225,16 @@ def test_response_header_rules_apply_to_every_answer(credentials_file):
 def test_invalid_response_header_rules_are_refused(rules, message):
     with pytest.raises(ConfigError, match=message):
         security_settings({**BASE, "response.http.headers.config": rules})
+
+
+def test_internal_task_configs_pass_basic_auth_only_with_a_signature(credentials_file):
+    """POST /connectors/<n>/tasks (a follower's task configs for the leader) is let through on its
+    KIP-507 signature, which the herder checks (here the standalone herder refuses the request)."""
+    _app_, client = _app({"rest.basic.auth.credentials.file": str(credentials_file)})
+    unsigned = client.post("/connectors/c/tasks", json=[])
+    assert unsigned.status_code == 401
+    signed = client.post("/connectors/c/tasks", json=[], headers={"X-Connect-Authorization": "x",
+                                                                  "X-Connect-Request-Signature-Algorithm": "HmacSHA256"})
+    assert signed.status_code not in (401, 200, 201, 204), signed.text
+    # Only that path: a signature header opens nothing else.
+    assert client.post("/connectors", json={}, headers={"X-Connect-Authorization": "x"}).status_code == 401
