@@ -14,6 +14,7 @@ Writes run on the tick thread (``_call``): during a rebalance they are refused w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,8 @@ from ..herder_entities import ConnectorInfo, ConnectorOffsets, ConnectorStateInf
 from ..stores.configs import TargetState
 from ..stores.status import ConnectorTaskId, State
 from . import request_signing
+
+log = logging.getLogger(__name__)
 
 NOT_STOPPED = ("Connectors must be in the STOPPED state before their offsets can be modified. This can be done "
                "for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint")
@@ -49,6 +52,8 @@ class ClusterRequests:
             if not self.is_leader:
                 raise NotLeaderError("Only the leader may write task configurations.", self.leader_url)
             self._require(name)
+            if self._stopped_target(name):
+                return
             self.config_store.put_task_configs(name, configs, generation=self._commit_generation())
 
         self._call(write)
@@ -64,6 +69,14 @@ class ClusterRequests:
             statuses = [self.status_store.connector(name), *self.status_store.tasks(name).values()]
             urls.update(f"{scheme}://{s.worker_id}" for s in statuses if s is not None and s.worker_id)
         return sorted(u for u in urls if u)
+
+    def _stopped_target(self, name: str) -> bool:
+        """A STOPPED connector has no tasks: task configs its instance generated before the stop (and
+        that reach the leader after it) are dropped, else they would bring its tasks back."""
+        if self.config_store.target_state(name) == TargetState.STOPPED:
+            log.info("Ignoring task configs of connector %s: it is STOPPED", name)
+            return True
+        return False
 
     # -- REST: connectors ---------------------------------------------------------------------------
     def _leader_only(self, what: str) -> None:

@@ -508,7 +508,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         except Exception as exc:
             self.worker._connector_failed(name, exc)
             return
-        if configs == self.config_store.task_configs(name):
+        if configs == self.config_store.task_configs(name) or self._stopped_target(name):
             return
         if self.is_leader:
             self.config_store.put_task_configs(name, configs, generation=self._commit_generation())
@@ -524,7 +524,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             return False
         body = orjson.dumps(configs)
         headers = {"Content-Type": "application/json"}
-        key = self.config_store.session_key() if self.sessioned else None
+        key = self.config_store.session_key() if self.sessioned or getattr(self, "require_signature", False) else None
         if key is not None:
             headers.update(request_signing.sign(key.key, body, key.algorithm))
         from urllib.parse import quote

@@ -290,6 +290,20 @@ def test_internal_task_configs_need_the_session_key_signature(make):
     assert herder.config_store.task_configs("src") == [{"n": "0"}]
 
 
+def test_task_configs_of_a_stopped_connector_are_dropped_by_the_leader(make):
+    """Task configs a connector generated just before a stop reach the leader after it: a STOPPED
+    connector keeps no tasks (seen in test_pause_resume_restart_stop_and_offsets_through_any_worker)."""
+    herder = make()
+    herder.config_store.put_connector_config("src", {**SOURCE, "name": "src"}, TargetState.STARTED)
+    assign(herder)
+    herder.config_store.put_task_configs("src", [])
+    herder.config_store.put_target_state("src", TargetState.STOPPED)
+    key = herder.config_store.session_key()
+    body = b'[{"n": "0"}]'
+    herder.put_task_configs("src", [{"n": "0"}], body, request_signing.sign(key.key, body))
+    assert herder.config_store.task_configs("src") == []
+
+
 def test_restarts_go_to_the_owner_or_the_leader(make):
     herder = make()
     herder.config_store.put_connector_config("src", {**SOURCE, "name": "src"}, TargetState.STARTED)
