@@ -53,7 +53,13 @@ class ClusterRequests:
                 raise NotLeaderError("Only the leader may write task configurations.", self.leader_url)
             self._require(name)
             if self._stopped_target(name):
-                return
+                # A resume another worker just wrote may not be read here yet: read to the end first.
+                refresh = getattr(self.config_store, "refresh", None)
+                if callable(refresh):
+                    refresh(5.0)
+                if self._stopped_target(name):
+                    # The sender retries, and stops once it has read the STOPPED target state itself.
+                    raise BadRequestError(f"Connector {name} is STOPPED: its task configs are not written")
             self.config_store.put_task_configs(name, configs, generation=self._commit_generation())
 
         self._call(write)
@@ -74,7 +80,7 @@ class ClusterRequests:
         """A STOPPED connector has no tasks: task configs its instance generated before the stop (and
         that reach the leader after it) are dropped, else they would bring its tasks back."""
         if self.config_store.target_state(name) == TargetState.STOPPED:
-            log.info("Ignoring task configs of connector %s: it is STOPPED", name)
+            log.info("Not writing task configs of connector %s: it is STOPPED", name)
             return True
         return False
 

@@ -300,7 +300,8 @@ def test_task_configs_of_a_stopped_connector_are_dropped_by_the_leader(make):
     herder.config_store.put_target_state("src", TargetState.STOPPED)
     key = herder.config_store.session_key()
     body = b'[{"n": "0"}]'
-    herder.put_task_configs("src", [{"n": "0"}], body, request_signing.sign(key.key, body))
+    with pytest.raises(BadRequestError, match="Connector src is STOPPED"):
+        herder.put_task_configs("src", [{"n": "0"}], body, request_signing.sign(key.key, body))
     assert herder.config_store.task_configs("src") == []
 
 
