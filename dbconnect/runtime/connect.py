@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from typing import Any
 
 import requests
 
@@ -25,7 +26,42 @@ from .worker_config import WorkerConfig
 log = logging.getLogger(__name__)
 
 
-class StandaloneConnect:
+class _ConnectProcess:
+    """What both worker processes share: REST servers and a herder, stopped in that order, once."""
+
+    rest: RestServer
+    metrics_rest: RestServer | None
+    herder: Any
+    _stopping: threading.Event
+    _stopped: threading.Event
+
+    def stop(self) -> None:
+        if self._stopping.is_set():
+            self._stopped.wait()
+            return
+        self._stopping.set()
+        log.info("Kafka Connect stopping")
+        try:
+            self.rest.stop()
+            if self.metrics_rest is not None:
+                self.metrics_rest.stop()
+        finally:
+            try:
+                self.herder.stop()
+            finally:
+                self._stopped.set()
+        log.info("Kafka Connect stopped")
+
+    def await_stop(self, timeout: float | None = None) -> bool:
+        """True once a stop has completed (tasks stopped, offsets flushed)."""
+        return self._stopped.wait(timeout)
+
+    @property
+    def url(self) -> str:
+        return self.rest.url
+
+
+class StandaloneConnect(_ConnectProcess):
     """A standalone worker: offsets in ``offset.storage.file.filename``, configs in memory."""
 
     def __init__(self, worker_props: Mapping[str, str], plugins: Plugins | None = None) -> None:
@@ -71,30 +107,6 @@ class StandaloneConnect:
         except ConnectError as exc:
             raise ConnectError(f"Failed to create connector {name}: {exc}") from exc
 
-    def stop(self) -> None:
-        if self._stopping.is_set():
-            self._stopped.wait()
-            return
-        self._stopping.set()
-        log.info("Kafka Connect stopping")
-        try:
-            self.rest.stop()
-            if self.metrics_rest is not None:
-                self.metrics_rest.stop()
-        finally:
-            try:
-                self.herder.stop()
-            finally:
-                self._stopped.set()
-        log.info("Kafka Connect stopped")
-
-    def await_stop(self, timeout: float | None = None) -> bool:
-        """True once a stop has completed (tasks stopped, offsets flushed)."""
-        return self._stopped.wait(timeout)
-
-    @property
-    def url(self) -> str:
-        return self.rest.url
 
 
 # Worker keys without a default that distributed mode needs (Kafka's DistributedConfig).
@@ -120,7 +132,7 @@ def check_distributed_config(config: WorkerConfig) -> None:
                           "offsets in offset.storage.topic. Remove it from the worker's configuration.")
 
 
-class DistributedConnect:
+class DistributedConnect(_ConnectProcess):
     """A distributed worker: configs, offsets and statuses in Kafka topics, work shared by a group."""
 
     def __init__(self, worker_props: Mapping[str, str], plugins: Plugins | None = None) -> None:
@@ -190,26 +202,3 @@ class DistributedConnect:
                 "Give each worker its own rest.advertised.host.name / rest.advertised.port.",
                 {"rest.advertised.host.name": ["another worker advertises the same URL"]})
 
-    def stop(self) -> None:
-        if self._stopping.is_set():
-            self._stopped.wait()
-            return
-        self._stopping.set()
-        log.info("Kafka Connect stopping")
-        try:
-            self.rest.stop()
-            if self.metrics_rest is not None:
-                self.metrics_rest.stop()
-        finally:
-            try:
-                self.herder.stop()
-            finally:
-                self._stopped.set()
-        log.info("Kafka Connect stopped")
-
-    def await_stop(self, timeout: float | None = None) -> bool:
-        return self._stopped.wait(timeout)
-
-    @property
-    def url(self) -> str:
-        return self.rest.url
