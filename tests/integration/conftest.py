@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import pytest
 import requests
+from urllib3.util.retry import Retry
 
 from dbconnect.runtime.connect import StandaloneConnect
 from ..secret_leaks import SecretLeakWatch
@@ -49,6 +50,12 @@ class WorkerHandle:
         # answer goes past the secret leak watch.
         self.http = connect.security.client_session(credentials)
         self.http.hooks["response"].append(LEAK_WATCH.response_hook)
+        # The server closes an idle keep-alive connection after uvicorn's timeout_keep_alive; a GET
+        # sent on it at that moment is reset (seen once in CI, ConnectionResetError 104 after a
+        # database restart). HTTP clients retry an idempotent request then; only GET/HEAD here.
+        for adapter in self.http.adapters.values():
+            adapter.max_retries = Retry(total=1, connect=0, read=1, status=0, redirect=0,
+                                        allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
 
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.http.get(self.url + path, timeout=30, **kw)
