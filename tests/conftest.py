@@ -16,6 +16,28 @@ import pytest
 from dbconnect.embedded import EmbeddedBroker, EmbeddedMariaDB, EmbeddedPostgres, EmbeddedRegistry
 
 
+_LEAK_WATCH_OF_WORKERS: list[list[int]] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist's controller: collect each worker's secret leak watch figures."""
+    figures = getattr(node, "workeroutput", {}).get("secret_leak_watch")
+    if figures:
+        _LEAK_WATCH_OF_WORKERS.append(figures)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    # Without xdist, tests/integration/conftest.py prints the watch's line itself.
+    if _LEAK_WATCH_OF_WORKERS:
+        passwords = "+".join(str(f[0]) for f in _LEAK_WATCH_OF_WORKERS)
+        texts = sum(f[1] for f in _LEAK_WATCH_OF_WORKERS)
+        leaks = sum(f[2] for f in _LEAK_WATCH_OF_WORKERS)
+        terminalreporter.write_line(
+            f"secret leak watch ({len(_LEAK_WATCH_OF_WORKERS)} xdist workers): {passwords} test passwords searched in "
+            f"{texts} REST bodies and log records: {leaks} leak(s)")
+
+
 @pytest.fixture(scope="session")
 def broker() -> Iterator[EmbeddedBroker]:
     with EmbeddedBroker() as server:

@@ -34,6 +34,14 @@ def pytest_terminal_summary(terminalreporter) -> None:
             f"REST bodies and log records: {len(LEAK_WATCH.leaks())} leak(s)")
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist each worker process has its own watch; hand its figures to the controller,
+    # which prints them for all workers (tests/conftest.py).
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["secret_leak_watch"] = [len(LEAK_WATCH.passwords), len(LEAK_WATCH.texts), len(LEAK_WATCH.leaks())]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
     # The embedded databases' passwords (and any helper holding one) are test passwords.

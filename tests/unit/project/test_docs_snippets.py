@@ -98,8 +98,11 @@ def check_dbconnect(args: list[str], where: str) -> None:
 
 def check_python(args: list[str], where: str) -> None:
     if args[:2] == ["-m", "pytest"]:
-        for arg in args[2:]:
-            if not arg.startswith("-") and arg not in ("no:cacheprovider",):
+        rest = iter(args[2:])
+        for arg in rest:
+            if arg in ("-p", "-n", "--dist", "--durations", "-k"):
+                next(rest, None)  # the option's value, not a test path
+            elif not arg.startswith("-"):
                 assert (ROOT / arg.split("::")[0]).exists(), f"{where}: no test path {arg}"
         return
     if args[:2] == ["-m", "dbconnect.cli"]:

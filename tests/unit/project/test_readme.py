@@ -39,7 +39,7 @@ def test_ci_runs_what_the_quick_start_says():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python3 -m pip install -q -e '.[dev]'" in ci
     readme = (ROOT / "README.md").read_text()
-    test_command = "python3 -m pytest -q -p no:cacheprovider"
+    test_command = "python3 -m pytest -q -p no:cacheprovider -n 2 --dist loadfile"
     assert test_command in ci and test_command in readme
     # `dbconnect demo` is the console script of pyproject.toml, and CI runs the demo (tests/e2e/test_demo.py).
     assert 'dbconnect = "dbconnect.cli:main"' in (ROOT / "pyproject.toml").read_text()
