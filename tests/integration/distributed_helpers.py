@@ -190,4 +190,7 @@ def wait_settled(workers: list[DistributedWorker], timeout: float = 60.0) -> int
             f"Joined group at generation {generation} ")[-1])]
         return None if rejoining else generation
 
-    return wait_until(settled, timeout, "the group settled on one generation")
+    # A tuple, so that generation 0 (a new group's first) counts as settled.
+    (generation,) = wait_until(lambda: (g,) if (g := settled()) is not None else None, timeout,
+                               "the group settled on one generation")
+    return generation
