@@ -28,9 +28,6 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol
 
-import orjson
-import requests
-
 from ...api.errors import RequestTimeoutError
 from ..abstract_herder import AbstractHerder
 from ..herder import RebalanceNeededError
@@ -39,6 +36,7 @@ from ..stores.configs import TargetState
 from ..stores.status import ConnectorTaskId, State, Status
 from . import request_signing
 from .cluster_requests import ClusterRequests
+from .peer_client import PeerClient, send_task_configs
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
                  member_factory: Callable[["DistributedHerder"], GroupMember],
                  assignor: Any, protocols: Protocols, sessioned: bool = True,
                  sync_timeout_ms: int = 3000, unsync_backoff_ms: int = 300_000,
-                 stop_settle_s: float = STOP_SETTLE_S) -> None:
+                 stop_settle_s: float = STOP_SETTLE_S, peers: PeerClient | None = None) -> None:
         super().__init__(worker.plugins, config_store, status_store)
         self.worker = worker
         self.url = url
@@ -93,6 +91,8 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         self.sync_timeout_s = sync_timeout_ms / 1000.0
         self.unsync_backoff_s = unsync_backoff_ms / 1000.0
         self.stop_settle_s = stop_settle_s
+        # Task configs to the leader go through the worker's one client for the other workers.
+        self.peers = peers if peers is not None else PeerClient()
         config = getattr(worker, "config", None)
         self.validator.topic_creation_enabled = bool(config.get("topic.creation.enable", True)) if config else True
         self.config_transformer = getattr(worker, "config_transformer", None)
@@ -513,33 +513,11 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         if self.is_leader:
             self.config_store.put_task_configs(name, configs, generation=self._commit_generation())
             return
-        if not self._send_task_configs(name, configs):
+        key = self.config_store.session_key() if self.sessioned or getattr(self, "require_signature", False) else None
+        if not send_task_configs(self.peers, self.leader_url, name, configs, key):
             timer = threading.Timer(RECONFIGURE_RETRY_S, self._request_reconfiguration, args=(name,))
             timer.daemon = True
             timer.start()
-
-    def _send_task_configs(self, name: str, configs: list[dict[str, str]]) -> bool:
-        leader_url = self.leader_url
-        if not leader_url:
-            return False
-        body = orjson.dumps(configs)
-        headers = {"Content-Type": "application/json"}
-        key = self.config_store.session_key() if self.sessioned or getattr(self, "require_signature", False) else None
-        if key is not None:
-            headers.update(request_signing.sign(key.key, body, key.algorithm))
-        from urllib.parse import quote
-
-        url = f"{leader_url.rstrip('/')}/connectors/{quote(name, safe='')}/tasks?forward=true"
-        try:
-            answer = requests.post(url, data=body, headers=headers, timeout=30)
-        except requests.RequestException as exc:
-            log.warning("Could not send the task configs of %s to the leader at %s: %s", name, leader_url, exc)
-            return False
-        if answer.status_code >= 300:
-            log.warning("The leader at %s refused the task configs of %s: %s %s", leader_url, name,
-                        answer.status_code, answer.text)
-            return False
-        return True
 
     # -- config topic updates (tick thread) ------------------------------------------------------
     def _on_connector_config_update(self, name: str) -> None:
