@@ -18,7 +18,6 @@ Who does what (docs/design/distributed.md):
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -36,6 +35,7 @@ from ..stores.configs import TargetState
 from ..stores.status import ConnectorTaskId, State, Status
 from . import request_signing
 from .cluster_requests import ClusterRequests
+from .generation_status import mark_unassigned
 from .peer_client import PeerClient, send_task_configs
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,6 @@ RECONFIGURE_RETRY_S = 1.0
 # that leaves between its JoinGroup and SyncGroup has been seen to leave the test broker's group
 # stuck (every later SyncGroup failing), and the others get a settled assignment to work from.
 STOP_SETTLE_S = 10.0
-# Kafka's inter.worker.key.ttl.ms default: the leader writes a new session key this often.
-SESSION_KEY_TTL_MS = 3_600_000
 
 
 
@@ -383,8 +381,8 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             fencing = getattr(self.config_store, "fencing_generation", None)
             with self._lock:
                 self._fencing_generation = fencing(generation) if callable(fencing) else generation
-        if self.is_leader:
-            self._ensure_session_key()
+        if self.is_leader and self.sessioned:
+            request_signing.ensure_session_key(self.config_store)
         self._start_owned_work()
 
     def _catch_up(self, offset: int) -> bool:
@@ -453,7 +451,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             self._running_connectors -= set(connectors)
             self._owned_tasks -= set(tasks)
         if unassign:
-            self._mark_unassigned(connectors, tasks)
+            mark_unassigned(self.status_store, self.worker_id, connectors, tasks)
 
     def _stop_all_work(self, unassign: bool = True) -> None:
         with self._lock:
@@ -461,33 +459,9 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             tasks = sorted(set(self._owned_tasks) | set(self.worker.task_ids()))
         self._stop_work(connectors, tasks, unassign)
 
-    def _mark_unassigned(self, connectors: list[str], tasks: list[ConnectorTaskId]) -> None:
-        """As Kafka's herder on a task's or connector's shutdown: the work this worker stopped (it left
-        the group, lost its session, or the work was revoked) shows UNASSIGNED on this worker until its
-        next owner writes, never RUNNING here. putSafe, stamped with this worker's generation: a newer
-        owner's status is never replaced; FAILED (its trace) and STOPPED (a target state) stay."""
-        shown = (State.RUNNING, State.PAUSED, State.RESTARTING)
-        for name in connectors:
-            current = self.status_store.connector(name)
-            if current is not None and current.worker_id == self.worker_id and current.state in shown:
-                self.status_store.put_connector_safe(name, Status(State.UNASSIGNED, self.worker_id))
-        for task_id in tasks:
-            current = self.status_store.task(task_id)
-            if current is not None and current.worker_id == self.worker_id and current.state in shown:
-                self.status_store.put_task_safe(task_id, Status(State.UNASSIGNED, self.worker_id))
-
     def _commit_generation(self) -> int:
         with self._lock:
             return self._fencing_generation if self._fencing_generation is not None else self.generation
-
-    def _ensure_session_key(self) -> None:
-        if not self.sessioned:
-            return
-        key = self.config_store.session_key()
-        now_ms = int(time.time() * 1000)
-        if key is not None and now_ms - key.creation_ms < SESSION_KEY_TTL_MS:
-            return
-        self.config_store.put_session_key(os.urandom(32), request_signing.ALGORITHM, now_ms)
 
     # -- task configs -------------------------------------------------------------------------------
     def _request_reconfiguration(self, name: str) -> None:
