@@ -475,12 +475,8 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             return
         if (self.config_store.target_state(name) or TargetState.STARTED) == TargetState.STOPPED:
             return
-        max_tasks = int(config.get("tasks.max", "1") or 1)
-        enforce = str(config.get("tasks.max.enforce", "true")).lower() != "false"
-        try:
-            configs = self.worker.connector_task_configs(name, config, max_tasks, enforce)
-        except Exception as exc:
-            self.worker._connector_failed(name, exc)
+        configs = self._generate_task_configs(name, config)
+        if configs is None:
             return
         if configs == self.config_store.task_configs(name) or self._stopped_target(name):
             return
