@@ -139,7 +139,6 @@ class DistributedConnect(_ConnectProcess):
     """A distributed worker: configs, offsets and statuses in Kafka topics, work shared by a group."""
 
     def __init__(self, worker_props: Mapping[str, str], plugins: Plugins | None = None) -> None:
-        from .distributed.peer_client import PeerClient
         from .distributed.wiring import DistributedParts
 
         self.config = WorkerConfig(worker_props)
@@ -151,7 +150,7 @@ class DistributedConnect(_ConnectProcess):
         self.worker = Worker(self.config, self.plugins, self.parts.offset_store, self.parts.status_store, worker_id="")
         # One client for every request to the other workers (and to this one's advertised URL), with
         # the https listeners' TLS settings, as Kafka's RestClient.
-        self.peers = PeerClient(self.security.tls)
+        self.peers = self.security.peer_client()
         self.herder = self.parts.herder(self.worker, self.peers)
         # Basic authentication lets the workers' internal task-config requests through on their
         # signature (rest/security.internal_request): with it on, that signature is always checked.

@@ -127,7 +127,7 @@ def create_app(
 
 
 def _peer_client(security: RestSecurity | None) -> PeerClient:
-    return PeerClient(security.tls if security is not None else None)
+    return security.peer_client() if security is not None else PeerClient()
 
 
 def create_metrics_app(herder: Herder, *, security: RestSecurity | None = None,

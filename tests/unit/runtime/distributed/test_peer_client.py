@@ -250,3 +250,20 @@ def test_one_client_serves_many_threads_on_pooled_connections(pki, https_peer):
     for thread in threads:
         thread.join(60)
     assert results == [200] * 40
+
+
+@pytest.mark.parametrize("prefix", ["listeners.https.", ""])
+def test_the_worker_builds_it_from_its_listeners_settings_else_the_plain_ssl_keys(pki, https_peer, prefix):
+    """As Kafka's RestClient: listeners.https.ssl.* when any is set, else the top-level ssl.* keys."""
+    from dbconnect.runtime.rest.security import security_settings
+
+    url = https_peer("required")
+    worker = {"bootstrap.servers": "localhost:9092", "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+              "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+              "listeners": "https://localhost:0", f"{prefix}ssl.keystore.location": str(pki.worker_keystore),
+              f"{prefix}ssl.truststore.location": str(pki.ca)}
+    answer = security_settings(worker).peer_client().get(url + "/", timeout=10)
+    assert answer.json() == {"client_certificate": True}
+    untrusting = {**worker, f"{prefix}ssl.truststore.location": str(pki.wrong_ca)}
+    with pytest.raises(requests.exceptions.SSLError):
+        security_settings(untrusting).peer_client().get(url + "/", timeout=10)
