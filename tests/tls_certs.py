@@ -29,6 +29,10 @@ class Pki:
     server_key: Path
     client_cert: Path  # CN "certuser", signed by ``ca``
     client_key: Path  # encrypted with CLIENT_KEY_PASSWORD
+    # A worker's keystore for "localhost" (private key, then certificate) signed by ``ca`` for both
+    # server and client authentication: workers whose listeners require client certificates call
+    # each other with it.
+    worker_keystore: Path
 
 
 def _name(common: str) -> x509.Name:
@@ -51,7 +55,7 @@ def _ca(common: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
 
 
 def _leaf(ca_key, ca_cert, names: list[x509.GeneralName], common: str = "dbconnect test server",
-          usage=ExtendedKeyUsageOID.SERVER_AUTH) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+          usage=ExtendedKeyUsageOID.SERVER_AUTH, *more_usages) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(_name(common)).issuer_name(ca_cert.subject)
@@ -59,7 +63,7 @@ def _leaf(ca_key, ca_cert, names: list[x509.GeneralName], common: str = "dbconne
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([usage, *more_usages]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
     return key, cert
@@ -83,9 +87,16 @@ def make_pki(directory: Path) -> Pki:
     key, cert = _leaf(ca_key, ca_cert, [x509.DNSName("localhost")])
     client_key, client_cert = _leaf(ca_key, ca_cert, [x509.DNSName("certuser")], "certuser",
                                     ExtendedKeyUsageOID.CLIENT_AUTH)
+    worker_key, worker_cert = _leaf(ca_key, ca_cert, [x509.DNSName("localhost")], "dbconnect test worker",
+                                    ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH)
+    worker_keystore = directory / "worker-keystore.pem"
+    worker_keystore.write_bytes(_write(directory / "worker.key", key=worker_key).read_bytes()
+                                + _write(directory / "worker.pem", cert=worker_cert).read_bytes())
+    worker_keystore.chmod(0o600)
     return Pki(
         ca=_write(directory / "ca.pem", cert=ca_cert), wrong_ca=_write(directory / "wrong-ca.pem", cert=wrong_cert),
         server_cert=_write(directory / "server.pem", cert=cert), server_key=_write(directory / "server.key", key=key),
         client_cert=_write(directory / "client.pem", cert=client_cert),
         client_key=_write(directory / "client.key", key=client_key, password=CLIENT_KEY_PASSWORD),
+        worker_keystore=worker_keystore,
     )

@@ -120,6 +120,19 @@ class ServerTls:
             self._load_trust(context)
         return context
 
+    def client_context(self) -> ssl.SSLContext:
+        """The context of the worker's own clients of https listeners (Kafka's client-side
+        SslContextFactory, built from the same settings): trust ``ssl.truststore.location``, else the
+        system's CAs; check the host name unless ``ssl.endpoint.identification.algorithm`` is empty;
+        present the keystore's certificate, for listeners with ``ssl.client.auth``. The chain is
+        always verified."""
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.truststore)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.check_hostname = self.check_hostname
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_cert_chain(self.keystore, password=(lambda: self.key_password or ""))
+        return context
+
     def uvicorn_settings(self) -> dict[str, object]:
         """The same context, as uvicorn's options (it builds its own from files; Python's
         SSLContext defaults to TLS 1.2 at least)."""

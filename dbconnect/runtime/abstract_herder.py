@@ -1,13 +1,17 @@
-"""What every herder shares: validation, plugin answers, status rendering, offset formats."""
+"""What every herder shares: validation, plugin answers, status rendering, offset formats, and the
+steps both herders take the same way (generating task configs, planning a restart, altering and
+resetting offsets)."""
 
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from ..api.config import ConfigDefinition, mask_passwords, mask_value_secrets
-from ..api.errors import BadRequestError, ForbiddenError, NotFoundError
+from ..api.errors import BadRequestError, ConnectError, ForbiddenError, NotFoundError
+from . import connector_offsets as offsets_ops
 from .herder import Herder
 from .herder_entities import (
     ActiveTopicsInfo,
@@ -17,6 +21,7 @@ from .herder_entities import (
     ConnectorState,
     ConnectorStateInfo,
     ConnectorType,
+    Message,
     PluginInfo,
     TaskIdInfo,
     TaskInfo,
@@ -24,7 +29,7 @@ from .herder_entities import (
 )
 from .plugins import PluginDesc, Plugins
 from .stores.configs import ConfigBackingStore
-from .stores.status import ConnectorTaskId, Status, StatusBackingStore
+from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore
 from .config_providers import WorkerConfigTransformer
 from .validation import ConnectorValidator
 from .worker import secret_keys_definition
@@ -41,6 +46,17 @@ RESET = ("The Connect framework-managed offsets for this connector have been res
          "that the connector uses.")
 ALTERED_BY_CONNECTOR = "The offsets for this connector have been altered successfully"
 RESET_BY_CONNECTOR = "The offsets for this connector have been reset successfully"
+NOT_STOPPED = ("Connectors must be in the STOPPED state before their offsets can be modified. This can be done "
+               "for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint")
+
+
+class RestartPlan(NamedTuple):
+    """What a restart request restarts (Kafka's RestartPlan): the connector's status with those
+    instances shown RESTARTING, whether the connector restarts, which tasks do."""
+
+    status: ConnectorStateInfo
+    connector: bool
+    tasks: list[int]
 
 
 def task_state(task_id: int, status: Status) -> TaskState:
@@ -179,4 +195,71 @@ class AbstractHerder(Herder):
 
     def reset_connector_active_topics(self, name: str) -> None:
         raise ForbiddenError("Topic tracking is disabled.")
+
+    # -- steps both herders take the same way (each has a ``worker``) -----------------------------
+    worker: Any
+
+    def _generate_task_configs(self, name: str, config: Mapping[str, str]) -> list[dict[str, str]] | None:
+        """The running connector's task configs for its ``tasks.max`` (more fail it unless
+        ``tasks.max.enforce=false``); None when it failed making them (it is then FAILED)."""
+        max_tasks = int(config.get("tasks.max", "1") or 1)
+        enforce = str(config.get("tasks.max.enforce", "true")).lower() != "false"
+        try:
+            return self.worker.connector_task_configs(name, config, max_tasks, enforce)
+        except Exception as exc:
+            self.worker._connector_failed(name, exc)
+            return None
+
+    def _restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> RestartPlan:
+        """``onlyFailed``: only a FAILED connector or task restarts; ``includeTasks``: tasks too."""
+        status = self.connector_status(name)
+        restart_connector = not only_failed or status["connector"]["state"] == State.FAILED
+        restart_tasks = [t["id"] for t in status["tasks"]
+                         if include_tasks and (not only_failed or t["state"] == State.FAILED)]
+        if restart_connector:
+            status["connector"]["state"] = State.RESTARTING
+            status["connector"].pop("trace", None)
+        for task in status["tasks"]:
+            if task["id"] in restart_tasks:
+                task["state"] = State.RESTARTING
+                task.pop("trace", None)
+        return RestartPlan(status, restart_connector, restart_tasks)
+
+    # -- offsets of a STOPPED connector ----------------------------------------------------------
+    @abstractmethod
+    def _require_stopped(self, name: str) -> dict[str, str]:
+        """The connector's config; BadRequestError (NOT_STOPPED) unless it is STOPPED."""
+
+    def _alter_offsets(self, name: str, offsets: list[Mapping[str, Any]]) -> Message:
+        config = self._require_stopped(name)
+        if not offsets:
+            raise BadRequestError("Partitions / offsets need to be provided in order to modify offsets")
+        handled = self._connector_alter_offsets(config, offsets)
+        if self._plugin_type(config) == "sink":
+            offsets_ops.alter_sink_offsets(self.worker.admin_config(), name, offsets)
+        else:
+            offsets_ops.alter_source_offsets(self.worker.offset_store, name, offsets)
+        return Message(message=ALTERED_BY_CONNECTOR if handled else ALTERED)
+
+    def _reset_offsets(self, name: str) -> Message:
+        config = self._require_stopped(name)
+        current = self.connector_offsets(name)["offsets"]
+        handled = self._connector_alter_offsets(config, [{"partition": o["partition"], "offset": None} for o in current])
+        if self._plugin_type(config) == "sink":
+            offsets_ops.reset_sink_offsets(self.worker.admin_config(), name)
+        else:
+            self.worker.offset_store.delete_connector(name)
+        return Message(message=RESET_BY_CONNECTOR if handled else RESET)
+
+    def _connector_alter_offsets(self, config: Mapping[str, str], offsets: list[Mapping[str, Any]]) -> bool:
+        """The connector's own ``alter_offsets`` (True: it handled offsets it keeps elsewhere)."""
+        connector = self.plugins.new_connector(config["connector.class"])
+        try:
+            as_map = {tuple(sorted(o["partition"].items())) if isinstance(o.get("partition"), Mapping) else None:
+                      o.get("offset") for o in offsets}
+            return bool(connector.alter_offsets(dict(config), as_map))
+        except (BadRequestError, ConnectError):
+            raise
+        except Exception as exc:
+            raise BadRequestError(f"Failed to alter offsets for connector {config.get('name')}: {exc}") from exc
 

@@ -32,6 +32,7 @@ class _ConnectProcess:
     rest: RestServer
     metrics_rest: RestServer | None
     herder: Any
+    peers: Any = None  # distributed: the client for the other workers, closed last
     _stopping: threading.Event
     _stopped: threading.Event
 
@@ -49,6 +50,8 @@ class _ConnectProcess:
             try:
                 self.herder.stop()
             finally:
+                if self.peers is not None:
+                    self.peers.close()
                 self._stopped.set()
         log.info("Kafka Connect stopped")
 
@@ -145,12 +148,15 @@ class DistributedConnect(_ConnectProcess):
         self.plugins = plugins or Plugins(plugin_path if isinstance(plugin_path, list) else None)
         self.parts = DistributedParts(self.config)
         self.worker = Worker(self.config, self.plugins, self.parts.offset_store, self.parts.status_store, worker_id="")
-        self.herder = self.parts.herder(self.worker)
+        # One client for every request to the other workers (and to this one's advertised URL), with
+        # the https listeners' TLS settings, as Kafka's RestClient.
+        self.peers = self.security.peer_client()
+        self.herder = self.parts.herder(self.worker, self.peers)
         # Basic authentication lets the workers' internal task-config requests through on their
         # signature (rest/security.internal_request): with it on, that signature is always checked.
         self.herder.require_signature = self.security.authenticator is not None
         self.rest = RestServer(
-            create_app(self.herder, security=self.security),
+            create_app(self.herder, security=self.security, peers=self.peers),
             self.config.listeners,
             advertised_host=self.config.get("rest.advertised.host.name"),
             advertised_port=self.config.get("rest.advertised.port"),
@@ -158,7 +164,7 @@ class DistributedConnect(_ConnectProcess):
             tls=self.security.tls,
         )
         metrics_listener = self.config.get("metrics.listener")
-        self.metrics_rest = RestServer(create_metrics_app(self.herder, security=self.security),
+        self.metrics_rest = RestServer(create_metrics_app(self.herder, security=self.security, peers=self.peers),
                                        [metrics_listener], access_log=False) if metrics_listener else None
         self._stopping = threading.Event()
         self._stopped = threading.Event()
@@ -184,17 +190,14 @@ class DistributedConnect(_ConnectProcess):
     def _check_advertised_url(self, url: str) -> None:
         """The other workers forward requests to ``url``: it must reach this worker, not another one
         that advertises the same URL (a copied rest.advertised.host.name, a port mapped twice)."""
-        session = self.security.client_session()
         try:
-            answer = session.get(f"{url}/connect-worker-instance", timeout=5)
+            answer = self.peers.get(f"{url}/connect-worker-instance", timeout=5)
             instance = answer.json().get("instance") if answer.status_code == 200 else None
         except (requests.RequestException, ValueError, AttributeError) as exc:
             log.warning("This worker's advertised REST URL %s does not answer here (%s): the other workers "
                         "cannot forward requests to it. Check rest.advertised.host.name / rest.advertised.port.",
                         url, exc)
             return
-        finally:
-            session.close()
         if instance is not None and instance != self.herder.instance_id:
             raise ConfigError(
                 f"Another worker already answers at {url}, the REST URL this worker advertises: two workers "

@@ -9,9 +9,9 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
-from ..api.errors import BadRequestError, ConnectError, NotFoundError
+from ..api.errors import BadRequestError, NotFoundError
 from . import connector_offsets as offsets_ops
-from .abstract_herder import ALTERED, ALTERED_BY_CONNECTOR, RESET, RESET_BY_CONNECTOR, AbstractHerder
+from .abstract_herder import NOT_STOPPED, AbstractHerder
 from .herder_entities import ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Message
 from .stores.configs import MemoryConfigBackingStore, TargetState
 from .stores.status import ConnectorTaskId, MemoryStatusBackingStore, State, Status
@@ -26,8 +26,6 @@ log = logging.getLogger(__name__)
 # known by then (none while start() still runs) and the status shows UNASSIGNED until it returns.
 CONNECTOR_START_WAIT = 10.0
 
-NOT_STOPPED = ("Connectors must be in the STOPPED state before their offsets can be modified. This can be done "
-               "for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint")
 
 
 class StandaloneHerder(AbstractHerder):
@@ -194,12 +192,8 @@ class StandaloneHerder(AbstractHerder):
         config = self._require(name)
         if not self.worker.connector_running(name):
             return
-        max_tasks = int(config.get("tasks.max", "1") or 1)
-        enforce = str(config.get("tasks.max.enforce", "true")).lower() != "false"
-        try:
-            new_configs = self.worker.connector_task_configs(name, config, max_tasks, enforce)
-        except Exception as exc:
-            self.worker._connector_failed(name, exc)
+        new_configs = self._generate_task_configs(name, config)
+        if new_configs is None:
             return
         old_configs = self.config_store.task_configs(name)
         if not force and new_configs == old_configs:
@@ -245,24 +239,15 @@ class StandaloneHerder(AbstractHerder):
         return result
 
     def _restart_instances(self, name: str, include_tasks: bool, only_failed: bool) -> ConnectorStateInfo:
-        status = self.connector_status(name)
-        restart_connector = not only_failed or status["connector"]["state"] == State.FAILED
-        restart_tasks = [t["id"] for t in status["tasks"] if include_tasks and (not only_failed or t["state"] == State.FAILED)]
-        if restart_connector:
-            status["connector"]["state"] = State.RESTARTING
-            status["connector"].pop("trace", None)
-        for task in status["tasks"]:
-            if task["id"] in restart_tasks:
-                task["state"] = State.RESTARTING
-                task.pop("trace", None)
-        if restart_tasks:
-            self.worker.stop_and_await_tasks([ConnectorTaskId(name, t) for t in restart_tasks])
-        if restart_connector:
+        plan = self._restart_plan(name, include_tasks, only_failed)
+        if plan.tasks:
+            self.worker.stop_and_await_tasks([ConnectorTaskId(name, t) for t in plan.tasks])
+        if plan.connector:
             self.worker.stop_connector(name)
             self._start_connector(name, reconfigure=False)
-        if restart_tasks:
-            self._start_tasks(name, restart_tasks)
-        return status
+        if plan.tasks:
+            self._start_tasks(name, plan.tasks)
+        return plan.status
 
     def restart_task(self, name: str, task_id: int) -> None:
         with self._lock:
@@ -319,33 +304,8 @@ class StandaloneHerder(AbstractHerder):
 
     def alter_connector_offsets(self, name: str, offsets: list[Mapping[str, Any]]) -> Message:
         with self._lock:
-            config = self._require_stopped(name)
-            if not offsets:
-                raise BadRequestError("Partitions / offsets need to be provided in order to modify offsets")
-            handled = self._connector_alter_offsets(config, offsets)
-            if self._plugin_type(config) == "sink":
-                offsets_ops.alter_sink_offsets(self.worker.admin_config(), name, offsets)
-            else:
-                offsets_ops.alter_source_offsets(self.worker.offset_store, name, offsets)
-            return Message(message=ALTERED_BY_CONNECTOR if handled else ALTERED)
+            return self._alter_offsets(name, offsets)
 
     def reset_connector_offsets(self, name: str) -> Message:
         with self._lock:
-            config = self._require_stopped(name)
-            current = self.connector_offsets(name)["offsets"]
-            handled = self._connector_alter_offsets(config, [{"partition": o["partition"], "offset": None} for o in current])
-            if self._plugin_type(config) == "sink":
-                offsets_ops.reset_sink_offsets(self.worker.admin_config(), name)
-            else:
-                self.worker.offset_store.delete_connector(name)
-            return Message(message=RESET_BY_CONNECTOR if handled else RESET)
-
-    def _connector_alter_offsets(self, config: Mapping[str, str], offsets: list[Mapping[str, Any]]) -> bool:
-        connector = self.plugins.new_connector(config["connector.class"])
-        try:
-            as_map = {tuple(sorted(o["partition"].items())) if isinstance(o.get("partition"), Mapping) else None: o.get("offset") for o in offsets}
-            return bool(connector.alter_offsets(dict(config), as_map))
-        except (BadRequestError, ConnectError):
-            raise
-        except Exception as exc:
-            raise BadRequestError(f"Failed to alter offsets for connector {config.get('name')}: {exc}") from exc
+            return self._reset_offsets(name)

@@ -64,10 +64,13 @@ class DistributedWorker:
     """One ``dbconnect distributed`` process; REST helpers on its URL."""
 
     def __init__(self, settings: Mapping[str, str], log_dir: Path, port: int | None = None,
-                 as_file: bool = False) -> None:
+                 as_file: bool = False, https_client: Mapping[str, Any] | None = None) -> None:
+        """``https_client``: an https listener at ``localhost`` (the test certificates' name), and the
+        ``requests`` arguments (``verify``, ``cert``) the test's calls to it take."""
         self.port = port or free_port()
-        self.settings = {**settings, "listeners": f"http://127.0.0.1:{self.port}"}
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"https://localhost:{self.port}" if https_client is not None else f"http://127.0.0.1:{self.port}"
+        self._client = dict(https_client or {})
+        self.settings = {**settings, "listeners": self.url}
         self.log_path = log_dir / f"worker-{self.port}-{uuid.uuid4().hex[:4]}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
         args = [sys.executable, "-m", "dbconnect.cli", "distributed"]
@@ -110,19 +113,19 @@ class DistributedWorker:
 
     # -- REST ------------------------------------------------------------------------------------
     def get(self, path: str, **kw: Any) -> requests.Response:
-        return requests.get(self.url + path, timeout=60, **kw)
+        return requests.get(self.url + path, timeout=60, **{**self._client, **kw})
 
     def post(self, path: str, **kw: Any) -> requests.Response:
-        return requests.post(self.url + path, timeout=60, **kw)
+        return requests.post(self.url + path, timeout=60, **{**self._client, **kw})
 
     def put(self, path: str, **kw: Any) -> requests.Response:
-        return requests.put(self.url + path, timeout=60, **kw)
+        return requests.put(self.url + path, timeout=60, **{**self._client, **kw})
 
     def patch(self, path: str, **kw: Any) -> requests.Response:
-        return requests.patch(self.url + path, timeout=60, **kw)
+        return requests.patch(self.url + path, timeout=60, **{**self._client, **kw})
 
     def delete(self, path: str, **kw: Any) -> requests.Response:
-        return requests.delete(self.url + path, timeout=60, **kw)
+        return requests.delete(self.url + path, timeout=60, **{**self._client, **kw})
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         def ready() -> bool:
@@ -139,7 +142,7 @@ class DistributedWorker:
         """A write, retried while the cluster answers 409 (a rebalance) as a user's script would."""
         deadline = time.monotonic() + timeout
         while True:
-            response = requests.request(method, self.url + path, timeout=60, **kw)
+            response = requests.request(method, self.url + path, timeout=60, **{**self._client, **kw})
             if response.status_code != 409 or "rebalance" not in response.text or time.monotonic() > deadline:
                 return response
             time.sleep(0.5)

@@ -18,19 +18,17 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ...api.errors import AlreadyExistsError, BadRequestError, ConnectError, NotFoundError
+from ...api.errors import AlreadyExistsError, BadRequestError, NotFoundError
 from .. import connector_offsets as offsets_ops
-from ..abstract_herder import ALTERED, ALTERED_BY_CONNECTOR, RESET, RESET_BY_CONNECTOR
+from ..abstract_herder import NOT_STOPPED
 from ..herder import NotAssignedError, NotLeaderError, RebalanceNeededError
 from ..herder_entities import ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Message
 from ..stores.configs import TargetState
-from ..stores.status import ConnectorTaskId, State
+from ..stores.status import ConnectorTaskId
 from . import request_signing
 
 log = logging.getLogger(__name__)
 
-NOT_STOPPED = ("Connectors must be in the STOPPED state before their offsets can be modified. This can be done "
-               "for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint")
 
 
 class ClusterRequests:
@@ -149,7 +147,7 @@ class ClusterRequests:
                 raise BadRequestError(f"Cannot restart connector {name} because it is in the STOPPED state. Resume it first.")
             if include_tasks or only_failed:
                 self._leader_only("can process restart requests")
-                plan = self._restart_plan(name, include_tasks, only_failed)
+                plan = self._restart_plan(name, include_tasks, only_failed).status
                 self.config_store.put_restart_request(name, include_tasks, only_failed)
                 return plan
             with self._lock:
@@ -166,17 +164,6 @@ class ClusterRequests:
             raise NotLeaderError("Only the leader can process restart requests.", self.leader_url)
 
         return self._call(run)
-
-    def _restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> ConnectorStateInfo:
-        status = self.connector_status(name)
-        if not only_failed or status["connector"]["state"] == State.FAILED:
-            status["connector"]["state"] = State.RESTARTING
-            status["connector"].pop("trace", None)
-        for task in status["tasks"]:
-            if include_tasks and (not only_failed or task["state"] == State.FAILED):
-                task["state"] = State.RESTARTING
-                task.pop("trace", None)
-        return status
 
     def restart_task(self, name: str, task_id: int) -> None:
         def run() -> None:
@@ -235,40 +222,13 @@ class ClusterRequests:
     def alter_connector_offsets(self, name: str, offsets: list[Mapping[str, Any]]) -> Message:
         def write() -> Message:
             self._leader_only("can process external offsets modification requests")
-            config = self._require_stopped(name)
-            if not offsets:
-                raise BadRequestError("Partitions / offsets need to be provided in order to modify offsets")
-            handled = self._connector_alter_offsets(config, offsets)
-            if self._plugin_type(config) == "sink":
-                offsets_ops.alter_sink_offsets(self.worker.admin_config(), name, offsets)
-            else:
-                offsets_ops.alter_source_offsets(self.worker.offset_store, name, offsets)
-            return Message(message=ALTERED_BY_CONNECTOR if handled else ALTERED)
+            return self._alter_offsets(name, offsets)
 
         return self._call(write)
 
     def reset_connector_offsets(self, name: str) -> Message:
         def write() -> Message:
             self._leader_only("can process external offsets modification requests")
-            config = self._require_stopped(name)
-            current = self.connector_offsets(name)["offsets"]
-            handled = self._connector_alter_offsets(
-                config, [{"partition": o["partition"], "offset": None} for o in current])
-            if self._plugin_type(config) == "sink":
-                offsets_ops.reset_sink_offsets(self.worker.admin_config(), name)
-            else:
-                self.worker.offset_store.delete_connector(name)
-            return Message(message=RESET_BY_CONNECTOR if handled else RESET)
+            return self._reset_offsets(name)
 
         return self._call(write)
-
-    def _connector_alter_offsets(self, config: Mapping[str, str], offsets: list[Mapping[str, Any]]) -> bool:
-        connector = self.plugins.new_connector(config["connector.class"])
-        try:
-            as_map = {tuple(sorted(o["partition"].items())) if isinstance(o.get("partition"), Mapping) else None:
-                      o.get("offset") for o in offsets}
-            return bool(connector.alter_offsets(dict(config), as_map))
-        except (BadRequestError, ConnectError):
-            raise
-        except Exception as exc:
-            raise BadRequestError(f"Failed to alter offsets for connector {config.get('name')}: {exc}") from exc

@@ -1,13 +1,33 @@
 """The status store as the worker sees it in distributed mode: every status it writes carries the
 group generation the worker is in, so the Kafka status store can keep a newer worker's status over
-a stale one from an older generation (Kafka's putSafe)."""
+a stale one from an older generation (Kafka's putSafe); ``mark_unassigned``, what a worker writes for
+the work it stopped."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..stores.status import ConnectorTaskId, Status, StatusBackingStore
+from ..stores.status import ConnectorTaskId, State, Status, StatusBackingStore
+
+# What a worker that stopped an instance may have shown for it.
+_SHOWN_RUNNING = (State.RUNNING, State.PAUSED, State.RESTARTING)
+
+
+def mark_unassigned(status_store: StatusBackingStore, worker_id: str, connectors: list[str],
+                    tasks: list[ConnectorTaskId]) -> None:
+    """As Kafka's herder on a task's or connector's shutdown: the work this worker stopped (it left
+    the group, lost its session, or the work was revoked) shows UNASSIGNED on this worker until its
+    next owner writes, never RUNNING here. putSafe, stamped with this worker's generation: a newer
+    owner's status is never replaced; FAILED (its trace) and STOPPED (a target state) stay."""
+    for name in connectors:
+        current = status_store.connector(name)
+        if current is not None and current.worker_id == worker_id and current.state in _SHOWN_RUNNING:
+            status_store.put_connector_safe(name, Status(State.UNASSIGNED, worker_id))
+    for task_id in tasks:
+        current = status_store.task(task_id)
+        if current is not None and current.worker_id == worker_id and current.state in _SHOWN_RUNNING:
+            status_store.put_task_safe(task_id, Status(State.UNASSIGNED, worker_id))
 
 
 class GenerationStampedStatusStore(StatusBackingStore):

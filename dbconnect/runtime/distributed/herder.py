@@ -18,7 +18,6 @@ Who does what (docs/design/distributed.md):
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -28,9 +27,6 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol
 
-import orjson
-import requests
-
 from ...api.errors import RequestTimeoutError
 from ..abstract_herder import AbstractHerder
 from ..herder import RebalanceNeededError
@@ -39,6 +35,8 @@ from ..stores.configs import TargetState
 from ..stores.status import ConnectorTaskId, State, Status
 from . import request_signing
 from .cluster_requests import ClusterRequests
+from .generation_status import mark_unassigned
+from .peer_client import PeerClient, send_task_configs
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +50,6 @@ RECONFIGURE_RETRY_S = 1.0
 # that leaves between its JoinGroup and SyncGroup has been seen to leave the test broker's group
 # stuck (every later SyncGroup failing), and the others get a settled assignment to work from.
 STOP_SETTLE_S = 10.0
-# Kafka's inter.worker.key.ttl.ms default: the leader writes a new session key this often.
-SESSION_KEY_TTL_MS = 3_600_000
 
 
 
@@ -81,7 +77,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
                  member_factory: Callable[["DistributedHerder"], GroupMember],
                  assignor: Any, protocols: Protocols, sessioned: bool = True,
                  sync_timeout_ms: int = 3000, unsync_backoff_ms: int = 300_000,
-                 stop_settle_s: float = STOP_SETTLE_S) -> None:
+                 stop_settle_s: float = STOP_SETTLE_S, peers: PeerClient | None = None) -> None:
         super().__init__(worker.plugins, config_store, status_store)
         self.worker = worker
         self.url = url
@@ -93,6 +89,8 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
         self.sync_timeout_s = sync_timeout_ms / 1000.0
         self.unsync_backoff_s = unsync_backoff_ms / 1000.0
         self.stop_settle_s = stop_settle_s
+        # Task configs to the leader go through the worker's one client for the other workers.
+        self.peers = peers if peers is not None else PeerClient()
         config = getattr(worker, "config", None)
         self.validator.topic_creation_enabled = bool(config.get("topic.creation.enable", True)) if config else True
         self.config_transformer = getattr(worker, "config_transformer", None)
@@ -383,8 +381,8 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             fencing = getattr(self.config_store, "fencing_generation", None)
             with self._lock:
                 self._fencing_generation = fencing(generation) if callable(fencing) else generation
-        if self.is_leader:
-            self._ensure_session_key()
+        if self.is_leader and self.sessioned:
+            request_signing.ensure_session_key(self.config_store)
         self._start_owned_work()
 
     def _catch_up(self, offset: int) -> bool:
@@ -453,7 +451,7 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             self._running_connectors -= set(connectors)
             self._owned_tasks -= set(tasks)
         if unassign:
-            self._mark_unassigned(connectors, tasks)
+            mark_unassigned(self.status_store, self.worker_id, connectors, tasks)
 
     def _stop_all_work(self, unassign: bool = True) -> None:
         with self._lock:
@@ -461,33 +459,9 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             tasks = sorted(set(self._owned_tasks) | set(self.worker.task_ids()))
         self._stop_work(connectors, tasks, unassign)
 
-    def _mark_unassigned(self, connectors: list[str], tasks: list[ConnectorTaskId]) -> None:
-        """As Kafka's herder on a task's or connector's shutdown: the work this worker stopped (it left
-        the group, lost its session, or the work was revoked) shows UNASSIGNED on this worker until its
-        next owner writes, never RUNNING here. putSafe, stamped with this worker's generation: a newer
-        owner's status is never replaced; FAILED (its trace) and STOPPED (a target state) stay."""
-        shown = (State.RUNNING, State.PAUSED, State.RESTARTING)
-        for name in connectors:
-            current = self.status_store.connector(name)
-            if current is not None and current.worker_id == self.worker_id and current.state in shown:
-                self.status_store.put_connector_safe(name, Status(State.UNASSIGNED, self.worker_id))
-        for task_id in tasks:
-            current = self.status_store.task(task_id)
-            if current is not None and current.worker_id == self.worker_id and current.state in shown:
-                self.status_store.put_task_safe(task_id, Status(State.UNASSIGNED, self.worker_id))
-
     def _commit_generation(self) -> int:
         with self._lock:
             return self._fencing_generation if self._fencing_generation is not None else self.generation
-
-    def _ensure_session_key(self) -> None:
-        if not self.sessioned:
-            return
-        key = self.config_store.session_key()
-        now_ms = int(time.time() * 1000)
-        if key is not None and now_ms - key.creation_ms < SESSION_KEY_TTL_MS:
-            return
-        self.config_store.put_session_key(os.urandom(32), request_signing.ALGORITHM, now_ms)
 
     # -- task configs -------------------------------------------------------------------------------
     def _request_reconfiguration(self, name: str) -> None:
@@ -501,45 +475,19 @@ class DistributedHerder(ClusterRequests, AbstractHerder):
             return
         if (self.config_store.target_state(name) or TargetState.STARTED) == TargetState.STOPPED:
             return
-        max_tasks = int(config.get("tasks.max", "1") or 1)
-        enforce = str(config.get("tasks.max.enforce", "true")).lower() != "false"
-        try:
-            configs = self.worker.connector_task_configs(name, config, max_tasks, enforce)
-        except Exception as exc:
-            self.worker._connector_failed(name, exc)
+        configs = self._generate_task_configs(name, config)
+        if configs is None:
             return
         if configs == self.config_store.task_configs(name) or self._stopped_target(name):
             return
         if self.is_leader:
             self.config_store.put_task_configs(name, configs, generation=self._commit_generation())
             return
-        if not self._send_task_configs(name, configs):
+        key = self.config_store.session_key() if self.sessioned or getattr(self, "require_signature", False) else None
+        if not send_task_configs(self.peers, self.leader_url, name, configs, key):
             timer = threading.Timer(RECONFIGURE_RETRY_S, self._request_reconfiguration, args=(name,))
             timer.daemon = True
             timer.start()
-
-    def _send_task_configs(self, name: str, configs: list[dict[str, str]]) -> bool:
-        leader_url = self.leader_url
-        if not leader_url:
-            return False
-        body = orjson.dumps(configs)
-        headers = {"Content-Type": "application/json"}
-        key = self.config_store.session_key() if self.sessioned or getattr(self, "require_signature", False) else None
-        if key is not None:
-            headers.update(request_signing.sign(key.key, body, key.algorithm))
-        from urllib.parse import quote
-
-        url = f"{leader_url.rstrip('/')}/connectors/{quote(name, safe='')}/tasks?forward=true"
-        try:
-            answer = requests.post(url, data=body, headers=headers, timeout=30)
-        except requests.RequestException as exc:
-            log.warning("Could not send the task configs of %s to the leader at %s: %s", name, leader_url, exc)
-            return False
-        if answer.status_code >= 300:
-            log.warning("The leader at %s refused the task configs of %s: %s %s", leader_url, name,
-                        answer.status_code, answer.text)
-            return False
-        return True
 
     # -- config topic updates (tick thread) ------------------------------------------------------
     def _on_connector_config_update(self, name: str) -> None:

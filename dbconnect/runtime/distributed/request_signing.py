@@ -12,6 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+import time
+from typing import Any
 from collections.abc import Mapping
 
 from ...api.errors import BadRequestError, ForbiddenError
@@ -20,6 +23,18 @@ SIGNATURE_HEADER = "X-Connect-Authorization"
 SIGNATURE_ALGORITHM_HEADER = "X-Connect-Request-Signature-Algorithm"
 ALGORITHM = "HmacSHA256"
 _DIGESTS = {"HmacSHA256": hashlib.sha256}
+# Kafka's inter.worker.key.ttl.ms default: the leader writes a new session key this often.
+SESSION_KEY_TTL_MS = 3_600_000
+
+
+def ensure_session_key(config_store: Any) -> None:
+    """The leader's part: write a new random session key to the config topic when there is none
+    or the last one is older than SESSION_KEY_TTL_MS."""
+    key = config_store.session_key()
+    now_ms = int(time.time() * 1000)
+    if key is not None and now_ms - key.creation_ms < SESSION_KEY_TTL_MS:
+        return
+    config_store.put_session_key(os.urandom(32), ALGORITHM, now_ms)
 
 
 def sign(key: bytes, body: bytes, algorithm: str = ALGORITHM) -> dict[str, str]:

@@ -10,6 +10,7 @@ from ..stores.status import ConnectorTaskId
 from ..worker_config import WorkerConfig
 from .generation_status import GenerationStampedStatusStore
 from .herder import DistributedHerder
+from .peer_client import PeerClient
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class DistributedParts:
             ensure_internal_topic(admin, self.config.get(key), key, int(self.config.get(f"{prefix}.partitions")),
                                   int(self.config.get(f"{prefix}.replication.factor", 3)))
 
-    def herder(self, worker: Any) -> DistributedHerder:
+    def herder(self, worker: Any, peers: PeerClient | None = None) -> DistributedHerder:
         from .assignor import IncrementalCooperativeAssignor
         from .group_member import WorkerGroupMember
 
@@ -71,5 +72,6 @@ class DistributedParts:
             protocols=ProtocolStates(),
             sessioned=str(config.get("connect.protocol", "sessioned")).lower() == "sessioned",
             sync_timeout_ms=int(config.get("worker.sync.timeout.ms")),
-            unsync_backoff_ms=int(config.get("worker.unsync.backoff.ms")))
+            unsync_backoff_ms=int(config.get("worker.unsync.backoff.ms")),
+            peers=peers)
         return self._herder

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import dbconnect
 from dbconnect.http.middleware import StripTrailingSlash
+from dbconnect.runtime.distributed.peer_client import PeerClient
 from dbconnect.runtime.herder import Herder
 from dbconnect.runtime.rest import connectors, loggers as loggers_resource, metrics, offsets, plugins, root, tasks, ui
 from dbconnect.runtime.rest._http import (
@@ -60,12 +61,15 @@ def create_app(
     version: str = dbconnect.__version__,
     commit: str | None = None,
     security: RestSecurity | None = None,
+    peers: PeerClient | None = None,
 ) -> FastAPI:
     """Build the REST app for ``herder``.
 
     ``loggers`` backs ``/admin/loggers`` (a process-wide ``LoggerAdmin`` by default);
     ``version``/``commit`` are reported by ``GET /`` (commit defaults to ``default_commit()``);
-    ``security`` adds authentication and CORS in front of every route.
+    ``security`` adds authentication and CORS in front of every route; ``peers`` is the worker's
+    client for the other workers (forwarded requests, the cluster summary), by default one with
+    ``security``'s https settings.
     """
     if loggers is None:
         loggers = LoggerAdmin()
@@ -92,6 +96,7 @@ def create_app(
     app.state.loggers = loggers
     app.state.version = version
     app.state.commit = commit
+    app.state.peers = peers if peers is not None else _peer_client(security)
 
     for resource in (root, connectors, tasks, offsets, plugins, loggers_resource, metrics):
         app.include_router(resource.router)
@@ -121,12 +126,18 @@ def create_app(
     return app
 
 
-def create_metrics_app(herder: Herder, *, security: RestSecurity | None = None) -> FastAPI:
+def _peer_client(security: RestSecurity | None) -> PeerClient:
+    return security.peer_client() if security is not None else PeerClient()
+
+
+def create_metrics_app(herder: Herder, *, security: RestSecurity | None = None,
+                       peers: PeerClient | None = None) -> FastAPI:
     """The app of ``metrics.listener``: only ``GET /metrics`` and ``GET /metrics/summary``, behind
     the REST API's authentication (docs/metrics.md)."""
     app = FastAPI(title="dbconnect metrics", default_response_class=OrjsonResponse, docs_url=None,
                   redoc_url=None, openapi_url=None, redirect_slashes=False)
     app.state.herder = herder
+    app.state.peers = peers if peers is not None else _peer_client(security)
     app.include_router(metrics.router)
 
     @app.exception_handler(StarletteHTTPException)

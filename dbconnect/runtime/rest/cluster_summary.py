@@ -1,7 +1,8 @@
 """``GET /metrics/summary?scope=cluster``: every live worker's own summary, merged per connector.
 
 The worker that answers asks each other worker of the group (``Herder.cluster_worker_urls``) for its
-``/metrics/summary`` in parallel, with a short timeout and the caller's ``Authorization`` header,
+``/metrics/summary`` in parallel, through the worker's ``PeerClient`` (its https settings, pooled
+connections), with a short timeout and the caller's ``Authorization`` header,
 and merges the answers with its own: per connector the sums of totals and rates, the max of the
 lags, and each task's entry with the ``worker_id`` that runs it. A worker that does not answer
 (down, slow, refusing) is listed under ``unreachable``: the page still shows the rest.
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import requests
+from dbconnect.runtime.distributed.peer_client import PeerClient
 
 log = logging.getLogger("dbconnect.runtime.rest")
 
@@ -35,8 +36,16 @@ def worker_id_of(url: str) -> str:
 Fetch = Callable[[str, Mapping[str, str]], dict[str, Any]]
 
 
-def fetch_summary(url: str, headers: Mapping[str, str]) -> dict[str, Any]:
-    answer = requests.get(f"{url.rstrip('/')}/metrics/summary", headers=dict(headers), timeout=PEER_TIMEOUT_S)
+def summary_fetcher(peers: PeerClient) -> Fetch:
+    """A worker's ``/metrics/summary``, asked through ``peers``."""
+    def fetch(url: str, headers: Mapping[str, str]) -> dict[str, Any]:
+        return fetch_summary(peers, url, headers)
+
+    return fetch
+
+
+def fetch_summary(peers: PeerClient, url: str, headers: Mapping[str, str]) -> dict[str, Any]:
+    answer = peers.get(f"{url.rstrip('/')}/metrics/summary", headers=dict(headers), timeout=PEER_TIMEOUT_S)
     if answer.status_code != 200:
         raise RuntimeError(f"HTTP {answer.status_code}: {answer.text[:200]}")
     body = answer.json()
@@ -45,8 +54,7 @@ def fetch_summary(url: str, headers: Mapping[str, str]) -> dict[str, Any]:
     return body
 
 
-def gather(own: dict[str, Any], urls: Iterable[str], headers: Mapping[str, str],
-           fetch: Fetch = fetch_summary) -> dict[str, Any]:
+def gather(own: dict[str, Any], urls: Iterable[str], headers: Mapping[str, str], fetch: Fetch) -> dict[str, Any]:
     """Ask every worker of ``urls`` but this one (``own["worker_id"]``) for its summary, in parallel,
     and merge the answers with ``own``."""
     others = sorted({u.rstrip("/") for u in urls if u and worker_id_of(u) != own.get("worker_id")})

@@ -12,7 +12,8 @@ query parameter, and relays the answer:
 
 At most two hops, so two workers that disagree about the leader cannot bounce a request forever.
 The ``Authorization`` header goes along (the target checks the same credentials), and so do the
-KIP-507 signature headers of internal requests.
+KIP-507 signature headers of internal requests. The request goes through the worker's
+``PeerClient`` (``app.state.peers``): its https settings, a pooled connection, never a retried write.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ async def forward_request(request: Request, exc: RequestTargetError) -> Response
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
     log.debug("Forwarding %s %s to %s", request.method, request.url.path, url)
 
+    peers = request.app.state.peers
+
     def send() -> requests.Response:
-        return requests.request(request.method, url, data=body or None, headers=headers, timeout=FORWARD_TIMEOUT_S)
+        return peers.request(request.method, url, data=body or None, headers=headers, timeout=FORWARD_TIMEOUT_S)
 
     try:
         answer = await run_in_threadpool(send)

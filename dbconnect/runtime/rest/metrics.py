@@ -92,4 +92,5 @@ def metrics_summary(request: Request, scope: str | None = None, herder: Herder =
     own = worker_metrics(herder).summary()
     if scope != "cluster":
         return json_response(own)
-    return json_response(cluster_summary.gather(own, herder.cluster_worker_urls(), request.headers))
+    fetch = cluster_summary.summary_fetcher(request.app.state.peers)
+    return json_response(cluster_summary.gather(own, herder.cluster_worker_urls(), request.headers, fetch))

@@ -4,8 +4,8 @@ and the refusal of ``rest.extension.classes`` (docs/securing-rest.md).
 ``RestSecurity.from_worker_config`` checks every setting at start (a bad one refuses to start the
 worker with a message naming the key); ``install(app)`` puts the middlewares in front of the
 router, so every route, present or future, is covered; ``client_session()`` is the one way the
-worker (and its tools and tests) call their own REST API: credentials and certificate checks
-included, on by default.
+worker's tools and tests call its REST API: credentials and certificate checks included, on by
+default; ``peer_client()`` is the worker's own client for the other workers (and its advertised URL).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ...api.errors import ConfigError
 from ...http.auth import BasicAuthenticator, BasicAuthMiddleware
 from ...http.headers import HeaderRule, ResponseHeadersMiddleware, parse_header_rules
 from ...http.tls import ServerTls
+from ..distributed.peer_client import PeerClient
 from ..properties import parse_properties
 from ..worker_config import WorkerConfig
 
@@ -159,6 +160,12 @@ class RestSecurity:
             )
         if self.headers:
             app.add_middleware(ResponseHeadersMiddleware, rules=list(self.headers))
+
+    def peer_client(self) -> PeerClient:
+        """The worker's one client for the other workers' REST APIs, with these https settings (the
+        truststore, the host name check, the keystore as client certificate), as Kafka's RestClient
+        reads the listeners' settings."""
+        return PeerClient(self.tls)
 
     def client_session(self, credentials: tuple[str, str] | None = None) -> requests.Session:
         """A requests session for calling this worker's REST API: Basic credentials when given,

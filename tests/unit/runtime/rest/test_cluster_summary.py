@@ -99,12 +99,15 @@ def test_standalone_a_single_worker_is_its_own_cluster() -> None:
     assert merged["connectors"]["src"]["records_out_total"] == 10 and merged["workers"] == ["a:1"]
 
 
-def test_fetch_summary_refuses_an_error_answer(monkeypatch: Any) -> None:
+def test_fetch_summary_refuses_an_error_answer() -> None:
     class Answer:
         status_code = 401
         text = '{"error_code":401,"message":"Unauthorized"}'
 
-    monkeypatch.setattr(cluster_summary.requests, "get", lambda *a, **k: Answer())
-    merged = gather(A, ["http://b:2"], {}, cluster_summary.fetch_summary)
+    class Peers:
+        def get(self, *args: Any, **kwargs: Any) -> Answer:
+            return Answer()
+
+    merged = gather(A, ["http://b:2"], {}, cluster_summary.summary_fetcher(Peers()))  # type: ignore[arg-type]
     assert merged["unreachable"][0]["worker_id"] == "b:2" and "401" in merged["unreachable"][0]["error"]
 
