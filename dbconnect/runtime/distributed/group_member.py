@@ -19,7 +19,10 @@ What this module does for the herder, as Kafka's WorkerCoordinator and Distribut
   (cooperative protocol), so the work kept from earlier rounds is added and the revoked work removed;
   the revoked lists stay on the object for information;
 - after a round that revoked work, it rejoins at once (revocation in one round, reassignment in the next);
-- a positive ``delay_ms`` makes it rejoin when the delay has passed (lost work held back, KIP-415);
+- a positive ``delay_ms`` makes it rejoin when the delay has passed (lost work held back, KIP-415); a
+  round without a delay cancels that rejoin;
+- its JoinGroup metadata embeds its last assignment (``_join_metadata``), as Kafka's does: at a
+  delay's end that makes the rejoin a metadata change, which the test broker needs to rebalance;
 - losing the session (eviction: UnknownMemberId/IllegalGeneration on a heartbeat, or no heartbeat
   acknowledged for ``session.timeout.ms``) calls ``on_session_lost`` once, forgets the assignment, and
   rejoins as a new member.
