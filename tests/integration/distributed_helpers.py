@@ -177,8 +177,9 @@ def last_generation(worker: DistributedWorker) -> int | None:
 def wait_settled(workers: list[DistributedWorker], timeout: float = 60.0) -> int:
     """Wait until every worker acted on the same, latest generation: no rebalance is half done.
 
-    The test broker has been seen to leave a group stuck for good (every SyncGroup failing) when a
-    member left it in the middle of a rebalance; a test that stops a worker waits for this first."""
+    The test broker leaves a group stuck for good (every SyncGroup failing) when its leader leaves in
+    the middle of a rebalance (tools/repro_tansu_leader_leaves_mid_rebalance.py); a test that stops a
+    worker waits for this first."""
     def settled() -> int | None:
         generations = {last_generation(w) for w in workers}
         if len(generations) != 1 or None in generations:

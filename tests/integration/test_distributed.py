@@ -275,50 +275,64 @@ def test_a_write_during_a_rebalance_answers_409_at_once(cluster, broker, tmp_pat
     assert max(took for _, _, took in answers) < 30
 
 
-@pytest.mark.xfail(reason="On the test broker the rejoin at the end of scheduled.rebalance.max.delay.ms keeps the "
-                   "generation and SyncGroup answers that generation's stored assignment (every worker logs 'Joined "
-                   "group at generation N ... delay D ms' again, unchanged): held work never goes back. This test "
-                   "passed before only because the stopped worker's tasks kept showing RUNNING on its host:port, "
-                   "which the comeback reuses; they now show UNASSIGNED until really running (dist-fix report).",
-                   strict=False)
 def test_a_worker_restarted_within_the_delay_gets_its_tasks_back_and_the_others_keep_theirs(cluster, broker, tmp_path):
-    settings = cluster_settings(broker.bootstrap_servers, **{"scheduled.rebalance.max.delay.ms": "40000"})
-    workers = cluster(3, settings)
+    """KIP-415: a worker that stops and comes back (same URL) within scheduled.rebalance.max.delay.ms
+    gets its own tasks back when the delay ends; the other worker's tasks never move meanwhile.
+
+    On the test broker this needs the members' delay-end rejoin to start a rebalance: before, it was
+    answered with the stored assignment of the same generation and the held tasks stayed UNASSIGNED."""
+    delay_s = 20
+    settings = cluster_settings(broker.bootstrap_servers, **{"scheduled.rebalance.max.delay.ms": str(delay_s * 1000)})
+    workers = cluster(2, settings)
     a = workers[0]
-    assert a.write("POST", "/connectors", json={"name": "v", "config": file_sink(tmp_path / "out.txt", "delay-topic", 6)}).status_code == 201
-    status = wait_until(lambda: (s := a.status("v")) and running(s, 6) and s, 120, "6 tasks running")
+    assert a.write("POST", "/connectors", json={"name": "v", "config": file_sink(tmp_path / "out.txt", "delay-topic", 4)}).status_code == 201
+    status = wait_until(lambda: (s := a.status("v")) and running(s, 4) and s, 120, "4 tasks running")
+    wait_settled(workers)
+    status = a.status("v")
     before = {t["id"]: t["worker_id"] for t in status["tasks"]}
-    assert sorted(collections.Counter(before.values()).values()) == [2, 2, 2]
-    restarted = next(w for w in workers[1:] if w.url != leader_url(workers))
-    restarted_id = restarted.url.split("://")[1]
+    assert sorted(collections.Counter(before.values()).values()) == [2, 2], status
+    leader = leader_url(workers)
+    restarted = next(w for w in workers if w.url != leader)
     observer = next(w for w in workers if w is not restarted)
-    assert restarted.stop() == 0
-    # While it is away its tasks wait for it (nobody else runs them) ...
+    restarted_id, observer_id = restarted.url.split("://")[1], observer.url.split("://")[1]
+    held = {i for i, owner in before.items() if owner == restarted_id}
+
+    assert restarted.stop() == 0  # SIGTERM: it leaves the group; its tasks are held for it
+    stopped_at = time.monotonic()
+    seen: list[dict] = []
+
+    def tasks_now() -> dict:
+        answer = {t["id"]: (t["state"], t["worker_id"]) for t in observer.status("v")["tasks"]}
+        seen.append(answer)
+        return answer
+
+    wait_until(lambda: all(tasks_now()[i] == ("UNASSIGNED", restarted_id) for i in held), delay_s / 2,
+               "the stopped worker's tasks UNASSIGNED on it")
     comeback = DistributedWorker(settings, tmp_path, port=restarted.port)
-    workers.append(comeback)
-    seen_elsewhere = []
-
-    def back() -> bool:
-        s = observer.status("v")
-        for t in s["tasks"]:
-            if before[t["id"]] == restarted_id and t["worker_id"] != restarted_id:
-                seen_elsewhere.append(t)
-        return running(s, 6) and {t["id"]: t["worker_id"] for t in s["tasks"]} == before and \
-            "Joined group" in comeback.log()
-
     try:
-        # Held work goes back when the delay ends (KIP-415), not at the join: wait the delay and a margin.
-        wait_until(back, 40 + 60, "the restarted worker's tasks running on it again")
+        comeback.wait_ready()
+        wait_until(lambda: "Joined group" in comeback.log(), delay_s, "the restarted worker in the group")
+        # Joined within the delay: its tasks are still held (not given to the other worker).
+        assert all(tasks_now()[i] == ("UNASSIGNED", restarted_id) for i in held), seen[-1]
+        assert time.monotonic() - stopped_at < delay_s, "the restarted worker joined after the delay: retry"
+        # When the delay ends (KIP-415), the held tasks run on the worker they belong to again.
+        wait_until(lambda: tasks_now() == {i: ("RUNNING", owner) for i, owner in before.items()}, delay_s + 40,
+                   "the restarted worker's tasks running on it again")
     finally:
         comeback.stop()
-    assert seen_elsewhere == []
+    # Every answer polled: the held tasks never ran on the other worker, and its own never moved.
+    for answer in seen:
+        assert all(answer[i][1] == restarted_id for i in held), answer
+        assert all(answer[i] == ("RUNNING", observer_id) for i in set(before) - held), answer
 
 
 def test_a_cleanly_stopped_workers_work_shows_unassigned_on_it_until_the_delay_moves_it(cluster, broker, tmp_path):
     """Kafka's herder on a clean stop: the connectors and tasks the worker stopped show UNASSIGNED on
     it (putSafe, stamped with its generation) while they wait for scheduled.rebalance.max.delay.ms;
-    never RUNNING on a worker that is gone. Then they run on a live worker."""
-    delay_s = 30
+    never RUNNING on a worker that is gone. When the delay ends without the worker returning, they run
+    on the survivor, with no other membership change (before, on the test broker, the delay-end rejoin
+    was answered with the stored assignment and the work moved only when another worker joined)."""
+    delay_s = 20
     settings = cluster_settings(broker.bootstrap_servers, **{"scheduled.rebalance.max.delay.ms": str(delay_s * 1000)})
     workers = cluster(2, settings)
     names = ["u1", "u2"]
@@ -337,13 +351,13 @@ def test_a_cleanly_stopped_workers_work_shows_unassigned_on_it_until_the_delay_m
     held_connectors = {n for n in names if statuses[n]["connector"]["worker_id"] == stopped_id}
     assert len(held) == 2 and len(held_connectors) == 1, statuses  # balanced: 2 tasks and 1 connector each
 
+    stop_called_at = time.monotonic()
     assert stopped.stop() == 0  # SIGTERM: a clean stop
-    stopped_at = time.monotonic()
-    seen: list[dict] = []
+    seen: list[tuple[float, dict]] = []
 
     def states() -> dict:
         current = {n: survivor.status(n) for n in names}
-        seen.append(current)
+        seen.append((time.monotonic(), current))
         tasks = {(n, t["id"]): (t["state"], t["worker_id"]) for n in names for t in current[n]["tasks"]}
         connectors = {n: (current[n]["connector"]["state"], current[n]["connector"]["worker_id"]) for n in names}
         return {"tasks": tasks, "connectors": connectors}
@@ -355,36 +369,35 @@ def test_a_cleanly_stopped_workers_work_shows_unassigned_on_it_until_the_delay_m
 
     # Well before the delay ends: the stopped worker's work shows UNASSIGNED on it (old code: RUNNING).
     wait_until(unassigned_on_stopped, delay_s / 2, "the stopped worker's connector and tasks UNASSIGNED on it")
-    assert time.monotonic() - stopped_at < delay_s  # still waiting for the delay: nothing moved yet
-
-    # Still held back (UNASSIGNED on the stopped worker) until the delay has passed.
-    while time.monotonic() - stopped_at < delay_s + 2:
-        assert unassigned_on_stopped(), seen[-1]
-        time.sleep(0.5)
-    # The test broker keeps the generation when the sole member rejoins at the end of the delay and
-    # its SyncGroup then answers the stored assignment of that generation (the survivor's log shows
-    # "Joined group at generation 5 ... delay 30000 ms" again every 33 s, the leader's new assignment
-    # never delivered): on it the work moves only at the next membership change, so a worker joins.
-    newcomer = cluster(1, settings)[0]
-    live = {survivor_id, newcomer.url.split("://")[1]}
+    assert time.monotonic() - stop_called_at < delay_s  # still waiting for the delay: nothing moved yet
 
     def moved() -> bool:
         now = states()
-        return all(now["tasks"][k][0] == "RUNNING" and now["tasks"][k][1] in live for k in held) and \
-            all(now["connectors"][n][0] == "RUNNING" and now["connectors"][n][1] in live for n in held_connectors)
+        return all(now["tasks"][k] == ("RUNNING", survivor_id) for k in held) and \
+            all(now["connectors"][n] == ("RUNNING", survivor_id) for n in held_connectors)
 
-    wait_until(moved, 90, "the stopped worker's work running on a live worker after the delay")
+    # The delay ends (it began when the survivor's round after the stop was computed, so no earlier
+    # than delay_s after the SIGTERM): the held work runs on the survivor, the only member left.
+    wait_until(moved, delay_s + 40, "the stopped worker's work running on the survivor after the delay")
+    held_until = stop_called_at + delay_s
+    for at, answer in seen:
+        for n in names:
+            connector = answer[n]["connector"]
+            if n in held_connectors and at < held_until:
+                assert connector["worker_id"] == stopped_id, (at - stop_called_at, answer)  # held, not moved
+            tasks = answer[n]["tasks"]
+            assert all(t["worker_id"] == stopped_id for t in tasks if (n, t["id"]) in held and at < held_until), \
+                (at - stop_called_at, answer)
+            # The survivor's own work never moved nor stopped.
+            assert all(t == {**t, "state": "RUNNING", "worker_id": survivor_id} for t in tasks
+                       if (n, t["id"]) not in held), answer
     # From the first UNASSIGNED on: never again RUNNING on the stopped worker (every answer polled).
-    first = next(i for i, s in enumerate(seen) if all(
+    first = next(i for i, (_, s) in enumerate(seen) if all(
         t["state"] == "UNASSIGNED" for n in names for t in s[n]["tasks"] if (n, t["id"]) in held))
-    for answer in seen[first:]:
+    for _, answer in seen[first:]:
         for n in names:
             assert answer[n]["connector"]["worker_id"] != stopped_id or answer[n]["connector"]["state"] != "RUNNING", answer
             assert all(t["worker_id"] != stopped_id or t["state"] != "RUNNING" for t in answer[n]["tasks"]), answer
-    # The survivor's own work was never shown anything but RUNNING until the newcomer joined.
-    before_join = seen[:first]
-    assert all(t["state"] == "RUNNING" and t["worker_id"] == survivor_id for s in before_join for n in names
-               for t in s[n]["tasks"] if (n, t["id"]) not in held)
 
 
 def test_every_worker_restarted_keeps_connectors_offsets_and_target_states(cluster, broker, tmp_path):

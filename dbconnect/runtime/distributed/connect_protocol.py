@@ -7,7 +7,9 @@ SyncGroup are the ones a Java worker sends and reads. Every value is a big-endia
 
 - metadata V0:   version INT16, url STRING, config-offset INT64
 - metadata V1/2: version INT16, url STRING, config-offset INT64, allocation NULLABLE_BYTES
-  (the member's current assignment, itself encoded as an assignment V1/2, or null when it owns nothing)
+  (the member's last assignment with what it runs now, itself encoded as an assignment V1/2: its
+  leader, leader URL, config offset, revocations and delay as received, as Kafka's WorkerCoordinator
+  embeds its assignment snapshot; null before its first assignment, when it owns nothing)
 - assignment V0: version INT16, error INT16, leader STRING, leader-url STRING, config-offset INT64,
   assignment ARRAY(connector STRING, tasks ARRAY(INT32))
 - assignment V1/2: the V0 fields, with ``assignment`` nullable, then revoked (nullable ARRAY of the same
@@ -61,11 +63,19 @@ class ConnectorsAndTasks:
 
 @dataclass(frozen=True)
 class WorkerState:
-    """A member's JoinGroup metadata: its REST URL, the config offset it has read, what it runs."""
+    """A member's JoinGroup metadata: its REST URL, the config offset it has read, what it runs.
+
+    ``last_assignment`` is the member's last assignment (Kafka's assignment snapshot): its leader,
+    leader URL, config offset, revocations and delay are embedded with ``allocation`` as Kafka does.
+    So the metadata changes from one round to the next, and a rejoin at the end of a delay is a
+    metadata change, which makes any group coordinator start a rebalance (see serialize_metadata).
+    It is what the member sent, not what the leader reads: it takes no part in comparisons.
+    """
 
     url: str
     config_offset: int
     allocation: ConnectorsAndTasks | None = None
+    last_assignment: ExtendedAssignment | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -264,12 +274,25 @@ def serialize_metadata(state: WorkerState, version: int) -> bytes:
     head = struct.pack(">h", version) + _string(state.url) + struct.pack(">q", state.config_offset)
     if version == CONNECT_PROTOCOL_V0:
         return head
-    allocation = state.allocation
-    if allocation is None or allocation.is_empty():
-        # Kafka writes a null allocation for an empty assignment.
-        return head + struct.pack(">i", -1)
-    embedded = serialize_assignment(ExtendedAssignment(
-        version, NO_ERROR, "", "", state.config_offset, list(allocation.connectors), list(allocation.tasks)))
+    allocation = state.allocation or ConnectorsAndTasks()
+    last = state.last_assignment
+    if last is None:
+        if allocation.is_empty():
+            # Kafka writes a null allocation while it has no assignment snapshot.
+            return head + struct.pack(">i", -1)
+        embedded = serialize_assignment(ExtendedAssignment(
+            version, NO_ERROR, "", "", state.config_offset, list(allocation.connectors), list(allocation.tasks)))
+    else:
+        # Kafka's WorkerCoordinator.metadata() embeds its whole assignment snapshot (serializeAssignment of
+        # the augmented ExtendedAssignment), delay and revocations included. Besides matching a Java
+        # worker's bytes, this matters at the end of scheduled.rebalance.max.delay.ms: the members
+        # rejoin with a snapshot that differs from the metadata of their previous JoinGroup (at least its
+        # delay does), and a JoinGroup with changed metadata makes a coordinator rebalance a stable group
+        # (Kafka's GroupMetadataManager: "!member.matches(protocols)"; Tansu 0.6 likewise, while it
+        # answers a rejoin with unchanged metadata, even the leader's, with the stored assignment).
+        embedded = serialize_assignment(ExtendedAssignment(
+            version, last.error, last.leader, last.leader_url, last.config_offset, list(allocation.connectors),
+            list(allocation.tasks), list(last.revoked_connectors), list(last.revoked_tasks), last.delay_ms))
     return head + struct.pack(">i", len(embedded)) + embedded
 
 
@@ -280,11 +303,12 @@ def deserialize_metadata(data: bytes) -> WorkerState:
     url = reader.string()
     offset = reader.int64()
     allocation: ConnectorsAndTasks | None = None
+    embedded: ExtendedAssignment | None = None
     if version >= CONNECT_PROTOCOL_V1 and reader.remaining():
         embedded = deserialize_assignment(reader.nullable_bytes())
         if embedded is not None:
             allocation = ConnectorsAndTasks(tuple(embedded.connectors), tuple(embedded.tasks))
-    return WorkerState(url, offset, allocation)
+    return WorkerState(url, offset, allocation, embedded)
 
 
 def metadata_protocols(state: WorkerState, connect_protocol: str) -> list[tuple[str, bytes]]:

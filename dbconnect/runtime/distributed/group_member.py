@@ -19,7 +19,10 @@ What this module does for the herder, as Kafka's WorkerCoordinator and Distribut
   (cooperative protocol), so the work kept from earlier rounds is added and the revoked work removed;
   the revoked lists stay on the object for information;
 - after a round that revoked work, it rejoins at once (revocation in one round, reassignment in the next);
-- a positive ``delay_ms`` makes it rejoin when the delay has passed (lost work held back, KIP-415);
+- a positive ``delay_ms`` makes it rejoin when the delay has passed (lost work held back, KIP-415); a
+  round without a delay cancels that rejoin;
+- its JoinGroup metadata embeds its last assignment (``_join_metadata``), as Kafka's does: at a
+  delay's end that makes the rejoin a metadata change, which the test broker needs to rebalance;
 - losing the session (eviction: UnknownMemberId/IllegalGeneration on a heartbeat, or no heartbeat
   acknowledged for ``session.timeout.ms``) calls ``on_session_lost`` once, forgets the assignment, and
   rejoins as a new member.
@@ -27,6 +30,7 @@ What this module does for the herder, as Kafka's WorkerCoordinator and Distribut
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -188,7 +192,7 @@ class _ConnectCoordinator(BaseCoordinator):
         return PROTOCOL_TYPE
 
     def group_protocols(self) -> list[tuple[str, bytes]]:
-        return metadata_protocols(self._member.listener.metadata(), self._member.connect_protocol)
+        return metadata_protocols(self._member._join_metadata(), self._member.connect_protocol)
 
     def _perform_assignment(self, leader_id, protocol, members):
         return self._member._perform_assignment(leader_id, protocol, members, self._generation.generation_id)
@@ -334,6 +338,16 @@ class WorkerGroupMember:
 
     # -- hooks from the coordinator (kafka-python's IO thread) --------------------------------------
 
+    def _join_metadata(self) -> WorkerState:
+        """The listener's state with this member's last assignment embedded, as Kafka's WorkerCoordinator
+        sends it (see ``WorkerState.last_assignment``: it makes the rejoin at a delay's end a rebalance)."""
+        state = self.listener.metadata()
+        with self._lock:
+            snapshot = self._snapshot
+        if snapshot is None or not isinstance(state, WorkerState):
+            return state
+        return dataclasses.replace(state, last_assignment=snapshot)
+
     def _perform_assignment(self, leader_id: str, protocol: str, members: list[Any], generation: int) -> dict[str, bytes]:
         version = PROTOCOL_VERSIONS.get(protocol)
         if version is None:
@@ -440,8 +454,8 @@ class WorkerGroupMember:
                                       list(received.revoked_tasks), received.delay_ms)
             self._snapshot = full
             self._owned_generation = generation
-            if received.delay_ms > 0:
-                self._rejoin_at = time.monotonic() + received.delay_ms / 1000.0
+            # As Kafka's herder (scheduledRebalance): a round without a delay cancels a scheduled rejoin.
+            self._rejoin_at = time.monotonic() + received.delay_ms / 1000.0 if received.delay_ms > 0 else None
         log.info("Group %s generation %s: member %s assigned %s connector(s) and %s task(s)%s; leader %s (%s)",
                  self.settings["group_id"], generation, member_id, len(connectors), len(tasks),
                  f", revoked {len(received.revoked_connectors)}/{len(received.revoked_tasks)}" if revoked else "",

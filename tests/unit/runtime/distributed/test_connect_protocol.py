@@ -70,6 +70,48 @@ def test_metadata_v1_embeds_the_allocation_as_an_assignment_struct():
     assert deserialize_metadata(data) == state
 
 
+def test_metadata_embeds_the_members_last_assignment_as_kafkas_worker_coordinator_does():
+    """WorkerCoordinator.metadata() embeds its whole assignment snapshot (leader, leader URL, config
+    offset, revocations, delay), not only the connectors and tasks."""
+    last = ExtendedAssignment(CONNECT_PROTOCOL_V1, 0, "w1", "http://a:8083", 5, ["c"], [T("c", 0)],
+                              [], [T("d", 3)], 10000)
+    state = WorkerState("http://b:8083", 7, ConnectorsAndTasks(("c",), (T("c", 0),)), last_assignment=last)
+    data = serialize_metadata(state, CONNECT_PROTOCOL_V1)
+    head = bytes.fromhex("0001" "000d") + b"http://b:8083" + struct.pack(">q", 7)
+    assert data == head + struct.pack(">i", len(ASSIGNMENT_V1_VECTOR)) + ASSIGNMENT_V1_VECTOR
+    back = deserialize_metadata(data)
+    assert back == WorkerState("http://b:8083", 7, ConnectorsAndTasks(("c",), (T("c", 0),)))
+    assert back.last_assignment == last
+
+
+def test_metadata_at_the_end_of_a_delay_differs_from_the_join_before_it():
+    """The members rejoin when scheduled.rebalance.max.delay.ms ends, running what they ran: only the
+    embedded snapshot (its delay) tells this JoinGroup from the one before the delay, and a coordinator
+    rebalances a stable group on changed metadata (Tansu answers unchanged metadata, even the leader's,
+    with the stored assignment)."""
+    allocation = ConnectorsAndTasks(("c",), (T("c", 0),))
+    before_delay = ExtendedAssignment(CONNECT_PROTOCOL_V2, 0, "w1", "http://a:8083", 5, ["c"], [T("c", 0)])
+    held = ExtendedAssignment(CONNECT_PROTOCOL_V2, 0, "w1", "http://a:8083", 5, ["c"], [T("c", 0)], delay_ms=20000)
+    joined_with = metadata_protocols(WorkerState("http://b:8083", 5, allocation, last_assignment=before_delay), "sessioned")
+    at_delay_end = metadata_protocols(WorkerState("http://b:8083", 5, allocation, last_assignment=held), "sessioned")
+    assert [name for name, _ in at_delay_end] == ["sessioned", "compatible"]
+    assert all(a != b for (_, a), (_, b) in zip(joined_with, at_delay_end))
+    # The leader reads the same allocation from both.
+    assert {deserialize_metadata(m) for _, m in joined_with} == {deserialize_metadata(m) for _, m in at_delay_end}
+
+
+def test_an_empty_allocation_is_null_only_before_the_first_assignment():
+    """Kafka writes a null allocation only while it has no snapshot; an empty one (a member given nothing,
+    told to wait for a delay) is written in full, delay included."""
+    nothing = ExtendedAssignment(CONNECT_PROTOCOL_V2, 0, "w1", "http://a:8083", 5, delay_ms=3000)
+    data = serialize_metadata(WorkerState("http://b:8083", 5, None, last_assignment=nothing), CONNECT_PROTOCOL_V2)
+    assert data != METADATA_V2_EMPTY_VECTOR
+    back = deserialize_metadata(data)
+    assert back.allocation == ConnectorsAndTasks() and back.last_assignment.delay_ms == 3000
+    assert serialize_metadata(WorkerState("http://b:8083", 42, ConnectorsAndTasks()), CONNECT_PROTOCOL_V2) == \
+        METADATA_V2_EMPTY_VECTOR
+
+
 def test_v0_metadata_and_assignment():
     state = WorkerState("http://c:1", 3, ConnectorsAndTasks(("x",), ()))
     data = serialize_metadata(state, CONNECT_PROTOCOL_V0)

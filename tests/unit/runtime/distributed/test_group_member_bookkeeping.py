@@ -8,9 +8,11 @@ everything when its session is lost.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
-from dbconnect.runtime.distributed.connect_protocol import ExtendedAssignment, serialize_assignment
-from dbconnect.runtime.distributed.group_member import WorkerGroupMember
+from dbconnect.runtime.distributed.connect_protocol import (
+    ConnectorsAndTasks, ExtendedAssignment, WorkerState, deserialize_metadata, serialize_assignment)
+from dbconnect.runtime.distributed.group_member import WorkerGroupMember, _ConnectCoordinator
 from dbconnect.runtime.stores.status import ConnectorTaskId
 
 CONFIG = {"bootstrap.servers": "127.0.0.1:1", "group.id": "g"}
@@ -91,3 +93,44 @@ def test_stopping_is_not_a_lost_session():
     member._stopping.set()
     member._generation_reset()
     assert [c[0] for c in listener.calls] == ["assigned"]
+
+
+class Running(Recorder):
+    """A herder that runs one task whatever the rounds say (what it reports at each join)."""
+
+    def metadata(self):
+        return WorkerState("http://me:8083", 7, ConnectorsAndTasks((), (T("a", 0),)))
+
+
+def join_metadata(member: WorkerGroupMember) -> list[tuple[str, bytes]]:
+    """The JoinGroup protocols the member's coordinator would send now."""
+    return _ConnectCoordinator.group_protocols(SimpleNamespace(_member=member))
+
+
+def test_the_rejoin_at_the_end_of_a_delay_sends_changed_metadata_so_the_coordinator_rebalances():
+    """Issue 14: when scheduled.rebalance.max.delay.ms ends, every member rejoins running what it ran.
+    With only the allocation in the metadata that JoinGroup equalled the previous one, and the test
+    broker answered it, even the leader's, with the stored assignment of the same generation: the held
+    work never moved. The member embeds its last assignment (its delay too), as Kafka's
+    WorkerCoordinator does, so the delay-end JoinGroup carries changed metadata."""
+    member = WorkerGroupMember(CONFIG, "http://me:8083", Running())
+    sync(member, 4, tasks=[T("a", 0)])
+    joined_with = join_metadata(member)  # the JoinGroup of the round in which a worker left
+    sync(member, 5, delay_ms=20000)  # that round: nothing new for this member, the lost work held
+    assert member._rejoin_at is not None
+    at_delay_end = join_metadata(member)
+    assert [n for n, _ in at_delay_end] == [n for n, _ in joined_with] == ["sessioned", "compatible"]
+    assert all(before != after for (_, before), (_, after) in zip(joined_with, at_delay_end))
+    assert deserialize_metadata(at_delay_end[0][1]).last_assignment.delay_ms == 20000
+    # ... while the leader reads the same work from both.
+    assert deserialize_metadata(at_delay_end[0][1]) == deserialize_metadata(joined_with[0][1])
+
+
+def test_a_round_without_a_delay_cancels_the_scheduled_rejoin():
+    """As Kafka's herder (scheduledRebalance = MAX when the delay is 0): the delay's round came early
+    (another change started it after the leader reassigned the held work), so no rejoin is due."""
+    member = WorkerGroupMember(CONFIG, "http://me:8083", Recorder())
+    sync(member, 1, delay_ms=20000)
+    assert member._rejoin_at is not None
+    sync(member, 2, tasks=[T("a", 0)])
+    assert member._rejoin_at is None
