@@ -34,6 +34,12 @@ Per database and run:
 4. both results are verified: count and checksums (sums, lengths, min/max) against the generated data.
 Prints rows/s for both and the ratio (must ≥ 0.5 with defaults; goal: defaults ≥ 0.8 × tuned).
 
+``--ab N`` (the metrics overhead, issue 16): instead of the above, on one database server and the
+same topic, N pairs of connector runs (the tuned config; ``--defaults``: the defaults one) alternating
+the worker with its real metric recorders (A) and with no-op ones (B, bench/noop_metrics.py: not a
+user setting), the order swapped every pair; each run's rates and worker CPU per row (steady window,
+task processes included), then medians, spread, B / A and the same run's limit.
+
 Experiments (not in the reported figures): ``--tuned-databases`` gives the defaults run the tuned
 database settings; ``--worker``/``--connector KEY=VALUE`` add settings. Environment:
 ``BENCH_THREADS=1`` prints the worker's CPU and context switches per thread, ``BENCH_PROFILE=dir``
@@ -274,8 +280,11 @@ class Run:
 
 
 def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows: list[tuple],
-                  work: Path) -> tuple[float, float]:
-    """(rows/s from the REST call to the last row committed, steady-state rows/s from 10 % on)."""
+                  work: Path, noop: bool | None = None, suffix: str = "") -> tuple[float, float]:
+    """(rows/s from the REST call to the last row committed, steady-state rows/s from 10 % on).
+
+    ``noop`` (``--ab``): the worker runs through bench/noop_metrics.py, with no-op metric recorders
+    when True, the real ones when False; ``run.last_cpu`` is then its CPU µs/row (steady window)."""
     port = free_port()
     worker = work / f"worker-{run.name}-{target.kind}.properties"
     worker.write_text("".join(f"{k}={v}\n" for k, v in run.worker_props(broker, work, port).items()))
@@ -287,14 +296,22 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
     wrapper = ["py-spy", "record", "--threads", *(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []),
                "--format", "raw", "--rate", "200", "-o",
                str(Path(profile) / f"worker-{run.name}-{target.kind}.txt"), "--"] if profile else []
-    proc = subprocess.Popen([*wrapper, sys.executable, "-m", "dbconnect.cli", "--log-level", os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "standalone",
-                             str(worker)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    entry, env = ["-m", "dbconnect.cli"], {**os.environ, "PYTHONPATH": str(ROOT)}
+    if noop is not None:
+        switch = work / "noop-metrics.switch"
+        if noop:
+            switch.touch()
+        else:
+            switch.unlink(missing_ok=True)
+        entry, env["DBCONNECT_BENCH_NOOP_METRICS"] = [str(ROOT / "bench" / "noop_metrics.py")], str(switch)
+    proc = subprocess.Popen([*wrapper, sys.executable, *entry, "--log-level", os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "standalone",
+                             str(worker)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     tenth, last = rows[len(rows) // 10], rows[-1]
     try:
         _wait_for_rest(proc, url, log.name)
         started = time.perf_counter()
-        response = requests.put(f"{url}/connectors/bench-{run.name}-{target.kind}/config",
+        # (--ab: a name, so a consumer group, per run: each run reads the topic from its start)
+        response = requests.put(f"{url}/connectors/bench-{run.name}-{target.kind}{suffix}/config",
                                 json=run.connector_config(server, topic, table), timeout=60)
         if response.status_code not in (200, 201):
             raise SystemExit(f"creating the connector failed: {response.status_code} {response.text}")
@@ -323,6 +340,7 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
         counted = len(rows) - len(rows) // 10
         if not profile:  # CPU time per row in the steady window: the worker (all threads), database, broker
             cpu = _tree_cpu(proc.pid) - cpu_steady
+            run.last_cpu = cpu / counted * 1e6
             print(f"    {run.name:8} {target.kind:10}  worker CPU {cpu / counted * 1e6:.1f} µs/row "
                   f"({cpu / (done - steady):.0%} of one core); "
                   + ", ".join(f"{k} CPU {(_tree_cpu(p) - others_steady[k]) / counted * 1e6:.1f} µs/row"
@@ -452,6 +470,40 @@ class _kept:
         pass
 
 
+def ab(run: Run, kind: str, server, broker, topic: str, rows: list[tuple], preload: list[tuple],
+       expected: tuple, work: Path, pairs: int) -> None:
+    """Alternated A (metrics) / B (no-op recorders) runs on one server; see the module's docstring."""
+    import statistics
+
+    target = Target(kind, server)
+    target.create("limit_dst", preload)
+    limit = target.limit("limit_dst", rows, 10_000)
+    target.server.execute("DROP TABLE limit_dst")
+    print(f"{run.name} {kind}: A/B, {pairs} pairs of {len(rows):,} rows; limit {limit:,.0f} rows/s", flush=True)
+    results: dict[str, list[tuple[float, float, float]]] = {"A": [], "B": []}
+    for pair in range(pairs):
+        for variant in ("AB" if pair % 2 == 0 else "BA"):
+            target.create("sink_dst", preload)
+            user, steady = run_connector(run, target, broker, topic, "sink_dst", rows, work, noop=variant == "B",
+                                          suffix=f"-ab{pair}{variant}")
+            verify(target.checksum("sink_dst"), expected)
+            target.server.execute("DROP TABLE sink_dst")
+            results[variant].append((user, steady, run.last_cpu))
+            print(f"{run.name} {kind} pair {pair} {variant}: {user:9,.0f} rows/s from the REST call | steady "
+                  f"{steady:9,.0f} rows/s | worker CPU {run.last_cpu:.2f} µs/row (steady window)", flush=True)
+    medians = {}
+    for variant, label in (("A", "A metrics"), ("B", "B no-op  ")):
+        line = []
+        for i, unit in enumerate(("rows/s from REST", "rows/s steady", "µs/row worker CPU")):
+            values = [r[i] for r in results[variant]]
+            medians[(variant, i)] = statistics.median(values)
+            line.append(f"{unit} median {statistics.median(values):,.2f} (min {min(values):,.2f}, max {max(values):,.2f})")
+        print(f"{run.name} {kind} {label}: " + "; ".join(line), flush=True)
+    print(f"{run.name} {kind} A / B: rate {medians[('A', 0)] / medians[('B', 0)]:.3f}, steady "
+          f"{medians[('A', 1)] / medians[('B', 1)]:.3f}, worker CPU per row {medians[('A', 2)] / medians[('B', 2)]:.3f} "
+          f"(+{medians[('A', 2)] - medians[('B', 2)]:.3f} µs/row); limit {limit:,.0f} rows/s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -472,6 +524,8 @@ def main() -> None:
     parser.add_argument("--decimal-format", choices=["BASE64", "NUMERIC"], default=None,
                         help="how the producing JsonSchemaConverter writes the numeric column (default: the "
                              "converter's own default, NUMERIC, as a tutorial user gets it)")
+    parser.add_argument("--ab", type=int, default=0, metavar="N",
+                        help="N alternated pairs: real metric recorders (A) vs no-op ones (B); see above")
     args = parser.parse_args()
     runs = ["defaults"] if args.defaults else ["tuned"] if args.tuned else ["tuned", "defaults"]
     kinds = [args.only] if args.only else ["postgresql", "mariadb"]
@@ -494,6 +548,19 @@ def main() -> None:
         print(f"produced {len(rows):,} records ({args.converter}, decimal.format: {decimals}) in "
               f"{time.perf_counter() - started:.1f} s",
               flush=True)
+        for name in runs if args.ab else []:
+            run = Run(name, args, registry.url)
+            for kind in kinds:
+                if kind == "postgresql":
+                    settings = {"settings": PG_SETTINGS} if run.tuned or args.tuned_databases else {}
+                    with EmbeddedPostgres(**settings) as pg:
+                        ab(run, kind, pg, broker, topic, rows, preload, expected, work, args.ab)
+                else:
+                    options = {"options": MARIADB_OPTIONS} if run.tuned or args.tuned_databases else {}
+                    with EmbeddedMariaDB(**options) as maria:
+                        ab(run, kind, maria, broker, topic, rows, preload, expected, work, args.ab)
+        if args.ab:
+            return
         for name in runs:
             run = Run(name, args, registry.url)
             for kind in kinds:

@@ -29,6 +29,13 @@ MariaDB, Tansu) and the embedded schema registry:
 5. peak RSS of a worker process reading --rss-rows rows with the tuned config (a child process
    each; the clock there is the committed offset).
 Prints rows/s, the ratio to min(read limit, produce limit), and defaults / tuned.
+
+``--ab N`` (the metrics overhead, issue 16): instead of the above, N pairs of runs of the tuned
+config (``--defaults``: the defaults-1p config) on the same servers and table, alternating the
+worker with its real metric recorders (A) and with no-op ones (B, bench/noop_metrics.py: not a
+user setting), the order swapped every pair; prints each run's rate from the REST call, steady
+rate and the worker's CPU per row (the worker process, its fork server and task processes), then
+the median and spread of each, B / A, and the read limit of the same run.
 """
 
 from __future__ import annotations
@@ -357,6 +364,8 @@ def main() -> None:
     which.add_argument("--tuned", action="store_true", help="only the run with batch.max.rows=10000 (no defaults run)")
     parser.add_argument("--converter", choices=("jsonschema", "json"), default="jsonschema",
                         help="JsonSchemaConverter against an embedded registry (default), or JsonConverter with schemas")
+    parser.add_argument("--ab", type=int, default=0, metavar="N",
+                        help="N alternated pairs: real metric recorders (A) vs no-op ones (B); see above")
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--count-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -366,6 +375,10 @@ def main() -> None:
     if args.count_child:
         count_child(args)
         return
+    if args.ab:
+        import noop_metrics  # bench/: on sys.path as the script's directory
+
+        noop_metrics.install(Path(tempfile.gettempdir()) / f"dbconnect-noop-metrics-{os.getpid()}")
     with EmbeddedBroker() as broker, EmbeddedRegistry() as registry, tempfile.TemporaryDirectory() as tmp:
         CONVERTER_PROPS.update(converter_props(args.converter, registry.url))
         print(f"converter: {args.converter}", flush=True)
@@ -383,6 +396,8 @@ DEFAULT_RUNS = ["defaults", "defaults-1p"]
 
 def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
     rows = args.rows
+    if args.ab:
+        return ab(kind, server, broker, args, work)
     if args.only_rss:
         return rss(kind, server, broker, args)
     t0 = time.perf_counter()
@@ -420,6 +435,69 @@ def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> No
             print(f"[{kind}] {run} / tuned: {results[run]['rate'] / results['tuned']['rate']:.2f} "
                   f"(steady {results[run]['steady'] / results['tuned']['steady']:.2f})", flush=True)
     rss(kind, server, broker, args)
+
+
+def worker_tree_cpu() -> float:
+    """CPU seconds of this process (the worker runs in it) and of its fork server's tree (the task
+    processes): not the embedded servers nor the counting child."""
+    import psutil
+
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children():
+        try:
+            if "forkserver" not in " ".join(child.cmdline()):
+                continue
+            for process in [child, *child.children(recursive=True)]:
+                times = process.cpu_times()
+                total += times.user + times.system + times.children_user + times.children_system
+        except psutil.Error:
+            pass
+    return total
+
+
+def ab(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
+    """Alternated A (metrics) / B (no-op recorders) runs; see the module's docstring."""
+    import statistics
+
+    import noop_metrics
+
+    rows, switch = args.rows, Path(os.environ[noop_metrics.SWITCH_ENV])
+    make_table(kind, server, "bench", rows)
+    read = read_limit(kind, server, "bench", rows)
+    config = "defaults-1p" if args.defaults else "tuned"
+    print(f"[{kind}] A/B {config}: {args.ab} pairs of {rows:,} rows; read limit {read:,.0f} rows/s", flush=True)
+    results: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
+    for pair in range(args.ab):
+        for variant in ("AB" if pair % 2 == 0 else "BA"):
+            if variant == "B":
+                switch.touch()
+            else:
+                switch.unlink(missing_ok=True)
+            prefix = f"bench-{kind}-ab{pair}{variant}-{int(time.time())}-"
+            broker.create_topic(prefix + "bench_rows", partitions=1)
+            before = worker_tree_cpu()
+            r = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / f"ab-{pair}{variant}",
+                             defaults=args.defaults, broker=broker)
+            r["worker_us"] = (worker_tree_cpu() - before) / rows * 1e6
+            results[variant].append(r)
+            print(f"[{kind}] pair {pair} {variant}: {r['rate']:>9,.0f} rows/s from the REST call | steady "
+                  f"{r['steady']:>9,.0f} rows/s | worker CPU {r['worker_us']:.2f} µs/row (whole run, task "
+                  f"processes included)", flush=True)
+    switch.unlink(missing_ok=True)
+    medians = {}
+    for variant, label in (("A", "A metrics"), ("B", "B no-op  ")):
+        line = []
+        for key, unit in (("rate", "rows/s from REST"), ("steady", "rows/s steady"), ("worker_us", "µs/row worker CPU")):
+            values = [r[key] for r in results[variant]]
+            medians[(variant, key)] = statistics.median(values)
+            line.append(f"{unit} median {statistics.median(values):,.2f} (min {min(values):,.2f}, max {max(values):,.2f})")
+        print(f"[{kind}] {label}: " + "; ".join(line), flush=True)
+    print(f"[{kind}] A / B: rate {medians[('A', 'rate')] / medians[('B', 'rate')]:.3f}, steady "
+          f"{medians[('A', 'steady')] / medians[('B', 'steady')]:.3f}, worker CPU per row "
+          f"{medians[('A', 'worker_us')] / medians[('B', 'worker_us')]:.3f} "
+          f"(+{medians[('A', 'worker_us')] - medians[('B', 'worker_us')]:.3f} µs/row); read limit {read:,.0f} rows/s",
+          flush=True)
 
 
 def rss(kind: str, server, broker, args: argparse.Namespace) -> None:
