@@ -484,8 +484,12 @@ def ab(run: Run, kind: str, server, broker, topic: str, rows: list[tuple], prelo
     for pair in range(pairs):
         for variant in ("AB" if pair % 2 == 0 else "BA"):
             target.create("sink_dst", preload)
+            used = work / "noop-metrics.switch.used"
+            noop_tasks = len(used.read_text().splitlines()) if used.exists() else 0
             user, steady = run_connector(run, target, broker, topic, "sink_dst", rows, work, noop=variant == "B",
                                           suffix=f"-ab{pair}{variant}")
+            now_noop = len(used.read_text().splitlines()) if used.exists() else 0
+            assert now_noop - noop_tasks == (variant == "B"), "the no-op recorders were (not) used"
             verify(target.checksum("sink_dst"), expected)
             target.server.execute("DROP TABLE sink_dst")
             results[variant].append((user, steady, run.last_cpu))

@@ -468,6 +468,11 @@ def ab(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
     config = "defaults-1p" if args.defaults else "tuned"
     print(f"[{kind}] A/B {config}: {args.ab} pairs of {rows:,} rows; read limit {read:,.0f} rows/s", flush=True)
     results: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
+    # A warm-up run, not counted: the first run also starts the fork server (imports, preload).
+    prefix = f"bench-{kind}-abwarm-{int(time.time())}-"
+    broker.create_topic(prefix + "bench_rows", partitions=1)
+    run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / "ab-warm", defaults=args.defaults,
+                 broker=broker)
     for pair in range(args.ab):
         for variant in ("AB" if pair % 2 == 0 else "BA"):
             if variant == "B":
@@ -476,10 +481,11 @@ def ab(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
                 switch.unlink(missing_ok=True)
             prefix = f"bench-{kind}-ab{pair}{variant}-{int(time.time())}-"
             broker.create_topic(prefix + "bench_rows", partitions=1)
-            before = worker_tree_cpu()
+            before, noop_tasks = worker_tree_cpu(), noop_metrics.used(switch)
             r = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / f"ab-{pair}{variant}",
                              defaults=args.defaults, broker=broker)
             r["worker_us"] = (worker_tree_cpu() - before) / rows * 1e6
+            assert noop_metrics.used(switch) - noop_tasks == (variant == "B"), "the no-op recorders were (not) used"
             results[variant].append(r)
             print(f"[{kind}] pair {pair} {variant}: {r['rate']:>9,.0f} rows/s from the REST call | steady "
                   f"{r['steady']:>9,.0f} rows/s | worker CPU {r['worker_us']:.2f} µs/row (whole run, task "

@@ -74,6 +74,8 @@ def _patch() -> None:
     def figures(kind: str, errors=None) -> TaskFigures:
         switch = os.environ.get(SWITCH_ENV)
         if switch and os.path.exists(switch):
+            with open(f"{switch}.used", "a", encoding="utf-8") as fh:  # the bench checks B really ran
+                fh.write(f"{kind}\n")
             return NoopFigures(kind, errors)
         return TaskFigures(kind, errors)
 
@@ -87,6 +89,12 @@ def _patch() -> None:
     task_host._report_figures = report_figures
     worker_task._bench_noop_patched = True
     worker_task._bench_noop_class = NoopFigures
+
+
+def used(switch: str | Path) -> int:
+    """How many tasks got no-op figures so far (B runs must add one each, A runs none)."""
+    path = Path(f"{switch}.used")
+    return len(path.read_text().splitlines()) if path.exists() else 0
 
 
 def install(switch: str | Path) -> None:
