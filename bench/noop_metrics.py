@@ -10,8 +10,9 @@ additions (``records_in``/``records_out``) and the ``time.monotonic()`` pair aro
 ``poll()``/``put()``, which the measured per-call costs in BENCHMARKS.md account for.
 
 How it reaches the task processes: ``install(switch)`` adds this module to the fork server's
-preload list (``child_process.FORKSERVER_PRELOAD``) before the worker starts its fork server, and
-exports the switch path in ``DBCONNECT_BENCH_NOOP_METRICS``. Each task, as it is built, gets no-op
+preload list (``child_process.FORKSERVER_PRELOAD``) before the worker starts its fork server, puts
+bench/ on PYTHONPATH (for the fork server's interpreter) and exports the switch path in
+``DBCONNECT_BENCH_NOOP_METRICS``. Each task, as it is built, gets no-op
 figures while the file ``switch`` exists, the real ones otherwise — so one bench process (one
 fork server) can alternate A and B. ``python bench/noop_metrics.py <dbconnect.cli arguments>``
 runs the worker CLI with the same patch (bench/jdbc_sink.py's worker is a separate process).
@@ -102,7 +103,10 @@ def install(switch: str | Path) -> None:
     from dbconnect.runtime import child_process
 
     os.environ[SWITCH_ENV] = str(switch)
-    sys.path.insert(0, str(Path(__file__).resolve().parent)) if str(Path(__file__).resolve().parent) not in sys.path else None
+    # The fork server is a fresh interpreter that ignores our sys.path (CPython 3.11's
+    # forkserver.main drops it): it finds this module through PYTHONPATH, inherited.
+    here = str(Path(__file__).resolve().parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
     if "noop_metrics" not in child_process.FORKSERVER_PRELOAD:
         child_process.FORKSERVER_PRELOAD.append("noop_metrics")
     _patch()
