@@ -471,7 +471,7 @@ class _kept:
 
 
 def ab(run: Run, kind: str, server, broker, topic: str, rows: list[tuple], preload: list[tuple],
-       expected: tuple, work: Path, pairs: int) -> None:
+       expected: tuple, work: Path, pairs: int, control: bool = False) -> None:
     """Alternated A (metrics) / B (no-op recorders) runs on one server; see the module's docstring."""
     import statistics
 
@@ -479,17 +479,17 @@ def ab(run: Run, kind: str, server, broker, topic: str, rows: list[tuple], prelo
     target.create("limit_dst", preload)
     limit = target.limit("limit_dst", rows, 10_000)
     target.server.execute("DROP TABLE limit_dst")
-    print(f"{run.name} {kind}: A/B, {pairs} pairs of {len(rows):,} rows; limit {limit:,.0f} rows/s", flush=True)
+    print(f"{run.name} {kind}: A/B{' CONTROL (B = A)' if control else ''}, {pairs} pairs of {len(rows):,} rows; limit {limit:,.0f} rows/s", flush=True)
     results: dict[str, list[tuple[float, float, float]]] = {"A": [], "B": []}
     for pair in range(pairs):
         for variant in ("AB" if pair % 2 == 0 else "BA"):
             target.create("sink_dst", preload)
             used = work / "noop-metrics.switch.used"
             noop_tasks = len(used.read_text().splitlines()) if used.exists() else 0
-            user, steady = run_connector(run, target, broker, topic, "sink_dst", rows, work, noop=variant == "B",
+            user, steady = run_connector(run, target, broker, topic, "sink_dst", rows, work, noop=variant == "B" and not control,
                                           suffix=f"-ab{pair}{variant}")
             now_noop = len(used.read_text().splitlines()) if used.exists() else 0
-            assert now_noop - noop_tasks == (variant == "B"), "the no-op recorders were (not) used"
+            assert now_noop - noop_tasks == (variant == "B" and not control), "the no-op recorders were (not) used"
             verify(target.checksum("sink_dst"), expected)
             target.server.execute("DROP TABLE sink_dst")
             results[variant].append((user, steady, run.last_cpu))
@@ -530,6 +530,8 @@ def main() -> None:
                              "converter's own default, NUMERIC, as a tutorial user gets it)")
     parser.add_argument("--ab", type=int, default=0, metavar="N",
                         help="N alternated pairs: real metric recorders (A) vs no-op ones (B); see above")
+    parser.add_argument("--ab-control", action="store_true",
+                        help="with --ab: B runs keep the real recorders too (an A/A run: the method's own noise)")
     args = parser.parse_args()
     runs = ["defaults"] if args.defaults else ["tuned"] if args.tuned else ["tuned", "defaults"]
     kinds = [args.only] if args.only else ["postgresql", "mariadb"]
@@ -558,11 +560,11 @@ def main() -> None:
                 if kind == "postgresql":
                     settings = {"settings": PG_SETTINGS} if run.tuned or args.tuned_databases else {}
                     with EmbeddedPostgres(**settings) as pg:
-                        ab(run, kind, pg, broker, topic, rows, preload, expected, work, args.ab)
+                        ab(run, kind, pg, broker, topic, rows, preload, expected, work, args.ab, args.ab_control)
                 else:
                     options = {"options": MARIADB_OPTIONS} if run.tuned or args.tuned_databases else {}
                     with EmbeddedMariaDB(**options) as maria:
-                        ab(run, kind, maria, broker, topic, rows, preload, expected, work, args.ab)
+                        ab(run, kind, maria, broker, topic, rows, preload, expected, work, args.ab, args.ab_control)
         if args.ab:
             return
         for name in runs:

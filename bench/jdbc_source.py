@@ -366,6 +366,8 @@ def main() -> None:
                         help="JsonSchemaConverter against an embedded registry (default), or JsonConverter with schemas")
     parser.add_argument("--ab", type=int, default=0, metavar="N",
                         help="N alternated pairs: real metric recorders (A) vs no-op ones (B); see above")
+    parser.add_argument("--ab-control", action="store_true",
+                        help="with --ab: B runs keep the real recorders too (an A/A run: the method's own noise)")
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--count-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -466,7 +468,7 @@ def ab(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
     make_table(kind, server, "bench", rows)
     read = read_limit(kind, server, "bench", rows)
     config = "defaults-1p" if args.defaults else "tuned"
-    print(f"[{kind}] A/B {config}: {args.ab} pairs of {rows:,} rows; read limit {read:,.0f} rows/s", flush=True)
+    print(f"[{kind}] A/B {config}{' CONTROL (B = A)' if args.ab_control else ''}: {args.ab} pairs of {rows:,} rows; read limit {read:,.0f} rows/s", flush=True)
     results: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
     # A warm-up run, not counted: the first run also starts the fork server (imports, preload).
     prefix = f"bench-{kind}-abwarm-{int(time.time())}-"
@@ -475,7 +477,7 @@ def ab(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
                  broker=broker)
     for pair in range(args.ab):
         for variant in ("AB" if pair % 2 == 0 else "BA"):
-            if variant == "B":
+            if variant == "B" and not args.ab_control:
                 switch.touch()
             else:
                 switch.unlink(missing_ok=True)
@@ -485,7 +487,7 @@ def ab(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
             r = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / f"ab-{pair}{variant}",
                              defaults=args.defaults, broker=broker)
             r["worker_us"] = (worker_tree_cpu() - before) / rows * 1e6
-            assert noop_metrics.used(switch) - noop_tasks == (variant == "B"), "the no-op recorders were (not) used"
+            assert noop_metrics.used(switch) - noop_tasks == (variant == "B" and not args.ab_control), "the no-op recorders were (not) used"
             results[variant].append(r)
             print(f"[{kind}] pair {pair} {variant}: {r['rate']:>9,.0f} rows/s from the REST call | steady "
                   f"{r['steady']:>9,.0f} rows/s | worker CPU {r['worker_us']:.2f} µs/row (whole run, task "
