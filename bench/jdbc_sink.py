@@ -280,7 +280,7 @@ class Run:
 
 
 def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows: list[tuple],
-                  work: Path, noop: bool | None = None, suffix: str = "") -> tuple[float, float]:
+                  work: Path, noop: bool | None = None, suffix: str = "", figures: bool = False) -> tuple[float, float]:
     """(rows/s from the REST call to the last row committed, steady-state rows/s from 10 % on).
 
     ``noop`` (``--ab``): the worker runs through bench/noop_metrics.py, with no-op metric recorders
@@ -338,6 +338,8 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
             time.sleep(0.02)
         done = time.perf_counter()
         counted = len(rows) - len(rows) // 10
+        if figures:  # --ab's extra run: the task's own counts of its put() batches and transactions
+            run.last_figures = _task_figures(url, len(rows))
         if not profile:  # CPU time per row in the steady window: the worker (all threads), database, broker
             cpu = _tree_cpu(proc.pid) - cpu_steady
             run.last_cpu = cpu / counted * 1e6
@@ -355,6 +357,21 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
         proc.send_signal(2 if profile else 15)  # py-spy writes its profile on SIGINT
         proc.wait(60)
     return len(rows) / (done - started), counted / (done - steady)
+
+
+def _task_figures(url: str, rows: int) -> dict[str, float]:
+    """The sink task's figures once its snapshot counts every row (task processes report once a second)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + 30
+    while True:
+        text = requests.get(f"{url}/metrics", timeout=10).text
+        samples = {s.name + (f"{{le={s.labels['le']}}}" if "le" in s.labels else ""): s.value
+                   for family in text_string_to_metric_families(text) for s in family.samples
+                   if s.labels.get("task") == "0" and "kind" not in s.labels}
+        if samples.get("kafka_connect_sink_task_metrics_sink_record_send_total", 0) >= rows or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.2)
 
 
 def _wait_for_rest(proc: subprocess.Popen, url: str, log: str) -> None:
@@ -495,6 +512,18 @@ def ab(run: Run, kind: str, server, broker, topic: str, rows: list[tuple], prelo
             results[variant].append((user, steady, run.last_cpu))
             print(f"{run.name} {kind} pair {pair} {variant}: {user:9,.0f} rows/s from the REST call | steady "
                   f"{steady:9,.0f} rows/s | worker CPU {run.last_cpu:.2f} µs/row (steady window)", flush=True)
+    # One more A run, not in the statistics: the task's own count of its put() batches and transactions.
+    target.create("sink_dst", preload)
+    run_connector(run, target, broker, topic, "sink_dst", rows, work, noop=False, suffix="-abfigures", figures=True)
+    target.server.execute("DROP TABLE sink_dst")
+    f = run.last_figures
+    size = f.get("kafka_connect_connector_task_metrics_batch_size_avg") or 0
+    print(f"{run.name} {kind} the task's figures (an extra A run): {f.get('kafka_connect_sink_task_metrics_sink_record_send_total', 0):,.0f} "
+          f"records put in {len(rows) / size if size else float('nan'):,.0f} put() batches (batch-size-avg {size:,.1f}, "
+          f"max {f.get('kafka_connect_connector_task_metrics_batch_size_max', 0):,.0f}), "
+          f"{f.get('dbconnect_jdbc_sink_write_seconds_count', 0):,.0f} write transactions, "
+          f"{f.get('kafka_connect_sink_task_metrics_offset_commit_completion_total', 0):,.0f} offset commits; "
+          f"put-batch-avg-time-ms {f.get('kafka_connect_sink_task_metrics_put_batch_avg_time_ms', 0):.3f}", flush=True)
     medians = {}
     for variant, label in (("A", "A metrics"), ("B", "B no-op  ")):
         line = []

@@ -252,7 +252,7 @@ def server_cpu_per_row(before: dict[int, float], after: dict[int, float], rows: 
 
 
 def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: int, work: Path,
-                 defaults: bool, broker=None) -> dict[str, float]:
+                 defaults: bool, broker=None, figures: bool = False) -> dict[str, float]:
     """One pipeline run timed from the REST call until a consumer has received the last row."""
     import requests
 
@@ -276,6 +276,8 @@ def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: i
             cpu = cpu_per_row(cpu_before, thread_cpu(), rows)
             cpu["database"] = server_cpu_per_row(servers_before[0], tree_cpu(getattr(server, "pid", None)), rows)
             cpu["broker"] = server_cpu_per_row(servers_before[1], tree_cpu(getattr(broker, "pid", None)), rows)
+            # --ab's extra run: the task's own counts (its poll() batches), from GET /metrics.
+            task_figures = source_task_figures(connect.url, rows) if figures else None
         finally:
             connect.stop()
     finally:
@@ -284,7 +286,24 @@ def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: i
     result = json.loads(out.strip().splitlines()[-1])
     assert result["count"] >= rows, f"received {result['count']} of {rows} rows"
     return {"rate": rows / (result["last"] - start), "steady": rows / (result["last"] - result["first"]),
-            "startup": result["first"] - start, "partitions": result["partitions"], "cpu": cpu}
+            "startup": result["first"] - start, "partitions": result["partitions"], "cpu": cpu,
+            "figures": task_figures}
+
+
+def source_task_figures(url: str, rows: int) -> dict[str, float]:
+    """The bench task's figures once its snapshot counts every row (task processes report once a second)."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + 30
+    while True:
+        text = requests.get(f"{url}/metrics", timeout=10).text
+        samples = {s.name: s.value for family in text_string_to_metric_families(text) for s in family.samples
+                   if s.labels.get("connector") == "bench" and s.labels.get("task") == "0"}
+        if samples.get("kafka_connect_source_task_metrics_source_record_poll_total", 0) >= rows \
+                or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.2)
 
 
 def fetch_output(bootstrap: str, topic: str, rows: int) -> list[tuple[bytes, bytes]]:
@@ -493,6 +512,17 @@ def ab(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
                   f"{r['steady']:>9,.0f} rows/s | worker CPU {r['worker_us']:.2f} µs/row (whole run, task "
                   f"processes included)", flush=True)
     switch.unlink(missing_ok=True)
+    # One more A run, not in the statistics: the task's own count of its poll() batches.
+    prefix = f"bench-{kind}-abfigures-{int(time.time())}-"
+    broker.create_topic(prefix + "bench_rows", partitions=1)
+    counted = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / "ab-figures",
+                           defaults=args.defaults, broker=broker, figures=True)["figures"]
+    size = counted.get("kafka_connect_connector_task_metrics_batch_size_avg") or 0
+    print(f"[{kind}] the task's figures (an extra A run): {counted.get('kafka_connect_source_task_metrics_source_record_poll_total', 0):,.0f} "
+          f"rows polled in {rows / size if size else float('nan'):,.0f} poll() batches (batch-size-avg {size:,.1f}, "
+          f"max {counted.get('kafka_connect_connector_task_metrics_batch_size_max', 0):,.0f}); "
+          f"poll-batch-avg-time-ms {counted.get('kafka_connect_source_task_metrics_poll_batch_avg_time_ms', 0):.3f}",
+          flush=True)
     medians = {}
     for variant, label in (("A", "A metrics"), ("B", "B no-op  ")):
         line = []
