@@ -218,12 +218,14 @@ def test_a_sink_holding_a_batch_has_active_records_until_it_commits(start_worker
     # Five records already in one partition of an auto-created topic: the task's first poll takes them all.
     broker.produce(topic_name, [f"v{i}".encode() for i in range(5)])
     assert worker.put("/connectors/gated/config", json=config).status_code == 201
-    samples = wait_for_value(worker, "kafka_connect_sink_task_metrics_sink_record_active_count", 5, **SINK)
-    assert value(samples, "kafka_connect_sink_task_metrics_sink_record_active_count", **SINK) == 5
-    assert value(samples, "kafka_connect_sink_task_metrics_sink_record_read_total", **SINK) == 5
-    assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **SINK) == 0  # put() holds them
-    assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **SINK) == 0
-    gate.touch()  # the database answers: put() returns, the next commit takes the records out
+    try:
+        samples = wait_for_value(worker, "kafka_connect_sink_task_metrics_sink_record_active_count", 5, **SINK)
+        assert value(samples, "kafka_connect_sink_task_metrics_sink_record_active_count", **SINK) == 5
+        assert value(samples, "kafka_connect_sink_task_metrics_sink_record_read_total", **SINK) == 5
+        assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **SINK) == 0  # put() holds them
+        assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **SINK) == 0
+    finally:
+        gate.touch()  # the database answers: put() returns, the next commit takes the records out
     samples = wait_for_exact(worker, "kafka_connect_sink_task_metrics_sink_record_active_count", 0, **SINK)
     assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **SINK) >= 1
     assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **SINK) == 5
