@@ -34,6 +34,12 @@ Per database and run:
 4. both results are verified: count and checksums (sums, lengths, min/max) against the generated data.
 Prints rows/s for both and the ratio (must ≥ 0.5 with defaults; goal: defaults ≥ 0.8 × tuned).
 
+``--ab N`` (the metrics overhead, issue 16): instead of the above, on one database server and the
+same topic, N pairs of connector runs (the tuned config; ``--defaults``: the defaults one) alternating
+the worker with its real metric recorders (A) and with no-op ones (B, bench/noop_metrics.py: not a
+user setting), the order swapped every pair; each run's rates and worker CPU per row (steady window,
+task processes included), then medians, spread, B / A and the same run's limit.
+
 Experiments (not in the reported figures): ``--tuned-databases`` gives the defaults run the tuned
 database settings; ``--worker``/``--connector KEY=VALUE`` add settings. Environment:
 ``BENCH_THREADS=1`` prints the worker's CPU and context switches per thread, ``BENCH_PROFILE=dir``
@@ -274,8 +280,11 @@ class Run:
 
 
 def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows: list[tuple],
-                  work: Path) -> tuple[float, float]:
-    """(rows/s from the REST call to the last row committed, steady-state rows/s from 10 % on)."""
+                  work: Path, noop: bool | None = None, suffix: str = "", figures: bool = False) -> tuple[float, float]:
+    """(rows/s from the REST call to the last row committed, steady-state rows/s from 10 % on).
+
+    ``noop`` (``--ab``): the worker runs through bench/noop_metrics.py, with no-op metric recorders
+    when True, the real ones when False; ``run.last_cpu`` is then its CPU µs/row (steady window)."""
     port = free_port()
     worker = work / f"worker-{run.name}-{target.kind}.properties"
     worker.write_text("".join(f"{k}={v}\n" for k, v in run.worker_props(broker, work, port).items()))
@@ -287,14 +296,22 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
     wrapper = ["py-spy", "record", "--threads", *(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []),
                "--format", "raw", "--rate", "200", "-o",
                str(Path(profile) / f"worker-{run.name}-{target.kind}.txt"), "--"] if profile else []
-    proc = subprocess.Popen([*wrapper, sys.executable, "-m", "dbconnect.cli", "--log-level", os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "standalone",
-                             str(worker)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    entry, env = ["-m", "dbconnect.cli"], {**os.environ, "PYTHONPATH": str(ROOT)}
+    if noop is not None:
+        switch = work / "noop-metrics.switch"
+        if noop:
+            switch.touch()
+        else:
+            switch.unlink(missing_ok=True)
+        entry, env["DBCONNECT_BENCH_NOOP_METRICS"] = [str(ROOT / "bench" / "noop_metrics.py")], str(switch)
+    proc = subprocess.Popen([*wrapper, sys.executable, *entry, "--log-level", os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "standalone",
+                             str(worker)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     tenth, last = rows[len(rows) // 10], rows[-1]
     try:
         _wait_for_rest(proc, url, log.name)
         started = time.perf_counter()
-        response = requests.put(f"{url}/connectors/bench-{run.name}-{target.kind}/config",
+        # (--ab: a name, so a consumer group, per run: each run reads the topic from its start)
+        response = requests.put(f"{url}/connectors/bench-{run.name}-{target.kind}{suffix}/config",
                                 json=run.connector_config(server, topic, table), timeout=60)
         if response.status_code not in (200, 201):
             raise SystemExit(f"creating the connector failed: {response.status_code} {response.text}")
@@ -321,8 +338,11 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
             time.sleep(0.02)
         done = time.perf_counter()
         counted = len(rows) - len(rows) // 10
+        if figures:  # --ab's extra run: the task's own counts of its put() batches and transactions
+            run.last_figures = _task_figures(url, len(rows))
         if not profile:  # CPU time per row in the steady window: the worker (all threads), database, broker
             cpu = _tree_cpu(proc.pid) - cpu_steady
+            run.last_cpu = cpu / counted * 1e6
             print(f"    {run.name:8} {target.kind:10}  worker CPU {cpu / counted * 1e6:.1f} µs/row "
                   f"({cpu / (done - steady):.0%} of one core); "
                   + ", ".join(f"{k} CPU {(_tree_cpu(p) - others_steady[k]) / counted * 1e6:.1f} µs/row"
@@ -337,6 +357,21 @@ def run_connector(run: Run, target: Target, broker, topic: str, table: str, rows
         proc.send_signal(2 if profile else 15)  # py-spy writes its profile on SIGINT
         proc.wait(60)
     return len(rows) / (done - started), counted / (done - steady)
+
+
+def _task_figures(url: str, rows: int) -> dict[str, float]:
+    """The sink task's figures once its snapshot counts every row (task processes report once a second)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + 30
+    while True:
+        text = requests.get(f"{url}/metrics", timeout=10).text
+        samples = {s.name + (f"{{le={s.labels['le']}}}" if "le" in s.labels else ""): s.value
+                   for family in text_string_to_metric_families(text) for s in family.samples
+                   if s.labels.get("task") == "0" and "kind" not in s.labels}
+        if samples.get("kafka_connect_sink_task_metrics_sink_record_send_total", 0) >= rows or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.2)
 
 
 def _wait_for_rest(proc: subprocess.Popen, url: str, log: str) -> None:
@@ -452,6 +487,56 @@ class _kept:
         pass
 
 
+def ab(run: Run, kind: str, server, broker, topic: str, rows: list[tuple], preload: list[tuple],
+       expected: tuple, work: Path, pairs: int, control: bool = False) -> None:
+    """Alternated A (metrics) / B (no-op recorders) runs on one server; see the module's docstring."""
+    import statistics
+
+    target = Target(kind, server)
+    target.create("limit_dst", preload)
+    limit = target.limit("limit_dst", rows, 10_000)
+    target.server.execute("DROP TABLE limit_dst")
+    print(f"{run.name} {kind}: A/B{' CONTROL (B = A)' if control else ''}, {pairs} pairs of {len(rows):,} rows; limit {limit:,.0f} rows/s", flush=True)
+    results: dict[str, list[tuple[float, float, float]]] = {"A": [], "B": []}
+    for pair in range(pairs):
+        for variant in ("AB" if pair % 2 == 0 else "BA"):
+            target.create("sink_dst", preload)
+            used = work / "noop-metrics.switch.used"
+            noop_tasks = len(used.read_text().splitlines()) if used.exists() else 0
+            user, steady = run_connector(run, target, broker, topic, "sink_dst", rows, work, noop=variant == "B" and not control,
+                                          suffix=f"-ab{pair}{variant}")
+            now_noop = len(used.read_text().splitlines()) if used.exists() else 0
+            assert now_noop - noop_tasks == (variant == "B" and not control), "the no-op recorders were (not) used"
+            verify(target.checksum("sink_dst"), expected)
+            target.server.execute("DROP TABLE sink_dst")
+            results[variant].append((user, steady, run.last_cpu))
+            print(f"{run.name} {kind} pair {pair} {variant}: {user:9,.0f} rows/s from the REST call | steady "
+                  f"{steady:9,.0f} rows/s | worker CPU {run.last_cpu:.2f} µs/row (steady window)", flush=True)
+    # One more A run, not in the statistics: the task's own count of its put() batches and transactions.
+    target.create("sink_dst", preload)
+    run_connector(run, target, broker, topic, "sink_dst", rows, work, noop=False, suffix="-abfigures", figures=True)
+    target.server.execute("DROP TABLE sink_dst")
+    f = run.last_figures
+    size = f.get("kafka_connect_connector_task_metrics_batch_size_avg") or 0
+    print(f"{run.name} {kind} the task's figures (an extra A run): {f.get('kafka_connect_sink_task_metrics_sink_record_send_total', 0):,.0f} "
+          f"records put in {len(rows) / size if size else float('nan'):,.0f} put() batches (batch-size-avg {size:,.1f}, "
+          f"max {f.get('kafka_connect_connector_task_metrics_batch_size_max', 0):,.0f}), "
+          f"{f.get('dbconnect_jdbc_sink_write_seconds_count', 0):,.0f} write transactions, "
+          f"{f.get('kafka_connect_sink_task_metrics_offset_commit_completion_total', 0):,.0f} offset commits; "
+          f"put-batch-avg-time-ms {f.get('kafka_connect_sink_task_metrics_put_batch_avg_time_ms', 0):.3f}", flush=True)
+    medians = {}
+    for variant, label in (("A", "A metrics"), ("B", "B no-op  ")):
+        line = []
+        for i, unit in enumerate(("rows/s from REST", "rows/s steady", "µs/row worker CPU")):
+            values = [r[i] for r in results[variant]]
+            medians[(variant, i)] = statistics.median(values)
+            line.append(f"{unit} median {statistics.median(values):,.2f} (min {min(values):,.2f}, max {max(values):,.2f})")
+        print(f"{run.name} {kind} {label}: " + "; ".join(line), flush=True)
+    print(f"{run.name} {kind} A / B: rate {medians[('A', 0)] / medians[('B', 0)]:.3f}, steady "
+          f"{medians[('A', 1)] / medians[('B', 1)]:.3f}, worker CPU per row {medians[('A', 2)] / medians[('B', 2)]:.3f} "
+          f"(+{medians[('A', 2)] - medians[('B', 2)]:.3f} µs/row); limit {limit:,.0f} rows/s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -472,6 +557,10 @@ def main() -> None:
     parser.add_argument("--decimal-format", choices=["BASE64", "NUMERIC"], default=None,
                         help="how the producing JsonSchemaConverter writes the numeric column (default: the "
                              "converter's own default, NUMERIC, as a tutorial user gets it)")
+    parser.add_argument("--ab", type=int, default=0, metavar="N",
+                        help="N alternated pairs: real metric recorders (A) vs no-op ones (B); see above")
+    parser.add_argument("--ab-control", action="store_true",
+                        help="with --ab: B runs keep the real recorders too (an A/A run: the method's own noise)")
     args = parser.parse_args()
     runs = ["defaults"] if args.defaults else ["tuned"] if args.tuned else ["tuned", "defaults"]
     kinds = [args.only] if args.only else ["postgresql", "mariadb"]
@@ -494,6 +583,19 @@ def main() -> None:
         print(f"produced {len(rows):,} records ({args.converter}, decimal.format: {decimals}) in "
               f"{time.perf_counter() - started:.1f} s",
               flush=True)
+        for name in runs if args.ab else []:
+            run = Run(name, args, registry.url)
+            for kind in kinds:
+                if kind == "postgresql":
+                    settings = {"settings": PG_SETTINGS} if run.tuned or args.tuned_databases else {}
+                    with EmbeddedPostgres(**settings) as pg:
+                        ab(run, kind, pg, broker, topic, rows, preload, expected, work, args.ab, args.ab_control)
+                else:
+                    options = {"options": MARIADB_OPTIONS} if run.tuned or args.tuned_databases else {}
+                    with EmbeddedMariaDB(**options) as maria:
+                        ab(run, kind, maria, broker, topic, rows, preload, expected, work, args.ab, args.ab_control)
+        if args.ab:
+            return
         for name in runs:
             run = Run(name, args, registry.url)
             for kind in kinds:

@@ -29,6 +29,13 @@ MariaDB, Tansu) and the embedded schema registry:
 5. peak RSS of a worker process reading --rss-rows rows with the tuned config (a child process
    each; the clock there is the committed offset).
 Prints rows/s, the ratio to min(read limit, produce limit), and defaults / tuned.
+
+``--ab N`` (the metrics overhead, issue 16): instead of the above, N pairs of runs of the tuned
+config (``--defaults``: the defaults-1p config) on the same servers and table, alternating the
+worker with its real metric recorders (A) and with no-op ones (B, bench/noop_metrics.py: not a
+user setting), the order swapped every pair; prints each run's rate from the REST call, steady
+rate and the worker's CPU per row (the worker process, its fork server and task processes), then
+the median and spread of each, B / A, and the read limit of the same run.
 """
 
 from __future__ import annotations
@@ -245,7 +252,7 @@ def server_cpu_per_row(before: dict[int, float], after: dict[int, float], rows: 
 
 
 def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: int, work: Path,
-                 defaults: bool, broker=None) -> dict[str, float]:
+                 defaults: bool, broker=None, figures: bool = False) -> dict[str, float]:
     """One pipeline run timed from the REST call until a consumer has received the last row."""
     import requests
 
@@ -269,6 +276,8 @@ def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: i
             cpu = cpu_per_row(cpu_before, thread_cpu(), rows)
             cpu["database"] = server_cpu_per_row(servers_before[0], tree_cpu(getattr(server, "pid", None)), rows)
             cpu["broker"] = server_cpu_per_row(servers_before[1], tree_cpu(getattr(broker, "pid", None)), rows)
+            # --ab's extra run: the task's own counts (its poll() batches), from GET /metrics.
+            task_figures = source_task_figures(connect.url, rows) if figures else None
         finally:
             connect.stop()
     finally:
@@ -277,7 +286,24 @@ def run_pipeline(bootstrap: str, server, dbname: str, topic_prefix: str, rows: i
     result = json.loads(out.strip().splitlines()[-1])
     assert result["count"] >= rows, f"received {result['count']} of {rows} rows"
     return {"rate": rows / (result["last"] - start), "steady": rows / (result["last"] - result["first"]),
-            "startup": result["first"] - start, "partitions": result["partitions"], "cpu": cpu}
+            "startup": result["first"] - start, "partitions": result["partitions"], "cpu": cpu,
+            "figures": task_figures}
+
+
+def source_task_figures(url: str, rows: int) -> dict[str, float]:
+    """The bench task's figures once its snapshot counts every row (task processes report once a second)."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + 30
+    while True:
+        text = requests.get(f"{url}/metrics", timeout=10).text
+        samples = {s.name: s.value for family in text_string_to_metric_families(text) for s in family.samples
+                   if s.labels.get("connector") == "bench" and s.labels.get("task") == "0"}
+        if samples.get("kafka_connect_source_task_metrics_source_record_poll_total", 0) >= rows \
+                or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.2)
 
 
 def fetch_output(bootstrap: str, topic: str, rows: int) -> list[tuple[bytes, bytes]]:
@@ -357,6 +383,10 @@ def main() -> None:
     which.add_argument("--tuned", action="store_true", help="only the run with batch.max.rows=10000 (no defaults run)")
     parser.add_argument("--converter", choices=("jsonschema", "json"), default="jsonschema",
                         help="JsonSchemaConverter against an embedded registry (default), or JsonConverter with schemas")
+    parser.add_argument("--ab", type=int, default=0, metavar="N",
+                        help="N alternated pairs: real metric recorders (A) vs no-op ones (B); see above")
+    parser.add_argument("--ab-control", action="store_true",
+                        help="with --ab: B runs keep the real recorders too (an A/A run: the method's own noise)")
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--count-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -366,6 +396,10 @@ def main() -> None:
     if args.count_child:
         count_child(args)
         return
+    if args.ab:
+        import noop_metrics  # bench/: on sys.path as the script's directory
+
+        noop_metrics.install(Path(tempfile.gettempdir()) / f"dbconnect-noop-metrics-{os.getpid()}")
     with EmbeddedBroker() as broker, EmbeddedRegistry() as registry, tempfile.TemporaryDirectory() as tmp:
         CONVERTER_PROPS.update(converter_props(args.converter, registry.url))
         print(f"converter: {args.converter}", flush=True)
@@ -383,6 +417,8 @@ DEFAULT_RUNS = ["defaults", "defaults-1p"]
 
 def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
     rows = args.rows
+    if args.ab:
+        return ab(kind, server, broker, args, work)
     if args.only_rss:
         return rss(kind, server, broker, args)
     t0 = time.perf_counter()
@@ -420,6 +456,86 @@ def bench(kind: str, server, broker, args: argparse.Namespace, work: Path) -> No
             print(f"[{kind}] {run} / tuned: {results[run]['rate'] / results['tuned']['rate']:.2f} "
                   f"(steady {results[run]['steady'] / results['tuned']['steady']:.2f})", flush=True)
     rss(kind, server, broker, args)
+
+
+def worker_tree_cpu() -> float:
+    """CPU seconds of this process (the worker runs in it) and of its fork server's tree (the task
+    processes): not the embedded servers nor the counting child."""
+    import psutil
+
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children():
+        try:
+            if "forkserver" not in " ".join(child.cmdline()):
+                continue
+            for process in [child, *child.children(recursive=True)]:
+                times = process.cpu_times()
+                total += times.user + times.system + times.children_user + times.children_system
+        except psutil.Error:
+            pass
+    return total
+
+
+def ab(kind: str, server, broker, args: argparse.Namespace, work: Path) -> None:
+    """Alternated A (metrics) / B (no-op recorders) runs; see the module's docstring."""
+    import statistics
+
+    import noop_metrics
+
+    rows, switch = args.rows, Path(os.environ[noop_metrics.SWITCH_ENV])
+    make_table(kind, server, "bench", rows)
+    read = read_limit(kind, server, "bench", rows)
+    config = "defaults-1p" if args.defaults else "tuned"
+    print(f"[{kind}] A/B {config}{' CONTROL (B = A)' if args.ab_control else ''}: {args.ab} pairs of {rows:,} rows; read limit {read:,.0f} rows/s", flush=True)
+    results: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
+    # A warm-up run, not counted: the first run also starts the fork server (imports, preload).
+    prefix = f"bench-{kind}-abwarm-{int(time.time())}-"
+    broker.create_topic(prefix + "bench_rows", partitions=1)
+    run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / "ab-warm", defaults=args.defaults,
+                 broker=broker)
+    for pair in range(args.ab):
+        for variant in ("AB" if pair % 2 == 0 else "BA"):
+            if variant == "B" and not args.ab_control:
+                switch.touch()
+            else:
+                switch.unlink(missing_ok=True)
+            prefix = f"bench-{kind}-ab{pair}{variant}-{int(time.time())}-"
+            broker.create_topic(prefix + "bench_rows", partitions=1)
+            before, noop_tasks = worker_tree_cpu(), noop_metrics.used(switch)
+            r = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / f"ab-{pair}{variant}",
+                             defaults=args.defaults, broker=broker)
+            r["worker_us"] = (worker_tree_cpu() - before) / rows * 1e6
+            assert noop_metrics.used(switch) - noop_tasks == (variant == "B" and not args.ab_control), "the no-op recorders were (not) used"
+            results[variant].append(r)
+            print(f"[{kind}] pair {pair} {variant}: {r['rate']:>9,.0f} rows/s from the REST call | steady "
+                  f"{r['steady']:>9,.0f} rows/s | worker CPU {r['worker_us']:.2f} µs/row (whole run, task "
+                  f"processes included)", flush=True)
+    switch.unlink(missing_ok=True)
+    # One more A run, not in the statistics: the task's own count of its poll() batches.
+    prefix = f"bench-{kind}-abfigures-{int(time.time())}-"
+    broker.create_topic(prefix + "bench_rows", partitions=1)
+    counted = run_pipeline(broker.bootstrap_servers, server, "bench", prefix, rows, work / "ab-figures",
+                           defaults=args.defaults, broker=broker, figures=True)["figures"]
+    size = counted.get("kafka_connect_connector_task_metrics_batch_size_avg") or 0
+    print(f"[{kind}] the task's figures (an extra A run): {counted.get('kafka_connect_source_task_metrics_source_record_poll_total', 0):,.0f} "
+          f"rows polled in {rows / size if size else float('nan'):,.0f} poll() batches (batch-size-avg {size:,.1f}, "
+          f"max {counted.get('kafka_connect_connector_task_metrics_batch_size_max', 0):,.0f}); "
+          f"poll-batch-avg-time-ms {counted.get('kafka_connect_source_task_metrics_poll_batch_avg_time_ms', 0):.3f}",
+          flush=True)
+    medians = {}
+    for variant, label in (("A", "A metrics"), ("B", "B no-op  ")):
+        line = []
+        for key, unit in (("rate", "rows/s from REST"), ("steady", "rows/s steady"), ("worker_us", "µs/row worker CPU")):
+            values = [r[key] for r in results[variant]]
+            medians[(variant, key)] = statistics.median(values)
+            line.append(f"{unit} median {statistics.median(values):,.2f} (min {min(values):,.2f}, max {max(values):,.2f})")
+        print(f"[{kind}] {label}: " + "; ".join(line), flush=True)
+    print(f"[{kind}] A / B: rate {medians[('A', 'rate')] / medians[('B', 'rate')]:.3f}, steady "
+          f"{medians[('A', 'steady')] / medians[('B', 'steady')]:.3f}, worker CPU per row "
+          f"{medians[('A', 'worker_us')] / medians[('B', 'worker_us')]:.3f} "
+          f"(+{medians[('A', 'worker_us')] - medians[('B', 'worker_us')]:.3f} µs/row); read limit {read:,.0f} rows/s",
+          flush=True)
 
 
 def rss(kind: str, server, broker, args: argparse.Namespace) -> None:

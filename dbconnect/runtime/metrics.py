@@ -147,6 +147,8 @@ class WorkerMetrics:
         # The connector names to report: by default those this worker runs.
         self._connectors = connectors or (lambda: list(worker._connectors))
         self._rates: dict[Any, _Rates] = {}
+        # connector.class → (class name, type, version) of its plugin (connector-metrics).
+        self._plugin_info: dict[str, tuple[str, str, str]] = {}
         self._lock = threading.Lock()
         # Set by the DistributedHerder: standalone workers have no rebalances (as in Kafka).
         self.rebalance: RebalanceMetrics | None = None
@@ -226,11 +228,19 @@ class WorkerMetrics:
             _family("connector-metrics", "status"),
             "1 for the connector's current status (the status label), Kafka's connector-metrics status",
             labels=["connector", "status"])
+        connector_info = GaugeMetricFamily(
+            _family("connector-metrics", "info"),
+            "1, labelled with the connector's class, type (source/sink) and version: Kafka's connector-metrics "
+            "connector-class, connector-type and connector-version",
+            labels=["connector", "connector_class", "connector_type", "connector_version"])
         total_tasks = 0
         for name in names:
             status = status_store.connector(name)
             if status is not None:
                 connector_status.add_metric([name, status.state.lower()], 1)
+            info = self._connector_info(name)
+            if info is not None:
+                connector_info.add_metric([name, *info], 1)
             counts = dict.fromkeys(TASK_STATES, 0)
             for task_status in status_store.tasks(name).values():
                 state = task_status.state.lower()
@@ -245,6 +255,7 @@ class WorkerMetrics:
                                 value=total_tasks)
         yield from tasks_by_state.values()
         yield connector_status
+        yield connector_info
         for what, counts in (("connector", self.counts.connector_startup), ("task", self.counts.task_startup)):
             for outcome in ("attempts", "success", "failure"):
                 # CounterMetricFamily appends _total (Kafka's names end in -total already).
@@ -256,6 +267,22 @@ class WorkerMetrics:
                     _family(group, f"{what}-startup-{outcome}-percentage"),
                     f"The fraction (0-1) of this worker's {what} starts that ended in {outcome}",
                     value=counts[outcome] / counts["attempts"] if counts["attempts"] else 0.0)
+
+    def _connector_info(self, name: str) -> tuple[str, str, str] | None:
+        """(class, type, version) of a connector whose instance this worker runs (its plugin's, read
+        once per class: a version() call builds an instance), or None."""
+        instance = self.worker._connectors.get(name)
+        config = getattr(instance, "config", None)
+        connector_class = config.get("connector.class") if config else None
+        if not connector_class:
+            return None
+        info = self._plugin_info.get(connector_class)
+        if info is None:
+            desc = self.worker.plugins.find(connector_class)
+            if desc is None:
+                return None
+            info = self._plugin_info[connector_class] = (desc.class_name, desc.type, desc.version)
+        return info
 
     def _task_families(self, snapshots: list[tuple[Any, dict[str, Any], tuple[float, float]]]) -> Iterable[Metric]:
         labels = ["connector", "task"]
@@ -289,6 +316,14 @@ class WorkerMetrics:
         write_rate = gauge(st, "source-record-write-rate", "Records handed to the producer per second (last 30 s)")
         poll_avg = gauge(st, "poll-batch-avg-time-ms", "The average time in ms of a poll() that returned records")
         poll_max = gauge(st, "poll-batch-max-time-ms", "The longest time in ms of a poll() that returned records")
+        active_doc = {"source": "records polled by the task but not yet acknowledged by Kafka",
+                      "sink": "records read from Kafka but not yet committed by the task"}
+        active = {kind: (gauge(group, f"{kind}-record-active-count", f"The number of {active_doc[kind]}"),
+                         gauge(group, f"{kind}-record-active-count-max",
+                               f"The largest number of {active_doc[kind]} (over the samples since the task started)"),
+                         gauge(group, f"{kind}-record-active-count-avg",
+                               f"The average number of {active_doc[kind]} (over the samples since the task started)"))
+                  for kind, group in (("source", "source-task-metrics"), ("sink", "sink-task-metrics"))}
         read_total = counter(sk, "sink-record-read-total", "Records read from Kafka by the task's consumer")
         read_rate = gauge(sk, "sink-record-read-rate", "Records read per second (last 30 s)")
         send_total = counter(sk, "sink-record-send-total", "Records sent to the task's put() (after transformations)")
@@ -334,6 +369,7 @@ class WorkerMetrics:
                 write_rate.add_metric(values, rate_out)
                 poll_avg.add_metric(values, time_avg)
                 poll_max.add_metric(values, 1000.0 * snap["batch_time_max"])
+                kind = "source"
             else:
                 read_total.add_metric(values, snap["records_in"])
                 read_rate.add_metric(values, rate_in)
@@ -344,6 +380,9 @@ class WorkerMetrics:
                 partitions.add_metric(values, snap["partitions"] or 0)
                 completions.add_metric(values, snap["commits_ok"])
                 skips.add_metric(values, snap["commits_skipped"])
+                kind = "sink"
+            for family, key in zip(active[kind], ("active", "active_max", "active_avg")):
+                family.add_metric(values, snap[key])
             errors = snap["errors"]
             if errors is not None:
                 for key, family in error_families.items():
@@ -353,8 +392,9 @@ class WorkerMetrics:
                 _add_custom(custom, kind, name, values, extra, value, now)
         yield status
         yield from (commit_ok, commit_fail, commit_avg, commit_max, size_avg, size_max, running_ratio, pause_ratio)
-        yield from (poll_total, poll_rate, write_total, write_rate, poll_avg, poll_max)
+        yield from (poll_total, poll_rate, write_total, write_rate, poll_avg, poll_max, *active["source"])
         yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, skips)
+        yield from active["sink"]
         yield from error_families.values()
         yield last_error
         yield from custom.values()

@@ -64,6 +64,8 @@ class WorkerSinkTask(WorkerTask):
         self.context = SinkTaskContext()
         self._current: dict[TopicPartition, int] = {}  # next offset to consume, per partition
         self._committed: dict[TopicPartition, int] = {}
+        # The first offset read of each partition not committed yet (sink-record-active-count).
+        self._read_from: dict[TopicPartition, int] = {}
         self._closing = False
         self._consumer_log = ThrottledLog(log)
         self._fatal_error: ConnectError | None = None  # set by error_cb, raised by the loop
@@ -157,6 +159,9 @@ class WorkerSinkTask(WorkerTask):
             self.context._assignment.discard(tp)
             self._current.pop(tp, None)
             self._committed.pop(tp, None)
+            self._read_from.pop(tp, None)
+        if tps:
+            self._note_active()
 
 
     def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
@@ -167,6 +172,8 @@ class WorkerSinkTask(WorkerTask):
         for tp in tps:
             self.context._assignment.discard(tp)
             self._current.pop(tp, None)
+            self._read_from.pop(tp, None)
+        self._note_active()
 
     def cancel(self) -> None:
         super().cancel()
@@ -193,10 +200,15 @@ class WorkerSinkTask(WorkerTask):
                 # put() on every iteration, with no records when none came (as Kafka's WorkerSinkTask
                 # does): a task that writes in the background finishes and asks for its commit then.
                 if self._rows is not None and messages:
-                    for part in self._rows.split(messages) or [[]]:
+                    parts = self._rows.split(messages) or [[]]
+                    self._note_active(messages)
+                    for part in parts:
                         self._deliver(part, before)
                 else:
-                    self._deliver(self._convert(messages) if messages else [], before)
+                    records = self._convert(messages) if messages else []
+                    if messages:
+                        self._note_active(messages)
+                    self._deliver(records, before)
             except RetryInterrupted:
                 # Stopped while a put() waited for its redelivery: that batch was never written,
                 # so the commit at close() must not move past it (it is consumed again).
@@ -488,6 +500,22 @@ class WorkerSinkTask(WorkerTask):
         self.figures.commit(True, time.monotonic() - began)
         for p in offsets:
             self._committed[TopicPartition(p.topic, p.partition)] = p.offset
+        self._note_active()
+
+    def _note_active(self, messages: list[Any] = ()) -> None:
+        """sink-record-active-count: records read but not committed yet, summed over partitions
+        (Kafka's consumed − committed offsets). Once per batch and per commit, over the partitions."""
+        committed, read_from = self._committed, self._read_from
+        active = 0
+        for tp, offset in self._current.items():
+            start = committed.get(tp)
+            if start is None:
+                start = read_from.get(tp)
+                if start is None:
+                    start = read_from[tp] = _first_offset(messages, tp, offset)
+            if offset > start:
+                active += offset - start
+        self.figures.active_count(active)
 
 
     def close(self) -> None:
@@ -508,6 +536,14 @@ class WorkerSinkTask(WorkerTask):
                 self._closing = True
                 consumer.close()
                 self.consumer = None
+
+
+def _first_offset(messages: list[Any], tp: TopicPartition, default: int) -> int:
+    """The offset of the first record of ``tp`` in ``messages`` (a partition's first batch only)."""
+    for msg in messages:
+        if msg.error() is None and msg.partition() == tp.partition and msg.topic() == tp.topic:
+            return msg.offset()
+    return default
 
 
 def _still_assigned(records: list[SinkRecord] | RowBatch, assignment: set[TopicPartition]) -> list[SinkRecord] | RowBatch:

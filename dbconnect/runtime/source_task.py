@@ -93,15 +93,18 @@ class WorkerSourceTask(WorkerTask):
                 producer.poll(0)
                 self.errors.redelivery_backoff(Stage.TASK_POLL, exc, poll_attempt, poll_started)
                 continue
+            figures = self.figures
             if records:
-                figures = self.figures
                 figures.batch(len(records), time.monotonic() - poll_began)
                 figures.records_in += len(records)
                 self._send(records)
                 producer.poll(0)
+                figures.active_count(figures.records_in - self.submitted.settle())
             else:
                 # Idle: serve delivery callbacks instead of spinning on an empty poll().
                 producer.poll(0.05)
+                if figures.active and figures.records_in - self.submitted.settle() != figures.active:
+                    figures.active_count(figures.records_in - self.submitted.settled)
             self._raise_send_error()
             if time.monotonic() >= self._next_commit:
                 self.commit_offsets()
@@ -122,7 +125,7 @@ class WorkerSourceTask(WorkerTask):
             if sent == len(records):
                 return
             records = records[sent:]  # the rest as records: per-record conversion and error handling
-        batch = self.submitted.new_batch()
+        batch = self.submitted.new_batch(len(records))
         add = batch.add
         key_from_connect = self.key_converter.from_connect_data
         builtin_key = writes_no_bytes_for_null(self.key_converter)
@@ -239,7 +242,7 @@ class WorkerSourceTask(WorkerTask):
         except Exception:
             log.debug("Rows of %s could not be encoded as they are: sending records", topic, exc_info=True)
             return 0
-        batch = self.submitted.new_batch()
+        batch = self.submitted.new_batch(len(messages))
         try:
             self._produce_all(topic, messages, self._delivery_callback(batch, None))
         finally:
@@ -379,6 +382,7 @@ class WorkerSourceTask(WorkerTask):
         remaining = producer.flush(self.graceful_timeout)
         if remaining:
             log.warning("Task %s: %d records were not delivered before shutdown; their offsets are not committed", self.id, remaining)
+        self.figures.active_count(self.figures.records_in - self.submitted.settle())  # the last figures sent
         try:
             self.commit_offsets()
         finally:

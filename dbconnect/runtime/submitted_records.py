@@ -18,10 +18,11 @@ from ..api.task import freeze_partition
 
 
 class SubmittedBatch:
-    __slots__ = ("remaining", "submitted", "offsets", "closed", "_last_partition", "_last_key")
+    __slots__ = ("remaining", "submitted", "polled", "offsets", "closed", "_last_partition", "_last_key")
 
-    def __init__(self) -> None:
+    def __init__(self, polled: int = 0) -> None:
         self.remaining = 0
+        self.polled = polled  # records of the poll() batch this batch accounts for (active counts)
         self.submitted = 0  # records added in flight (handed to the producer): source-record-write-total
         # partition key → (partition, offset) of the last record of that partition in the batch.
         self.offsets: dict[tuple, tuple[Mapping[str, Any], Mapping[str, Any] | None]] = {}
@@ -55,11 +56,25 @@ class SubmittedBatch:
 class SubmittedRecords:
     def __init__(self) -> None:
         self._batches: deque[SubmittedBatch] = deque()
+        # Batches not yet fully acknowledged, oldest first, and the polled records of those that
+        # were (source-record-active-count = polled − settled, as Kafka's SourceRecordWriteCounter
+        # takes a poll batch out of the count once all its records are written or skipped).
+        self._unsettled: deque[SubmittedBatch] = deque()
+        self.settled = 0
 
-    def new_batch(self) -> SubmittedBatch:
-        batch = SubmittedBatch()
+    def new_batch(self, polled: int = 0) -> SubmittedBatch:
+        batch = SubmittedBatch(polled)
         self._batches.append(batch)
+        self._unsettled.append(batch)
         return batch
+
+    def settle(self) -> int:
+        """The records of every leading batch now fully acknowledged, counted in ``settled``
+        (returned). Once per poll loop: a batch check, never per record."""
+        unsettled = self._unsettled
+        while unsettled and unsettled[0].done:
+            self.settled += unsettled.popleft().polled
+        return self.settled
 
     def committable(self) -> dict[tuple, tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
         """``{partition key: (partition, offset)}`` from every fully delivered leading batch."""

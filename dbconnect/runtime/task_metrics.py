@@ -23,7 +23,7 @@ class TaskFigures:
     __slots__ = ("kind", "records_in", "records_out", "batches", "batch_time_total", "batch_time_max",
                  "batch_size_total", "batch_size_max", "commits_ok", "commits_failed", "commit_time_total",
                  "commit_time_max", "commits_skipped", "started", "custom", "errors", "partitions",
-                 "_state", "_state_since", "_running", "_paused")
+                 "active", "active_max", "active_sum", "active_samples", "_state", "_state_since", "_running", "_paused")
 
     def __init__(self, kind: str, errors: Any = None) -> None:
         self.kind = kind                # "source" or "sink"
@@ -43,6 +43,13 @@ class TaskFigures:
         self.custom = TaskMetrics()     # the connector's own figures (context.metrics)
         self.errors = errors            # the task's ErrorHandler (its counters are plain attributes)
         self.partitions = None          # a callable: the sink's assigned partition count
+        # Records in the pipeline (Kafka's source-/sink-record-active-count): a source's polled but
+        # not yet acknowledged by the broker, a sink's read but not yet committed. One sample per
+        # batch or commit (``active_count``); max and avg are over those samples since the start.
+        self.active = 0
+        self.active_max = 0
+        self.active_sum = 0
+        self.active_samples = 0
         # Seconds spent RUNNING / PAUSED before the current state began (running-ratio, pause-ratio).
         self._state: str | None = None
         self._state_since = time.monotonic()
@@ -82,6 +89,14 @@ class TaskFigures:
         if size > self.batch_size_max:
             self.batch_size_max = size
 
+    def active_count(self, count: int) -> None:
+        """A sample of the active record count (Kafka's sensor: value, max, avg)."""
+        self.active = count
+        if count > self.active_max:
+            self.active_max = count
+        self.active_sum += count
+        self.active_samples += 1
+
     def commit(self, ok: bool, seconds: float) -> None:
         if ok:
             self.commits_ok += 1
@@ -106,6 +121,8 @@ class TaskFigures:
             "commits_failed": self.commits_failed, "commits_skipped": self.commits_skipped,
             "commit_time_total": self.commit_time_total, "commit_time_max": self.commit_time_max,
             "partitions": partitions() if partitions is not None else None,
+            "active": self.active, "active_max": self.active_max,
+            "active_avg": self.active_sum / self.active_samples if self.active_samples else 0.0,
             "errors": None if errors is None else {
                 "record_failures": errors.record_failures, "record_errors": errors.record_errors,
                 "records_skipped": errors.records_skipped, "retries": errors.retries,

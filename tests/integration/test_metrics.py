@@ -45,6 +45,19 @@ def wait_for_value(worker, name: str, expected: float, timeout: float = 45.0, **
     raise AssertionError(f"{name}{labels} did not reach {expected}: {seen}")
 
 
+def wait_for_exact(worker, name: str, expected: float, timeout: float = 45.0, **labels: str) -> dict:
+    """The scrape in which ``name`` equals ``expected`` (a figure that must come down, too)."""
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        samples = scrape(worker)
+        seen = value(samples, name, **labels)
+        if seen == expected:
+            return samples
+        time.sleep(0.2)
+    raise AssertionError(f"{name}{labels} never was {expected}: {seen}")
+
+
 @pytest.mark.parametrize("isolation", ["process", "thread"])
 def test_file_pipeline_counts_exactly_the_records_it_moved(start_worker, broker, tmp_path, topic_name, isolation):
     source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
@@ -87,6 +100,18 @@ def test_file_pipeline_counts_exactly_the_records_it_moved(start_worker, broker,
     assert value(samples, "kafka_connect_sink_task_metrics_partition_count", **SNK) >= 1
     # The source's offsets were committed (offset.flush.interval.ms=500) and counted.
     wait_for_value(worker, "kafka_connect_connector_task_metrics_offset_commit_success_percentage", 1.0, **SRC)
+    # Everything delivered and committed: no record is active any more (a sink's count falls at
+    # its next commit), and each connector's class, type and version are labels of one series.
+    wait_for_exact(worker, "kafka_connect_source_task_metrics_source_record_active_count", 0, **SRC)
+    samples = wait_for_exact(worker, "kafka_connect_sink_task_metrics_sink_record_active_count", 0, **SNK)
+    assert value(samples, "kafka_connect_source_task_metrics_source_record_active_count_max", **SRC) >= 1
+    assert value(samples, "kafka_connect_sink_task_metrics_sink_record_active_count_max", **SNK) >= 1
+    for connector, kind in (("local-file-source", "source"), ("local-file-sink", "sink")):
+        [(labels, one)] = [(dict(labels), v) for (name, labels), v in samples.items()
+                           if name == "kafka_connect_connector_metrics_info" and ("connector", connector) in labels]
+        assert one == 1 and labels["connector_type"] == kind
+        assert labels["connector_class"] == f"org.apache.kafka.connect.file.FileStream{kind.title()}Connector"
+        assert labels["connector_version"], labels
     # The JSON summary for the status page: the same figures per connector.
     summary = worker.get("/metrics/summary").json()
     assert summary["connectors"]["local-file-sink"]["records_out_total"] == 6
@@ -177,3 +202,61 @@ def test_jdbc_sink_rows_written_by_kind_and_write_latency(postgres, worker, brok
     assert transactions >= 2
     assert value(samples, "dbconnect_jdbc_sink_write_seconds_bucket", le="+Inf", **task) == transactions
     assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **task) == 24
+
+
+SINK = {"connector": "gated", "task": "0"}
+
+
+def test_a_sink_holding_a_batch_has_active_records_until_it_commits(start_worker, broker, tmp_path, topic_name):
+    """Records read but not committed (Kafka's sink-record-active-count), across the task process."""
+    gate = tmp_path / "gate"
+    worker = start_worker()
+    config = {"connector.class": "tests.integration.metrics_plugins.GatedSinkConnector", "tasks.max": "1",
+              "topics": topic_name, "gate.file": str(gate),
+              "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+              "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+    # Five records already in one partition of an auto-created topic: the task's first poll takes them all.
+    broker.produce(topic_name, [f"v{i}".encode() for i in range(5)])
+    assert worker.put("/connectors/gated/config", json=config).status_code == 201
+    try:
+        samples = wait_for_value(worker, "kafka_connect_sink_task_metrics_sink_record_active_count", 5, **SINK)
+        assert value(samples, "kafka_connect_sink_task_metrics_sink_record_active_count", **SINK) == 5
+        assert value(samples, "kafka_connect_sink_task_metrics_sink_record_read_total", **SINK) == 5
+        assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **SINK) == 0  # put() holds them
+        assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **SINK) == 0
+    finally:
+        gate.touch()  # the database answers: put() returns, the next commit takes the records out
+    samples = wait_for_exact(worker, "kafka_connect_sink_task_metrics_sink_record_active_count", 0, **SINK)
+    assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **SINK) >= 1
+    assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **SINK) == 5
+    assert value(samples, "kafka_connect_sink_task_metrics_sink_record_active_count_max", **SINK) == 5
+    assert 0 < value(samples, "kafka_connect_sink_task_metrics_sink_record_active_count_avg", **SINK) <= 5
+    info = {dict(labels)["connector_class"]: dict(labels) for (name, labels), v in samples.items()
+            if name == "kafka_connect_connector_metrics_info" and v == 1}
+    assert info == {"tests.integration.metrics_plugins.GatedSinkConnector": {
+        "connector": "gated", "connector_class": "tests.integration.metrics_plugins.GatedSinkConnector",
+        "connector_type": "sink", "connector_version": "2.5"}}
+
+
+def test_source_records_stay_active_until_the_broker_acknowledges_them(start_worker, broker, tmp_path, topic_name):
+    """Polled but not yet acknowledged (Kafka's source-record-active-count): the producer holds
+    a batch until it has 5 messages (linger.ms far longer than the test), so 3 lines stay in
+    flight until 2 more fill the batch."""
+    broker.create_topic(topic_name, partitions=1)  # one partition: the 5 messages make one batch
+    source = tmp_path / "in.txt"
+    source.write_text("a\nb\nc\n")
+    worker = start_worker(**{"producer.linger.ms": "120000", "producer.batch.num.messages": "5",
+                             "key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"})
+    assert worker.put("/connectors/local-file-source/config",
+                      json=source_config(source, topic_name)).status_code == 201
+    samples = wait_for_value(worker, "kafka_connect_source_task_metrics_source_record_active_count", 3, **SRC)
+    assert value(samples, "kafka_connect_source_task_metrics_source_record_active_count", **SRC) == 3
+    assert value(samples, "kafka_connect_source_task_metrics_source_record_poll_total", **SRC) == 3
+    # Nothing was acknowledged, so no offset was committed either (offset.flush.interval.ms=500).
+    assert worker.get("/connectors/local-file-source/offsets").json()["offsets"] == []
+    with source.open("a") as fh:
+        fh.write("d\ne\n")
+    samples = wait_for_exact(worker, "kafka_connect_source_task_metrics_source_record_active_count", 0, **SRC)
+    assert value(samples, "kafka_connect_source_task_metrics_source_record_poll_total", **SRC) == 5
+    assert value(samples, "kafka_connect_source_task_metrics_source_record_active_count_max", **SRC) >= 3
+    assert value(samples, "kafka_connect_source_task_metrics_source_record_active_count_avg", **SRC) > 0

@@ -154,3 +154,29 @@ def test_running_and_pause_ratios_follow_the_reported_states():
     assert running == pytest.approx(0.6, abs=0.01) and paused == pytest.approx(0.2, abs=0.01)
     snapshot = figures.snapshot()
     assert snapshot["running_ratio"] == pytest.approx(0.6, abs=0.01)
+
+
+def test_active_counts_and_connector_info_under_kafka_names():
+    source_id, sink_id = ConnectorTaskId("src", 0), ConnectorTaskId("snk", 1)
+    source, sink = TaskFigures("source"), TaskFigures("sink")
+    for count in (6, 2):
+        source.active_count(count)
+    sink.active_count(9)
+    worker = _worker({source_id: _task(source), sink_id: _task(sink)})
+    worker._connectors["src"] = SimpleNamespace(config={"connector.class": "JdbcSourceConnector"})
+    worker._connectors["snk"] = None  # no instance here (e.g. not started): no info series
+    desc = SimpleNamespace(class_name="io.confluent.connect.jdbc.JdbcSourceConnector", type="source", version="1.2.3")
+    worker.plugins = SimpleNamespace(find=lambda name: desc if name == "JdbcSourceConnector" else None)
+    samples = _samples(WorkerMetrics(worker))
+    src, snk = (("connector", "src"), ("task", "0")), (("connector", "snk"), ("task", "1"))
+    assert samples[("kafka_connect_source_task_metrics_source_record_active_count", src)] == 2
+    assert samples[("kafka_connect_source_task_metrics_source_record_active_count_max", src)] == 6
+    assert samples[("kafka_connect_source_task_metrics_source_record_active_count_avg", src)] == 4
+    assert samples[("kafka_connect_sink_task_metrics_sink_record_active_count", snk)] == 9
+    assert samples[("kafka_connect_sink_task_metrics_sink_record_active_count_max", snk)] == 9
+    assert samples[("kafka_connect_sink_task_metrics_sink_record_active_count_avg", snk)] == 9
+    assert ("kafka_connect_sink_task_metrics_sink_record_active_count", src) not in samples
+    assert ("kafka_connect_source_task_metrics_source_record_active_count", snk) not in samples
+    info = [(labels, v) for (name, labels), v in samples.items() if name == "kafka_connect_connector_metrics_info"]
+    assert info == [((("connector", "src"), ("connector_class", "io.confluent.connect.jdbc.JdbcSourceConnector"),
+                      ("connector_type", "source"), ("connector_version", "1.2.3")), 1)]
