@@ -21,6 +21,7 @@ from ..api.masking import config_secrets, install_log_masking, register_secrets
 from .log_context import (LIBRDKAFKA_LOGGER, connector_scoped, install_log_context, set_log_format, set_worker_id,
                           task_scoped)
 from .config_providers import WorkerConfigTransformer, reverse_transform
+from .converter_settings import warn_connector_settings, warn_worker_settings
 from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
 from .metrics import WorkerMetrics
@@ -155,6 +156,8 @@ class Worker:
         set_worker_id(self.worker_id)
         if "log.format" in self.config.originals:
             set_log_format(str(self.config.get("log.format")))
+        # Converter settings that are accepted but have no effect are named (converter_settings.py).
+        warn_worker_settings(self.plugins, self.config.originals)
         self.config_transformer.start()
         self.offset_store.start()
         if self.task_isolation == "process":
@@ -228,6 +231,7 @@ class Worker:
                 self._put_connector_status(name, State.FAILED, format_trace(exc))
                 return False
             log.info("Creating connector %s of type %s", name, config.get("connector.class"))
+            warn_connector_settings(self.plugins, self.config.originals, name, config)
             if self.task_isolation == "process":
                 return self._start_connector_process(name, config, target_state, on_reconfigure, on_started)
             try:

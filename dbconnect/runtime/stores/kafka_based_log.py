@@ -276,3 +276,29 @@ def _record(msg: Message) -> LogRecord:
         key = key.encode()
     return LogRecord(key=key, value=msg.value(), partition=msg.partition(), offset=msg.offset(),
                      timestamp_ms=ts if ts_type else -1)
+
+
+READ_WRITE_TIMEOUT_S = 30.0  # a store's reads to the end and acknowledged writes
+
+
+class KafkaLogStore:
+    """What the offset and status stores share: their topic, kept in one KafkaBasedLog whose records
+    go to the store's ``_read``, started and stopped with the store and read to the end on ``refresh``."""
+
+    def __init__(self, topic: str, client_config: Mapping[str, Any], start_timeout_s: float = 60.0,
+                 **log_overrides: Any) -> None:
+        self.topic = topic
+        self._start_timeout_s = start_timeout_s
+        self._log = KafkaBasedLog(topic, client_config, self._read, **log_overrides)
+
+    def _read(self, record: LogRecord) -> None:
+        raise NotImplementedError
+
+    def start(self, timeout_s: float | None = None) -> None:
+        self._log.start(self._start_timeout_s if timeout_s is None else timeout_s)
+
+    def stop(self) -> None:
+        self._log.stop()
+
+    def refresh(self, timeout_s: float = READ_WRITE_TIMEOUT_S) -> bool:
+        return self._log.read_to_end(timeout_s)

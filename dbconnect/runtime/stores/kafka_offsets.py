@@ -14,33 +14,20 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ...api.errors import ConnectError
-from .kafka_based_log import KafkaBasedLog, LogRecord
+from .kafka_based_log import READ_WRITE_TIMEOUT_S, KafkaLogStore, LogRecord
 from .offsets import OffsetBackingStore
 
 log = logging.getLogger(__name__)
 
-READ_WRITE_TIMEOUT_S = 30.0
 
-
-class KafkaOffsetBackingStore(OffsetBackingStore):
+class KafkaOffsetBackingStore(KafkaLogStore, OffsetBackingStore):
     def __init__(self, topic: str, client_config: Mapping[str, Any], start_timeout_s: float = 60.0,
                  **log_overrides: Any) -> None:
-        self.topic = topic
         self._data: dict[bytes, bytes] = {}
         self._lock = threading.Lock()
-        self._start_timeout_s = start_timeout_s
         producer_overrides = {"partitioner": "murmur2_random", **log_overrides.pop("producer_overrides", {})}
-        self._log = KafkaBasedLog(topic, client_config, self._read, producer_overrides=producer_overrides,
-                                  **log_overrides)
-
-    def start(self, timeout_s: float | None = None) -> None:
-        self._log.start(self._start_timeout_s if timeout_s is None else timeout_s)
-
-    def stop(self) -> None:
-        self._log.stop()
-
-    def refresh(self, timeout_s: float = READ_WRITE_TIMEOUT_S) -> bool:
-        return self._log.read_to_end(timeout_s)
+        super().__init__(topic, client_config, start_timeout_s, producer_overrides=producer_overrides,
+                         **log_overrides)
 
     def get(self, keys: Iterable[bytes]) -> dict[bytes, bytes | None]:
         # As Kafka: read to the end first, so offsets written by another worker (the task's previous

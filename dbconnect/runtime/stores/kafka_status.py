@@ -11,20 +11,18 @@ seen the rebalance must not overwrite the new owner's RUNNING).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from .kafka_based_log import KafkaBasedLog, LogRecord
-from .status import ConnectorTaskId, State, Status, StatusBackingStore
+from .kafka_based_log import READ_WRITE_TIMEOUT_S, KafkaLogStore, LogRecord
+from .status import CachedStatusBackingStore, ConnectorTaskId, State, Status
 
 log = logging.getLogger(__name__)
 
 CONNECTOR_STATUS_PREFIX = "status-connector-"
 TASK_STATUS_PREFIX = "status-task-"
-READ_WRITE_TIMEOUT_S = 30.0
 
 
 def status_value(status: Status) -> bytes | None:
@@ -34,24 +32,14 @@ def status_value(status: Status) -> bytes | None:
                          "generation": int(status.generation)})
 
 
-class KafkaStatusBackingStore(StatusBackingStore):
+class KafkaStatusBackingStore(KafkaLogStore, CachedStatusBackingStore):
+    """Statuses read from the status topic into this process's memory (CachedStatusBackingStore's
+    reads), written to it asynchronously."""
+
     def __init__(self, topic: str, client_config: Mapping[str, Any], start_timeout_s: float = 60.0,
                  **log_overrides: Any) -> None:
-        self.topic = topic
-        self._connectors: dict[str, Status] = {}
-        self._tasks: dict[ConnectorTaskId, Status] = {}
-        self._lock = threading.Lock()
-        self._start_timeout_s = start_timeout_s
-        self._log = KafkaBasedLog(topic, client_config, self._read, **log_overrides)
-
-    def start(self, timeout_s: float | None = None) -> None:
-        self._log.start(self._start_timeout_s if timeout_s is None else timeout_s)
-
-    def stop(self) -> None:
-        self._log.stop()
-
-    def refresh(self, timeout_s: float = READ_WRITE_TIMEOUT_S) -> bool:
-        return self._log.read_to_end(timeout_s)
+        CachedStatusBackingStore.__init__(self)
+        KafkaLogStore.__init__(self, topic, client_config, start_timeout_s, **log_overrides)
 
     def flush(self, timeout_s: float = READ_WRITE_TIMEOUT_S) -> bool:
         return self._log.flush(timeout_s)
@@ -96,23 +84,7 @@ class KafkaStatusBackingStore(StatusBackingStore):
 
         self._log.send(key.encode(), status_value(status), delivered)
 
-    # -- reads: from the topic only, so every worker answers the same
-
-    def connector(self, connector: str) -> Status | None:
-        with self._lock:
-            return self._connectors.get(connector)
-
-    def task(self, task_id: ConnectorTaskId) -> Status | None:
-        with self._lock:
-            return self._tasks.get(task_id)
-
-    def tasks(self, connector: str) -> dict[int, Status]:
-        with self._lock:
-            return {t.task: s for t, s in self._tasks.items() if t.connector == connector}
-
-    def connectors(self) -> list[str]:
-        with self._lock:
-            return list(self._connectors)
+    # -- reads (CachedStatusBackingStore's): from the topic only, so every worker answers the same
 
     def _read(self, record: LogRecord) -> None:
         key = (record.key or b"").decode("utf-8", "replace")

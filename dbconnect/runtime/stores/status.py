@@ -86,19 +86,14 @@ class StatusBackingStore(ABC):
     def forget_task(self, task_id: ConnectorTaskId) -> None: ...
 
 
-class MemoryStatusBackingStore(StatusBackingStore):
+class CachedStatusBackingStore(StatusBackingStore):
+    """A store whose statuses are held in this process's memory: the reads every store answers the
+    same way. The memory store writes the maps directly; the Kafka store fills them from its topic."""
+
     def __init__(self) -> None:
         self._connectors: dict[str, Status] = {}
         self._tasks: dict[ConnectorTaskId, Status] = {}
         self._lock = threading.Lock()
-
-    def put_connector(self, connector: str, status: Status) -> None:
-        with self._lock:
-            self._connectors[connector] = status
-
-    def put_task(self, task_id: ConnectorTaskId, status: Status) -> None:
-        with self._lock:
-            self._tasks[task_id] = status
 
     def connector(self, connector: str) -> Status | None:
         with self._lock:
@@ -111,6 +106,20 @@ class MemoryStatusBackingStore(StatusBackingStore):
     def tasks(self, connector: str) -> dict[int, Status]:
         with self._lock:
             return {tid.task: st for tid, st in self._tasks.items() if tid.connector == connector}
+
+    def connectors(self) -> list[str]:
+        with self._lock:
+            return list(self._connectors)
+
+
+class MemoryStatusBackingStore(CachedStatusBackingStore):
+    def put_connector(self, connector: str, status: Status) -> None:
+        with self._lock:
+            self._connectors[connector] = status
+
+    def put_task(self, task_id: ConnectorTaskId, status: Status) -> None:
+        with self._lock:
+            self._tasks[task_id] = status
 
     def forget(self, connector: str) -> None:
         with self._lock:

@@ -312,3 +312,11 @@ def test_timestamp_round_trip():
     # Sub-millisecond precision is floored, as Java's Date holds milliseconds.
     assert Timestamp.from_logical(Timestamp.SCHEMA, dt.datetime(1970, 1, 1, 0, 0, 0, 1999)) == 1
     assert Timestamp.from_logical(Timestamp.SCHEMA, dt.datetime(1969, 12, 31, 23, 59, 59, 999999)) == -1
+
+
+def test_every_logical_type_has_its_value_check():
+    """validate_value names the logical types' value kinds itself (schema.py sits below logical.py)."""
+    from dbconnect.api import schema as schema_module
+    from dbconnect.api.data import LOGICAL_TYPES
+
+    assert set(schema_module._LOGICAL_CHECKS) == set(LOGICAL_TYPES)

@@ -23,8 +23,9 @@ README_NAMES = [
     "ConnectError", "DataError", "ConfigError", "RetriableError",
 ]
 
-# The modules that make up the interface: every public class they define must be exported.
-INTERFACE_MODULES = ["connector", "task", "records", "data", "errors", "converter", "transformation"]
+# The modules that make up the interface: every public class they define must be exported. The data
+# model is defined in schema and logical (data re-exports them).
+INTERFACE_MODULES = ["connector", "task", "records", "schema", "logical", "errors", "converter", "transformation"]
 
 
 def _plugins_section() -> str:
@@ -66,6 +67,11 @@ def test_all_is_complete_and_importable():
                    if inspect.isclass(v) and v.__module__ == module.__name__ and not n.startswith("_")}
         assert defined <= set(api.__all__), (short, defined - set(api.__all__))
     assert set(importlib.import_module("dbconnect.api.data").__all__) <= set(api.__all__)
+    data = importlib.import_module("dbconnect.api.data")
+    for short in ("schema", "logical"):
+        module = importlib.import_module(f"dbconnect.api.{short}")
+        assert set(module.__all__) <= set(data.__all__), short
+        assert all(getattr(data, n) is getattr(module, n) for n in module.__all__), short
 
 
 def test_api_imports_nothing_above_it():

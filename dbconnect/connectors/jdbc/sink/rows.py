@@ -1,7 +1,7 @@
 """The JDBC sink's half of the sink fast path (api/sink_rows.py): rows → buffer entries.
 
-``add_rows`` is ``JdbcSinkTask._add`` for a RowBatch: the same exactly-once skipping and offset
-bookkeeping, and the same buffer entries — ``TablePlan.extract_values`` gives from a record's
+``add_rows`` is ``entries.add_records`` (``JdbcSinkTask._add``) for a RowBatch: the same exactly-once
+skipping and offset bookkeeping, and the same buffer entries — ``TablePlan.extract_values`` gives from a record's
 values exactly what ``TablePlan.extract`` gives from its SinkRecord (the same getters, defaults,
 timestamp conversions and adapters). Tombstones, schemaless values and tolerant sinks never get
 here: ``JdbcSinkTask.row_plan`` leaves them to ``put()``.
