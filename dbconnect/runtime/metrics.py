@@ -333,6 +333,7 @@ class WorkerMetrics:
         partitions = gauge(sk, "partition-count", "The number of topic partitions assigned to the task")
         completions = counter(sk, "offset-commit-completion-total", "Offset commits that completed")
         skips = counter(sk, "offset-commit-skip-total", "Offset commits skipped (the task was abandoned)")
+        seq_no = gauge(sk, "offset-commit-seq-no", "The sequence number of the task's last offset commit (commits begun)")
         error_families = {
             "record_failures": counter(te, "total-record-failures", "Record processing failures, retried ones included"),
             "record_errors": counter(te, "total-record-errors", "Records that failed for good (after any retries)"),
@@ -380,6 +381,7 @@ class WorkerMetrics:
                 partitions.add_metric(values, snap["partitions"] or 0)
                 completions.add_metric(values, snap["commits_ok"])
                 skips.add_metric(values, snap["commits_skipped"])
+                seq_no.add_metric(values, snap["commits_ok"] + snap["commits_failed"])
                 kind = "sink"
             for family, key in zip(active[kind], ("active", "active_max", "active_avg")):
                 family.add_metric(values, snap[key])
@@ -393,7 +395,7 @@ class WorkerMetrics:
         yield status
         yield from (commit_ok, commit_fail, commit_avg, commit_max, size_avg, size_max, running_ratio, pause_ratio)
         yield from (poll_total, poll_rate, write_total, write_rate, poll_avg, poll_max, *active["source"])
-        yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, skips)
+        yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, skips, seq_no)
         yield from active["sink"]
         yield from error_families.values()
         yield last_error

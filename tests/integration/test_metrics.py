@@ -224,10 +224,13 @@ def test_a_sink_holding_a_batch_has_active_records_until_it_commits(start_worker
         assert value(samples, "kafka_connect_sink_task_metrics_sink_record_read_total", **SINK) == 5
         assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **SINK) == 0  # put() holds them
         assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **SINK) == 0
+        assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_seq_no", **SINK) == 0
     finally:
         gate.touch()  # the database answers: put() returns, the next commit takes the records out
     samples = wait_for_exact(worker, "kafka_connect_sink_task_metrics_sink_record_active_count", 0, **SINK)
     assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **SINK) >= 1
+    assert value(samples, "kafka_connect_sink_task_metrics_offset_commit_seq_no", **SINK) >= value(
+        samples, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **SINK)
     assert value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", **SINK) == 5
     assert value(samples, "kafka_connect_sink_task_metrics_sink_record_active_count_max", **SINK) == 5
     assert 0 < value(samples, "kafka_connect_sink_task_metrics_sink_record_active_count_avg", **SINK) <= 5
