@@ -116,6 +116,9 @@ class WorkerSinkTask(WorkerTask):
 
     def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         tps = [TopicPartition(p.topic, p.partition) for p in partitions]
+        # Kafka's consumer logs each assignment at INFO ("Adding newly assigned partitions"): which
+        # task reads which partition is the first question after a rebalance or a failover.
+        log.info("Task %s: partitions assigned: %s", self.id, _partition_names(tps))
         self.context._assignment.update(tps)
         self.task.open(tps)
         self._assign_at_reset_offsets(consumer, partitions)
@@ -151,6 +154,7 @@ class WorkerSinkTask(WorkerTask):
         if self._closing:
             return  # close() already committed and closed every partition
         tps = [TopicPartition(p.topic, p.partition) for p in partitions]
+        log.info("Task %s: partitions revoked: %s", self.id, _partition_names(tps))
         if tps:
             # Write out what was put for these partitions before another task takes them over.
             self._commit(revoking=tps)
@@ -168,6 +172,8 @@ class WorkerSinkTask(WorkerTask):
         if self._closing:
             return
         tps = [TopicPartition(p.topic, p.partition) for p in partitions]
+        log.warning("Task %s: partitions lost (the group moved them on without a revocation): %s", self.id,
+                    _partition_names(tps))
         self.task.close(tps)
         for tp in tps:
             self.context._assignment.discard(tp)
@@ -552,3 +558,7 @@ def _still_assigned(records: list[SinkRecord] | RowBatch, assignment: set[TopicP
         rows = [row for row in records.rows if TopicPartition(row[1], row[2]) in assignment]
         return RowBatch(rows, records.record)
     return [r for r in records if TopicPartition(r.original_topic, r.original_kafka_partition) in assignment]
+
+
+def _partition_names(tps: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}-{tp.partition}" for tp in sorted(tps, key=lambda tp: (tp.topic, tp.partition))) or "none"

@@ -243,8 +243,30 @@ def test_kill_9_of_a_worker_during_a_jdbc_pipeline_moves_its_tasks_and_the_targe
     finally:
         writer.stop()
     for table in TABLES:
-        wait_until(lambda t=table: table_rows(target, prefix + t) == table_rows(source, t), 120,
-                   f"{table} equal in the target")
+        try:
+            wait_until(lambda t=table: table_rows(target, prefix + t) == table_rows(source, t), 120,
+                       f"{table} equal in the target")
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}\n{target_difference(source, target, prefix)}\n"
+                                 f"sink partitions: {sink_partition_lines(workers)}") from None
+
+
+def target_difference(source: Db, target: Db, prefix: str) -> str:
+    """What the target lacks or has wrong, per table: tells lost rows from a sink that stopped reading."""
+    lines = []
+    for table in TABLES:
+        want, got = dict(table_rows(source, table)), dict(table_rows(target, prefix + table))
+        missing = sorted(set(want) - set(got))
+        stale = sorted(i for i in set(want) & set(got) if want[i] != got[i])
+        lines.append(f"{table}: source {len(want)} rows (max id {max(want, default=None)}), target {len(got)} "
+                     f"(max id {max(got, default=None)}); missing ids {missing[:20]}{'…' if len(missing) > 20 else ''} "
+                     f"({len(missing)}), stale {stale[:20]} ({len(stale)})")
+    return "\n".join(lines)
+
+
+def sink_partition_lines(workers: list) -> list[str]:
+    return [line.split("] ", 1)[-1][:200] for w in workers for line in w.log().splitlines()
+            if "partitions assigned" in line or "partitions revoked" in line or "partitions lost" in line]
 
 
 def test_a_write_during_a_rebalance_answers_409_at_once(cluster, broker, tmp_path):
