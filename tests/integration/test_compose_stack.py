@@ -12,6 +12,7 @@ connector files, the `register` service's script, and the workers' CONNECT_* env
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -261,25 +262,26 @@ def dbconnect_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "dbconnect.cli"]
 
 
-@pytest.mark.skipif(not herder_available(),
-                    reason="dbconnect.runtime.distributed.herder is not there yet (branch dist-herder)")
-def test_the_workers_environment_starts_a_distributed_worker_that_runs_the_connectors(stack, broker, tmp_path):
-    """connect-1's environment, host names replaced by the embedded ones (and the group and internal
-    topics made this test's own on the shared broker), given to `dbconnect distributed` with no file."""
+@contextlib.contextmanager
+def compose_worker(broker: Any, tmp_path: Path, tag: str, **overrides: str) -> Iterator[tuple[str, Path, float]]:
+    """`dbconnect distributed` with connect-1's environment as it is, but for the broker, the group and
+    internal topics (made this test's own on the shared broker with ``tag``), the REST port and
+    ``overrides`` (CONNECT_* names); yields its URL, once its REST API answers, its log's path and the
+    deadline (2 minutes from the start) the caller's next waits share."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
     compose_env = environment(services()["connect-1"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
     env.update(compose_env)
     env["CONNECT_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
-    env["CONNECT_VALUE_CONVERTER_SCHEMA_REGISTRY_URL"] = stack.registry.url
     for name in ("CONNECT_GROUP_ID", "CONNECT_CONFIG_STORAGE_TOPIC", "CONNECT_OFFSET_STORAGE_TOPIC",
                  "CONNECT_STATUS_STORAGE_TOPIC"):
-        env[name] = f"{compose_env[name]}-{stack.tag}"
+        env[name] = f"{compose_env[name]}-{tag}"
     env["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1"
     env["CONNECT_LISTENERS"] = f"http://127.0.0.1:{port}"
     # The test broker's group joins, as tests/integration/conftest.py's workers set them.
     env["CONNECT_CONSUMER_SESSION_TIMEOUT_MS"] = "6000"
     env["CONNECT_CONSUMER_HEARTBEAT_INTERVAL_MS"] = "1000"
+    env.update(overrides)
     log = tmp_path / "worker.log"
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
@@ -296,12 +298,7 @@ def test_the_workers_environment_starts_a_distributed_worker_that_runs_the_conne
                 pass
             assert time.monotonic() < deadline, log.read_text()[-4000:]
             time.sleep(0.5)
-        register(url, stack.connectors_dir(tmp_path))
-        names = [stack.connector_name(stem) for stem, _ in connector_files()]
-        statuses = wait_running(lambda path: requests.get(url + path, timeout=30), names)
-        for status in statuses.values():
-            assert {status["connector"]["worker_id"], *(t["worker_id"] for t in status["tasks"])} == {f"127.0.0.1:{port}"}
-        stack.replicate_both_ways()
+        yield url, log, deadline
     finally:
         process.terminate()
         try:
@@ -309,3 +306,18 @@ def test_the_workers_environment_starts_a_distributed_worker_that_runs_the_conne
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.mark.skipif(not herder_available(),
+                    reason="dbconnect.runtime.distributed.herder is not there yet (branch dist-herder)")
+def test_the_workers_environment_starts_a_distributed_worker_that_runs_the_connectors(stack, broker, tmp_path):
+    """connect-1's environment, host names replaced by the embedded ones (and the group and internal
+    topics made this test's own on the shared broker), given to `dbconnect distributed` with no file."""
+    with compose_worker(broker, tmp_path, stack.tag,
+                        CONNECT_VALUE_CONVERTER_SCHEMA_REGISTRY_URL=stack.registry.url) as (url, _log, _deadline):
+        register(url, stack.connectors_dir(tmp_path))
+        names = [stack.connector_name(stem) for stem, _ in connector_files()]
+        statuses = wait_running(lambda path: requests.get(url + path, timeout=30), names)
+        for status in statuses.values():
+            assert {status["connector"]["worker_id"], *(t["worker_id"] for t in status["tasks"])} == {url.split("://", 1)[1]}
+        stack.replicate_both_ways()

@@ -5,8 +5,6 @@ one WARNING: at worker start for the worker's settings, at connector start for a
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
 import time
 import uuid
 
@@ -14,10 +12,9 @@ import orjson
 import pytest
 import requests
 
-from dbconnect.embedded.ports import free_port
 from tests.compose_stack import environment, services
 
-from .test_compose_stack import dbconnect_command
+from .test_compose_stack import compose_worker
 from .test_file_pipeline import source_config
 
 pytestmark = pytest.mark.integration
@@ -34,35 +31,10 @@ def test_the_seeds_worker_environment_warns_once_and_runs_a_connector(broker, tm
     compose_env = environment(services()["connect-1"])
     assert compose_env["CONNECT_VALUE_CONVERTER"] == "org.apache.kafka.connect.json.JsonConverter"
     assert compose_env["CONNECT_VALUE_CONVERTER_SCHEMA_REGISTRY_URL"] == "http://schema-registry:8081"
-    port, tag = free_port(), uuid.uuid4().hex[:8]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-    env.update(compose_env)
-    env["CONNECT_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
-    for name in ("CONNECT_GROUP_ID", "CONNECT_CONFIG_STORAGE_TOPIC", "CONNECT_OFFSET_STORAGE_TOPIC",
-                 "CONNECT_STATUS_STORAGE_TOPIC"):
-        env[name] = f"{compose_env[name]}-{tag}"
-    env["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1"
-    env["CONNECT_LISTENERS"] = f"http://127.0.0.1:{port}"
-    env["CONNECT_CONSUMER_SESSION_TIMEOUT_MS"] = "6000"
-    env["CONNECT_CONSUMER_HEARTBEAT_INTERVAL_MS"] = "1000"
-    log = tmp_path / "worker.log"
-    url = f"http://127.0.0.1:{port}"
+    tag = uuid.uuid4().hex[:8]
     source = tmp_path / "lines.txt"
     source.write_text("one\ntwo\n")
-    with log.open("wb") as out:
-        process = subprocess.Popen([*dbconnect_command(), "distributed"], env=env, cwd=tmp_path,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"the worker exited ({process.returncode}):\n{log.read_text()[-4000:]}"
-            try:
-                if requests.get(url + "/connectors", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()[-4000:]
-            time.sleep(0.5)
+    with compose_worker(broker, tmp_path, tag) as (url, log, deadline):
         # The tutorial's next step: a connector on this worker, its values through the JsonConverter.
         config = {k: v for k, v in source_config(source, topic_name).items() if k != "name"}
         # Until the worker has joined its group it answers 409 (a rebalance is expected): retried,
@@ -78,13 +50,6 @@ def test_the_seeds_worker_environment_warns_once_and_runs_a_connector(broker, tm
         assert sorted((orjson.loads(r.value()) for r in records), key=lambda v: v["payload"]) == [
             {"schema": {"type": "string", "optional": False}, "payload": "one"},
             {"schema": {"type": "string", "optional": False}, "payload": "two"}]
-    finally:
-        process.terminate()
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     lines = log.read_text().splitlines()
     warnings = [line for line in lines if "does not use a Schema Registry" in line]
     # One line, at start: the connector (whose records arrived above) started without repeating it.
