@@ -62,11 +62,8 @@ def cmd_standalone(args: argparse.Namespace) -> int:
     connectors = [load_connector_file(path) for path in args.connector_files]
     connect = StandaloneConnect(worker_props)
     _install_signal_handlers(connect.stop)
-    connect.start()
     try:
-        for name, config, initial_state in connectors:
-            connect.add_connector(name, config, initial_state)
-            log.info("Created connector %s", name)
+        connect.start(connectors)
     except ConnectError as exc:
         log.error("%s", exc)
         connect.stop()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import requests
@@ -94,7 +94,10 @@ class StandaloneConnect(_ConnectProcess):
         self._stopping = threading.Event()
         self._stopped = threading.Event()
 
-    def start(self) -> None:
+    def start(self, connectors: Iterable[tuple[str, Mapping[str, str], str | None]] = ()) -> None:
+        """Starts the worker, then creates ``connectors`` (the command line's files: name, config,
+        initial state); ``GET /health`` says healthy only after them, as in Kafka's standalone CLI.
+        Raises ConnectError for the first connector that cannot be created."""
         self.rest.start()
         if self.metrics_rest is not None:
             self.metrics_rest.start()
@@ -103,6 +106,10 @@ class StandaloneConnect(_ConnectProcess):
         self.herder.url = self.rest.advertised_url
         self.herder.start()
         log.info("Kafka Connect standalone worker %s started; REST API at %s", self.worker.worker_id, self.rest.url)
+        for name, config, initial_state in connectors:
+            self.add_connector(name, config, initial_state)
+            log.info("Created connector %s", name)
+        self.herder.ready()
 
     def add_connector(self, name: str, config: Mapping[str, str], initial_state: str | None = None) -> None:
         try:

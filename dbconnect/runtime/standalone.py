@@ -63,6 +63,11 @@ class StandaloneHerder(AbstractHerder):
 
     def start(self) -> None:
         self.worker.start()
+
+    def ready(self) -> None:
+        """``GET /health`` answers 200 from here on. Kafka's ``ConnectStandalone`` calls this only
+        once the connectors named on the command line are created, so a client that waits for health
+        finds them."""
         self._ready.set()
 
     def stop(self) -> None:

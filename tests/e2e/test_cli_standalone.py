@@ -66,7 +66,9 @@ topic={topic_name} # 파일 소스 커넥터가 읽은 내용을 전송할 토�
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_http(base + "/")
+        # Kafka's contract: /health says healthy once the command line's connectors exist (the REST
+        # port answers earlier; a GET / here raced the connectors' creation in CI).
+        wait_http(base + "/health")
         info = requests.get(base + "/connectors/local-file-source", timeout=10).json()
         assert info["config"]["file"] == str(source) and info["type"] == "source"
         deadline = time.monotonic() + 45

@@ -23,6 +23,33 @@ def test_root_health_and_openapi(worker):
     assert "/connectors/{connector}/offsets" in spec["paths"] or any("offsets" in p for p in spec["paths"])
 
 
+def test_health_is_starting_until_the_command_lines_connectors_exist(broker, tmp_path, topic_name):
+    """As Kafka's standalone CLI: the REST port answers first; /health says healthy only once the
+    connector files are created, so a client waiting for it finds them."""
+    from dbconnect.runtime.connect import StandaloneConnect
+
+    from .conftest import WorkerHandle, worker_properties
+
+    connect = StandaloneConnect(worker_properties(broker, tmp_path))
+    seen: list[tuple[int, int]] = []
+    add_connector = connect.add_connector
+
+    def add_and_probe(name, config, initial_state=None):
+        probe = WorkerHandle(connect)  # the REST port is bound by now
+        seen.append((probe.get("/health").status_code, probe.get(f"/connectors/{name}").status_code))
+        add_connector(name, config, initial_state)
+
+    connect.add_connector = add_and_probe
+    try:
+        connect.start([("src", file_source(tmp_path, topic_name), None)])
+        handle = WorkerHandle(connect)
+        assert seen == [(503, 404)]
+        assert handle.get("/health").status_code == 200
+        assert handle.get("/connectors/src").status_code == 200
+    finally:
+        connect.stop()
+
+
 def test_create_read_update_delete(worker, tmp_path, topic_name):
     assert worker.get("/connectors").json() == []
     body = {"name": "src", "config": file_source(tmp_path, topic_name)}

@@ -189,6 +189,16 @@ def states(herder: StandaloneHerder, name: str) -> tuple[str, list[str]]:
     return status["connector"]["state"], [t["state"] for t in status["tasks"]]
 
 
+def test_ready_only_when_told_as_kafkas_standalone_cli_after_its_connector_files(worker):
+    herder = StandaloneHerder(worker)  # type: ignore[arg-type]
+    herder.start()
+    assert herder.is_ready() is False
+    herder.ready()
+    assert herder.is_ready() is True
+    herder.stop()
+    assert herder.is_ready() is False
+
+
 def test_create_starts_the_connector_then_one_task_per_task_config(herder, worker):
     created, info = herder.put_connector_config("src", config("a,b"), allow_replace=False)
 
