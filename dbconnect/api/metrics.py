@@ -36,6 +36,7 @@ class TaskMetrics:
         self._lock = threading.Lock()
         self._figures: dict[tuple[str, str, tuple[tuple[str, str], ...]], Any] = {}
         self._kinds: dict[str, str] = {}
+        self._keys: dict[tuple, tuple] = {}
 
     def _key(self, kind: str, name: str, labels: dict[str, Any]) -> tuple:
         known = self._kinds.get(name)
@@ -47,7 +48,16 @@ class TaskMetrics:
             self._kinds[name] = kind
         elif known != kind:
             raise ValueError(f"Metric {name!r} is a {known}, not a {kind}")
-        return (kind, name, tuple(sorted((k, str(v)) for k, v in labels.items())))
+        # Sorting the labels costs more than the metric update itself; a call site passes the same
+        # labels in the same order every time, so their key is looked up, not rebuilt.
+        raw = (kind, name, *labels.items())
+        try:
+            return self._keys[raw]
+        except KeyError:
+            key = self._keys[raw] = (kind, name, tuple(sorted((k, str(v)) for k, v in labels.items())))
+            return key
+        except TypeError:  # an unhashable label value: its text is the label
+            return (kind, name, tuple(sorted((k, str(v)) for k, v in labels.items())))
 
     def counter(self, name: str, amount: float = 1, **labels: Any) -> None:
         key = self._key(COUNTER, name, labels)

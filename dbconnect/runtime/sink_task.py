@@ -178,6 +178,9 @@ class WorkerSinkTask(WorkerTask):
         for tp in tps:
             self.context._assignment.discard(tp)
             self._current.pop(tp, None)
+            # What this task committed before is stale once another member may have committed: a
+            # later commit of the same offset must not be skipped as "already committed".
+            self._committed.pop(tp, None)
             self._read_from.pop(tp, None)
         self._note_active()
 

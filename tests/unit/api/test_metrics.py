@@ -31,6 +31,18 @@ def test_counters_add_gauges_set_and_labels_are_strings():
     pickle.dumps(metrics.snapshot())  # it crosses the task process's pipe
 
 
+def test_labels_in_any_order_or_unhashable_are_one_series_each():
+    metrics = TaskMetrics()
+    metrics.counter("rows_total", 1, table="a", kind="insert")
+    metrics.counter("rows_total", 2, kind="insert", table="a")  # the same series, labels reordered
+    metrics.counter("rows_total", 4, table=["a"], kind="insert")  # unhashable: its text is the label
+    metrics.counter("rows_total", 8, table=["a"], kind="insert")
+    assert _figures(metrics) == {
+        ("counter", "rows_total", (("kind", "insert"), ("table", "a"))): 3,
+        ("counter", "rows_total", (("kind", "insert"), ("table", "['a']"))): 12,
+    }
+
+
 def test_histogram_counts_each_observation_in_one_bucket():
     metrics = TaskMetrics()
     for seconds in (0.0005, 0.003, 0.003, 99.0):

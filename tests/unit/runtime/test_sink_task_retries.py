@@ -174,3 +174,16 @@ def test_a_converters_retriable_error_is_retried_within_errors_retry_timeout():
     assert worker_task.errors.retries == 2 and worker_task.errors.records_skipped == 1
     assert consumer.clock >= 0.9  # waited 300 + 600 ms
     assert worker_task._current == {TP: 4}
+
+
+def test_a_partition_lost_and_assigned_back_commits_again_what_it_committed_before_the_loss():
+    # Lost (not revoked): another member may have committed since, so this task's own memory of
+    # its last commit is stale and must not make it skip a commit of the same offset.
+    worker_task, consumer = run([[Message(0), Message(1)]], FlakyTask(fail=[]))
+    worker_task._commit()
+    assert consumer.committed == [("t", 0, 2)]
+    worker_task._on_lost(consumer, [KafkaTopicPartition("t", 0)])
+    worker_task.context._assignment.add(TP)  # assigned back, the same offset reached again
+    worker_task._current[TP] = 2
+    worker_task._commit()
+    assert consumer.committed == [("t", 0, 2), ("t", 0, 2)]
