@@ -4,6 +4,7 @@ failover time (issue 14, "Performance").
 Usage: python bench/distributed_scaling.py [--rows 100000] [--workers 1,2,3] [--defaults | --tuned]
                                            [--failovers 5] [--failover-workers 3] [--skip-failover]
                                            [--skip-scaling] [--no-standalone] [--worker KEY=VALUE]
+                                           [--keep-logs DIR] [--debug-logger NAME]
 
 In one run, on embedded servers with their default settings (PostgreSQL, Tansu, the registry):
 1. four tables ``bench_t0`` … ``bench_t3`` of --rows rows each (10 columns: bigint, int, two varchar,
@@ -29,13 +30,21 @@ In one run, on embedded servers with their default settings (PostgreSQL, Tansu, 
    running the most tasks is killed with SIGKILL; the time from the kill until every task is RUNNING
    on a live worker (read from a surviving worker's status endpoint) is printed next to the issue's
    bound, ``session.timeout.ms`` + 10 s; a new worker takes the dead one's place (same URL) and the
-   next round starts once the tasks are spread again.
+   next round starts once the tasks are spread again and the group has settled (every worker's
+   connect-worker-rebalance-metrics, read at GET /metrics: not rebalancing, one epoch), so that a
+   kill never lands in the middle of the restarted worker's join rounds.
 
 Settings: ``--defaults`` runs only what a tutorial sets (the compose file's worker variables; the
 connector's connection.*, mode, incrementing.column.name, table.whitelist, topic.prefix and
 tasks.max); ``--tuned`` only the run with batch.max.rows=10000, poll.interval.ms=1000 and
 offset.flush.interval.ms=1000; neither: both. --worker KEY=VALUE adds a worker setting (for
 experiments; not in reported figures). Run it under ``flock /tmp/dbconnect-bench.lock``.
+
+Diagnosis: ``--keep-logs DIR`` writes every worker's log (``worker-<tag>-<port>.log``, one file per
+URL: a restarted worker appends to its predecessor's) under DIR and keeps it, with the failover
+rounds' kill times (wall clock, UTC) printed, so a slow round can be lined up against the logs;
+``--debug-logger NAME`` (repeatable, e.g. ``dbconnect.runtime.distributed``, ``kafka.coordinator``)
+sets that logger to DEBUG on every worker through ``PUT /admin/loggers/NAME``, as with Kafka Connect.
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +158,10 @@ class Cluster:
     """N `dbconnect distributed` processes sharing a group and internal topics of their own."""
 
     def __init__(self, broker: EmbeddedBroker, registry: EmbeddedRegistry, work: Path, tuned: bool,
-                 extra: dict[str, str]) -> None:
+                 extra: dict[str, str], logs: Path | None = None, debug_loggers: tuple[str, ...] = ()) -> None:
         self.work, self.tag = work, uuid.uuid4().hex[:8]
+        self.logs = logs or work
+        self.debug_loggers = debug_loggers
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
         compose = compose_worker_env()
         env.update(compose)
@@ -173,7 +185,7 @@ class Cluster:
     def start_worker(self, port: int | None = None) -> int:
         port = port or free_port()
         env = {**self.env, "CONNECT_LISTENERS": f"http://127.0.0.1:{port}"}
-        log = (self.work / f"worker-{self.tag}-{port}.log").open("ab")
+        log = (self.logs / f"worker-{self.tag}-{port}.log").open("ab")
         self.workers[port] = subprocess.Popen([*dbconnect_command(), "distributed"], env=env, cwd=self.work,
                                               stdout=log, stderr=subprocess.STDOUT)
         log.close()
@@ -184,15 +196,17 @@ class Cluster:
         for port, process in self.workers.items():
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"worker {port} exited ({process.returncode}); log in {self.work}")
+                    raise RuntimeError(f"worker {port} exited ({process.returncode}); log in {self.logs}")
                 try:
                     if requests.get(f"http://127.0.0.1:{port}/connectors", timeout=5).status_code == 200:
                         break
                 except requests.RequestException:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"worker {port} did not answer within {timeout}s; log in {self.work}")
+                    raise RuntimeError(f"worker {port} did not answer within {timeout}s; log in {self.logs}")
                 time.sleep(0.2)
+            for logger in self.debug_loggers:
+                requests.put(f"http://127.0.0.1:{port}/admin/loggers/{logger}", json={"level": "DEBUG"}, timeout=10)
 
     def url(self, port: int | None = None) -> str:
         return f"http://127.0.0.1:{port or next(iter(self.workers))}"
@@ -437,6 +451,40 @@ def wait_spread(cluster: Cluster, name: str, live: set[str], want_spread: int, t
     return None
 
 
+REBALANCE_METRIC = "kafka_connect_connect_worker_rebalance_metrics_"
+
+
+def rebalance_state(url: str) -> tuple[float, float] | None:
+    """(rebalancing, epoch) of a worker's connect-worker-rebalance-metrics, or None when unreadable."""
+    try:
+        response = requests.get(f"{url}/metrics", timeout=10)
+    except requests.RequestException:
+        return None
+    if response.status_code != 200:
+        return None
+    values = {}
+    for line in response.text.splitlines():
+        if line.startswith(REBALANCE_METRIC):
+            name, _, value = line.partition(" ")
+            values[name[len(REBALANCE_METRIC):]] = float(value)
+    if "rebalancing" not in values or "epoch" not in values:
+        return None
+    return values["rebalancing"], values["epoch"]
+
+
+def wait_settled(cluster: Cluster, timeout: float) -> bool:
+    """Until every worker has acted on the same generation and none is rebalancing (its JoinGroup
+    sent, a revoking round's follow-up pending): a kill then hits a settled group, not one whose
+    previous round (the restarted worker's join) is still under way."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [rebalance_state(cluster.url(port)) for port in list(cluster.workers)]
+        if all(s is not None and s[0] == 0 for s in states) and len({s[1] for s in states}) == 1:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def failover(args: argparse.Namespace, pg: EmbeddedPostgres, broker: EmbeddedBroker, registry: EmbeddedRegistry,
              work: Path, tuned: bool) -> None:
     n = args.failover_workers
@@ -445,7 +493,11 @@ def failover(args: argparse.Namespace, pg: EmbeddedPostgres, broker: EmbeddedBro
     # issue's bound (session.timeout.ms + 10 s) is about the detection and the rebalance, so the
     # delay is 0 here unless --worker sets it.
     extra = {"scheduled.rebalance.max.delay.ms": "0", **args.worker}
-    cluster = Cluster(broker, registry, work, tuned, extra)
+    logs = None
+    if args.keep_logs:
+        logs = Path(args.keep_logs) / ("tuned" if tuned else "defaults")
+        logs.mkdir(parents=True, exist_ok=True)
+    cluster = Cluster(broker, registry, work, tuned, extra, logs, tuple(args.debug_logger))
     bound = cluster.session_timeout_ms / 1000 + 10
     print(f"\n== failover, {'tuned' if tuned else 'defaults'}: {n} workers, kill -9 of the worker running the "
           f"most tasks, {args.failovers} times; scheduled.rebalance.max.delay.ms="
@@ -460,11 +512,14 @@ def failover(args: argparse.Namespace, pg: EmbeddedPostgres, broker: EmbeddedBro
         live = {f"127.0.0.1:{p}" for p in cluster.workers}
         if wait_spread(cluster, name, live, min(n, len(TABLES)), 180) is None:
             print("  the tasks were not spread over the workers within 180 s; measuring anyway")
+        if not wait_settled(cluster, 120):
+            print("  the group did not settle within 120 s; measuring anyway")
         for round_ in range(1, args.failovers + 1):
             owners = task_owners(cluster.url(), name) or []
             counts = {w: sum(1 for _s, o in owners if o == w) for w in live}
             victim = max(counts, key=lambda w: counts[w])
             port = int(victim.rsplit(":", 1)[1])
+            killed_at = datetime.now(timezone.utc).strftime("%H:%M:%S.%f")[:-3]
             cluster.kill(port)
             killed = time.monotonic()
             live.discard(victim)
@@ -475,13 +530,15 @@ def failover(args: argparse.Namespace, pg: EmbeddedPostgres, broker: EmbeddedBro
             else:
                 elapsed = time.monotonic() - killed
                 times.append(elapsed)
-                print(f"  round {round_}: killed {victim} ({counts[victim]} task(s)); all tasks RUNNING on live "
-                      f"workers after {elapsed:.1f} s")
+                print(f"  round {round_}: killed {victim} ({counts[victim]} task(s)) at {killed_at} UTC; all tasks "
+                      f"RUNNING on live workers after {elapsed:.1f} s")
             cluster.start_worker(port)  # the same URL back, as a restarted container
             cluster.wait_ready()
             live.add(victim)
             if wait_spread(cluster, name, live, min(n, len(TABLES)), 180) is None:
                 print("  (the tasks were not spread again within 180 s)")
+            if not wait_settled(cluster, 120):
+                print("  (the group did not settle again within 120 s)")
     finally:
         cluster.stop()
     if times:
@@ -504,6 +561,9 @@ def main() -> None:
                         help="skip the reference run on one standalone worker")
     parser.add_argument("--worker", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra worker setting (experiments only)")
+    parser.add_argument("--keep-logs", metavar="DIR", help="keep the failover runs' worker logs under DIR")
+    parser.add_argument("--debug-logger", action="append", default=[], metavar="NAME",
+                        help="set this logger to DEBUG on every failover worker (PUT /admin/loggers/NAME)")
     args = parser.parse_args()
     args.workers = [int(n) for n in args.workers.split(",") if n]
     args.worker = dict(item.split("=", 1) for item in args.worker)

@@ -182,10 +182,21 @@ def kafka_python_settings(worker_config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _ConnectCoordinator(BaseCoordinator):
-    """BaseCoordinator with protocol type ``connect``; every hook hands over to the WorkerGroupMember."""
+    """BaseCoordinator with protocol type ``connect``; every hook hands over to the WorkerGroupMember.
+
+    One fix of kafka-python (3.0.x): the member thread waits for a round in slices
+    (``ensure_active_group(timeout_ms=1000)``) and kafka-python keeps the JoinGroup/SyncGroup task
+    between slices, but a task that *completed* between two slices is taken for a stale one and a new
+    JoinGroup is sent: the round the coordinator completed (its assignment) is dropped, and the
+    member spends another round (≈ 5 s on the test broker) getting it again. Kafka's
+    AbstractCoordinator keeps its join future until the result is consumed. Here a completed round's
+    assignment is kept until ``_on_join_complete_async`` consumes it, and the next attempt hands it
+    over instead of sending a JoinGroup (unless the generation was reset meanwhile).
+    """
 
     def __init__(self, client: KafkaNetClient, member: WorkerGroupMember, **configs: Any) -> None:
         self._member = member
+        self._unclaimed_assignment: bytes | None = None
         super().__init__(client, **configs)
 
     def protocol_type(self) -> str:
@@ -197,10 +208,22 @@ class _ConnectCoordinator(BaseCoordinator):
     def _perform_assignment(self, leader_id, protocol, members):
         return self._member._perform_assignment(leader_id, protocol, members, self._generation.generation_id)
 
+    async def _do_join_and_sync_async(self):
+        unclaimed, self._unclaimed_assignment = self._unclaimed_assignment, None
+        if unclaimed is not None:
+            log.info("Group %s: taking the assignment of generation %s, completed while no one waited for it, "
+                     "instead of joining again", self.group_id, self._generation.generation_id)
+            return unclaimed
+        assignment = await super()._do_join_and_sync_async()
+        self._unclaimed_assignment = assignment
+        return assignment
+
     async def _on_join_complete_async(self, generation, member_id, protocol, member_assignment_bytes):
+        self._unclaimed_assignment = None
         self._member._joined(generation, member_id, protocol, member_assignment_bytes)
 
     def reset_generation(self, member_id=UNKNOWN_MEMBER_ID):
+        self._unclaimed_assignment = None
         self._member._generation_reset()
         super().reset_generation(member_id)
 
