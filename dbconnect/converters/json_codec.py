@@ -58,7 +58,7 @@ import base64
 import binascii
 import datetime as _dt
 import decimal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -394,7 +394,8 @@ def _encode_value_expr(schema: Schema, var: str, fn: str, rules: JsonValueRules)
 
 def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Decoder], rules: JsonValueRules,
                    null: tuple[bool, Any] | None = None, as_values: bool = False,
-                   payload: tuple[int, Any, Callable, Callable] | None = None) -> Decoder:
+                   payload: tuple[int, Any, Callable, Callable] | None = None,
+                   project: Sequence[int] | None = None) -> Decoder:
     """JSON object → Struct (or its values list); ``field_decoder(schema)`` is a field's full decoder.
 
     Each field is a plain subscript (no call) while every property is present; the common
@@ -408,6 +409,9 @@ def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Decoder], r
     instead of the Struct; the two differ only in their last statement.
     ``payload = (start, reader, loads, loads_exact)``: the decoder takes a message instead and
     parses ``message[start:]`` with ``loads_exact`` once ``reader.exact`` is set, else ``loads``.
+    ``project`` (with ``as_values``): return the values of these field indices as a tuple, in
+    this order (the sink fast path's projected rows); every field is still decoded and checked,
+    so the decoder raises exactly where the values decoder raises.
     """
     ns: dict[str, Any] = {"SCHEMA": schema, "Struct": Struct, "new": object.__new__, "MISSING": rules.missing}
     fast, slow, lines, names = [], [], [], []
@@ -433,7 +437,11 @@ def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Decoder], r
         "        get = o.get\n"
         f"{''.join(slow)}"
     ) if names else ""
-    if as_values:
+    if as_values and project is not None:
+        if any(not 0 <= i < len(names) for i in project):
+            raise ValueError(f"field indices {list(project)} out of range for {schema!r}")
+        result = f"    return ({''.join(f'v{int(i)}, ' for i in project)})\n"
+    elif as_values:
         result = f"    return [{', '.join(names)}]\n"
     else:
         result = (
@@ -455,7 +463,7 @@ def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Decoder], r
         f"{''.join(lines)}"
         f"{result}"
     )
-    kind = "values decoder" if as_values else "decoder"
+    kind = "decoder" if not as_values else "values decoder" if project is None else f"projection {list(project)}"
     exec(compile(source, f"<{rules.label} {kind} {schema!r}>", "exec"), ns)
     return ns["decode"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import json
 
 import orjson
 import pytest
@@ -204,3 +205,49 @@ def test_validation_runs_for_every_record_when_configured():
     assert reader.to_connect_data("t", message).value == other
     with pytest.raises(DataError, match="JSON does not match its schema"):
         reader.to_connect_data("t", message[:5] + orjson.dumps({"id": "one", "note": "n"}))
+
+
+def _exact(values):
+    """Values compared with their types and Decimal exponents (1.50 is not 1.5)."""
+    return [(type(v), v.as_tuple() if isinstance(v, decimal.Decimal) else v) for v in values]
+
+
+@pytest.mark.parametrize("decimal_format", ["BASE64", "NUMERIC"])
+def test_projected_row_decoder_gives_the_values_decoders_selection_or_its_error(decimal_format):
+    # The sink fast path's projected rows (api/sink_rows.py): a projection must decode every
+    # field as the values decoder does — the same values at the chosen indices, in the chosen
+    # order, and the same error for a bad field it does not return.
+    writer, reader = converters(**{"decimal.format": decimal_format})
+    first = writer.from_connect_data("t", SCHEMA, _everything())
+    reader.to_connect_data("t", first)  # the schema id is known now
+    decoder = reader.row_decoder("t", first)
+    assert decoder is not None and decoder.project is not None
+    header = first[:5]
+    names = list(FIELDS)
+    picks = [(), (names.index("i64"),), tuple(reversed(range(len(names)))), (3, 3, 0)]
+    projections = [decoder.project(p) for p in picks]
+    for field in names:
+        for value in CANDIDATES:
+            document = valid_document()
+            if value is MISSING:
+                del document[field]
+            else:
+                document[field] = value
+            message = header + json.dumps(document).encode()  # (orjson refuses 10**20)
+            expected = outcome(decoder.decode, message)
+            for pick, project in zip(picks, projections):
+                got = outcome(project, message)
+                if expected[0] == "error":
+                    assert got == expected, (field, value, pick)
+                else:
+                    assert got[0] == "value" and got[1] is tuple, (field, value, pick, got)
+                    assert _exact(got[2]) == _exact([expected[2][i] for i in pick]), (field, value, pick)
+
+
+def _everything() -> Struct:
+    s = Struct(SCHEMA)
+    document = valid_document()
+    codec = ValueCodec()
+    for name, schema in FIELDS.items():
+        s.put(name, codec.decoder(schema)(document[name]))
+    return s
