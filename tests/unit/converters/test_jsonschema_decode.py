@@ -251,3 +251,40 @@ def _everything() -> Struct:
     for name, schema in FIELDS.items():
         s.put(name, codec.decoder(schema)(document[name]))
     return s
+
+
+def _float_candidates(scale: int) -> list[float]:
+    """JSON numbers read as floats around everything the inline Decimal test decides on: digits
+    at, within and past the scale, 15 and 16 significant digits, the 10**(15 - scale) limit,
+    1e-4 (repr's exponent form below it), zero, signs and the extremes of a double."""
+    import random
+
+    rng = random.Random(scale)
+    limit = 10 ** (15 - scale)
+    out = [0.0, -0.0, 1e-4, -1e-4, 9.9e-5, 1e-5, 5e-324, 1.7976931348623157e308, float(limit), -float(limit),
+           float(limit) * (1 - 2 ** -52), float(limit) * (1 + 2 ** -52), 0.5, 0.1 + 0.2, 1 / 3, 2 ** 53, 2.0 ** 60]
+    for digits in range(1, 18):
+        for _ in range(40):
+            n = rng.randrange(10 ** (digits - 1), 10 ** digits)
+            for exponent in (scale, scale - 1, scale + 1, max(0, scale - 3), scale + 3):
+                text = f"{'-' if rng.random() < 0.5 else ''}{n}e-{exponent}"
+                out.append(float(text))
+    return out
+
+
+@pytest.mark.parametrize("scale", list(range(1, 16)))
+def test_inline_float_decimals_give_what_the_field_decoder_gives_at_every_scale(scale):
+    # The generated decoder converts a JSON number at the schema's scale inline (json_codec's
+    # _float_decimal_source); anything it may not decide goes to the field's full decoder. Both
+    # must give the same Decimal (digits, exponent, sign) or the same NeedExact.
+    field = Decimal.builder(scale).optional().build()
+    schema = SchemaBuilder.struct().name("D").field("d", field).build()
+    codec = ValueCodec("NUMERIC")
+    decode_struct, decode_field = codec.decoder(schema), codec.decoder(field)
+    inline = 0
+    for value in _float_candidates(scale):
+        expected = outcome(decode_field, value)
+        got = outcome(lambda v: decode_struct({"d": v}).values[0], value)
+        assert got == expected, (scale, repr(value))
+        inline += expected[0] == "decimal"
+    assert inline > 100  # the inline form was exercised, not only the fallback
