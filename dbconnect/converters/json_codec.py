@@ -511,6 +511,10 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any], rules: Json
     return f"    {v} = {expr} if {cond} else {fn}({v})\n"
 
 
+# scaleb of the inline decimals: exact whatever the task thread's decimal context (n has ≤ 15 digits).
+_SCALEB_CONTEXT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
 def _float_decimal_source(v: str, fn: str, i: int, scale: int, ns: dict[str, Any]) -> str:
     """A Decimal field's JSON number read as a float (JSON Schema, decimal.format=NUMERIC):
     jsonschema_values' ``_float_at_scale`` inline, without its Decimal arithmetic or repr().
@@ -528,12 +532,12 @@ def _float_decimal_source(v: str, fn: str, i: int, scale: int, ns: dict[str, Any
     """
     if scale > 14:
         return ""
-    ns[f"P{i}"] = 10 ** scale
+    ns[f"P{i}"], ns["SCALEB"] = 10 ** scale, _SCALEB_CONTEXT
     low = 10 ** max(0, scale - 4)  # |n| >= low: |v| >= 1e-4
     bound = float(10 ** (16 - scale))  # |v| < bound: v * 10**scale is finite and far below 2**63
     return (
         f"    elif {v}.__class__ is float and {-bound!r} < {v} < {bound!r}:\n"  # no nan, inf or overflow
         f"        n = round({v} * P{i})\n"
-        f"        {v} = Dec(n).scaleb({-scale}) if ({low} <= n < {10 ** 15} or {-10 ** 15} < n <= {-low}) "
+        f"        {v} = Dec(n).scaleb({-scale}, SCALEB) if ({low} <= n < {10 ** 15} or {-10 ** 15} < n <= {-low}) "
         f"and n / P{i} == {v} else {fn}({v})\n"
     )

@@ -288,3 +288,17 @@ def test_inline_float_decimals_give_what_the_field_decoder_gives_at_every_scale(
         assert got == expected, (scale, repr(value))
         inline += expected[0] == "decimal"
     assert inline > 100  # the inline form was exercised, not only the fallback
+
+
+def test_inline_float_decimals_do_not_depend_on_the_threads_decimal_context():
+    # A plugin may lower the thread's decimal precision; the inline form (scaleb) stays exact, as
+    # the field decoder (quantize in its own context) does.
+    field = Decimal.schema(2)
+    schema = SchemaBuilder.struct().name("D").field("d", field).build()
+    codec = ValueCodec("NUMERIC")
+    decode_struct, decode_field = codec.decoder(schema), codec.decoder(field)
+    with decimal.localcontext(decimal.Context(prec=3)):
+        for value in (6999.93, -1234567890.12, 0.05):
+            got = decode_struct({"d": value}).values[0]
+            assert got.as_tuple() == decode_field(value).as_tuple() == decimal.Decimal(repr(value)).quantize(
+                decimal.Decimal("0.01"), context=decimal.Context(prec=40)).as_tuple()
