@@ -30,6 +30,8 @@ Per database (PostgreSQL 16 and MariaDB, embedded, their default settings), in o
    databases and the broker stay unpinned.
 --source-first (an experiment, not a tutorial's order): the source is POSTed first and the sink once
 its topic exists, which takes the sink's topic discovery out of the start-up.
+Environment: ``BENCH_LOG_LEVEL`` (the worker's log level, WARNING by default; INFO shows the start-up's steps)
+and ``BENCH_KEEP=dir`` (the worker logs are copied there).
 Must: dbconnect ≥ 1.5 × dlt; goal ≥ 2.5 × (issue 12).
 """
 
@@ -265,7 +267,8 @@ def run_dbconnect(kind: str, server, broker, registry_url: str, rows: int, expec
     (work / "worker.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
     log = open(work / "worker.log", "wb")  # noqa: SIM115
     pin = ["taskset", "-c", "0"] if one_core else []
-    proc = subprocess.Popen([*pin, sys.executable, "-m", "dbconnect.cli", "--log-level", "WARNING", "standalone",
+    level = os.environ.get("BENCH_LOG_LEVEL", "WARNING")  # INFO shows the start-up's steps (assignments …)
+    proc = subprocess.Popen([*pin, sys.executable, "-m", "dbconnect.cli", "--log-level", level, "standalone",
                              str(work / "worker.properties")], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)},
                             preexec_fn=_parent_death_signal(signal.SIGKILL))  # no worker outlives an interrupted bench
@@ -314,6 +317,10 @@ def run_dbconnect(kind: str, server, broker, registry_url: str, rows: int, expec
         proc.terminate()
         proc.wait(60)
         log.close()
+        keep = os.environ.get("BENCH_KEEP")  # a directory: the worker log is copied there
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            (Path(keep) / f"worker-{kind}-{work.name}.log").write_bytes(Path(log.name).read_bytes())
     threads = per_thread(threads_before, threads_after, names, rows)
     worker_cpu = sum(s - threads_before.get(t, (c, 0.0))[1] for t, (c, s) in threads_after.items())
     server.execute(f"DROP TABLE {table}", dbname=TARGET_DB)

@@ -36,7 +36,9 @@ from confluent_kafka import Message  # noqa: E402
 from dbconnect.api.sink_rows import RowBatch  # noqa: E402
 from dbconnect.connectors.jdbc.sink.config import parse_config  # noqa: E402
 from dbconnect.connectors.jdbc.sink.records import RecordMapper  # noqa: E402
+from dbconnect.connectors.jdbc.dialect import TableId  # noqa: E402
 from dbconnect.connectors.jdbc.sink.rows import add_rows  # noqa: E402
+from dbconnect.connectors.jdbc.sink.writers.base import TablePlan  # noqa: E402
 from dbconnect.converters.jsonschema import JsonSchemaConverter  # noqa: E402
 from dbconnect.embedded import EmbeddedRegistry  # noqa: E402
 from dbconnect.runtime.sink_rows import RowPath  # noqa: E402
@@ -44,13 +46,16 @@ from dbconnect.runtime.sink_task import WorkerSinkTask  # noqa: E402
 from dbconnect.runtime.worker_task import settle_heap  # noqa: E402
 
 TOPIC = "orders"
+PROJECT = True  # --no-projection: the plan offers no row_fields (rows as values lists, extract_values)
 
 
-class _Plan:
-    """The layout's extract_values as a PostgreSQL TablePlan of this table has it (no adapters)."""
-
-    def __init__(self, layout) -> None:
-        self.extract_values = layout.extract_values
+def _plan(layout) -> TablePlan:
+    """A TablePlan as the PostgreSQL writer makes it for this table (no adapters; projected rows
+    unless ``--no-projection``)."""
+    plan = TablePlan(TableId(None, None, TOPIC), layout, [], [])
+    if not PROJECT:
+        plan.row_fields = None
+    return plan
 
 
 class _Task:
@@ -63,7 +68,7 @@ class _Task:
         self._pending, self._accepted, self._durable, self._buffer = {}, {}, {}, []
 
     def row_plan(self, record):
-        return _Plan(self.mapper.layout_for(record))
+        return _plan(self.mapper.layout_for(record))
 
 
 def _owner(key_converter, value_converter, task) -> WorkerSinkTask:
@@ -88,7 +93,10 @@ def main() -> None:
     parser.add_argument("--poll", type=int, default=500, help="messages per poll (consumer.max.poll.records)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--decimal-format", choices=["BASE64", "NUMERIC"], default=None)
+    parser.add_argument("--no-projection", action="store_true", help="rows as values lists (before projected rows)")
     args = parser.parse_args()
+    global PROJECT
+    PROJECT = not args.no_projection
 
     rows = B.make_rows(args.records)
     with EmbeddedRegistry() as registry:

@@ -22,6 +22,15 @@ The protocol, per consumed message (runtime/sink_rows.py implements it):
 3. Runs of rows go to ``put_rows(batch)``, runs of records to ``put(records)``, in consumption
    order. Offsets, commits and pause/resume are the runtime's as for ``put()``.
 
+Projected rows (an option of both sides): a plan whose rows are a plain selection of the key's and
+the value's fields offers ``row_fields = (key fields, value fields, projected)`` (struct field
+indices, and the object that stands for the plan in such rows); decoders that can offer
+``RowDecoder.project``. When both do, the runtime decodes that shape's messages with the
+projections and appends ``(projected, topic, partition, offset, key tuple, value tuple, message)``:
+the tuples hold just the selected values, in the plan's order, so the task takes the row as it is
+(no per-row extraction call, no values list). Same messages, same errors: a projection decodes and
+checks every field as ``decode`` does.
+
 Equivalence is the contract: a decoder must give exactly the values ``to_connect_data`` would
 (or raise), and ``put_rows`` must write exactly what ``put`` of the same records would.
 ``RowBatch.record(row)`` rebuilds a row's ordinary SinkRecord (for error messages and reports).
@@ -53,6 +62,9 @@ class RowDecoder:
     schema: Schema
     decode: Callable[[bytes], Any]
     struct: bool
+    # For struct schemas, optionally: field indices → a decoder of the same messages that gives
+    # ``tuple(decode(data)[i] for i in indices)`` (and raises where ``decode`` raises).
+    project: Callable[[tuple[int, ...]], Callable[[bytes], tuple]] | None = None
 
 
 class RowDecoding:
@@ -85,7 +97,8 @@ class RowSinkTask:
 
     def row_plan(self, record: SinkRecord) -> Any | None:
         """The plan for records shaped like ``record`` (its topic, key and value schemas), or None
-        when this shape needs SinkRecords. May raise: the record then goes through ``put()``."""
+        when this shape needs SinkRecords. May raise: the record then goes through ``put()``.
+        A plan with a ``row_fields`` attribute other than None accepts projected rows (see above)."""
         return None
 
     def put_rows(self, batch: RowBatch) -> None:

@@ -58,7 +58,7 @@ import base64
 import binascii
 import datetime as _dt
 import decimal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -394,7 +394,8 @@ def _encode_value_expr(schema: Schema, var: str, fn: str, rules: JsonValueRules)
 
 def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Decoder], rules: JsonValueRules,
                    null: tuple[bool, Any] | None = None, as_values: bool = False,
-                   payload: tuple[int, Any, Callable, Callable] | None = None) -> Decoder:
+                   payload: tuple[int, Any, Callable, Callable] | None = None,
+                   project: Sequence[int] | None = None) -> Decoder:
     """JSON object → Struct (or its values list); ``field_decoder(schema)`` is a field's full decoder.
 
     Each field is a plain subscript (no call) while every property is present; the common
@@ -408,6 +409,9 @@ def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Decoder], r
     instead of the Struct; the two differ only in their last statement.
     ``payload = (start, reader, loads, loads_exact)``: the decoder takes a message instead and
     parses ``message[start:]`` with ``loads_exact`` once ``reader.exact`` is set, else ``loads``.
+    ``project`` (with ``as_values``): return the values of these field indices as a tuple, in
+    this order (the sink fast path's projected rows); every field is still decoded and checked,
+    so the decoder raises exactly where the values decoder raises.
     """
     ns: dict[str, Any] = {"SCHEMA": schema, "Struct": Struct, "new": object.__new__, "MISSING": rules.missing}
     fast, slow, lines, names = [], [], [], []
@@ -433,7 +437,11 @@ def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Decoder], r
         "        get = o.get\n"
         f"{''.join(slow)}"
     ) if names else ""
-    if as_values:
+    if as_values and project is not None:
+        if any(not 0 <= i < len(names) for i in project):
+            raise ValueError(f"field indices {list(project)} out of range for {schema!r}")
+        result = f"    return ({''.join(f'v{int(i)}, ' for i in project)})\n"
+    elif as_values:
         result = f"    return [{', '.join(names)}]\n"
     else:
         result = (
@@ -455,7 +463,7 @@ def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Decoder], r
         f"{''.join(lines)}"
         f"{result}"
     )
-    kind = "values decoder" if as_values else "decoder"
+    kind = "decoder" if not as_values else "values decoder" if project is None else f"projection {list(project)}"
     exec(compile(source, f"<{rules.label} {kind} {schema!r}>", "exec"), ns)
     return ns["decode"]
 
@@ -503,23 +511,33 @@ def _field_decode_source(schema: Schema, i: int, ns: dict[str, Any], rules: Json
     return f"    {v} = {expr} if {cond} else {fn}({v})\n"
 
 
+# scaleb of the inline decimals: exact whatever the task thread's decimal context (n has ≤ 15 digits).
+_SCALEB_CONTEXT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
 def _float_decimal_source(v: str, fn: str, i: int, scale: int, ns: dict[str, Any]) -> str:
     """A Decimal field's JSON number read as a float (JSON Schema, decimal.format=NUMERIC):
-    jsonschema_values' ``_float_at_scale`` inline, without its Decimal arithmetic.
+    jsonschema_values' ``_float_at_scale`` inline, without its Decimal arithmetic or repr().
 
     ``_float_at_scale`` gives ``Decimal(repr(v))`` at the scale when repr's fraction has at most
-    ``scale`` digits and the value is below 10**(15 - scale), else NeedExact. The same here, from
-    repr's text: no exponent, at most ``scale`` fraction digits, at most 15 - scale integer digits
-    (a stricter test for |v| < 1 at scale 15: those go to D<i>); the result is the text padded
-    with zeros to the scale, the same Decimal (digits, exponent and sign, -0.00 included).
-    Anything else (nan, inf, exponents, more digits) goes to D<i>, which decides.
+    ``scale`` digits and the value is below 10**(15 - scale), else NeedExact. Here, with the
+    integer ``n = round(v * 10**scale)``: when ``n / 10**scale == v`` and ``0 < |n| < 10**15``,
+    the decimal n·10**-scale has at most 15 significant digits and rounds to ``v``, so it is the
+    value of repr(v) (two decimals of at most 15 digits never round to one double, and repr's
+    shortest form has no more digits than it), and the result is ``Decimal(n).scaleb(-scale)``:
+    the same digits, exponent and sign. (``v * 10**scale`` is within 0.25 of n, which is below
+    2**53, so round() finds n; a repr with more fraction digits gives another double.) Kept as
+    before the change: values below 1e-4 (repr's exponent form) and zero (-0.00 keeps its sign)
+    go to D<i>, and so do nan, inf and scales above 14, which decides for all of them.
     """
-    ns[f"Z{i}"] = tuple("0" * (scale - n) for n in range(scale + 1))
+    if scale > 14:
+        return ""
+    ns[f"P{i}"], ns["SCALEB"] = 10 ** scale, _SCALEB_CONTEXT
+    low = 10 ** max(0, scale - 4)  # |n| >= low: |v| >= 1e-4
+    bound = float(10 ** (16 - scale))  # |v| < bound: v * 10**scale is finite and far below 2**63
     return (
-        f"    elif {v}.__class__ is float:\n"
-        f"        r = repr({v})\n"
-        "        p = r.find('.')\n"
-        "        n = len(r) - p - 1\n"
-        f"        {v} = Dec(r + Z{i}[n]) if 0 < p - (r[0] == '-') <= {15 - scale} and n <= {scale} and 'e' not in r "
-        f"else {fn}({v})\n"
+        f"    elif {v}.__class__ is float and {-bound!r} < {v} < {bound!r}:\n"  # no nan, inf or overflow
+        f"        n = round({v} * P{i})\n"
+        f"        {v} = Dec(n).scaleb({-scale}, SCALEB) if ({low} <= n < {10 ** 15} or {-10 ** 15} < n <= {-low}) "
+        f"and n / P{i} == {v} else {fn}({v})\n"
     )

@@ -470,9 +470,15 @@ class JsonSchemaConverter(Converter, RowDecoding):
         # A struct value is a JSON object (anything else — null included — raises in the
         # generated decoder and takes the ordinary path, which applies the schema's null rules).
         loads, loads_exact = _orjson_loads, self._loads_exact
+        project = None
         if struct:  # one generated function per message: parse and decode (jsonschema_structs)
-            decode = struct_decoder(schema, self.codec.decoder, as_values=True,
-                                    payload=(5, reader, loads, loads_exact))
+            payload = (5, reader, loads, loads_exact)
+            decode = struct_decoder(schema, self.codec.decoder, as_values=True, payload=payload)
+
+            def project(indices: tuple[int, ...]) -> Callable[[bytes], tuple]:
+                # Generated once per shape by the runtime (it caches the shape's decoders).
+                return struct_decoder(schema, self.codec.decoder, as_values=True, payload=payload,
+                                      project=indices)
         else:
             decode_document = reader.decode
 
@@ -480,7 +486,7 @@ class JsonSchemaConverter(Converter, RowDecoding):
                 if reader.exact:
                     return decode_document(loads_exact(data[5:]))
                 return decode_document(loads(data[5:]))
-        return self._row_decoders.put(schema_id, RowDecoder(bytes(data[:5]), schema, decode, struct))
+        return self._row_decoders.put(schema_id, RowDecoder(bytes(data[:5]), schema, decode, struct, project))
 
     def _reader(self, topic: str, schema_id: int) -> _Reader:
         client = self._client()

@@ -8,7 +8,7 @@ decoder takes the whole message and parses its JSON itself (the fast path's per-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..api.data import Schema
@@ -21,11 +21,12 @@ __all__ = ["struct_decoder", "MISSING", "MISSING_NAME"]
 
 
 def struct_decoder(schema: Schema, field_decoder: Callable[[Schema], Callable[[Any], Any]],
-                   as_values: bool = False, payload: tuple[int, Any, Callable, Callable] | None = None
-                   ) -> Callable[[Any], Any]:
+                   as_values: bool = False, payload: tuple[int, Any, Callable, Callable] | None = None,
+                   project: Sequence[int] | None = None) -> Callable[[Any], Any]:
     """JSON object → Struct (or its values list); ``field_decoder(schema)`` is a field's full decoder.
 
     ``payload = (start, reader, loads, loads_exact)``: the decoder takes a message instead and
     parses ``message[start:]`` with ``loads_exact`` once ``reader.exact`` is set, else ``loads``.
+    ``project`` (with ``as_values``): a tuple of these fields' values instead of the values list.
     """
-    return _generate(schema, field_decoder, RULES, as_values=as_values, payload=payload)
+    return _generate(schema, field_decoder, RULES, as_values=as_values, payload=payload, project=project)

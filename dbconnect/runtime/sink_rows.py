@@ -34,6 +34,21 @@ def fast_path_problem(task: Any, key_converter: Any, value_converter: Any, trans
     return None
 
 
+def _projected(plan: Any, key_decoder: Any, value_decoder: Any) -> tuple[Any, Any, Any]:
+    """(plan, key decode, value decode) for a shape: the projections when the plan takes projected
+    rows (``row_fields``) and both decoders offer them, else the plan and the plain decoders."""
+    fields = getattr(plan, "row_fields", None)
+    plain = (plan, None if key_decoder is None else key_decoder.decode, value_decoder.decode)
+    if fields is None:
+        return plain
+    key_fields, value_fields, projected = fields
+    if value_decoder.project is None or (key_decoder is None and key_fields) or (
+            key_decoder is not None and key_decoder.project is None):
+        return plain
+    return (projected, None if key_decoder is None else key_decoder.project(tuple(key_fields)),
+            value_decoder.project(tuple(value_fields)))
+
+
 class RowPath:
     """Splits each poll into runs of rows (``RowBatch``) and runs of SinkRecords, in order."""
 
@@ -159,8 +174,8 @@ class RowPath:
                 log.debug("Task %s: no row plan for %s: %s", owner.id, topic, exc)
                 return None  # not cached: asked again for the next record of this shape
             shape = None if plan is None else (
-                None if key_decoder is None else key_decoder.header, value_decoder.header, plan,
-                None if key_decoder is None else key_decoder.decode, value_decoder.decode)
+                None if key_decoder is None else key_decoder.header, value_decoder.header,
+                *_projected(plan, key_decoder, value_decoder))
             # Cached either way: a shape the task refused stays ordinary without asking again.
             self._shapes[(topic, None if key_decoder is None else key_decoder.header, value_decoder.header)] = shape
         return shape

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import json
 
 import orjson
 import pytest
@@ -204,3 +205,100 @@ def test_validation_runs_for_every_record_when_configured():
     assert reader.to_connect_data("t", message).value == other
     with pytest.raises(DataError, match="JSON does not match its schema"):
         reader.to_connect_data("t", message[:5] + orjson.dumps({"id": "one", "note": "n"}))
+
+
+def _exact(values):
+    """Values compared with their types and Decimal exponents (1.50 is not 1.5)."""
+    return [(type(v), v.as_tuple() if isinstance(v, decimal.Decimal) else v) for v in values]
+
+
+@pytest.mark.parametrize("decimal_format", ["BASE64", "NUMERIC"])
+def test_projected_row_decoder_gives_the_values_decoders_selection_or_its_error(decimal_format):
+    # The sink fast path's projected rows (api/sink_rows.py): a projection must decode every
+    # field as the values decoder does — the same values at the chosen indices, in the chosen
+    # order, and the same error for a bad field it does not return.
+    writer, reader = converters(**{"decimal.format": decimal_format})
+    first = writer.from_connect_data("t", SCHEMA, _everything())
+    reader.to_connect_data("t", first)  # the schema id is known now
+    decoder = reader.row_decoder("t", first)
+    assert decoder is not None and decoder.project is not None
+    header = first[:5]
+    names = list(FIELDS)
+    picks = [(), (names.index("i64"),), tuple(reversed(range(len(names)))), (3, 3, 0)]
+    projections = [decoder.project(p) for p in picks]
+    for field in names:
+        for value in CANDIDATES:
+            document = valid_document()
+            if value is MISSING:
+                del document[field]
+            else:
+                document[field] = value
+            message = header + json.dumps(document).encode()  # (orjson refuses 10**20)
+            expected = outcome(decoder.decode, message)
+            for pick, project in zip(picks, projections):
+                got = outcome(project, message)
+                if expected[0] == "error":
+                    assert got == expected, (field, value, pick)
+                else:
+                    assert got[0] == "value" and got[1] is tuple, (field, value, pick, got)
+                    assert _exact(got[2]) == _exact([expected[2][i] for i in pick]), (field, value, pick)
+
+
+def _everything() -> Struct:
+    s = Struct(SCHEMA)
+    document = valid_document()
+    codec = ValueCodec()
+    for name, schema in FIELDS.items():
+        s.put(name, codec.decoder(schema)(document[name]))
+    return s
+
+
+def _float_candidates(scale: int) -> list[float]:
+    """JSON numbers read as floats around everything the inline Decimal test decides on: digits
+    at, within and past the scale, 15 and 16 significant digits, the 10**(15 - scale) limit,
+    1e-4 (repr's exponent form below it), zero, signs and the extremes of a double."""
+    import random
+
+    rng = random.Random(scale)
+    limit = 10 ** (15 - scale)
+    out = [0.0, -0.0, 1e-4, -1e-4, 9.9e-5, 1e-5, 5e-324, 1.7976931348623157e308, float(limit), -float(limit),
+           float(limit) * (1 - 2 ** -52), float(limit) * (1 + 2 ** -52), 0.5, 0.1 + 0.2, 1 / 3, 2 ** 53, 2.0 ** 60]
+    for digits in range(1, 18):
+        for _ in range(40):
+            n = rng.randrange(10 ** (digits - 1), 10 ** digits)
+            for exponent in (scale, scale - 1, scale + 1, max(0, scale - 3), scale + 3):
+                text = f"{'-' if rng.random() < 0.5 else ''}{n}e-{exponent}"
+                out.append(float(text))
+    return out
+
+
+@pytest.mark.parametrize("scale", list(range(1, 16)))
+def test_inline_float_decimals_give_what_the_field_decoder_gives_at_every_scale(scale):
+    # The generated decoder converts a JSON number at the schema's scale inline (json_codec's
+    # _float_decimal_source); anything it may not decide goes to the field's full decoder. Both
+    # must give the same Decimal (digits, exponent, sign) or the same NeedExact.
+    field = Decimal.builder(scale).optional().build()
+    schema = SchemaBuilder.struct().name("D").field("d", field).build()
+    codec = ValueCodec("NUMERIC")
+    decode_struct, decode_field = codec.decoder(schema), codec.decoder(field)
+    inline = 0
+    for value in _float_candidates(scale):
+        expected = outcome(decode_field, value)
+        got = outcome(lambda v: decode_struct({"d": v}).values[0], value)
+        assert got == expected, (scale, repr(value))
+        inline += expected[0] == "decimal"
+    assert inline > 100  # the inline form was exercised, not only the fallback
+
+
+def test_inline_float_decimals_do_not_depend_on_the_threads_decimal_context():
+    # A plugin may lower the thread's decimal precision; the inline form (scaleb) stays exact, as
+    # the field decoder (quantize in its own context) does.
+    field = Decimal.schema(2)
+    schema = SchemaBuilder.struct().name("D").field("d", field).build()
+    codec = ValueCodec("NUMERIC")
+    decode_struct, decode_field = codec.decoder(schema), codec.decoder(field)
+    with decimal.localcontext(decimal.Context(prec=3)):
+        for value in (6999.93, -1234567890.12, 0.05):
+            got = decode_struct({"d": value}).values[0]
+            assert got.as_tuple() == decode_field(value).as_tuple() == decimal.Decimal(repr(value)).quantize(
+                decimal.Decimal("0.01"), context=decimal.Context(prec=40)).as_tuple()

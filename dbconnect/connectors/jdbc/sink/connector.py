@@ -200,8 +200,8 @@ class JdbcSinkTask(SinkTask, RowSinkTask):
                 plan = self._plan(record)  # a RecordError here: put() of the record reports it
         if plan.extract_values is None:
             return None
-        log.info("Writing records of topic %s to table %s as rows (the sink fast path)", record.topic,
-                 plan.table.name)
+        log.info("Writing records of topic %s to table %s as rows (the sink fast path)%s", record.topic,
+                 plan.table.name, "" if plan.row_fields is None else ", columns selected while decoding")
         return plan
 
     def put_rows(self, batch: RowBatch) -> None:

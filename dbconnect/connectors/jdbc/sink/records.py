@@ -56,6 +56,10 @@ class Layout:
     # ``extract`` gives for the record they came from; ``key`` and ``value`` are the structs'
     # values lists (a primitive key as it is). None: this layout needs SinkRecords.
     extract_values: Callable[[Any, Any, str, int, int], tuple[Any, tuple]] | None = None
+    # When ``extract_values`` is a plain selection — key = the key struct's fields at the first
+    # indices, row = key + the value struct's fields at the second (no defaults, no conversions) —
+    # those indices: the runtime may then decode rows projected to them (api/sink_rows.py).
+    row_fields: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -277,6 +281,7 @@ class RecordMapper:
         fields = key_fields + value_fields
         nk = len(key_fields)
         to_ts = self._to_timestamp
+        row_fields = None
 
         if schema is not None:
             if cfg.pk_mode == PK_RECORD_VALUE:
@@ -300,7 +305,8 @@ class RecordMapper:
                 def extract_values(k: Any, v: Any, t: str, p: int, o: int) -> tuple[Any, tuple]:
                     return None, get(v)
             else:
-                get = _with_defaults(_getter([index[n] for n in rest]), value_fields, 0, replace)
+                selection = _getter([index[n] for n in rest])
+                get = _with_defaults(selection, value_fields, 0, replace)
                 get = _converting(get, value_fields, ts_names, to_ts)
 
                 def extract(r: SinkRecord) -> tuple[Any, tuple]:
@@ -312,11 +318,18 @@ class RecordMapper:
                         and len(key_fields) == 1):
                     # One key field (the usual {id} key): its value taken inline, two calls fewer per row.
                     i = key_schema.field(key_fields[0].name).index
+                    if get is selection:
+                        row_fields = ((i,), tuple(index[n] for n in rest))
 
                     def extract_values(k: Any, v: Any, t: str, p: int, o: int) -> tuple[Any, tuple]:
                         key = (k[i],)
                         return key, key + get(v)
                 elif key_values is not None:
+                    if (get is selection and cfg.pk_mode == PK_RECORD_KEY and key_schema is not None
+                            and key_schema.type is Type.STRUCT):
+                        row_fields = (tuple(key_schema.field(f.name).index for f in key_fields),
+                                      tuple(index[n] for n in rest))
+
                     def extract_values(k: Any, v: Any, t: str, p: int, o: int) -> tuple[Any, tuple]:
                         key = key_values(k, t, p, o)
                         return key, key + get(v)
@@ -350,7 +363,7 @@ class RecordMapper:
         else:
             extract_key = key_fn
         return Layout(tuple(fields), nk, extract, extract_key, schemaless=schema is None,
-                      extract_values=extract_values)
+                      extract_values=extract_values, row_fields=row_fields)
 
     def _timestamp_schema(self, schema: Schema) -> Schema:
         """The Timestamp schema a timestamp.fields.list field is written with (its default converted)."""

@@ -77,11 +77,21 @@ class TableInfo:
         return folded[0] if len(folded) == 1 else None
 
 
+class ProjectedPlan:
+    """Stands for a TablePlan in projected rows (api/sink_rows.py): their key is the entry key and
+    key + value the row, as the plan's ``extract_values`` would give them."""
+
+    __slots__ = ("plan",)
+
+    def __init__(self, plan: TablePlan) -> None:
+        self.plan = plan
+
+
 class TablePlan:
     """How records of one layout are written to one table: columns, adapters, cached SQL."""
 
     __slots__ = ("table", "layout", "columns", "key_columns", "_adapters", "_key_adapters", "sql", "state",
-                 "extract", "extract_values")
+                 "extract", "extract_values", "row_fields")
 
     def __init__(self, table: TableId, layout: Layout, columns: list[Column],
                  adapters: list[Callable[[Any], Any] | None]) -> None:
@@ -101,6 +111,10 @@ class TablePlan:
         self.extract_values: Callable[..., tuple[Any, Any]] | None = (
             None if layout.extract_values is None
             else self._extract_values_adapted if self._adapters else layout.extract_values)
+        # Projected rows (api/sink_rows.py): the runtime's decoders select the columns themselves
+        # when the layout is a plain selection and no value needs adapting.
+        self.row_fields: tuple[tuple[int, ...], tuple[int, ...], ProjectedPlan] | None = (
+            None if self._adapters or layout.row_fields is None else (*layout.row_fields, ProjectedPlan(self)))
 
     def _extract_adapted(self, record: SinkRecord) -> tuple[Any, tuple]:
         key, row = self.layout.extract(record)

@@ -157,3 +157,46 @@ def test_string_values_go_to_the_string_output_column():
         RecordMapper(cfg(**{"timestamp.precision.mode": "microseconds"})).layout_for(rec(0, "x", value_schema=None))
     with pytest.raises(RecordError, match="record_value needs a struct value"):
         RecordMapper(cfg(**{"pk.mode": "record_value"})).layout_for(rec(0, "x", value_schema=STRING_SCHEMA))
+
+
+def _projected(layout, key, value):
+    """What projected rows hold for a record (api/sink_rows.py): the key tuple and key + value tuple."""
+    key_fields, value_fields = layout.row_fields
+    k = tuple(key.values[i] for i in key_fields)
+    return k, k + tuple(value.values[i] for i in value_fields)
+
+
+@pytest.mark.parametrize("pk_fields", ["id", "region", "region,id", "id,region"])
+def test_row_fields_select_what_extract_values_gives(pk_fields):
+    # Projected rows stand in for extract_values: the selection must give the same key and row.
+    mapper = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": pk_fields, "replace.null.with.default": "false"}))
+    key = Struct(KEY).put("id", 5).put("region", "eu")
+    for value in (val(1), val(2, note=None)):
+        r = rec(0, value, key, KEY)
+        layout = mapper.layout_for(r)
+        assert layout.row_fields is not None
+        assert _projected(layout, key, value) == layout.extract(r) == layout.extract_values(
+            key.values, value.values, "t", 0, 0)
+    whitelisted = RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "id", "fields.whitelist": "note",
+                                      "replace.null.with.default": "false"}))
+    r = rec(0, val(3), key, KEY)
+    assert _projected(whitelisted.layout_for(r), key, val(3)) == ((5,), (5, "x"))
+
+
+def test_row_fields_only_for_plain_selections():
+    key = Struct(KEY).put("id", 5).put("region", "eu")
+    r = rec(0, val(1, note=None), key, KEY)
+    # replace.null.with.default (the default) and a field with a default: None becomes "none" per row.
+    assert RecordMapper(cfg(**{"pk.mode": "record_key"})).layout_for(r).row_fields is None
+    # Kafka coordinates, no key and value-side keys are not a selection of the key's fields.
+    for mode in ("kafka", "none", "record_value"):
+        layout = RecordMapper(cfg(**{"pk.mode": mode, "pk.fields": "id" if mode == "record_value" else "",
+                                     "replace.null.with.default": "false"})).layout_for(r)
+        assert layout.row_fields is None, mode
+    # A primitive key and timestamp.fields.list conversions neither.
+    primitive = rec(0, val(1), 99, INT64_SCHEMA)
+    assert RecordMapper(cfg(**{"pk.mode": "record_key", "pk.fields": "key_id", "replace.null.with.default": "false"})
+                        ).layout_for(primitive).row_fields is None
+    stamped = RecordMapper(cfg(**{"pk.mode": "record_key", "timestamp.fields.list": "name",
+                                  "replace.null.with.default": "false"}))
+    assert stamped.layout_for(rec(0, val(1), key, KEY)).row_fields is None
