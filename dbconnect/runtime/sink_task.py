@@ -145,7 +145,10 @@ class WorkerSinkTask(WorkerTask):
         if all(a is b for a, b in zip(start, partitions)):
             return  # nothing asked for: the client assigns them as they are
         strategy = str(self.consumer_config.get("partition.assignment.strategy") or "").lower()
-        if "cooperative" in strategy:
+        # KIP-848's group protocol (group.protocol=consumer, Kafka >= 4.0) hands out incremental
+        # assignments whatever the strategy, and librdkafka then refuses a plain assign().
+        protocol = str(self.consumer_config.get("group.protocol") or "classic").strip().lower()
+        if "cooperative" in strategy or protocol == "consumer":
             consumer.incremental_assign(start)
         else:
             consumer.assign(start)

@@ -5,6 +5,7 @@ RetriableError is retried within errors.retry.timeout."""
 
 from __future__ import annotations
 
+import pytest
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from dbconnect.api.errors import DataError, RetriableError
@@ -187,3 +188,29 @@ def test_a_partition_lost_and_assigned_back_commits_again_what_it_committed_befo
     worker_task._current[TP] = 2
     worker_task._commit()
     assert consumer.committed == [("t", 0, 2), ("t", 0, 2)]
+
+
+class AssignRecorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[tuple[str, int, int]]]] = []
+
+    def assign(self, partitions) -> None:
+        self.calls.append(("assign", [(p.topic, p.partition, p.offset) for p in partitions]))
+
+    def incremental_assign(self, partitions) -> None:
+        self.calls.append(("incremental_assign", [(p.topic, p.partition, p.offset) for p in partitions]))
+
+
+@pytest.mark.parametrize("consumer_config, method", [
+    ({}, "assign"),
+    ({"partition.assignment.strategy": "cooperative-sticky"}, "incremental_assign"),
+    ({"group.protocol": "consumer"}, "incremental_assign"),  # KIP-848: assignments are incremental
+    ({"group.protocol": "classic", "partition.assignment.strategy": "range"}, "assign"),
+])
+def test_offsets_the_task_asked_for_start_the_assignment_with_the_protocols_assign_call(consumer_config, method):
+    worker_task, _ = run([], FlakyTask(fail=[]))
+    worker_task.consumer_config = consumer_config
+    worker_task.context._offset_resets[TP] = 7
+    consumer = AssignRecorder()
+    worker_task._assign_at_reset_offsets(consumer, [KafkaTopicPartition("t", 0)])
+    assert consumer.calls == [(method, [("t", 0, 7)])]
