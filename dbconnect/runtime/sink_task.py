@@ -146,7 +146,7 @@ class WorkerSinkTask(WorkerTask):
             return  # nothing asked for: the client assigns them as they are
         strategy = str(self.consumer_config.get("partition.assignment.strategy") or "").lower()
         # KIP-848's group protocol (group.protocol=consumer, Kafka >= 4.0) hands out incremental
-        # assignments whatever the strategy, and librdkafka then refuses a plain assign().
+        # assignments whatever the strategy; librdkafka documents incremental_assign() for it.
         protocol = str(self.consumer_config.get("group.protocol") or "classic").strip().lower()
         if "cooperative" in strategy or protocol == "consumer":
             consumer.incremental_assign(start)
@@ -162,14 +162,7 @@ class WorkerSinkTask(WorkerTask):
             # Write out what was put for these partitions before another task takes them over.
             self._commit(revoking=tps)
             self.task.close(tps)
-        for tp in tps:
-            self.context._assignment.discard(tp)
-            self._current.pop(tp, None)
-            self._committed.pop(tp, None)
-            self._read_from.pop(tp, None)
-        if tps:
-            self._note_active()
-
+            self._forget(tps)
 
     def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         if self._closing:
@@ -178,11 +171,15 @@ class WorkerSinkTask(WorkerTask):
         log.warning("Task %s: partitions lost (the group moved them on without a revocation): %s", self.id,
                     _partition_names(tps))
         self.task.close(tps)
+        self._forget(tps)
+
+    def _forget(self, tps: list[TopicPartition]) -> None:
+        """Partitions this task no longer holds (revoked or lost): their offsets and its memory of
+        their last commit go too, since another member may commit them from now on (a later commit
+        of the same offset must not be skipped as "already committed")."""
         for tp in tps:
             self.context._assignment.discard(tp)
             self._current.pop(tp, None)
-            # What this task committed before is stale once another member may have committed: a
-            # later commit of the same offset must not be skipped as "already committed".
             self._committed.pop(tp, None)
             self._read_from.pop(tp, None)
         self._note_active()
