@@ -235,6 +235,18 @@ MODES = {
 }
 
 
+def wait_for_end_markers(db: Db, *tables: str) -> None:
+    """Until each table holds the stream's end marker (the row whose text is 'end')."""
+
+    def done(table: str) -> bool:
+        try:
+            return db.execute(f"SELECT count(*) FROM {db.q(table)} WHERE text = 'end'")[0][0] == 1
+        except Exception:  # not created yet
+            return False
+
+    wait_until(lambda: all(done(t) for t in tables), timeout=60, what="the end marker in " + ", ".join(tables))
+
+
 @pytest.mark.parametrize("mode", list(MODES))
 def test_fast_path_equals_sink_records_in_every_pk_mode(db: Db, worker, broker, schema_registry, topic_name, mode,
                                                         caplog):
@@ -251,13 +263,7 @@ def test_fast_path_equals_sink_records_in_every_pk_mode(db: Db, worker, broker, 
         worker.wait_for_state(f"{name}-{topic_name[-8:]}")
     produce_stream(broker, schema_registry.url, topic_name, db.pg, tombstones="delete.enabled" in settings)
 
-    def done(table: str) -> bool:
-        try:
-            return db.execute(f"SELECT count(*) FROM {db.q(table)} WHERE text = 'end'")[0][0] == 1
-        except Exception:  # not created yet
-            return False
-
-    wait_until(lambda: done("fast") and done("slow"), timeout=60, what="the end marker in both tables")
+    wait_for_end_markers(db, "fast", "slow")
     fast_rows, fast_texts = sorted_contents(db, "fast")
     slow_rows, slow_texts = sorted_contents(db, "slow")
     assert len(fast_rows) > 10
@@ -319,13 +325,7 @@ def test_projected_rows_write_exactly_what_sink_records_write(db: Db, worker, br
         keys.close()
         values.close()
 
-    def done(table: str) -> bool:
-        try:
-            return db.execute(f"SELECT count(*) FROM {db.q(table)} WHERE text = 'end'")[0][0] == 1
-        except Exception:  # not created yet
-            return False
-
-    wait_until(lambda: done("fast") and done("slow"), timeout=60, what="the end marker in both tables")
+    wait_for_end_markers(db, "fast", "slow")
     fast_rows, fast_texts = table_contents(db, "fast")
     slow_rows, slow_texts = table_contents(db, "slow")
     assert len(fast_rows) == n + 1

@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import decimal
 import json
+from typing import Any
 
 import orjson
 import pytest
@@ -85,6 +86,16 @@ def valid_document() -> dict:
             "date_opt": 1, "time": 0, "arr": [1], "nested": {"x": 1}}
 
 
+def document_with(field: str, value: Any) -> dict:
+    """A valid document with ``field`` set to ``value`` (left out for MISSING)."""
+    document = valid_document()
+    if value is MISSING:
+        del document[field]
+    else:
+        document[field] = value
+    return document
+
+
 @pytest.mark.parametrize("field", list(FIELDS))
 def test_struct_decoder_gives_what_each_field_decoder_gives(field):
     codec = ValueCodec()
@@ -92,11 +103,7 @@ def test_struct_decoder_gives_what_each_field_decoder_gives(field):
     decode_field = codec.decoder(FIELDS[field])
     index = list(FIELDS).index(field)
     for value in CANDIDATES:
-        document = valid_document()
-        if value is MISSING:
-            del document[field]
-        else:
-            document[field] = value
+        document = document_with(field, value)
         expected = outcome(decode_field, value)
         got = outcome(decode_struct, document)
         if got[0] == "struct":
@@ -228,11 +235,7 @@ def test_projected_row_decoder_gives_the_values_decoders_selection_or_its_error(
     projections = [decoder.project(p) for p in picks]
     for field in names:
         for value in CANDIDATES:
-            document = valid_document()
-            if value is MISSING:
-                del document[field]
-            else:
-                document[field] = value
+            document = document_with(field, value)
             message = header + json.dumps(document).encode()  # (orjson refuses 10**20)
             expected = outcome(decoder.decode, message)
             for pick, project in zip(picks, projections):
