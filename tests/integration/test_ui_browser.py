@@ -107,6 +107,17 @@ def click(driver, name: str, selector: str, timeout: float = 15.0) -> None:
     wait_until(clicked, timeout=timeout, interval=0.05, what=f"click {selector} of {name}")
 
 
+def _alert(driver):
+    """The page's open confirm() dialog, or None."""
+    from selenium.common.exceptions import NoAlertPresentException
+    try:
+        alert = driver.switch_to.alert
+        alert.text  # raises while no dialog is open
+        return alert
+    except NoAlertPresentException:
+        return None
+
+
 def no_horizontal_scroll(driver) -> bool:
     return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -147,9 +158,13 @@ def test_status_page_shows_a_live_jdbc_pipeline_pauses_it_and_shows_a_failed_tra
     assert shown(driver, "pg-items", 'tr[data-task="0"] td.mono') == status["tasks"][0]["worker_id"]
     assert status["connector"]["worker_id"] in shown(driver, "pg-items", ".meta")
     assert "JdbcSourceConnector" in shown(driver, "pg-items", ".meta")
-    assert "incrementing: 3" in shown(driver, "pg-items", "table.offsets")
     wait_until(lambda: shown(driver, "pg-items", '[data-figure="offset"]') == "3", what="offset 3 shown")
-    assert driver.find_element("id", "summary").text == "3 connectors · 3 tasks · 1 failed"
+    assert "incrementing: 3" in shown(driver, "pg-items", "table.offsets")
+    # The sink's task may start after the page's first refresh (its PUT came last): the summary
+    # counts it once GET /connectors?expand=status lists it.
+    worker.wait_for_task_state(copy, 0, "RUNNING")
+    wait_until(lambda: driver.find_element("id", "summary").text == "3 connectors · 3 tasks · 1 failed",
+               what="the summary line, all three connectors' tasks counted")
 
     # The numbers move: four rows more, the page's offset reaches 7 and its throughput is above zero.
     db.execute("INSERT INTO items (name) VALUES ('d'), ('e'), ('f'), ('g')")
@@ -203,8 +218,21 @@ def test_status_page_shows_a_live_jdbc_pipeline_pauses_it_and_shows_a_failed_tra
     wait_until(lambda: "Restart: broken (HTTP 202)" in driver.find_element("id", "banner").text,
                what="the restart acknowledged")
     worker.wait_for_task_state("broken", 0, "FAILED")
-    # Stop from the page.
+    # Stop from the page asks first. Dismissed, nothing is sent: the page's next call (a pause)
+    # answers, and the connector is PAUSED with its task, not STOPPED (a stop removes its tasks).
     click(driver, "pg-items", 'button[data-action="stop"]')
+    alert = wait_until(lambda: _alert(driver), what="the stop confirmation")
+    assert "Stop pg-items?" in alert.text
+    alert.dismiss()
+    click(driver, "pg-items", 'button[data-action="pause"]')
+    wait_until(lambda: "Pause: pg-items (HTTP 202)" in driver.find_element("id", "banner").text,
+               what="the pause acknowledged")
+    worker.wait_for_state("pg-items", "PAUSED", tasks=1)
+    assert not [url for url in driver.execute_script(
+        "return performance.getEntriesByType('resource').map((e) => e.name)") if url.endswith("/stop")]
+    # Accepted, it stops.
+    click(driver, "pg-items", 'button[data-action="stop"]')
+    wait_until(lambda: _alert(driver), what="the stop confirmation").accept()
     worker.wait_for_state("pg-items", "STOPPED", tasks=0)
     wait_until(lambda: shown(driver, "pg-items", ".head .state") == "STOPPED", what="STOPPED on the page")
 

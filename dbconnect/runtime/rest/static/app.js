@@ -115,11 +115,20 @@ async function errorText(response) {
   }
 }
 
+// Stop shuts the connector's tasks down and removes their configs until a resume: the one action
+// that is not undone by pressing another button at once, so it asks first.
+const CONFIRM = {
+  Stop: (name) => `Stop ${name}? Its tasks are shut down and their configs removed until you resume it.`,
+};
+
 function actions(name) {
   const enc = encodeURIComponent(name);
   const button = (label, method, path, extra = "") =>
     el("button", { type: "button", class: extra, "data-action": label.toLowerCase(),
-                   onclick: () => act(name, label, method, path) }, label);
+                   onclick: () => {
+                     const question = CONFIRM[label];
+                     if (!question || window.confirm(question(name))) act(name, label, method, path);
+                   } }, label);
   return el("div", { class: "actions" },
     button("Pause", "PUT", `/connectors/${enc}/pause`),
     button("Resume", "PUT", `/connectors/${enc}/resume`),
