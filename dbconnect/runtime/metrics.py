@@ -35,24 +35,38 @@ def _family(group: str, name: str) -> str:
 
 
 class WorkerCounts:
-    """Startup attempts, successes and failures (connect-worker-metrics), counted by the Worker."""
+    """Startup attempts, successes and failures (connect-worker-metrics), counted by the Worker.
+
+    Herder threads, connector-process callbacks and REST handlers start connectors and tasks at
+    the same time, and ``d[k] += 1`` is a read then a write: one lock keeps every start counted and
+    a scrape's attempts never below its successes + failures.
+    """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self.connector_startup = {"attempts": 0, "success": 0, "failure": 0}
         self.task_startup = {"attempts": 0, "success": 0, "failure": 0}
 
     def connector_started(self, ok: bool | None) -> None:
         """``None``: the attempt is counted; its outcome comes later (a connector process)."""
-        self.connector_startup["attempts"] += 1
-        if ok is not None:
-            self.connector_startup["success" if ok else "failure"] += 1
+        with self._lock:
+            self.connector_startup["attempts"] += 1
+            if ok is not None:
+                self.connector_startup["success" if ok else "failure"] += 1
 
     def connector_outcome(self, ok: bool) -> None:
-        self.connector_startup["success" if ok else "failure"] += 1
+        with self._lock:
+            self.connector_startup["success" if ok else "failure"] += 1
 
     def task_started(self, ok: bool) -> None:
-        self.task_startup["attempts"] += 1
-        self.task_startup["success" if ok else "failure"] += 1
+        with self._lock:
+            self.task_startup["attempts"] += 1
+            self.task_startup["success" if ok else "failure"] += 1
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(connector, task) startup counts, read together."""
+        with self._lock:
+            return dict(self.connector_startup), dict(self.task_startup)
 
 
 class RebalanceMetrics:
@@ -256,7 +270,7 @@ class WorkerMetrics:
         yield from tasks_by_state.values()
         yield connector_status
         yield connector_info
-        for what, counts in (("connector", self.counts.connector_startup), ("task", self.counts.task_startup)):
+        for what, counts in zip(("connector", "task"), self.counts.snapshot()):
             for outcome in ("attempts", "success", "failure"):
                 # CounterMetricFamily appends _total (Kafka's names end in -total already).
                 yield CounterMetricFamily(_family(group, f"{what}-startup-{outcome}"),
