@@ -16,7 +16,7 @@ from .api.errors import ConnectError
 log = logging.getLogger("dbconnect")
 
 
-def _setup_logging(level: str, fmt: str | None) -> None:
+def _setup_logging(level: int, fmt: str | None) -> None:
     """The root handler on stderr: Kafka Connect's layout (``[%d] %p %X{connector.context}%m (%c:%L)``)
     or one JSON object per line. ``--log-format`` wins over ``CONNECT_LOG_FORMAT`` (the worker
     property ``log.format`` as a CONNECT_* variable, read here so that the first lines are in it too)."""
@@ -177,9 +177,21 @@ def _log_format(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _log_level(value: str) -> int:
+    """A level as ``/admin/loggers`` names it (Kafka's log4j names), or Python's WARNING/CRITICAL."""
+    from .runtime.log_levels import JAVA_LEVELS, python_level
+
+    level = python_level(value) or {"WARNING": logging.WARNING, "CRITICAL": logging.CRITICAL}.get(value.upper())
+    if level is None:
+        raise argparse.ArgumentTypeError(
+            f"invalid level {value!r}: use {', '.join(JAVA_LEVELS)} (Kafka's names) or WARNING, CRITICAL")
+    return level
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dbconnect", description="A pure-Python Kafka Connect worker.")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    parser.add_argument("--log-level", type=_log_level, default=logging.INFO, metavar="LEVEL",
+                        help="DEBUG, INFO (default), WARN or ERROR; also TRACE, FATAL, OFF, ALL as /admin/loggers names them")
     # Checked by type=, not choices=: the help's only {a,b} list stays the one of the commands.
     parser.add_argument("--log-format", type=_log_format, default=None, metavar="FORMAT",
                         help="text: Kafka Connect's layout with the [connector|task-0] context (the default); "
@@ -244,10 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="read the password from the first line of standard input (default when it is not a terminal)")
     passwd.add_argument("--rounds", type=int, default=12, help="bcrypt's cost factor (default 12)")
     passwd.set_defaults(func=cmd_passwd)
-    # `dbconnect standalone --log-format json …` works too (SUPPRESS: absent, it keeps the top-level value).
+    # `dbconnect standalone --log-format json --log-level DEBUG …` work too (SUPPRESS: absent, it keeps the top-level value).
     for command in (standalone, distributed, demo, migrate, registry):
         command.add_argument("--log-format", type=_log_format, default=argparse.SUPPRESS, metavar="FORMAT",
                              help="text (default) or json: as dbconnect --log-format")
+        command.add_argument("--log-level", type=_log_level, default=argparse.SUPPRESS, metavar="LEVEL",
+                             help="as dbconnect --log-level")
     return parser
 
 

@@ -12,6 +12,24 @@ import logging
 import threading
 from collections.abc import Callable
 
+#: Kafka (log4j) level name → Python level number.
+JAVA_LEVELS: dict[str, int] = {
+    "OFF": 100,
+    "FATAL": logging.CRITICAL,
+    "ERROR": logging.ERROR,
+    "WARN": logging.WARNING,
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+    "TRACE": 5,
+    "ALL": 1,
+}
+
+
+def python_level(name: str) -> int | None:
+    """The Python level for a Kafka level name (case-insensitive), or None if unknown."""
+    return JAVA_LEVELS.get(name.upper()) if name else None
+
+
 _listeners: list[Callable[[dict[str, int]], None]] = []
 _lock = threading.Lock()
 

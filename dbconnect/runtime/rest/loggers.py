@@ -33,6 +33,7 @@ from starlette.responses import Response
 
 from dbconnect.api.errors import BadRequestError, NotFoundError
 from dbconnect.runtime import log_levels
+from dbconnect.runtime.log_levels import JAVA_LEVELS, python_level
 from dbconnect.runtime.rest._http import (
     ConnectRoute,
     LoggerName,
@@ -51,18 +52,6 @@ log = logging.getLogger(__name__)
 ROOT_LOGGER_NAME = "root"
 WORKER_SCOPE = "worker"
 CLUSTER_SCOPE = "cluster"
-
-#: Kafka (log4j) level name → Python level number.
-JAVA_LEVELS: dict[str, int] = {
-    "OFF": 100,
-    "FATAL": logging.CRITICAL,
-    "ERROR": logging.ERROR,
-    "WARN": logging.WARNING,
-    "INFO": logging.INFO,
-    "DEBUG": logging.DEBUG,
-    "TRACE": 5,
-    "ALL": 1,
-}
 _BY_VALUE_DESC = sorted(JAVA_LEVELS.items(), key=lambda item: item[1], reverse=True)
 
 
@@ -72,11 +61,6 @@ def java_level_name(level: int) -> str:
         if level >= value:
             return name
     return "ALL"
-
-
-def python_level(name: str) -> int | None:
-    """The Python level for a Kafka level name (case-insensitive), or None if unknown."""
-    return JAVA_LEVELS.get(name.upper()) if name else None
 
 
 class LoggerAdmin:

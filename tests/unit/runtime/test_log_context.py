@@ -169,6 +169,21 @@ def test_log_format_choices():
         build_parser().parse_args(["--log-format", "xml", "registry"])
 
 
+def test_log_level_before_or_after_the_command_and_an_unknown_level_refused(capsys):
+    parse = build_parser().parse_args
+    assert parse(["registry"]).log_level == logging.INFO
+    assert parse(["--log-level", "debug", "registry"]).log_level == logging.DEBUG
+    assert parse(["standalone", "--log-level", "WARN", "w.properties"]).log_level == logging.WARNING
+    assert parse(["--log-level", "ERROR", "standalone", "w.properties"]).log_level == logging.ERROR
+    assert parse(["distributed", "--log-level", "TRACE"]).log_level == 5  # /admin/loggers' names
+    assert parse(["demo", "--log-level", "WARNING"]).log_level == logging.WARNING  # Python's name too
+    for argv in (["--log-level", "FOO", "registry"], ["registry", "--log-level", "verbose"]):
+        with pytest.raises(SystemExit) as exit_:
+            parse(argv)
+        assert exit_.value.code == 2
+        assert "invalid level" in capsys.readouterr().err
+
+
 def test_configure_logging_replaces_only_its_own_handler():
     root = logging.getLogger()
     foreign = logging.NullHandler()
