@@ -19,6 +19,8 @@ What this module does for the herder, as Kafka's WorkerCoordinator and Distribut
   (cooperative protocol), so the work kept from earlier rounds is added and the revoked work removed;
   the revoked lists stay on the object for information;
 - after a round that revoked work, it rejoins at once (revocation in one round, reassignment in the next);
+- a rejoin asked for while a round is in flight is not lost when that round completes: one more
+  round follows it (``_ConnectCoordinator.request_member_rejoin``);
 - a positive ``delay_ms`` makes it rejoin when the delay has passed (lost work held back, KIP-415); a
   round without a delay cancels that rejoin;
 - its JoinGroup metadata embeds its last assignment (``_join_metadata``), as Kafka's does: at a
@@ -192,12 +194,30 @@ class _ConnectCoordinator(BaseCoordinator):
     AbstractCoordinator keeps its join future until the result is consumed. Here a completed round's
     assignment is kept until ``_on_join_complete_async`` consumes it, and the next attempt hands it
     over instead of sending a JoinGroup (unless the generation was reset meanwhile).
+
+    And one difference: kafka-python clears ``rejoin_needed`` when a round completes, so a rejoin the
+    herder asked for while a round was in flight (its JoinGroup sent, its assignment possibly
+    computed before the change the rejoin is for) was lost with it. Kafka's herder never asks during
+    a round (its tick thread drives the join and handles config updates only once it completed);
+    ours asks from its own threads, so the member's requests (``request_member_rejoin``) are counted,
+    and a round whose JoinGroup went out before the last request is followed by one more round.
+    kafka-python's own ``request_rejoin()`` (a heartbeat answered REBALANCE_IN_PROGRESS: the round
+    in flight is that rebalance) is not counted.
     """
 
     def __init__(self, client: KafkaNetClient, member: WorkerGroupMember, **configs: Any) -> None:
         self._member = member
         self._unclaimed_assignment: bytes | None = None
+        # The member's rejoin requests so far, and how many of them the round in flight was sent after.
+        self._member_requests = 0
+        self._requests_before_join = 0
         super().__init__(client, **configs)
+
+    def request_member_rejoin(self) -> None:
+        """A rejoin the member (the herder) asked for: kept across a round already in flight."""
+        with self._lock:
+            self._member_requests += 1
+            self.rejoin_needed = True
 
     def protocol_type(self) -> str:
         return PROTOCOL_TYPE
@@ -214,12 +234,19 @@ class _ConnectCoordinator(BaseCoordinator):
             log.info("Group %s: taking the assignment of generation %s, completed while no one waited for it, "
                      "instead of joining again", self.group_id, self._generation.generation_id)
             return unclaimed
+        with self._lock:  # the JoinGroup built now (its metadata too) answers the requests made so far
+            self._requests_before_join = self._member_requests
         assignment = await super()._do_join_and_sync_async()
         self._unclaimed_assignment = assignment
         return assignment
 
     async def _on_join_complete_async(self, generation, member_id, protocol, member_assignment_bytes):
         self._unclaimed_assignment = None
+        with self._lock:
+            if self._member_requests != self._requests_before_join:
+                log.info("Group %s: a rejoin was requested while the round of generation %s was in flight; "
+                         "rejoining after it", self.group_id, generation)
+                self.rejoin_needed = True
         self._member._joined(generation, member_id, protocol, member_assignment_bytes)
 
     def reset_generation(self, member_id=UNKNOWN_MEMBER_ID):
@@ -425,7 +452,7 @@ class WorkerGroupMember:
                         reason = reason or "the scheduled rebalance delay has passed"
                         self._rejoin_at = None
                 if reason is not None:
-                    coordinator.request_rejoin()
+                    coordinator.request_member_rejoin()
                 if coordinator.need_rejoin() or coordinator.coordinator_unknown():
                     coordinator.ensure_active_group(timeout_ms=1000)
                 self._dispatch()
