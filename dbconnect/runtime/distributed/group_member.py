@@ -203,6 +203,9 @@ class _ConnectCoordinator(BaseCoordinator):
     and a round whose JoinGroup went out before the last request is followed by one more round.
     kafka-python's own ``request_rejoin()`` (a heartbeat answered REBALANCE_IN_PROGRESS: the round
     in flight is that rebalance) is not counted.
+
+    For a stop it also knows whether a JoinGroup of this member awaits its answer and which member
+    the last answer named leader (``round_leader``), and it sends no JoinGroup once ``joins_closed``.
     """
 
     def __init__(self, client: KafkaNetClient, member: WorkerGroupMember, **configs: Any) -> None:
@@ -211,6 +214,10 @@ class _ConnectCoordinator(BaseCoordinator):
         # The member's rejoin requests so far, and how many of them the round in flight was sent after.
         self._member_requests = 0
         self._requests_before_join = 0
+        # A JoinGroup of ours is out and unanswered: the coordinator may have made us the leader.
+        self.join_awaits_answer = False
+        self.round_leader: str | None = None  # the leader named by the last JoinGroup answer
+        self.joins_closed = False  # leaving: no JoinGroup from now on
         super().__init__(client, **configs)
 
     def request_member_rejoin(self) -> None:
@@ -235,10 +242,27 @@ class _ConnectCoordinator(BaseCoordinator):
                      "instead of joining again", self.group_id, self._generation.generation_id)
             return unclaimed
         with self._lock:  # the JoinGroup built now (its metadata too) answers the requests made so far
+            if self.joins_closed:
+                raise _Leaving(f"member of group {self.group_id} is leaving: no JoinGroup sent")
             self._requests_before_join = self._member_requests
-        assignment = await super()._do_join_and_sync_async()
+            self.join_awaits_answer = True
+        try:
+            assignment = await super()._do_join_and_sync_async()
+        finally:
+            with self._lock:
+                self.join_awaits_answer = False
         self._unclaimed_assignment = assignment
         return assignment
+
+    def _process_join_group_response(self, response, send_time):
+        try:
+            response = super()._process_join_group_response(response, send_time)
+        finally:
+            with self._lock:
+                self.join_awaits_answer = False
+        with self._lock:
+            self.round_leader = response.leader or None
+        return response
 
     async def _on_join_complete_async(self, generation, member_id, protocol, member_assignment_bytes):
         self._unclaimed_assignment = None
@@ -251,8 +275,13 @@ class _ConnectCoordinator(BaseCoordinator):
 
     def reset_generation(self, member_id=UNKNOWN_MEMBER_ID):
         self._unclaimed_assignment = None
+        self.round_leader = None
         self._member._generation_reset()
         super().reset_generation(member_id)
+
+
+class _Leaving(kafka_errors.KafkaError):
+    """A join attempt refused because the member is leaving the group (not retried)."""
 
 
 class WorkerGroupMember:
@@ -305,8 +334,42 @@ class WorkerGroupMember:
                                         daemon=True)
         self._thread.start()
 
+    def stop_joining_unless_leading(self) -> bool:
+        """Whether this member may leave the group now without leaving it leaderless mid-rebalance.
+
+        False while it is, or may be, the leader of a rebalance that has not completed: a JoinGroup of
+        it awaits its answer (a coordinator makes the first member it hears from the leader of a group
+        that has none, e.g. after the leader left), or a rebalance is pending or under way for it and
+        the last JoinGroup answer (or, before one, the last assignment) named it leader. On the test
+        broker (Tansu 0.6) a leader that leaves then leaves its group stuck for good (the design doc's
+        failure table); a follower that leaves is dropped from the round and the leader completes it.
+        When True, the member sends no JoinGroup any more, so it cannot become the leader before it
+        leaves (the check and the closing are one step under the coordinator's lock).
+        """
+        coordinator = self._coordinator
+        if coordinator is None:
+            return True
+        with coordinator._lock:
+            if self._may_lead_a_rebalance(coordinator):
+                return False
+            coordinator.joins_closed = True
+            return True
+
+    def _may_lead_a_rebalance(self, coordinator: _ConnectCoordinator) -> bool:
+        if coordinator.join_awaits_answer:
+            return True
+        pending = (self._rejoin_reason is not None or coordinator.need_rejoin()
+                   or coordinator._unclaimed_assignment is not None)
+        me = self.member_id
+        if not pending or me is None:
+            return False  # the group is settled as far as this member knows, or it is no member of it
+        leader = coordinator.round_leader or self._leader_id
+        return leader is None or leader == me
+
     def stop(self, timeout_s: float = 10.0) -> None:
         """Leave the group (LeaveGroup, so the others rebalance at once) and close, within ``timeout_s``."""
+        if self._coordinator is not None:
+            self._coordinator.joins_closed = True
         self._stopping.set()
         self._wake.set()
         deadline = time.monotonic() + timeout_s
@@ -459,6 +522,8 @@ class WorkerGroupMember:
                 coordinator.poll_heartbeat()
                 self._check_session()
                 backoff = 0.1
+            except _Leaving:
+                break
             except Exception as exc:  # a failed round: log, back off, try again
                 self.last_error = exc
                 log.warning("Group %s: join round failed: %s", self.settings["group_id"], exc, exc_info=True)
