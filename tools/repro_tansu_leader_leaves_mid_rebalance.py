@@ -28,6 +28,11 @@ elects another leader when the leader is removed (``ClassicGroup.remove``: "if (
 same defect.
 
 Exit status: 0 if B or C gets an assignment (the broker behaves like Kafka), 1 if the group is stuck.
+
+``--leaver follower`` runs the same steps with B, the follower, leaving at step 3 instead of A, and
+A and C rejoining at step 4: there the group carries on (A, still its leader, completes the round
+without B; exit status 0). That is why a stopping worker waits for a rebalance only when it is, or may
+be, its leader (docs/design/distributed.md, "What a stop does").
 """
 
 from __future__ import annotations
@@ -153,6 +158,8 @@ def main() -> int:
     parser.add_argument("--expiry-wait", type=float, default=8.0,
                         help="seconds to wait (beyond the 6 s session timeout) before a last round; 0: no last round "
                              "(default 8)")
+    parser.add_argument("--leaver", choices=("leader", "follower"), default="leader",
+                        help="who leaves in the middle of the rebalance: A, the leader (default), or B, the follower")
     args = parser.parse_args()
     with EmbeddedBroker() as broker:
         group = f"repro-{uuid.uuid4().hex[:8]}"
@@ -162,20 +169,24 @@ def main() -> int:
         b = Member(broker, group, "member-B")
         error, leader, _ = b.join()
         print(f"2. B joined: generation {b.generation}, leader {leader}: a rebalance is under way, A has not rejoined")
-        print(f"3. A leaves in the middle of it: LeaveGroup error {a.leave()}")
+        leaver, stayer = (a, b) if args.leaver == "leader" else (b, a)
+        print(f"3. {leaver.name[-1]} leaves in the middle of it: LeaveGroup error {leaver.leave()}")
         c = Member(broker, group, "member-C")
         for i in range(args.rounds):
-            for member in (b, c):
+            for member in (stayer, c):
                 leader, error, assignment = member.round()
-                gone = " (A, gone)" if leader == a.member_id else ""
+                gone = f" ({leaver.name[-1]}, gone)" if leader == leaver.member_id else ""
                 print(f"4.{i + 1} {member.name}: generation {member.generation}, leader {leader}{gone}, "
                       f"SyncGroup error {error}" + (f", assigned {assignment!r}" if not error else ""))
+                if not error and args.leaver == "follower":
+                    print("The group carried on: its leader completed the round without the follower that left.")
+                    return 0
                 if not error:
                     print("The group recovered: the broker elected a new leader (Kafka's behaviour).")
                     return 0
         if args.expiry_wait > 0:
             time.sleep(args.expiry_wait)  # a script: the point is that time alone does not help
-        for member in (b, c) if args.expiry_wait > 0 else ():
+        for member in (stayer, c) if args.expiry_wait > 0 else ():
             leader, error, _ = member.round()
             print(f"5. after {args.expiry_wait:.0f} s, {member.name}: generation {member.generation}, leader {leader}, "
                   f"SyncGroup error {error}")

@@ -19,6 +19,8 @@ What this module does for the herder, as Kafka's WorkerCoordinator and Distribut
   (cooperative protocol), so the work kept from earlier rounds is added and the revoked work removed;
   the revoked lists stay on the object for information;
 - after a round that revoked work, it rejoins at once (revocation in one round, reassignment in the next);
+- a rejoin asked for while a round is in flight is not lost when that round completes: one more
+  round follows it (``_ConnectCoordinator.request_member_rejoin``);
 - a positive ``delay_ms`` makes it rejoin when the delay has passed (lost work held back, KIP-415); a
   round without a delay cancels that rejoin;
 - its JoinGroup metadata embeds its last assignment (``_join_metadata``), as Kafka's does: at a
@@ -192,12 +194,37 @@ class _ConnectCoordinator(BaseCoordinator):
     AbstractCoordinator keeps its join future until the result is consumed. Here a completed round's
     assignment is kept until ``_on_join_complete_async`` consumes it, and the next attempt hands it
     over instead of sending a JoinGroup (unless the generation was reset meanwhile).
+
+    And one difference: kafka-python clears ``rejoin_needed`` when a round completes, so a rejoin the
+    herder asked for while a round was in flight (its JoinGroup sent, its assignment possibly
+    computed before the change the rejoin is for) was lost with it. Kafka's herder never asks during
+    a round (its tick thread drives the join and handles config updates only once it completed);
+    ours asks from its own threads, so the member's requests (``request_member_rejoin``) are counted,
+    and a round whose JoinGroup went out before the last request is followed by one more round.
+    kafka-python's own ``request_rejoin()`` (a heartbeat answered REBALANCE_IN_PROGRESS: the round
+    in flight is that rebalance) is not counted.
+
+    For a stop it also knows whether a JoinGroup of this member awaits its answer and which member
+    the last answer named leader (``round_leader``), and it sends no JoinGroup once ``joins_closed``.
     """
 
     def __init__(self, client: KafkaNetClient, member: WorkerGroupMember, **configs: Any) -> None:
         self._member = member
         self._unclaimed_assignment: bytes | None = None
+        # The member's rejoin requests so far, and how many of them the round in flight was sent after.
+        self._member_requests = 0
+        self._requests_before_join = 0
+        # A JoinGroup of ours is out and unanswered: the coordinator may have made us the leader.
+        self.join_awaits_answer = False
+        self.round_leader: str | None = None  # the leader named by the last JoinGroup answer
+        self.joins_closed = False  # leaving: no JoinGroup from now on
         super().__init__(client, **configs)
+
+    def request_member_rejoin(self) -> None:
+        """A rejoin the member (the herder) asked for: kept across a round already in flight."""
+        with self._lock:
+            self._member_requests += 1
+            self.rejoin_needed = True
 
     def protocol_type(self) -> str:
         return PROTOCOL_TYPE
@@ -214,18 +241,47 @@ class _ConnectCoordinator(BaseCoordinator):
             log.info("Group %s: taking the assignment of generation %s, completed while no one waited for it, "
                      "instead of joining again", self.group_id, self._generation.generation_id)
             return unclaimed
-        assignment = await super()._do_join_and_sync_async()
+        with self._lock:  # the JoinGroup built now (its metadata too) answers the requests made so far
+            if self.joins_closed:
+                raise _Leaving(f"member of group {self.group_id} is leaving: no JoinGroup sent")
+            self._requests_before_join = self._member_requests
+            self.join_awaits_answer = True
+        try:
+            assignment = await super()._do_join_and_sync_async()
+        finally:
+            with self._lock:
+                self.join_awaits_answer = False
         self._unclaimed_assignment = assignment
         return assignment
 
+    def _process_join_group_response(self, response, send_time):
+        try:
+            response = super()._process_join_group_response(response, send_time)
+        finally:
+            with self._lock:
+                self.join_awaits_answer = False
+        with self._lock:
+            self.round_leader = response.leader or None
+        return response
+
     async def _on_join_complete_async(self, generation, member_id, protocol, member_assignment_bytes):
         self._unclaimed_assignment = None
+        with self._lock:
+            if self._member_requests != self._requests_before_join:
+                log.info("Group %s: a rejoin was requested while the round of generation %s was in flight; "
+                         "rejoining after it", self.group_id, generation)
+                self.rejoin_needed = True
         self._member._joined(generation, member_id, protocol, member_assignment_bytes)
 
     def reset_generation(self, member_id=UNKNOWN_MEMBER_ID):
         self._unclaimed_assignment = None
+        self.round_leader = None
         self._member._generation_reset()
         super().reset_generation(member_id)
+
+
+class _Leaving(kafka_errors.KafkaError):
+    """A join attempt refused because the member is leaving the group (not retried)."""
 
 
 class WorkerGroupMember:
@@ -278,8 +334,42 @@ class WorkerGroupMember:
                                         daemon=True)
         self._thread.start()
 
+    def stop_joining_unless_leading(self) -> bool:
+        """Whether this member may leave the group now without leaving it leaderless mid-rebalance.
+
+        False while it is, or may be, the leader of a rebalance that has not completed: a JoinGroup of
+        it awaits its answer (a coordinator makes the first member it hears from the leader of a group
+        that has none, e.g. after the leader left), or a rebalance is pending or under way for it and
+        the last JoinGroup answer (or, before one, the last assignment) named it leader. On the test
+        broker (Tansu 0.6) a leader that leaves then leaves its group stuck for good (the design doc's
+        failure table); a follower that leaves is dropped from the round and the leader completes it.
+        When True, the member sends no JoinGroup any more, so it cannot become the leader before it
+        leaves (the check and the closing are one step under the coordinator's lock).
+        """
+        coordinator = self._coordinator
+        if coordinator is None:
+            return True
+        with coordinator._lock:
+            if self._may_lead_a_rebalance(coordinator):
+                return False
+            coordinator.joins_closed = True
+            return True
+
+    def _may_lead_a_rebalance(self, coordinator: _ConnectCoordinator) -> bool:
+        if coordinator.join_awaits_answer:
+            return True
+        pending = (self._rejoin_reason is not None or coordinator.need_rejoin()
+                   or coordinator._unclaimed_assignment is not None)
+        me = self.member_id
+        if not pending or me is None:
+            return False  # the group is settled as far as this member knows, or it is no member of it
+        leader = coordinator.round_leader or self._leader_id
+        return leader is None or leader == me
+
     def stop(self, timeout_s: float = 10.0) -> None:
         """Leave the group (LeaveGroup, so the others rebalance at once) and close, within ``timeout_s``."""
+        if self._coordinator is not None:
+            self._coordinator.joins_closed = True
         self._stopping.set()
         self._wake.set()
         deadline = time.monotonic() + timeout_s
@@ -425,13 +515,15 @@ class WorkerGroupMember:
                         reason = reason or "the scheduled rebalance delay has passed"
                         self._rejoin_at = None
                 if reason is not None:
-                    coordinator.request_rejoin()
+                    coordinator.request_member_rejoin()
                 if coordinator.need_rejoin() or coordinator.coordinator_unknown():
                     coordinator.ensure_active_group(timeout_ms=1000)
                 self._dispatch()
                 coordinator.poll_heartbeat()
                 self._check_session()
                 backoff = 0.1
+            except _Leaving:
+                break
             except Exception as exc:  # a failed round: log, back off, try again
                 self.last_error = exc
                 log.warning("Group %s: join round failed: %s", self.settings["group_id"], exc, exc_info=True)

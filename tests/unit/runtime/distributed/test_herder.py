@@ -136,6 +136,7 @@ class FakeMember:
     def start(self): pass
     def stop(self): pass
     def request_rejoin(self, reason): self.rejoins.append(reason)
+    def stop_joining_unless_leading(self): return True
 
 
 @dataclass
@@ -390,12 +391,17 @@ def test_the_leader_names_members_that_advertise_the_same_url(make, caplog):
     assert "Workers m-2, m-3 all advertise the REST URL http://w2:8083" in caplog.text
 
 
-def test_a_stop_during_a_rebalance_waits_for_it_before_leaving_the_group():
+def stop_during_a_rebalance(leads: bool) -> list[bool]:
+    """Stop a herder whose member sent a JoinGroup and has no assignment yet, the round completing
+    5 s later; what ``herder.rebalancing`` was when the member left the group."""
     left = []
 
     class Member(FakeMember):
         def stop(self):
             left.append(herder.rebalancing)
+
+        def stop_joining_unless_leading(self):  # WorkerGroupMember's answer, for a leader or a follower
+            return not (leads and herder.rebalancing)
 
     herder = DistributedHerder(FakeWorker(), FakeConfigStore(), MemoryStatusBackingStore(), url="http://w1:8083",
                                member_factory=lambda h: Member(h), assignor=None, protocols=States(),
@@ -403,9 +409,21 @@ def test_a_stop_during_a_rebalance_waits_for_it_before_leaving_the_group():
     herder.start()
     assign(herder)
     herder.metadata()  # a JoinGroup went out: a rebalance is in progress
-    threading.Timer(0.5, lambda: herder.on_assigned(Assignment(leader="m-1", leader_url="http://w1:8083"), 6)).start()
-    herder.stop()
-    assert left == [False]  # it left only once the rebalance had completed
+    completes = threading.Timer(5.0, lambda: herder.on_assigned(Assignment(leader="m-1", leader_url="http://w1:8083"), 6))
+    completes.start()
+    try:
+        herder.stop()
+    finally:
+        completes.cancel()
+    return left
+
+
+def test_a_leader_stopped_during_a_rebalance_waits_for_it_before_leaving_the_group():
+    assert stop_during_a_rebalance(leads=True) == [False]  # it left only once the rebalance had completed
+
+
+def test_a_follower_stopped_during_a_rebalance_leaves_the_group_at_once():
+    assert stop_during_a_rebalance(leads=False) == [True]  # it left while the rebalance was still on
 
 
 def test_a_round_that_revoked_work_is_not_the_end_of_the_rebalance(make):
