@@ -181,7 +181,6 @@ def url_path(url: str) -> str:
 
 # -- config checks ------------------------------------------------------------------------------------
 
-WORKER_PREFIXES = ("producer.", "consumer.", "admin.", "config.providers.")
 CONVERTER_PREFIXES = ("key.converter.", "value.converter.", "header.converter.")
 CONNECTOR_PREFIXES = ("producer.override.", "consumer.override.", "admin.override.", "transforms.", "predicates.")
 
@@ -216,9 +215,10 @@ def worker_key_errors(props: dict[str, str], complete: bool = True) -> list[str]
     """Unknown keys and invalid values; ``complete=False`` for a fragment (required keys may be elsewhere)."""
     from dbconnect.api.config import ConfigDefinition
 
+    from dbconnect.runtime.worker_config import unknown_keys
+
     definition = ConfigDefinition.load("worker")
-    errors = [f"unknown worker key {k}" for k in props
-              if k not in definition and not k.startswith(WORKER_PREFIXES + CONVERTER_PREFIXES)]
+    errors = [f"unknown worker key {k}" for k in unknown_keys(props, definition)]
     errors += [f"{k}: {m}" for k, msgs in definition.validate(props).items() for m in msgs
                if complete or k in props]
     return errors + converter_errors(props)

@@ -69,6 +69,7 @@ class StandaloneConnect(_ConnectProcess):
 
     def __init__(self, worker_props: Mapping[str, str], plugins: Plugins | None = None) -> None:
         self.config = WorkerConfig(worker_props)
+        self.config.log_unknown()
         # Checked first: a bad REST security setting stops the worker before anything starts.
         self.security = RestSecurity.from_worker_config(self.config)
         plugin_path = self.config.get("plugin.path")
@@ -149,6 +150,7 @@ class DistributedConnect(_ConnectProcess):
         from .distributed.wiring import DistributedParts
 
         self.config = WorkerConfig(worker_props)
+        self.config.log_unknown()
         check_distributed_config(self.config)
         self.security = RestSecurity.from_worker_config(self.config)
         plugin_path = self.config.get("plugin.path")

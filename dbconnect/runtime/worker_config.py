@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +13,23 @@ from ..api.config import is_secret_key
 from ..api.masking import config_secrets, register_secrets
 from .config_providers import resolve_worker_props
 from .kafka_clients import prefixed, translate
+
+log = logging.getLogger(__name__)
+
+
+# Families of worker keys read by prefix rather than declared one by one in schemas/worker.json.
+KNOWN_PREFIXES = (
+    "producer.", "consumer.", "admin.",  # the clients' own settings
+    "key.converter.", "value.converter.", "header.converter.",  # the worker-level converters'
+    "security.", "sasl.", "ssl.",  # applied to every client (base_client_config)
+    "listeners.https.",  # an https listener's TLS
+    "config.providers.",  # each provider's class and params
+)
+
+
+def unknown_keys(originals: Mapping[str, str], definition: ConfigDefinition) -> list[str]:
+    """Worker keys neither declared nor in a family read by prefix: nothing reads them."""
+    return sorted(key for key in originals if key not in definition and not key.startswith(KNOWN_PREFIXES))
 
 
 class WorkerConfig:
@@ -26,6 +44,16 @@ class WorkerConfig:
             lines = [message for messages in errors.values() for message in messages]
             raise ConfigError("The worker configuration is invalid:\n" + "\n".join(lines), errors)
         self.values: dict[str, Any] = definition.parse(self.originals)
+        self._definition = definition
+
+    def log_unknown(self) -> list[str]:
+        """Warn once per key nothing reads (called by the worker process at start, not by each
+        task process): a typo, or a setting of a Kafka version or plugin this worker does not
+        have, is said instead of ignored quietly, in Kafka's AbstractConfig.logUnused words."""
+        unknown = unknown_keys(self.originals, self._definition)
+        for key in unknown:
+            log.warning("The configuration '%s' was supplied but isn't a known config.", key)
+        return unknown
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.values.get(key)
