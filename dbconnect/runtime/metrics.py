@@ -118,24 +118,28 @@ class RebalanceMetrics:
 
 
 class _Rates:
-    """(taken, records_in, records_out) of recent snapshots of one task, for the *-rate figures."""
+    """Recent snapshots of one task, for the *-rate figures: records in and out (poll/write,
+    read/send) and a sink's offset commits completed and skipped."""
+
+    KEYS = ("records_in", "records_out", "commits_ok", "commits_skipped")
 
     def __init__(self) -> None:
-        self.points: deque[tuple[float, int, int]] = deque()
+        self.points: deque[tuple[float, ...]] = deque()
 
-    def add(self, snapshot: dict[str, Any]) -> tuple[float, float]:
+    def add(self, snapshot: dict[str, Any]) -> tuple[float, ...]:
+        """Per second, in the order of ``KEYS``."""
         taken = snapshot["taken"]
         if not self.points or self.points[-1][0] < taken:
-            self.points.append((taken, snapshot["records_in"], snapshot["records_out"]))
+            self.points.append((taken, *(snapshot.get(key) or 0 for key in self.KEYS)))
         while len(self.points) > 2 and self.points[-1][0] - self.points[1][0] >= RATE_WINDOW:
             self.points.popleft()
         if len(self.points) < 2:
             # One snapshot: the average since the task started.
             elapsed = max(taken - snapshot["started"], 1e-9)
-            return snapshot["records_in"] / elapsed, snapshot["records_out"] / elapsed
-        (t0, in0, out0), (t1, in1, out1) = self.points[0], self.points[-1]
-        elapsed = max(t1 - t0, 1e-9)
-        return (in1 - in0) / elapsed, (out1 - out0) / elapsed
+            return tuple(v / elapsed for v in self.points[-1][1:])
+        first, last = self.points[0], self.points[-1]
+        elapsed = max(last[0] - first[0], 1e-9)
+        return tuple((b - a) / elapsed for a, b in zip(first[1:], last[1:]))
 
 
 class WorkerMetrics:
@@ -159,8 +163,9 @@ class WorkerMetrics:
         self._connectors = connectors
 
     # -- what the task figures say, per task ------------------------------------------------------
-    def task_snapshots(self) -> list[tuple[Any, dict[str, Any], tuple[float, float]]]:
-        """``[(task id, latest snapshot, (rate in, rate out))]`` of the tasks this worker runs."""
+    def task_snapshots(self) -> list[tuple[Any, dict[str, Any], tuple[float, ...]]]:
+        """``[(task id, latest snapshot, rates per second in the order of _Rates.KEYS)]`` of the
+        tasks this worker runs."""
         with self.worker._lock:
             tasks = list(self.worker._tasks.items())
         result = []
@@ -187,7 +192,7 @@ class WorkerMetrics:
                                 "records_in_per_second": 0.0, "records_out_per_second": 0.0,
                                 "record_errors_total": 0, "lag_seconds": None}
         now = time.time()
-        for task_id, snap, (rate_in, rate_out) in self.task_snapshots():
+        for task_id, snap, (rate_in, rate_out, *_) in self.task_snapshots():
             entry = connectors.get(task_id.connector)
             if entry is None:
                 continue
@@ -224,6 +229,9 @@ class WorkerMetrics:
             _family(group, f"connector-{state}-task-count"),
             f"The number of tasks of the connector in the {state} state on this worker",
             labels=["connector"]) for state in TASK_STATES}
+        tasks_of_connector = GaugeMetricFamily(
+            _family(group, "connector-total-task-count"),
+            "The number of tasks of the connector on this worker", labels=["connector"])
         connector_status = GaugeMetricFamily(
             _family("connector-metrics", "status"),
             "1 for the connector's current status (the status label), Kafka's connector-metrics status",
@@ -247,12 +255,14 @@ class WorkerMetrics:
                 if state in counts:
                     counts[state] += 1
             total_tasks += sum(counts.values())
+            tasks_of_connector.add_metric([name], sum(counts.values()))
             for state, family in tasks_by_state.items():
                 family.add_metric([name], counts[state])
         yield GaugeMetricFamily(_family(group, "connector-count"), "The number of connectors run in this worker",
                                 value=len(names))
         yield GaugeMetricFamily(_family(group, "task-count"), "The number of tasks run in this worker",
                                 value=total_tasks)
+        yield tasks_of_connector
         yield from tasks_by_state.values()
         yield connector_status
         yield connector_info
@@ -284,7 +294,7 @@ class WorkerMetrics:
             info = self._plugin_info[connector_class] = (desc.class_name, desc.type, desc.version)
         return info
 
-    def _task_families(self, snapshots: list[tuple[Any, dict[str, Any], tuple[float, float]]]) -> Iterable[Metric]:
+    def _task_families(self, snapshots: list[tuple[Any, dict[str, Any], tuple[float, ...]]]) -> Iterable[Metric]:
         labels = ["connector", "task"]
 
         def gauge(group: str, name: str, doc: str) -> GaugeMetricFamily:
@@ -332,7 +342,9 @@ class WorkerMetrics:
         put_max = gauge(sk, "put-batch-max-time-ms", "The longest time in ms of a put() of records")
         partitions = gauge(sk, "partition-count", "The number of topic partitions assigned to the task")
         completions = counter(sk, "offset-commit-completion-total", "Offset commits that completed")
+        completion_rate = gauge(sk, "offset-commit-completion-rate", "Offset commits completed per second (last 30 s)")
         skips = counter(sk, "offset-commit-skip-total", "Offset commits skipped (the task was abandoned)")
+        skip_rate = gauge(sk, "offset-commit-skip-rate", "Offset commits skipped per second (last 30 s)")
         seq_no = gauge(sk, "offset-commit-seq-no", "The sequence number of the task's last offset commit (commits begun)")
         error_families = {
             "record_failures": counter(te, "total-record-failures", "Record processing failures, retried ones included"),
@@ -347,7 +359,7 @@ class WorkerMetrics:
         custom: dict[str, Metric] = {}
         now = time.time()
         status_store = self.worker.status_store
-        for task_id, snap, (rate_in, rate_out) in snapshots:
+        for task_id, snap, (rate_in, rate_out, commit_rate, skip_rate_value) in snapshots:
             values = [task_id.connector, str(task_id.task)]
             task_status = status_store.task(task_id)
             if task_status is not None:
@@ -380,7 +392,9 @@ class WorkerMetrics:
                 put_max.add_metric(values, 1000.0 * snap["batch_time_max"])
                 partitions.add_metric(values, snap["partitions"] or 0)
                 completions.add_metric(values, snap["commits_ok"])
+                completion_rate.add_metric(values, commit_rate)
                 skips.add_metric(values, snap["commits_skipped"])
+                skip_rate.add_metric(values, skip_rate_value)
                 seq_no.add_metric(values, snap["commits_ok"] + snap["commits_failed"])
                 kind = "sink"
             for family, key in zip(active[kind], ("active", "active_max", "active_avg")):
@@ -395,7 +409,8 @@ class WorkerMetrics:
         yield status
         yield from (commit_ok, commit_fail, commit_avg, commit_max, size_avg, size_max, running_ratio, pause_ratio)
         yield from (poll_total, poll_rate, write_total, write_rate, poll_avg, poll_max, *active["source"])
-        yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, skips, seq_no)
+        yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, completion_rate, skips,
+                    skip_rate, seq_no)
         yield from active["sink"]
         yield from error_families.values()
         yield last_error
