@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.jdbc_helpers import Db
+from tests.integration.test_distributed import cluster, file_sink, file_source  # noqa: F401 (cluster: a fixture)
 from tests.integration.test_jdbc_sink_worker import sink_config
 from tests.integration.test_metrics import value, wait_for_value
 
@@ -143,3 +145,33 @@ def test_every_documented_metric_is_rendered_and_every_rendered_one_documented(p
         assert family["samples"] > 0, f"{name}: no series"
         assert family["type"] == doc["type"], (name, family["type"], doc["type"])
         assert family["labels"] == {frozenset(doc["labels"])}, (name, family["labels"], doc["labels"])
+
+
+def test_a_distributed_worker_renders_the_documented_families_rebalances_included(cluster, tmp_path, topic_name):
+    [worker] = cluster(1)
+    source = tmp_path / "in.txt"
+    source.write_text("a\nb\n")
+    assert worker.write("PUT", "/connectors/file-sink/config",
+                        json=file_sink(tmp_path / "out.txt", topic_name, 1)).status_code == 201
+    assert worker.write("PUT", "/connectors/file-source/config", json=file_source(source, topic_name)).status_code == 201
+    deadline = time.monotonic() + 120
+    while True:
+        response = worker.get("/metrics")
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for f in text_string_to_metric_families(response.text) for s in f.samples}
+        if value(samples, "kafka_connect_sink_task_metrics_sink_record_send_total", connector="file-sink", task="0") == 2:
+            break
+        assert time.monotonic() < deadline, response.text[-2000:]
+        time.sleep(0.5)
+    check_exposition(response.text)
+    assert value(samples, "kafka_connect_connect_worker_rebalance_metrics_completed_rebalances_total") >= 1
+    docs, got = documented(), rendered(response.text)
+    ours = {name: f for name, f in got.items() if name.startswith(PREFIXES)}
+    # The JDBC connectors' own families need JDBC connectors (the test above); all others are here.
+    expected = {n: d for n, d in docs.items() if not n.startswith("dbconnect_")}
+    assert sorted(set(expected) - set(ours)) == [], "documented but not rendered"
+    assert sorted(set(ours) - set(expected)) == [], "rendered but not documented"
+    for name, doc in expected.items():
+        assert ours[name]["samples"] > 0, f"{name}: no series"
+        assert ours[name]["type"] == doc["type"], (name, ours[name]["type"], doc["type"])
+        assert ours[name]["labels"] == {frozenset(doc["labels"])}, (name, ours[name]["labels"], doc["labels"])
