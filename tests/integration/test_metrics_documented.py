@@ -175,3 +175,36 @@ def test_a_distributed_worker_renders_the_documented_families_rebalances_include
         assert ours[name]["samples"] > 0, f"{name}: no series"
         assert ours[name]["type"] == doc["type"], (name, ours[name]["type"], doc["type"])
         assert ours[name]["labels"] == {frozenset(doc["labels"])}, (name, ours[name]["labels"], doc["labels"])
+
+
+# Characters Kafka allows in a connector name (our REST refuses '/' and, as Kafka does, control
+# characters), with the two that Prometheus' text format escapes in a label value: '"' and '\'.
+ODD_NAMES = ['a "quoted" name', "back\\slash", "dots.and spaces", "ünïcødé-名前"]
+
+
+def test_connector_names_with_quotes_backslashes_and_unicode_render_escaped(start_worker, tmp_path, topic_name):
+    from tests.integration.test_file_pipeline import source_config
+
+    worker = start_worker(**{"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"})
+    source = tmp_path / "in.txt"
+    source.write_text("x\ny\n")
+    for i, name in enumerate(ODD_NAMES):
+        config = {**source_config(source, f"{topic_name}-{i}"), "name": name}
+        response = worker.post("/connectors", json={"name": name, "config": config})
+        assert response.status_code == 201, response.text
+    refused = worker.post("/connectors", json={"name": "new\nline", "config": {
+        **source_config(source, topic_name), "name": "new\nline"}})
+    assert refused.status_code == 400 and "control sequences" in refused.json()["message"]
+    for name in ODD_NAMES:
+        wait_for_value(worker, "kafka_connect_source_task_metrics_source_record_write_total", 2, connector=name, task="0")
+    response = worker.get("/metrics")
+    check_exposition(response.text)
+    assert '{connector="a \\"quoted\\" name",task="0"}' in response.text
+    assert '{connector="back\\\\slash",task="0"}' in response.text
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(response.text) for s in f.samples}
+    for name in ODD_NAMES:
+        assert value(samples, "kafka_connect_connector_metrics_status", connector=name, status="running") == 1
+        assert value(samples, "kafka_connect_connect_worker_metrics_connector_total_task_count", connector=name) == 1
+    summary = worker.get("/metrics/summary").json()["connectors"]
+    assert all(summary[name]["records_out_total"] == 2 for name in ODD_NAMES)
