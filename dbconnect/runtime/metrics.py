@@ -13,6 +13,7 @@ Names follow the usual JMX-exporter rule for Kafka Connect:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -24,6 +25,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from ..api.metrics import COUNTER, DEFAULT_BUCKETS, GAUGE, HISTOGRAM, SINCE
 from .stores.status import State
+
+log = logging.getLogger(__name__)
 
 # Rates (Kafka's *-rate attributes) are taken over this window of snapshots (seconds).
 RATE_WINDOW = 30.0
@@ -154,6 +157,8 @@ class WorkerMetrics:
         # connector.class → (class name, type, version) of its plugin (connector-metrics).
         self._plugin_info: dict[str, tuple[str, str, str]] = {}
         self._lock = threading.Lock()
+        # (task, name) of custom figures already logged as reported under two kinds.
+        self._kind_conflicts: set[tuple[Any, str]] = set()
         # Set by the DistributedHerder: standalone workers have no rebalances (as in Kafka).
         self.rebalance: RebalanceMetrics | None = None
         self.registry = CollectorRegistry(auto_describe=False)
@@ -356,7 +361,7 @@ class WorkerMetrics:
             "dlq_produce_failures": counter(te, "deadletterqueue-produce-failures", "Failed writes to the dead letter queue"),
         }
         last_error = gauge(te, "last-error-timestamp", "The time of the last error, in ms since the epoch (0: none)")
-        custom: dict[str, Metric] = {}
+        custom: dict[str, tuple[str, Metric]] = {}
         now = time.time()
         status_store = self.worker.status_store
         for task_id, snap, (rate_in, rate_out, commit_rate, skip_rate_value) in snapshots:
@@ -405,7 +410,12 @@ class WorkerMetrics:
                     family.add_metric(values, errors.get(key, 0))
                 last_error.add_metric(values, errors.get("last_error_timestamp") or 0)
             for kind, name, extra, value in snap["custom"]:
-                _add_custom(custom, kind, name, values, extra, value, now)
+                if not _add_custom(custom, kind, name, values, extra, value, now) and (
+                        (task_id, name) not in self._kind_conflicts):
+                    self._kind_conflicts.add((task_id, name))
+                    log.warning("Task %s-%s reports dbconnect_%s as a %s, which another task reports as another "
+                                "kind: its figure is left out of GET /metrics", task_id.connector, task_id.task,
+                                name, kind)
         yield status
         yield from (commit_ok, commit_fail, commit_avg, commit_max, size_avg, size_max, running_ratio, pause_ratio)
         yield from (poll_total, poll_rate, write_total, write_rate, poll_avg, poll_max, *active["source"])
@@ -414,34 +424,44 @@ class WorkerMetrics:
         yield from active["sink"]
         yield from error_families.values()
         yield last_error
-        yield from custom.values()
+        yield from (family for _, family in custom.values())
 
 
-def _add_custom(families: dict[str, Metric], kind: str, name: str, values: list[str],
-                extra: tuple[tuple[str, str], ...], value: Any, now: float) -> None:
-    """One figure a task reported through its context's ``metrics`` (api/metrics.py)."""
-    label_names = ["connector", "task", *(k for k, _ in extra)]
-    label_values = [*values, *(v for _, v in extra)]
+def _add_custom(families: dict[str, tuple[str, Metric]], kind: str, name: str, values: list[str],
+                extra: tuple[tuple[str, str], ...], value: Any, now: float) -> bool:
+    """One figure a task reported through its context's ``metrics`` (api/metrics.py), added to the
+    one family of its name: tasks may report a name with other labels (Prometheus takes one family
+    whose series differ in labels, but refuses a scrape with a second HELP/TYPE for a name). False,
+    and nothing added, when the name is already another kind's in this scrape."""
+    labels = {"connector": values[0], "task": values[1], **dict(extra)}
     full = f"dbconnect_{name}"
-    key = f"{full}|{','.join(label_names)}"
-    family = families.get(key)
-    if family is None:
-        if kind == COUNTER:
-            family = CounterMetricFamily(full.removesuffix("_total"), f"{name} (reported by the task)", labels=label_names)
-        elif kind == HISTOGRAM:
-            family = HistogramMetricFamily(full, f"{name} (reported by the task)", labels=label_names)
-        else:
-            family = GaugeMetricFamily(full, f"{name} (reported by the task)", labels=label_names)
-        families[key] = family
+    base = full.removesuffix("_total") if kind == COUNTER else full
+    exposed = f"{base}_total" if kind == COUNTER else base  # the name in the text format's HELP/TYPE
+    known = families.get(exposed)
+    if known is None:
+        doc = f"{name} (reported by the task)"
+        family: Metric = (CounterMetricFamily(base, doc) if kind == COUNTER else
+                          HistogramMetricFamily(base, doc) if kind == HISTOGRAM else GaugeMetricFamily(base, doc))
+        known = families[exposed] = (kind, family)
+    # A since figure is a gauge too (seconds elapsed at the scrape).
+    if (known[0] == SINCE and kind == GAUGE) or (known[0] == GAUGE and kind == SINCE):
+        pass
+    elif known[0] != kind:
+        return False
+    family = known[1]
     if kind == HISTOGRAM:
         counts, count, total = value
-        cumulative, buckets = 0, []
+        cumulative = 0
         for bound, n in zip(DEFAULT_BUCKETS, counts):
             cumulative += n
-            buckets.append((repr(float(bound)), cumulative))
-        buckets.append(("+Inf", count))
-        family.add_metric(label_values, buckets, total)
+            family.add_sample(f"{base}_bucket", {**labels, "le": repr(float(bound))}, cumulative)
+        family.add_sample(f"{base}_bucket", {**labels, "le": "+Inf"}, count)
+        family.add_sample(f"{base}_count", labels, count)
+        family.add_sample(f"{base}_sum", labels, total)
+    elif kind == COUNTER:
+        family.add_sample(f"{base}_total", labels, value)
     elif kind == SINCE:
-        family.add_metric(label_values, max(0.0, now - value))
+        family.add_sample(base, labels, max(0.0, now - value))
     else:
-        family.add_metric(label_values, value)
+        family.add_sample(base, labels, value)
+    return True
