@@ -23,7 +23,7 @@ from typing import Any
 from ..api.errors import ConnectError
 from .child_process import (FORKSERVER_PRELOAD, ChildPopen, ChildProcess, LevelsPush,  # noqa: F401 — re-exported
                             exit_description, process_context, start_fork_server, unserialisable)
-from .log_context import LogContext, logging_context
+from .log_context import LogContext, current_log_format, logging_context
 from .log_levels import logger_levels
 from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
@@ -60,7 +60,7 @@ class ProcessWorkerTask:
             "task_config": dict(task_config), "worker_props": dict(worker_props),
             "worker_id": worker_id, "target_state": target_state, "log_levels": logger_levels(),
             # The child ends itself if this process dies (task_host.watch_worker).
-            "worker_pid": os.getpid(), "graceful_timeout": graceful_timeout,
+            "worker_pid": os.getpid(), "graceful_timeout": graceful_timeout, "log_format": current_log_format(),
         }
         self._status_store = status_store
         self._offset_store = offset_store
