@@ -157,6 +157,10 @@ class WorkerMetrics:
         # connector.class → (class name, type, version) of its plugin (connector-metrics).
         self._plugin_info: dict[str, tuple[str, str, str]] = {}
         self._lock = threading.Lock()
+        # Tasks that failed on this worker and exited: rendered (status "failed") while the status
+        # store says FAILED on this worker, as Kafka keeps a failed task's metric group until the
+        # task is stopped (restarted, removed, moved).
+        self._failed_tasks: dict[Any, Any] = {}
         # (task, name) of custom figures already logged as reported under two kinds.
         self._kind_conflicts: set[tuple[Any, str]] = set()
         # Set by the DistributedHerder: standalone workers have no rebalances (as in Kafka).
@@ -168,11 +172,30 @@ class WorkerMetrics:
         self._connectors = connectors
 
     # -- what the task figures say, per task ------------------------------------------------------
+    def task_failed(self, worker_task: Any) -> None:
+        with self._lock:
+            self._failed_tasks[worker_task.id] = worker_task
+
+    def _still_failed(self, live: dict[Any, Any]) -> list[tuple[Any, Any]]:
+        """The failed tasks to render; the others are forgotten."""
+        status_store = self.worker.status_store
+        kept = []
+        with self._lock:
+            for task_id, task in list(self._failed_tasks.items()):
+                status = status_store.task(task_id)
+                if task_id in live or status is None or status.state != State.FAILED or (
+                        status.worker_id != self.worker.worker_id):
+                    del self._failed_tasks[task_id]
+                else:
+                    kept.append((task_id, task))
+        return kept
+
     def task_snapshots(self) -> list[tuple[Any, dict[str, Any], tuple[float, ...]]]:
         """``[(task id, latest snapshot, rates per second in the order of _Rates.KEYS)]`` of the
-        tasks this worker runs."""
+        tasks this worker runs, and of those that failed on it (until restarted or removed)."""
         with self.worker._lock:
             tasks = list(self.worker._tasks.items())
+        tasks += self._still_failed(dict(tasks))
         result = []
         with self._lock:
             for task_id, task in tasks:

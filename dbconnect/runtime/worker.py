@@ -399,6 +399,9 @@ class Worker:
         with self._lock:
             if self._tasks.get(worker_task.id) is worker_task:
                 del self._tasks[worker_task.id]
+        if getattr(worker_task, "failed", False):
+            # Its figures stay in GET /metrics, status "failed", until it is restarted or removed (Kafka).
+            self.metrics.task_failed(worker_task)
 
     def stop_and_await_tasks(self, task_ids: list[ConnectorTaskId]) -> None:
         with self._lock:

@@ -12,13 +12,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.jdbc_helpers import Db
 from tests.integration.test_distributed import cluster, file_sink, file_source  # noqa: F401 (cluster: a fixture)
 from tests.integration.test_jdbc_sink_worker import sink_config
-from tests.integration.test_metrics import value, wait_for_value
+from tests.integration.test_metrics import scrape, value, wait_for_value
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 PREFIXES = ("kafka_connect_", "dbconnect_")
@@ -208,3 +209,32 @@ def test_connector_names_with_quotes_backslashes_and_unicode_render_escaped(star
         assert value(samples, "kafka_connect_connect_worker_metrics_connector_total_task_count", connector=name) == 1
     summary = worker.get("/metrics/summary").json()["connectors"]
     assert all(summary[name]["records_out_total"] == 2 for name in ODD_NAMES)
+
+
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_a_failed_task_shows_as_failed_in_the_metrics_until_it_is_removed(start_worker, broker, tmp_path, topic_name,
+                                                                          isolation):
+    """What an operator's alert looks for (Kafka keeps a failed task's metric group until it is
+    restarted or removed): status="failed" on the task, the connector's failed task count."""
+    from tests.integration.test_file_pipeline import sink_config as file_sink_config
+
+    broker.create_topic(topic_name, partitions=1)
+    broker.produce(topic_name, [b"not JSON"])  # JsonConverter cannot read it; errors.tolerance=none
+    worker = start_worker(**{"task.isolation": isolation})
+    assert worker.put("/connectors/local-file-sink/config",
+                      json=file_sink_config(tmp_path / "out.txt", topic_name)).status_code == 201
+    worker.wait_for_task_state("local-file-sink", 0, "FAILED", timeout=60)
+    task = {"connector": "local-file-sink", "task": "0"}
+    samples = wait_for_value(worker, "kafka_connect_connector_task_metrics_status", 1, status="failed", **task)
+    assert value(samples, "kafka_connect_connect_worker_metrics_connector_failed_task_count",
+                 connector="local-file-sink") == 1
+    assert value(samples, "kafka_connect_connector_task_metrics_status", status="running", **task) is None
+    # The task's last figures arrive with its exit, just after its FAILED status.
+    samples = wait_for_value(worker, "kafka_connect_task_error_metrics_total_record_errors", 1, **task)
+    assert value(samples, "kafka_connect_connector_task_metrics_status", status="failed", **task) == 1
+    assert value(samples, "kafka_connect_task_error_metrics_last_error_timestamp", **task) > 0
+    assert worker.delete("/connectors/local-file-sink").status_code == 204
+    deadline = time.monotonic() + 30
+    while any(dict(labels).get("connector") == "local-file-sink" for _, labels in scrape(worker)):
+        assert time.monotonic() < deadline, "the deleted connector's series stayed"
+        time.sleep(0.2)
