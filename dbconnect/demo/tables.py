@@ -175,7 +175,9 @@ def _states(base: str) -> str:
 
 
 def _print_walkthrough(view, base: str) -> None:
-    view.message(f"REST API: {base} — try, in another terminal:\n"
+    view.message(f"status page: {base}/ui  (connectors, tasks, throughput, lag, pause/resume/restart)\n"
+                 f"metrics:     {base}/metrics  (Prometheus, Kafka Connect's names; docs/metrics.md)\n"
+                 f"REST API: {base} — try, in another terminal:\n"
                  f"  curl -s {base}/connectors/shop-source/status\n"
                  f"  curl -s -X PUT {base}/connectors/replica-sink/pause\n"
                  f"  curl -s {base}/connectors/shop-source/offsets\n"

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..api.errors import ConnectError
-from .log_context import LogContext, context_fields, current_context
+from .log_context import LogContext, context_fields, current_context, formatter_for
 from .stores.status import ConnectorTaskId
 
 
@@ -122,7 +122,8 @@ def ignore_group_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def watch_worker(worker_pid: int | None, grace: float) -> threading.Thread | None:
+def watch_worker(worker_pid: int | None, grace: float, context: LogContext | None = None,
+                 log_format: str = "text", worker_id: str | None = None) -> threading.Thread | None:
     """End this process if the worker dies, even when the main thread is busy.
 
     The main thread notices the worker's death as EOF on the pipe and stops the task; but it
@@ -136,12 +137,14 @@ def watch_worker(worker_pid: int | None, grace: float) -> threading.Thread | Non
     """
     if not worker_pid:
         return None
-    thread = threading.Thread(target=_await_worker_exit, args=(worker_pid, grace), name="worker-watch", daemon=True)
+    thread = threading.Thread(target=_await_worker_exit, args=(worker_pid, grace, context, log_format, worker_id),
+                              name="worker-watch", daemon=True)
     thread.start()
     return thread
 
 
-def _await_worker_exit(worker_pid: int, grace: float) -> None:
+def _await_worker_exit(worker_pid: int, grace: float, context: LogContext | None = None, log_format: str = "text",
+                       worker_id: str | None = None) -> None:
     try:
         fd = os.pidfd_open(worker_pid)
     except (AttributeError, OSError):  # no pidfd (old kernel, not Linux): poll instead
@@ -155,7 +158,16 @@ def _await_worker_exit(worker_pid: int, grace: float) -> None:
             threading.Event().wait(0.5)
     deadline = threading.Event()
     deadline.wait(grace)  # the pipe-EOF path stops the task meanwhile and exits, if it can
-    os.write(2, f"Task process {os.getpid()}: the worker (pid {worker_pid}) is gone; exiting\n".encode())
+    # Straight to the stderr the worker shared (its pipe is gone), as one line of the worker's log:
+    # its format (a log shipper parses every line of a json log) and the task's context.
+    record = logging.LogRecord(__name__, logging.WARNING, __file__, 0,
+                               f"Task process {os.getpid()}: the worker (pid {worker_pid}) is gone; exiting", None, None)
+    record.__dict__.update(context_fields(context), worker_id=worker_id)
+    try:
+        line = formatter_for(log_format).format(record)
+    except ValueError:
+        line = record.getMessage()
+    os.write(2, (line + "\n").encode())
     os._exit(1)
 
 
@@ -176,7 +188,12 @@ def enter_child(conn: Any, spec: Mapping[str, Any], context: ConnectorTaskId | L
     # would write to the pages this process shares with the fork server and its siblings.
     gc.freeze()
     ignore_group_signals()
-    watch_worker(spec.get("worker_pid"), float(spec.get("graceful_timeout", 5.0)))
+    if isinstance(context, ConnectorTaskId):
+        log_context = LogContext.for_task(context)
+    else:
+        log_context = context if isinstance(context, LogContext) else LogContext.for_connector(str(context))
+    watch_worker(spec.get("worker_pid"), float(spec.get("graceful_timeout", 5.0)), log_context,
+                 spec.get("log_format", "text"), spec.get("worker_id"))
     channel = Channel(conn)
     root = logging.getLogger()
     for handler in list(root.handlers):

@@ -63,6 +63,16 @@ class _ConnectProcess:
     def url(self) -> str:
         return self.rest.url
 
+    def _start_metrics_listener(self) -> None:
+        """The error names the setting: "the REST server" alone sends an operator to ``listeners``."""
+        if self.metrics_rest is None:
+            return
+        try:
+            self.metrics_rest.start()
+        except ConnectError as exc:
+            raise ConnectError(f"metrics.listener {self.config.get('metrics.listener')} could not be started: "
+                               f"{exc}") from exc
+
 
 class StandaloneConnect(_ConnectProcess):
     """A standalone worker: offsets in ``offset.storage.file.filename``, configs in memory."""
@@ -100,8 +110,11 @@ class StandaloneConnect(_ConnectProcess):
         initial state); ``GET /health`` says healthy only after them, as in Kafka's standalone CLI.
         Raises ConnectError for the first connector that cannot be created."""
         self.rest.start()
-        if self.metrics_rest is not None:
-            self.metrics_rest.start()
+        try:
+            self._start_metrics_listener()
+        except BaseException:
+            self.rest.stop()
+            raise
         # The worker id is the advertised REST address, known once the port is bound.
         self.worker.worker_id = self.rest.advertised_url.split("://", 1)[1]
         self.herder.url = self.rest.advertised_url
@@ -181,8 +194,7 @@ class DistributedConnect(_ConnectProcess):
     def start(self) -> None:
         self.rest.start()
         try:
-            if self.metrics_rest is not None:
-                self.metrics_rest.start()
+            self._start_metrics_listener()
             # The worker id (in statuses) is the advertised host:port; the URL is what the others forward to.
             url = self.rest.advertised_url
             self.worker.worker_id = url.split("://", 1)[1]

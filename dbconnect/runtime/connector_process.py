@@ -26,6 +26,7 @@ from typing import Any
 
 from ..api.errors import ConnectError
 from .child_process import ChildProcess, LevelsPush, exit_description, process_context, unserialisable
+from .log_context import LogContext, current_log_format, logging_context
 from .log_levels import logger_levels
 from .stores.configs import TargetState
 from .stores.status import State, Status, StatusBackingStore
@@ -59,7 +60,7 @@ class ProcessWorkerConnector:
             "name": name, "config": dict(config), "worker_props": dict(worker_props), "worker_id": worker_id,
             "log_levels": logger_levels(),
             # The child ends itself if this process dies (child_host.watch_worker).
-            "worker_pid": os.getpid(), "graceful_timeout": graceful_timeout,
+            "worker_pid": os.getpid(), "graceful_timeout": graceful_timeout, "log_format": current_log_format(),
         }
         self._status_store = status_store
         self._worker_id = worker_id
@@ -201,6 +202,11 @@ class ProcessWorkerConnector:
             callback(ok and not self._stopping)
 
     def _serve(self) -> None:
+        # The supervisor's own lines (the process's end) are the connector's: [name|worker].
+        with logging_context(LogContext.for_connector(self.name)):
+            self._serve_pipe()
+
+    def _serve_pipe(self) -> None:
         self._levels.subscribe()
         try:
             while True:

@@ -28,7 +28,7 @@ from typing import IO, Any
 import orjson
 
 __all__ = ["LogContext", "ConnectorContextFilter", "JsonFormatter", "TEXT_FORMAT", "LOG_FORMATS",
-           "logging_context", "current_context", "set_worker_id", "install_log_context", "configure_logging",
+           "logging_context", "current_context", "current_log_format", "set_worker_id", "install_log_context", "configure_logging",
            "validate_log_format"]
 
 #: connect-log4j.properties' ``[%d] %p %X{connector.context}%m (%c:%L)%n``.
@@ -206,6 +206,13 @@ def configure_logging(level: str | int = "INFO", fmt: str = "text", stream: IO[s
     root.addHandler(handler)
     root.setLevel(level if isinstance(level, int) else getattr(logging, str(level).upper(), logging.INFO))
     return handler
+
+
+def current_log_format(logger: logging.Logger | None = None) -> str:
+    """``json`` when a root handler writes JSON lines, else ``text`` (what a child process's own
+    last words on the shared stderr use: child_host.watch_worker)."""
+    handlers = (logger or logging.getLogger()).handlers
+    return "json" if any(isinstance(h.formatter, JsonFormatter) for h in handlers) else "text"
 
 
 def set_log_format(fmt: str, logger: logging.Logger | None = None) -> None:

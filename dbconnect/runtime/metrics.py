@@ -13,6 +13,7 @@ Names follow the usual JMX-exporter rule for Kafka Connect:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -24,6 +25,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from ..api.metrics import COUNTER, DEFAULT_BUCKETS, GAUGE, HISTOGRAM, SINCE
 from .stores.status import State
+
+log = logging.getLogger(__name__)
 
 # Rates (Kafka's *-rate attributes) are taken over this window of snapshots (seconds).
 RATE_WINDOW = 30.0
@@ -132,24 +135,28 @@ class RebalanceMetrics:
 
 
 class _Rates:
-    """(taken, records_in, records_out) of recent snapshots of one task, for the *-rate figures."""
+    """Recent snapshots of one task, for the *-rate figures: records in and out (poll/write,
+    read/send) and a sink's offset commits completed and skipped."""
+
+    KEYS = ("records_in", "records_out", "commits_ok", "commits_skipped")
 
     def __init__(self) -> None:
-        self.points: deque[tuple[float, int, int]] = deque()
+        self.points: deque[tuple[float, ...]] = deque()
 
-    def add(self, snapshot: dict[str, Any]) -> tuple[float, float]:
+    def add(self, snapshot: dict[str, Any]) -> tuple[float, ...]:
+        """Per second, in the order of ``KEYS``."""
         taken = snapshot["taken"]
         if not self.points or self.points[-1][0] < taken:
-            self.points.append((taken, snapshot["records_in"], snapshot["records_out"]))
+            self.points.append((taken, *(snapshot.get(key) or 0 for key in self.KEYS)))
         while len(self.points) > 2 and self.points[-1][0] - self.points[1][0] >= RATE_WINDOW:
             self.points.popleft()
         if len(self.points) < 2:
             # One snapshot: the average since the task started.
             elapsed = max(taken - snapshot["started"], 1e-9)
-            return snapshot["records_in"] / elapsed, snapshot["records_out"] / elapsed
-        (t0, in0, out0), (t1, in1, out1) = self.points[0], self.points[-1]
-        elapsed = max(t1 - t0, 1e-9)
-        return (in1 - in0) / elapsed, (out1 - out0) / elapsed
+            return tuple(v / elapsed for v in self.points[-1][1:])
+        first, last = self.points[0], self.points[-1]
+        elapsed = max(last[0] - first[0], 1e-9)
+        return tuple((b - a) / elapsed for a, b in zip(first[1:], last[1:]))
 
 
 class WorkerMetrics:
@@ -164,6 +171,12 @@ class WorkerMetrics:
         # connector.class → (class name, type, version) of its plugin (connector-metrics).
         self._plugin_info: dict[str, tuple[str, str, str]] = {}
         self._lock = threading.Lock()
+        # Tasks that failed on this worker and exited: rendered (status "failed") while the status
+        # store says FAILED on this worker, as Kafka keeps a failed task's metric group until the
+        # task is stopped (restarted, removed, moved).
+        self._failed_tasks: dict[Any, Any] = {}
+        # (task, name) of custom figures already logged as reported under two kinds.
+        self._kind_conflicts: set[tuple[Any, str]] = set()
         # Set by the DistributedHerder: standalone workers have no rebalances (as in Kafka).
         self.rebalance: RebalanceMetrics | None = None
         self.registry = CollectorRegistry(auto_describe=False)
@@ -173,10 +186,30 @@ class WorkerMetrics:
         self._connectors = connectors
 
     # -- what the task figures say, per task ------------------------------------------------------
-    def task_snapshots(self) -> list[tuple[Any, dict[str, Any], tuple[float, float]]]:
-        """``[(task id, latest snapshot, (rate in, rate out))]`` of the tasks this worker runs."""
+    def task_failed(self, worker_task: Any) -> None:
+        with self._lock:
+            self._failed_tasks[worker_task.id] = worker_task
+
+    def _still_failed(self, live: dict[Any, Any]) -> list[tuple[Any, Any]]:
+        """The failed tasks to render; the others are forgotten."""
+        status_store = self.worker.status_store
+        kept = []
+        with self._lock:
+            for task_id, task in list(self._failed_tasks.items()):
+                status = status_store.task(task_id)
+                if task_id in live or status is None or status.state != State.FAILED or (
+                        status.worker_id != self.worker.worker_id):
+                    del self._failed_tasks[task_id]
+                else:
+                    kept.append((task_id, task))
+        return kept
+
+    def task_snapshots(self) -> list[tuple[Any, dict[str, Any], tuple[float, ...]]]:
+        """``[(task id, latest snapshot, rates per second in the order of _Rates.KEYS)]`` of the
+        tasks this worker runs, and of those that failed on it (until restarted or removed)."""
         with self.worker._lock:
             tasks = list(self.worker._tasks.items())
+        tasks += self._still_failed(dict(tasks))
         result = []
         with self._lock:
             for task_id, task in tasks:
@@ -201,7 +234,7 @@ class WorkerMetrics:
                                 "records_in_per_second": 0.0, "records_out_per_second": 0.0,
                                 "record_errors_total": 0, "lag_seconds": None}
         now = time.time()
-        for task_id, snap, (rate_in, rate_out) in self.task_snapshots():
+        for task_id, snap, (rate_in, rate_out, *_) in self.task_snapshots():
             entry = connectors.get(task_id.connector)
             if entry is None:
                 continue
@@ -238,6 +271,9 @@ class WorkerMetrics:
             _family(group, f"connector-{state}-task-count"),
             f"The number of tasks of the connector in the {state} state on this worker",
             labels=["connector"]) for state in TASK_STATES}
+        tasks_of_connector = GaugeMetricFamily(
+            _family(group, "connector-total-task-count"),
+            "The number of tasks of the connector on this worker", labels=["connector"])
         connector_status = GaugeMetricFamily(
             _family("connector-metrics", "status"),
             "1 for the connector's current status (the status label), Kafka's connector-metrics status",
@@ -261,12 +297,14 @@ class WorkerMetrics:
                 if state in counts:
                     counts[state] += 1
             total_tasks += sum(counts.values())
+            tasks_of_connector.add_metric([name], sum(counts.values()))
             for state, family in tasks_by_state.items():
                 family.add_metric([name], counts[state])
         yield GaugeMetricFamily(_family(group, "connector-count"), "The number of connectors run in this worker",
                                 value=len(names))
         yield GaugeMetricFamily(_family(group, "task-count"), "The number of tasks run in this worker",
                                 value=total_tasks)
+        yield tasks_of_connector
         yield from tasks_by_state.values()
         yield connector_status
         yield connector_info
@@ -298,7 +336,7 @@ class WorkerMetrics:
             info = self._plugin_info[connector_class] = (desc.class_name, desc.type, desc.version)
         return info
 
-    def _task_families(self, snapshots: list[tuple[Any, dict[str, Any], tuple[float, float]]]) -> Iterable[Metric]:
+    def _task_families(self, snapshots: list[tuple[Any, dict[str, Any], tuple[float, ...]]]) -> Iterable[Metric]:
         labels = ["connector", "task"]
 
         def gauge(group: str, name: str, doc: str) -> GaugeMetricFamily:
@@ -346,7 +384,9 @@ class WorkerMetrics:
         put_max = gauge(sk, "put-batch-max-time-ms", "The longest time in ms of a put() of records")
         partitions = gauge(sk, "partition-count", "The number of topic partitions assigned to the task")
         completions = counter(sk, "offset-commit-completion-total", "Offset commits that completed")
+        completion_rate = gauge(sk, "offset-commit-completion-rate", "Offset commits completed per second (last 30 s)")
         skips = counter(sk, "offset-commit-skip-total", "Offset commits skipped (the task was abandoned)")
+        skip_rate = gauge(sk, "offset-commit-skip-rate", "Offset commits skipped per second (last 30 s)")
         seq_no = gauge(sk, "offset-commit-seq-no", "The sequence number of the task's last offset commit (commits begun)")
         error_families = {
             "record_failures": counter(te, "total-record-failures", "Record processing failures, retried ones included"),
@@ -358,10 +398,10 @@ class WorkerMetrics:
             "dlq_produce_failures": counter(te, "deadletterqueue-produce-failures", "Failed writes to the dead letter queue"),
         }
         last_error = gauge(te, "last-error-timestamp", "The time of the last error, in ms since the epoch (0: none)")
-        custom: dict[str, Metric] = {}
+        custom: dict[str, tuple[str, Metric]] = {}
         now = time.time()
         status_store = self.worker.status_store
-        for task_id, snap, (rate_in, rate_out) in snapshots:
+        for task_id, snap, (rate_in, rate_out, commit_rate, skip_rate_value) in snapshots:
             values = [task_id.connector, str(task_id.task)]
             task_status = status_store.task(task_id)
             if task_status is not None:
@@ -394,7 +434,9 @@ class WorkerMetrics:
                 put_max.add_metric(values, 1000.0 * snap["batch_time_max"])
                 partitions.add_metric(values, snap["partitions"] or 0)
                 completions.add_metric(values, snap["commits_ok"])
+                completion_rate.add_metric(values, commit_rate)
                 skips.add_metric(values, snap["commits_skipped"])
+                skip_rate.add_metric(values, skip_rate_value)
                 seq_no.add_metric(values, snap["commits_ok"] + snap["commits_failed"])
                 kind = "sink"
             for family, key in zip(active[kind], ("active", "active_max", "active_avg")):
@@ -405,42 +447,58 @@ class WorkerMetrics:
                     family.add_metric(values, errors.get(key, 0))
                 last_error.add_metric(values, errors.get("last_error_timestamp") or 0)
             for kind, name, extra, value in snap["custom"]:
-                _add_custom(custom, kind, name, values, extra, value, now)
+                if not _add_custom(custom, kind, name, values, extra, value, now) and (
+                        (task_id, name) not in self._kind_conflicts):
+                    self._kind_conflicts.add((task_id, name))
+                    log.warning("Task %s-%s reports dbconnect_%s as a %s, which another task reports as another "
+                                "kind: its figure is left out of GET /metrics", task_id.connector, task_id.task,
+                                name, kind)
         yield status
         yield from (commit_ok, commit_fail, commit_avg, commit_max, size_avg, size_max, running_ratio, pause_ratio)
         yield from (poll_total, poll_rate, write_total, write_rate, poll_avg, poll_max, *active["source"])
-        yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, skips, seq_no)
+        yield from (read_total, read_rate, send_total, send_rate, put_avg, put_max, partitions, completions, completion_rate, skips,
+                    skip_rate, seq_no)
         yield from active["sink"]
         yield from error_families.values()
         yield last_error
-        yield from custom.values()
+        yield from (family for _, family in custom.values())
 
 
-def _add_custom(families: dict[str, Metric], kind: str, name: str, values: list[str],
-                extra: tuple[tuple[str, str], ...], value: Any, now: float) -> None:
-    """One figure a task reported through its context's ``metrics`` (api/metrics.py)."""
-    label_names = ["connector", "task", *(k for k, _ in extra)]
-    label_values = [*values, *(v for _, v in extra)]
+def _add_custom(families: dict[str, tuple[str, Metric]], kind: str, name: str, values: list[str],
+                extra: tuple[tuple[str, str], ...], value: Any, now: float) -> bool:
+    """One figure a task reported through its context's ``metrics`` (api/metrics.py), added to the
+    one family of its name: tasks may report a name with other labels (Prometheus takes one family
+    whose series differ in labels, but refuses a scrape with a second HELP/TYPE for a name). False,
+    and nothing added, when the name is already another kind's in this scrape."""
+    labels = {"connector": values[0], "task": values[1], **dict(extra)}
     full = f"dbconnect_{name}"
-    key = f"{full}|{','.join(label_names)}"
-    family = families.get(key)
-    if family is None:
-        if kind == COUNTER:
-            family = CounterMetricFamily(full.removesuffix("_total"), f"{name} (reported by the task)", labels=label_names)
-        elif kind == HISTOGRAM:
-            family = HistogramMetricFamily(full, f"{name} (reported by the task)", labels=label_names)
-        else:
-            family = GaugeMetricFamily(full, f"{name} (reported by the task)", labels=label_names)
-        families[key] = family
+    base = full.removesuffix("_total") if kind == COUNTER else full
+    exposed = f"{base}_total" if kind == COUNTER else base  # the name in the text format's HELP/TYPE
+    known = families.get(exposed)
+    if known is None:
+        doc = f"{name} (reported by the task)"
+        family: Metric = (CounterMetricFamily(base, doc) if kind == COUNTER else
+                          HistogramMetricFamily(base, doc) if kind == HISTOGRAM else GaugeMetricFamily(base, doc))
+        known = families[exposed] = (kind, family)
+    # A since figure is a gauge too (seconds elapsed at the scrape).
+    if (known[0] == SINCE and kind == GAUGE) or (known[0] == GAUGE and kind == SINCE):
+        pass
+    elif known[0] != kind:
+        return False
+    family = known[1]
     if kind == HISTOGRAM:
         counts, count, total = value
-        cumulative, buckets = 0, []
+        cumulative = 0
         for bound, n in zip(DEFAULT_BUCKETS, counts):
             cumulative += n
-            buckets.append((repr(float(bound)), cumulative))
-        buckets.append(("+Inf", count))
-        family.add_metric(label_values, buckets, total)
+            family.add_sample(f"{base}_bucket", {**labels, "le": repr(float(bound))}, cumulative)
+        family.add_sample(f"{base}_bucket", {**labels, "le": "+Inf"}, count)
+        family.add_sample(f"{base}_count", labels, count)
+        family.add_sample(f"{base}_sum", labels, total)
+    elif kind == COUNTER:
+        family.add_sample(f"{base}_total", labels, value)
     elif kind == SINCE:
-        family.add_metric(label_values, max(0.0, now - value))
+        family.add_sample(base, labels, max(0.0, now - value))
     else:
-        family.add_metric(label_values, value)
+        family.add_sample(base, labels, value)
+    return True

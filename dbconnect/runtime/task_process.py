@@ -23,6 +23,7 @@ from typing import Any
 from ..api.errors import ConnectError
 from .child_process import (FORKSERVER_PRELOAD, ChildPopen, ChildProcess, LevelsPush,  # noqa: F401 — re-exported
                             exit_description, process_context, start_fork_server, unserialisable)
+from .log_context import LogContext, current_log_format, logging_context
 from .log_levels import logger_levels
 from .stores.configs import TargetState
 from .stores.offsets import OffsetBackingStore
@@ -59,7 +60,7 @@ class ProcessWorkerTask:
             "task_config": dict(task_config), "worker_props": dict(worker_props),
             "worker_id": worker_id, "target_state": target_state, "log_levels": logger_levels(),
             # The child ends itself if this process dies (task_host.watch_worker).
-            "worker_pid": os.getpid(), "graceful_timeout": graceful_timeout,
+            "worker_pid": os.getpid(), "graceful_timeout": graceful_timeout, "log_format": current_log_format(),
         }
         self._status_store = status_store
         self._offset_store = offset_store
@@ -166,6 +167,11 @@ class ProcessWorkerTask:
         self._status_store.put_task(self.id, Status(state, self._worker_id, trace))
 
     def _serve(self) -> None:
+        # The supervisor's own lines (the process's end, a failed offset request) are the task's.
+        with logging_context(LogContext.for_task(self.id)):
+            self._serve_pipe()
+
+    def _serve_pipe(self) -> None:
         conn = self._conn
         # /admin/loggers changes reach the child at once (log_levels.levels_changed).
         self._levels.subscribe()
@@ -220,7 +226,9 @@ class ProcessWorkerTask:
             self._conn.close()
         except OSError:
             pass
-        if exitcode != 0 and not self._cancelled:
+        if exitcode == 0:
+            log.info("The process of task %s (pid %s) ended", self.id, process.pid)
+        elif not self._cancelled:
             how = exit_description(exitcode)
             log.error("The process of task %s (pid %s) %s", self.id, process.pid, how)
             self.failed = True

@@ -18,8 +18,8 @@ from ..api.config import ConfigDefinition, is_secret_key
 from ..api.connector import Connector, ConnectorContext, SinkConnector
 from ..api.errors import ConnectError
 from ..api.masking import config_secrets, install_log_masking, register_secrets
-from .log_context import (LIBRDKAFKA_LOGGER, connector_scoped, install_log_context, set_log_format, set_worker_id,
-                          task_scoped)
+from .log_context import (LIBRDKAFKA_LOGGER, LogContext, connector_scoped, install_log_context, logging_context,
+                          set_log_format, set_worker_id, task_scoped)
 from .config_providers import WorkerConfigTransformer, reverse_transform
 from .converter_settings import warn_connector_settings, warn_worker_settings
 from .errors import ErrorHandler
@@ -399,16 +399,23 @@ class Worker:
         with self._lock:
             if self._tasks.get(worker_task.id) is worker_task:
                 del self._tasks[worker_task.id]
+        if getattr(worker_task, "failed", False):
+            # Its figures stay in GET /metrics, status "failed", until it is restarted or removed (Kafka).
+            self.metrics.task_failed(worker_task)
 
     def stop_and_await_tasks(self, task_ids: list[ConnectorTaskId]) -> None:
         with self._lock:
             tasks = [self._tasks[t] for t in task_ids if t in self._tasks]
+        # In each task's [name|task-N] context, as Kafka's Worker.stopTask logs it.
         for task in tasks:
-            task.stop()
+            with logging_context(LogContext.for_task(task.id)):
+                log.info("Stopping task %s", task.id)
+                task.stop()
         for task in tasks:
-            if not task.await_stop(self.graceful_timeout + 5.0):
-                task.cancel()
-            self._task_exited(task)
+            with logging_context(LogContext.for_task(task.id)):
+                if not task.await_stop(self.graceful_timeout + 5.0):
+                    task.cancel()
+                self._task_exited(task)
 
     def task_ids(self, connector: str | None = None) -> list[ConnectorTaskId]:
         with self._lock:

@@ -133,3 +133,51 @@ def test_sigterm_mid_stream_stops_everything():
     gone, alive = psutil.wait_procs(servers, timeout=30)
     assert [p.name() for p in alive] == []
     assert no_servers_left(before) == []
+
+
+def test_the_running_demo_points_to_its_status_page_and_metrics_and_they_move():
+    """What the demo prints while it streams names /ui and /metrics; both show its connectors, and
+    the source's counters move with the change stream."""
+    import signal
+    import time
+
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "dbconnect.cli", "demo", "--rows", "3000", "--rest-port",
+                                str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL)
+    try:
+        printed = []
+        for line in process.stdout:
+            printed.append(line)
+            if line.startswith("[streaming changes]"):
+                break
+        else:
+            raise AssertionError(f"the demo ended before streaming: {process.stderr.read()}")
+        text = "".join(printed)
+        base = f"http://127.0.0.1:{port}"
+        assert f"{base}/ui" in text and f"{base}/metrics" in text, text[-2000:]
+        page = requests.get(f"{base}/ui", timeout=10)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+        def polled() -> float:
+            samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in text_string_to_metric_families(
+                requests.get(f"{base}/metrics", timeout=10).text) for s in f.samples}
+            return samples[("kafka_connect_source_task_metrics_source_record_poll_total",
+                            (("connector", "shop-source"), ("task", "0")))]
+
+        first = polled()
+        deadline = time.monotonic() + 60
+        while polled() <= first:
+            assert time.monotonic() < deadline, "the source's poll total did not move while changes streamed"
+            time.sleep(0.5)
+        summary = requests.get(f"{base}/metrics/summary", timeout=10).json()["connectors"]
+        assert {"shop-source", "replica-sink"} <= set(summary)
+        assert summary["replica-sink"]["records_out_total"] > 0 and summary["shop-source"]["lag_seconds"] is not None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -136,3 +136,31 @@ def test_librdkafka_lines_of_a_task_thread_carry_its_context(start_worker, tmp_p
     line = librdkafka_line()
     assert line is not None, [line for _, line in captured.entries][-20:]
     assert " [src|task-0] " in line and "connector-producer-src-0" in line, line
+
+
+def test_an_orphaned_task_processs_last_line_is_in_the_workers_log_format_with_its_context(broker, tmp_path):
+    """kill -9 of the worker: the task process whose main thread is busy ends itself after the
+    graceful timeout and says so on the shared stderr, as a JSON line when the worker logged JSON."""
+    import signal
+
+    from .test_task_process_worker_death import PLUGINS, start_worker_process, stop
+    from .test_task_processes import process_gone, wait_for
+
+    connector = {"name": "stuck", "connector.class": f"{PLUGINS}.BlockingConstructorSourceConnector",
+                 "heartbeat.file": str(tmp_path / "unused.txt")}
+    proc = start_worker_process(tmp_path, broker, connector, 1, **{"task.shutdown.graceful.timeout.ms": "1000",
+                                                                    "log.format": "json"})
+    pid_file = tmp_path / "task.pid"
+    task = 0
+    try:
+        task = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the task constructor to run"))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        wait_for(lambda: process_gone(task), timeout=15, what=f"the orphaned, busy task process {task} to exit")
+    finally:
+        stop(proc, *([task] if task else []))
+    lines = (tmp_path / "worker-1.log").read_text().splitlines()
+    entries = [orjson.loads(line) for line in lines]  # every line parses, the orphan's last one too
+    [gone] = [e for e in entries if "is gone; exiting" in e["message"]]
+    assert gone["context"] == "[stuck|task-0]" and gone["connector"] == "stuck" and gone["task"] == 0, gone
+    assert gone["message"] == f"Task process {task}: the worker (pid {proc.pid}) is gone; exiting"

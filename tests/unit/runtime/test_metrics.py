@@ -180,3 +180,42 @@ def test_active_counts_and_connector_info_under_kafka_names():
     info = [(labels, v) for (name, labels), v in samples.items() if name == "kafka_connect_connector_metrics_info"]
     assert info == [((("connector", "src"), ("connector_class", "io.confluent.connect.jdbc.JdbcSourceConnector"),
                       ("connector_type", "source"), ("connector_version", "1.2.3")), 1)]
+
+
+def test_one_family_per_name_when_tasks_report_a_figure_with_different_labels_or_kinds(caplog):
+    """Two plugins' tasks (or one task) reporting the same name with other labels, or as another
+    kind: Prometheus refuses a whole scrape with a second HELP/TYPE for one name."""
+    a, b, c = ConnectorTaskId("a", 0), ConnectorTaskId("b", 0), ConnectorTaskId("c", 0)
+    fa, fb, fc = TaskFigures("source"), TaskFigures("source"), TaskFigures("sink")
+    fa.custom.counter("rows_total", 3, table="t")
+    fb.custom.counter("rows_total", 4, table="t", shard="1")
+    fb.custom.counter("rows_total", 5)
+    fc.custom.gauge("rows_total", 9, table="t")  # another kind under the same name
+    metrics = WorkerMetrics(_worker({a: _task(fa), b: _task(fb), c: _task(fc)}))
+    text = generate_latest(metrics.registry).decode()
+    assert text.count("# TYPE dbconnect_rows_total counter") == 1, text
+    assert text.count("# HELP dbconnect_rows_total ") == 1 and "# TYPE dbconnect_rows_total gauge" not in text
+    samples = _samples(metrics)
+    assert samples[("dbconnect_rows_total", (("connector", "a"), ("table", "t"), ("task", "0")))] == 3
+    assert samples[("dbconnect_rows_total", (("connector", "b"), ("shard", "1"), ("table", "t"), ("task", "0")))] == 4
+    assert samples[("dbconnect_rows_total", (("connector", "b"), ("task", "0")))] == 5
+    assert not [k for k in samples if ("connector", "c") in k[1] and k[0].startswith("dbconnect_")]
+    assert "dbconnect_rows_total" in caplog.text and "c-0" in caplog.text  # the left-out figure is logged
+
+
+def test_a_failed_task_keeps_its_series_while_its_status_is_failed_here():
+    task_id = ConnectorTaskId("c", 0)
+    figures = TaskFigures("sink")
+    figures.records_in = 4
+    worker = _worker({task_id: _task(figures)})
+    metrics = WorkerMetrics(worker)
+    failed = worker._tasks.pop(task_id)  # the task exited after failing
+    worker.status_store.put_task(task_id, Status(State.FAILED, worker.worker_id, "trace"))
+    metrics.task_failed(SimpleNamespace(id=task_id, metrics_snapshot=failed.metrics_snapshot))
+    key = ("kafka_connect_connector_task_metrics_status", (("connector", "c"), ("status", "failed"), ("task", "0")))
+    read = ("kafka_connect_sink_task_metrics_sink_record_read_total", (("connector", "c"), ("task", "0")))
+    assert _samples(metrics)[key] == 1 and _samples(metrics)[read] == 4
+    # Restarted elsewhere (or here: RUNNING, or removed): its failed figures are forgotten.
+    worker.status_store.put_task(task_id, Status(State.RUNNING, "other:8083"))
+    assert key not in _samples(metrics) and read not in _samples(metrics)
+    assert metrics._failed_tasks == {}
