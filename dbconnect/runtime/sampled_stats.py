@@ -43,46 +43,59 @@ Sample = tuple[float, float, int, float, float]
 
 class Sampled:
     """The samples of one figure (Kafka's Max, Avg and WindowedSum share their boundaries, so one
-    object serves all three)."""
+    object serves all three). The current sample is kept in plain attributes (the cheapest to
+    update); a complete one moves to its slot of the lists when the next begins."""
 
-    __slots__ = ("seconds", "size", "current", "began", "last", "count", "total", "max")
+    __slots__ = ("seconds", "size", "current", "began", "last", "count", "total", "max",
+                 "cur_began", "cur_last", "cur_count", "cur_total", "cur_max")
 
     def __init__(self, window: SampleWindow, now: float) -> None:
         self.seconds = window.seconds
         slots = window.samples + 1  # Kafka keeps one more than metrics.num.samples
         self.size = 1               # slots in use (Kafka adds samples as it needs them)
         self.current = 0
-        # The first sample begins when the figure does (the task's start).
         self.began = [now] * slots
         self.last = [now] * slots
         self.count = [0] * slots
         self.total = [0.0] * slots
         self.max = [-math.inf] * slots
+        # The first sample begins when the figure does (the task's start).
+        self.cur_began = self.cur_last = now
+        self.cur_count = 0
+        self.cur_total = 0.0
+        self.cur_max = -math.inf
 
     def record(self, value: float, now: float) -> None:
+        if now - self.cur_began >= self.seconds:
+            self._advance(now)
+        self.cur_last = now
+        self.cur_count += 1
+        self.cur_total += value
+        if value > self.cur_max:
+            self.cur_max = value
+
+    def _advance(self, now: float) -> None:
+        """The current sample is complete: store it, begin the next one in the oldest slot."""
         i = self.current
-        if now - self.began[i] >= self.seconds:
-            # The current sample is complete: begin the next one, recycling the oldest slot.
-            i += 1
-            if i == len(self.began):
-                i = 0
-            elif i == self.size:
-                self.size += 1
-            self.current = i
-            self.began[i] = now
-            self.count[i] = 0
-            self.total[i] = 0.0
-            self.max[i] = -math.inf
-        self.last[i] = now
-        self.count[i] += 1
-        self.total[i] += value
-        if value > self.max[i]:
-            self.max[i] = value
+        self.began[i], self.last[i], self.count[i] = self.cur_began, self.cur_last, self.cur_count
+        self.total[i], self.max[i] = self.cur_total, self.cur_max
+        i += 1
+        if i == len(self.began):
+            i = 0
+        elif i == self.size:
+            self.size += 1
+        self.current = i
+        self.cur_began = self.cur_last = now
+        self.cur_count = 0
+        self.cur_total = 0.0
+        self.cur_max = -math.inf
 
     def samples(self) -> tuple[Sample, ...]:
         """A picklable copy of the samples in use (for a snapshot)."""
-        return tuple(zip(self.began[:self.size], self.last[:self.size], self.count[:self.size],
-                         self.total[:self.size], self.max[:self.size]))
+        current = (self.cur_began, self.cur_last, self.cur_count, self.cur_total, self.cur_max)
+        return tuple(current if i == self.current else
+                     (self.began[i], self.last[i], self.count[i], self.total[i], self.max[i])
+                     for i in range(self.size))
 
 
 class Measured(NamedTuple):
