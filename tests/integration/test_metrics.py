@@ -265,13 +265,14 @@ def test_source_records_stay_active_until_the_broker_acknowledges_them(start_wor
     assert value(samples, "kafka_connect_source_task_metrics_source_record_active_count_avg", **SRC) > 0
 
 
-def test_max_and_avg_follow_the_worker_sample_window(start_worker, broker, tmp_path, topic_name):
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_max_and_avg_follow_the_worker_sample_window(start_worker, broker, tmp_path, topic_name, isolation):
     """metrics.sample.window.ms=1000 × metrics.num.samples=2, reaching the task process: a big poll
     shows in batch-size-max, then, with only one-line polls after it, leaves the figure within
     seconds (with Kafka's defaults, 2 × 30 s, it would stay for a minute)."""
     source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
     source.write_text("".join(f"line-{i}\n" for i in range(300)))  # one poll reads them all
-    worker = start_worker(**{"metrics.sample.window.ms": "1000", "metrics.num.samples": "2",
+    worker = start_worker(**{"metrics.sample.window.ms": "1000", "metrics.num.samples": "2", "task.isolation": isolation,
                              "key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"})
     assert worker.put("/connectors/local-file-sink/config", json=sink_config(sink, topic_name)).status_code == 201
     assert worker.put("/connectors/local-file-source/config", json=source_config(source, topic_name)).status_code == 201
