@@ -28,6 +28,7 @@ from dbconnect.runtime.errors import ErrorHandler  # noqa: E402
 from dbconnect.runtime.sink_task import WorkerSinkTask  # noqa: E402
 from dbconnect.runtime.stores.configs import TargetState  # noqa: E402
 from dbconnect.runtime.stores.status import ConnectorTaskId, MemoryStatusBackingStore  # noqa: E402
+from dbconnect.runtime.sampled_stats import measure_snapshot  # noqa: E402
 from dbconnect.runtime.submitted_records import SubmittedRecords  # noqa: E402
 from dbconnect.runtime.task_metrics import TaskFigures  # noqa: E402
 from dbconnect.runtime.transformation_chain import TransformationChain  # noqa: E402
@@ -98,6 +99,12 @@ def main() -> None:
             cost("time.monotonic(); time.monotonic(); sf.commit(True, 0.001); sink._note_active()", g, r, n) - empty,
     }
     snapshot = cost("pickle.dumps(figures.snapshot())", {**g, "pickle": pickle}, r, max(1, n // 20)) - empty
+    # The worker, at a scrape: the six windowed figures of one task read from its snapshot (the
+    # -max/-avg/-rate figures over metrics.sample.window.ms × metrics.num.samples).
+    windows = tuple(figures.snapshot()["windows"])
+    scrape = cost("now = time.monotonic(); [measure_snapshot(snap, k, now) for k in windows]",
+                  {**g, "snap": figures.snapshot(), "windows": windows, "measure_snapshot": measure_snapshot},
+                  r, max(1, n // 20)) - empty
     print(f"timeit: best of {r} × {n:,} calls, µs per call (the empty loop, {empty * 1000:.1f} ns, subtracted)")
     for title, ops in (("source, per poll() batch", source_ops), ("sink, per put() batch", sink_ops),
                        ("per offset commit", per_commit),
@@ -108,6 +115,7 @@ def main() -> None:
         print(f"  {sum(ops.values()):7.3f} µs  total")
     print(f"once a second, task process: snapshot() + pickle.dumps: {snapshot:.1f} µs "
           f"({snapshot / 1e6:.4%} of one core; the pipe write is one ~{len(pickle.dumps(figures.snapshot()))} B message)")
+    print(f"per scrape, per task, in the worker: the {len(windows)} windowed figures read from the snapshot: {scrape:.1f} µs")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 Not a user setting and not part of the package: ``bench/jdbc_source.py --ab N`` and
 ``bench/jdbc_sink.py --ab N`` alternate runs with the real recorders (A) and with these (B) on the
 same services and data. What B leaves out, per batch, in the task loops (source_task.py,
-sink_task.py): ``TaskFigures.batch``, ``commit``, ``active_count`` and every
+sink_task.py): ``TaskFigures.batch``, ``commit``, ``active_count``, the rate samples the
+``records_in``/``records_out`` setters take, and every
 ``context.metrics`` call of the connector (``counter``, ``gauge``, ``since``, ``observe``), plus
-the task process's once-a-second snapshot to the worker. What B keeps: the plain attribute
-additions (``records_in``/``records_out``) and the ``time.monotonic()`` pair around each
+the task process's once-a-second snapshot to the worker. What B keeps: the counter additions
+themselves (``records_in``/``records_out``) and the ``time.monotonic()`` pair around each
 ``poll()``/``put()``, which the measured per-call costs in BENCHMARKS.md account for.
 
 How it reaches the task processes: ``install(switch)`` adds this module to the fork server's
@@ -59,9 +60,26 @@ def _patch() -> None:
     class NoopFigures(TaskFigures):
         __slots__ = ()
 
-        def __init__(self, kind: str, errors=None) -> None:
-            super().__init__(kind, errors)
+        def __init__(self, kind: str, errors=None, window=None) -> None:
+            super().__init__(kind, errors, window)
             self.custom = NoopTaskMetrics()
+
+        # Plain counters: no samples for the -rate figures either.
+        @property
+        def records_in(self) -> int:
+            return self._records_in
+
+        @records_in.setter
+        def records_in(self, value: int) -> None:
+            self._records_in = value
+
+        @property
+        def records_out(self) -> int:
+            return self._records_out
+
+        @records_out.setter
+        def records_out(self, value: int) -> None:
+            self._records_out = value
 
         def batch(self, size: int, seconds: float) -> None:
             pass
@@ -72,13 +90,13 @@ def _patch() -> None:
         def active_count(self, count: int) -> None:
             pass
 
-    def figures(kind: str, errors=None) -> TaskFigures:
+    def figures(kind: str, errors=None, window=None) -> TaskFigures:
         switch = os.environ.get(SWITCH_ENV)
         if switch and os.path.exists(switch):
             with open(f"{switch}.used", "a", encoding="utf-8") as fh:  # the bench checks B really ran
                 fh.write(f"{kind}\n")
-            return NoopFigures(kind, errors)
-        return TaskFigures(kind, errors)
+            return NoopFigures(kind, errors, window)
+        return TaskFigures(kind, errors, window)
 
     report = task_host._report_figures
 

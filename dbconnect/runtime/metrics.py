@@ -16,20 +16,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
+from ..api.errors import ConfigError
 from ..api.metrics import COUNTER, DEFAULT_BUCKETS, GAUGE, HISTOGRAM, SINCE
+from .sampled_stats import Sampled, SampleWindow, measure, measure_snapshot
 from .stores.status import State
 
 log = logging.getLogger(__name__)
 
-# Rates (Kafka's *-rate attributes) are taken over this window of snapshots (seconds).
-RATE_WINDOW = 30.0
+# The windowed counts behind the *-rate figures (task_metrics.TaskFigures' snapshot "windows"):
+# records in and out (poll/write, read/send), a sink's offset commits completed and skipped.
+RATE_KEYS = ("records_in", "records_out", "commits_ok", "commits_skipped")
 TASK_STATES = ("running", "paused", "failed", "unassigned", "restarting", "destroyed")
 
 
@@ -79,7 +81,8 @@ class RebalanceMetrics:
     on an assignment that revoked nothing, as the herder's 409 window does.
     """
 
-    def __init__(self, protocol: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, protocol: str, clock: Callable[[], float] = time.monotonic,
+                 window: SampleWindow | None = None) -> None:
         self.protocol = protocol
         self._clock = clock
         self._lock = threading.Lock()
@@ -88,8 +91,14 @@ class RebalanceMetrics:
         self.completed = 0
         self._started: float | None = None
         self._last_completed: float | None = None
-        self._total_ms = 0.0
-        self.max_ms = 0.0
+        self.use_window(window or SampleWindow())
+
+    def use_window(self, window: SampleWindow) -> None:
+        """rebalance-max/avg-time-ms over ``window`` (the worker's metrics.sample.window.ms ×
+        metrics.num.samples; set when the herder hands these figures to the worker's collector)."""
+        with self._lock:
+            self.window = window
+            self._times = Sampled(window, self._clock())
 
     def started(self) -> None:
         with self._lock:
@@ -104,14 +113,14 @@ class RebalanceMetrics:
                 took = (now - self._started) * 1000.0
                 self._started = None
                 self.completed += 1
-                self._total_ms += took
-                self.max_ms = max(self.max_ms, took)
+                self._times.record(took, now)
                 self._last_completed = now
 
     def families(self) -> Iterable[Metric]:
         group = "connect-worker-rebalance-metrics"
         with self._lock:
             now = self._clock()
+            times = measure(self._times.samples(), self.window, now)
             yield CounterMetricFamily(_family(group, "completed-rebalances"),
                                       "The total number of rebalances completed by this worker",
                                       value=self.completed)
@@ -119,10 +128,11 @@ class RebalanceMetrics:
                                     value=1 if self._started is not None else 0)
             yield GaugeMetricFamily(_family(group, "epoch"), "The epoch (generation) of the group", value=self.epoch)
             yield GaugeMetricFamily(_family(group, "rebalance-max-time-ms"),
-                                    "The longest rebalance this worker completed (ms)", value=self.max_ms)
+                                    "The longest rebalance this worker completed in the metrics sample window (ms; "
+                                    "NaN: none)", value=times.max)
             yield GaugeMetricFamily(_family(group, "rebalance-avg-time-ms"),
-                                    "The average time of this worker's completed rebalances (ms)",
-                                    value=self._total_ms / self.completed if self.completed else 0.0)
+                                    "The average time of this worker's rebalances completed in the metrics sample "
+                                    "window (ms; NaN: none)", value=times.avg)
             yield GaugeMetricFamily(_family(group, "time-since-last-rebalance-ms"),
                                     "Time since this worker completed its last rebalance (ms); -1 before the first",
                                     value=(now - self._last_completed) * 1000.0
@@ -134,40 +144,34 @@ class RebalanceMetrics:
             yield info
 
 
-class _Rates:
-    """Recent snapshots of one task, for the *-rate figures: records in and out (poll/write,
-    read/send) and a sink's offset commits completed and skipped."""
-
-    KEYS = ("records_in", "records_out", "commits_ok", "commits_skipped")
-
-    def __init__(self) -> None:
-        self.points: deque[tuple[float, ...]] = deque()
-
-    def add(self, snapshot: dict[str, Any]) -> tuple[float, ...]:
-        """Per second, in the order of ``KEYS``."""
-        taken = snapshot["taken"]
-        if not self.points or self.points[-1][0] < taken:
-            self.points.append((taken, *(snapshot.get(key) or 0 for key in self.KEYS)))
-        while len(self.points) > 2 and self.points[-1][0] - self.points[1][0] >= RATE_WINDOW:
-            self.points.popleft()
-        if len(self.points) < 2:
-            # One snapshot: the average since the task started.
-            elapsed = max(taken - snapshot["started"], 1e-9)
-            return tuple(v / elapsed for v in self.points[-1][1:])
-        first, last = self.points[0], self.points[-1]
-        elapsed = max(last[0] - first[0], 1e-9)
-        return tuple((b - a) / elapsed for a, b in zip(first[1:], last[1:]))
+def refuse_metric_reporters(config: Any) -> None:
+    """metric.reporters names Java classes (JmxReporter, …) that cannot run here: refused at start."""
+    reporters = config.get("metric.reporters") if config is not None else None
+    names = [n.strip() for n in (reporters if isinstance(reporters, list) else str(reporters or "").split(","))
+             if n and n.strip()]
+    if names:
+        raise ConfigError(
+            f"metric.reporters={','.join(names)}: dbconnect cannot run metric reporters (Kafka's, such as "
+            "JmxReporter, are Java classes); remove the setting. dbconnect's metrics are served in Prometheus "
+            "text at GET /metrics on the REST listeners (and on metrics.listener). See docs/metrics.md")
 
 
 class WorkerMetrics:
     """The collector of one worker, registered in its own registry (``self.registry``)."""
 
-    def __init__(self, worker: Any, connectors: Callable[[], Iterable[str]] | None = None) -> None:
+    def __init__(self, worker: Any, connectors: Callable[[], Iterable[str]] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.worker = worker
+        config = getattr(worker, "config", None)
+        refuse_metric_reporters(config)
+        # metrics.sample.window.ms × metrics.num.samples (sampled_stats.py): the tasks' -max/-avg/-rate
+        # figures are sampled in that window where they run; the rebalance figures here.
+        self.window = SampleWindow.from_config(config)
+        # The clock of the tasks' samples (task_metrics.py): read at a scrape.
+        self._clock = clock
         self.counts = WorkerCounts()
         # The connector names to report: by default those this worker runs.
         self._connectors = connectors or (lambda: list(worker._connectors))
-        self._rates: dict[Any, _Rates] = {}
         # connector.class → (class name, type, version) of its plugin (connector-metrics).
         self._plugin_info: dict[str, tuple[str, str, str]] = {}
         self._lock = threading.Lock()
@@ -178,9 +182,19 @@ class WorkerMetrics:
         # (task, name) of custom figures already logged as reported under two kinds.
         self._kind_conflicts: set[tuple[Any, str]] = set()
         # Set by the DistributedHerder: standalone workers have no rebalances (as in Kafka).
-        self.rebalance: RebalanceMetrics | None = None
+        self._rebalance: RebalanceMetrics | None = None
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
+
+    @property
+    def rebalance(self) -> RebalanceMetrics | None:
+        return self._rebalance
+
+    @rebalance.setter
+    def rebalance(self, rebalance: RebalanceMetrics | None) -> None:
+        if rebalance is not None:
+            rebalance.use_window(self.window)
+        self._rebalance = rebalance
 
     def set_connectors_source(self, connectors: Callable[[], Iterable[str]]) -> None:
         self._connectors = connectors
@@ -205,22 +219,20 @@ class WorkerMetrics:
         return kept
 
     def task_snapshots(self) -> list[tuple[Any, dict[str, Any], tuple[float, ...]]]:
-        """``[(task id, latest snapshot, rates per second in the order of _Rates.KEYS)]`` of the
+        """``[(task id, latest snapshot, rates per second in the order of RATE_KEYS)]`` of the
         tasks this worker runs, and of those that failed on it (until restarted or removed)."""
         with self.worker._lock:
             tasks = list(self.worker._tasks.items())
         tasks += self._still_failed(dict(tasks))
         result = []
-        with self._lock:
-            for task_id, task in tasks:
-                snapshot = getattr(task, "metrics_snapshot", lambda: None)()
-                if snapshot is None:
-                    continue
-                rates = self._rates.setdefault(task_id, _Rates()).add(snapshot)
-                result.append((task_id, snapshot, rates))
-            alive = {task_id for task_id, _ in tasks}
-            for gone in set(self._rates) - alive:
-                del self._rates[gone]
+        now = self._clock()
+        for task_id, task in tasks:
+            snapshot = getattr(task, "metrics_snapshot", lambda: None)()
+            if snapshot is None:
+                continue
+            # Kafka's Rate: the records of the sample window over its length (sampled_stats.py).
+            rates = tuple(measure_snapshot(snapshot, key, now).rate() for key in RATE_KEYS)
+            result.append((task_id, snapshot, rates))
         return result
 
     def summary(self) -> dict[str, Any]:
@@ -363,30 +375,30 @@ class WorkerMetrics:
         pause_ratio = gauge(ct, "pause-ratio", "The fraction of its life the task has spent paused")
         st, sk, te = "source-task-metrics", "sink-task-metrics", "task-error-metrics"
         poll_total = counter(st, "source-record-poll-total", "Records returned by the task's poll()")
-        poll_rate = gauge(st, "source-record-poll-rate", "Records returned by poll() per second (last 30 s)")
+        poll_rate = gauge(st, "source-record-poll-rate", "Records returned by poll() per second (over the metrics sample window)")
         write_total = counter(st, "source-record-write-total", "Records handed to the producer (after transformations)")
-        write_rate = gauge(st, "source-record-write-rate", "Records handed to the producer per second (last 30 s)")
+        write_rate = gauge(st, "source-record-write-rate", "Records handed to the producer per second (over the metrics sample window)")
         poll_avg = gauge(st, "poll-batch-avg-time-ms", "The average time in ms of a poll() that returned records")
         poll_max = gauge(st, "poll-batch-max-time-ms", "The longest time in ms of a poll() that returned records")
         active_doc = {"source": "records polled by the task but not yet acknowledged by Kafka",
                       "sink": "records read from Kafka but not yet committed by the task"}
         active = {kind: (gauge(group, f"{kind}-record-active-count", f"The number of {active_doc[kind]}"),
                          gauge(group, f"{kind}-record-active-count-max",
-                               f"The largest number of {active_doc[kind]} (over the samples since the task started)"),
+                               f"The largest number of {active_doc[kind]} (in the metrics sample window)"),
                          gauge(group, f"{kind}-record-active-count-avg",
-                               f"The average number of {active_doc[kind]} (over the samples since the task started)"))
+                               f"The average number of {active_doc[kind]} (in the metrics sample window)"))
                   for kind, group in (("source", "source-task-metrics"), ("sink", "sink-task-metrics"))}
         read_total = counter(sk, "sink-record-read-total", "Records read from Kafka by the task's consumer")
-        read_rate = gauge(sk, "sink-record-read-rate", "Records read per second (last 30 s)")
+        read_rate = gauge(sk, "sink-record-read-rate", "Records read per second (over the metrics sample window)")
         send_total = counter(sk, "sink-record-send-total", "Records sent to the task's put() (after transformations)")
-        send_rate = gauge(sk, "sink-record-send-rate", "Records sent to put() per second (last 30 s)")
+        send_rate = gauge(sk, "sink-record-send-rate", "Records sent to put() per second (over the metrics sample window)")
         put_avg = gauge(sk, "put-batch-avg-time-ms", "The average time in ms of a put() of records")
         put_max = gauge(sk, "put-batch-max-time-ms", "The longest time in ms of a put() of records")
         partitions = gauge(sk, "partition-count", "The number of topic partitions assigned to the task")
         completions = counter(sk, "offset-commit-completion-total", "Offset commits that completed")
-        completion_rate = gauge(sk, "offset-commit-completion-rate", "Offset commits completed per second (last 30 s)")
+        completion_rate = gauge(sk, "offset-commit-completion-rate", "Offset commits completed per second (over the metrics sample window)")
         skips = counter(sk, "offset-commit-skip-total", "Offset commits skipped (the task was abandoned)")
-        skip_rate = gauge(sk, "offset-commit-skip-rate", "Offset commits skipped per second (last 30 s)")
+        skip_rate = gauge(sk, "offset-commit-skip-rate", "Offset commits skipped per second (over the metrics sample window)")
         seq_no = gauge(sk, "offset-commit-seq-no", "The sequence number of the task's last offset commit (commits begun)")
         error_families = {
             "record_failures": counter(te, "total-record-failures", "Record processing failures, retried ones included"),
@@ -400,6 +412,7 @@ class WorkerMetrics:
         last_error = gauge(te, "last-error-timestamp", "The time of the last error, in ms since the epoch (0: none)")
         custom: dict[str, tuple[str, Metric]] = {}
         now = time.time()
+        clock_now = self._clock()
         status_store = self.worker.status_store
         for task_id, snap, (rate_in, rate_out, commit_rate, skip_rate_value) in snapshots:
             values = [task_id.connector, str(task_id.task)]
@@ -409,21 +422,24 @@ class WorkerMetrics:
             commits = snap["commits_ok"] + snap["commits_failed"]
             commit_ok.add_metric(values, snap["commits_ok"] / commits if commits else 0.0)
             commit_fail.add_metric(values, snap["commits_failed"] / commits if commits else 0.0)
-            commit_avg.add_metric(values, 1000.0 * snap["commit_time_total"] / commits if commits else 0.0)
-            commit_max.add_metric(values, 1000.0 * snap["commit_time_max"])
-            batches = snap["batches"]
-            size_avg.add_metric(values, snap["batch_size_total"] / batches if batches else 0.0)
-            size_max.add_metric(values, snap["batch_size_max"])
+            # -max/-avg: Kafka's Max and Avg over the sample window (NaN: nothing in it).
+            commit_time = measure_snapshot(snap, "commit_time", clock_now)
+            commit_avg.add_metric(values, 1000.0 * commit_time.avg)
+            commit_max.add_metric(values, 1000.0 * commit_time.max)
+            batch_size = measure_snapshot(snap, "batch_size", clock_now)
+            size_avg.add_metric(values, batch_size.avg)
+            size_max.add_metric(values, batch_size.max)
             running_ratio.add_metric(values, snap.get("running_ratio", 0.0))
             pause_ratio.add_metric(values, snap.get("pause_ratio", 0.0))
-            time_avg = 1000.0 * snap["batch_time_total"] / batches if batches else 0.0
+            batch_time = measure_snapshot(snap, "batch_time", clock_now)
+            time_avg, time_max = 1000.0 * batch_time.avg, 1000.0 * batch_time.max
             if snap["kind"] == "source":
                 poll_total.add_metric(values, snap["records_in"])
                 poll_rate.add_metric(values, rate_in)
                 write_total.add_metric(values, snap["records_out"])
                 write_rate.add_metric(values, rate_out)
                 poll_avg.add_metric(values, time_avg)
-                poll_max.add_metric(values, 1000.0 * snap["batch_time_max"])
+                poll_max.add_metric(values, time_max)
                 kind = "source"
             else:
                 read_total.add_metric(values, snap["records_in"])
@@ -431,7 +447,7 @@ class WorkerMetrics:
                 send_total.add_metric(values, snap["records_out"])
                 send_rate.add_metric(values, rate_out)
                 put_avg.add_metric(values, time_avg)
-                put_max.add_metric(values, 1000.0 * snap["batch_time_max"])
+                put_max.add_metric(values, time_max)
                 partitions.add_metric(values, snap["partitions"] or 0)
                 completions.add_metric(values, snap["commits_ok"])
                 completion_rate.add_metric(values, commit_rate)
@@ -439,8 +455,9 @@ class WorkerMetrics:
                 skip_rate.add_metric(values, skip_rate_value)
                 seq_no.add_metric(values, snap["commits_ok"] + snap["commits_failed"])
                 kind = "sink"
-            for family, key in zip(active[kind], ("active", "active_max", "active_avg")):
-                family.add_metric(values, snap[key])
+            active_window = measure_snapshot(snap, "active", clock_now)
+            for family, value in zip(active[kind], (snap["active"], active_window.max, active_window.avg)):
+                family.add_metric(values, value)
             errors = snap["errors"]
             if errors is not None:
                 for key, family in error_families.items():

@@ -14,6 +14,7 @@ from .errors import ErrorHandler, RetryInterrupted
 from .log_context import LogContext, logging_context
 from .stores.configs import TargetState
 from .stores.status import ConnectorTaskId, State, Status, StatusBackingStore, format_trace
+from .sampled_stats import SampleWindow
 from .task_metrics import TaskFigures
 from .transformation_chain import TransformationChain
 
@@ -73,6 +74,7 @@ class WorkerTask(ABC):
         target_state: str,
         on_exit: Callable[["WorkerTask"], None] | None = None,
         header_converter: Any = None,
+        sample_window: SampleWindow | None = None,
     ) -> None:
         self.task = task
         # The header.converter (a HeaderConverter); None: header values pass as they are (unit tests).
@@ -96,7 +98,8 @@ class WorkerTask(ABC):
         self.failed = False
         self._cancelled = False
         # Counted per batch by the loops; GET /metrics reads them (task_metrics.py, metrics.py).
-        self.figures = TaskFigures(self.kind, error_handler)
+        # -max/-avg/-rate over the worker's metrics.sample.window.ms × metrics.num.samples.
+        self.figures = TaskFigures(self.kind, error_handler, sample_window)
 
     kind = "task"
 

@@ -263,3 +263,36 @@ def test_source_records_stay_active_until_the_broker_acknowledges_them(start_wor
     assert value(samples, "kafka_connect_source_task_metrics_source_record_poll_total", **SRC) == 5
     assert value(samples, "kafka_connect_source_task_metrics_source_record_active_count_max", **SRC) >= 3
     assert value(samples, "kafka_connect_source_task_metrics_source_record_active_count_avg", **SRC) > 0
+
+
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_max_and_avg_follow_the_worker_sample_window(start_worker, broker, tmp_path, topic_name, isolation):
+    """metrics.sample.window.ms=1000 × metrics.num.samples=2, reaching the task process: a big poll
+    shows in batch-size-max, then, with only one-line polls after it, leaves the figure within
+    seconds (with Kafka's defaults, 2 × 30 s, it would stay for a minute)."""
+    source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
+    source.write_text("".join(f"line-{i}\n" for i in range(300)))  # one poll reads them all
+    worker = start_worker(**{"metrics.sample.window.ms": "1000", "metrics.num.samples": "2", "task.isolation": isolation,
+                             "key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"})
+    assert worker.put("/connectors/local-file-sink/config", json=sink_config(sink, topic_name)).status_code == 201
+    assert worker.put("/connectors/local-file-source/config", json=source_config(source, topic_name)).status_code == 201
+    samples = wait_for_value(worker, "kafka_connect_connector_task_metrics_batch_size_max", 300, **SRC)
+    assert value(samples, "kafka_connect_connector_task_metrics_batch_size_max", **SRC) == 300
+    wait_for_lines(sink, 300)
+    # One line at a time, each waited for in the sink file (so every later poll returns one record),
+    # until the big poll has left the window: the figure itself is what is waited for.
+    deadline = time.monotonic() + 30.0
+    small = 0
+    while True:
+        with source.open("a") as fh:
+            fh.write(f"small-{small}\n")
+        small += 1
+        wait_for_lines(sink, 300 + small)
+        samples = scrape(worker)
+        seen = value(samples, "kafka_connect_connector_task_metrics_batch_size_max", **SRC)
+        if seen == 1:
+            break
+        assert time.monotonic() < deadline, f"batch-size-max is still {seen} after {small} one-line polls"
+    assert value(samples, "kafka_connect_connector_task_metrics_batch_size_avg", **SRC) == 1
+    # -total counters stay since the task started.
+    wait_for_value(worker, "kafka_connect_source_task_metrics_source_record_poll_total", 300 + small, **SRC)

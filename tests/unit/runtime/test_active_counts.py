@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 from dbconnect.api.task import TopicPartition
@@ -41,9 +42,9 @@ def test_figures_keep_value_max_and_average_of_the_samples():
     figures = TaskFigures("source")
     for count in (4, 10, 0):
         figures.active_count(count)
-    snapshot = figures.snapshot()
-    assert (snapshot["active"], snapshot["active_max"], snapshot["active_avg"]) == (0, 10, 14 / 3)
-    assert TaskFigures("sink").snapshot()["active_avg"] == 0.0
+    window = figures.measure("active")  # over the metrics sample window (all three are in it)
+    assert (figures.snapshot()["active"], window.max, window.avg) == (0, 10, 14 / 3)
+    assert math.isnan(TaskFigures("sink").measure("active").avg)  # no sample: NaN, as Kafka's Avg
 
 
 class CommittingConsumer:
@@ -90,4 +91,4 @@ def test_sink_count_is_what_was_read_and_not_committed():
     worker_task._commit()
     assert consumer.commits == [[("t", 0, 45)]]
     assert worker_task.figures.active == 0
-    assert worker_task.figures.snapshot()["active_max"] == 5
+    assert worker_task.figures.measure("active").max == 5

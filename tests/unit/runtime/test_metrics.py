@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dbconnect.runtime.errors import ErrorHandler
 from dbconnect.runtime.metrics import WorkerMetrics
+from dbconnect.runtime.sampled_stats import SampleWindow
 from dbconnect.runtime.stores.status import ConnectorTaskId, MemoryStatusBackingStore, State, Status
 from dbconnect.runtime.task_metrics import TaskFigures
 
@@ -118,25 +119,20 @@ def test_a_process_task_without_a_snapshot_yet_is_left_out():
 
 
 def test_rates_and_lag_in_the_summary():
-    figures = TaskFigures("source")
     clock = [1000.0]
-    snapshot = figures.snapshot
-
-    def at_clock():
-        snap = snapshot()
-        snap["taken"] = clock[0]
-        return snap
-
+    # Kafka's Rate over a 10 s × 2 sample window: the window's records over the time since its oldest
+    # sample began (sampled_stats.py).
+    figures = TaskFigures("source", window=SampleWindow(10.0, 2), clock=lambda: clock[0])
     task_id = ConnectorTaskId("c", 0)
-    worker = _worker({task_id: SimpleNamespace(metrics_snapshot=at_clock)})
-    metrics = WorkerMetrics(worker)
+    worker = _worker({task_id: _task(figures)})
+    metrics = WorkerMetrics(worker, clock=lambda: clock[0])
     metrics.summary()
     figures.records_in, figures.records_out = 100, 50
     figures.custom.since("jdbc_source_replication_lag_seconds", 0.0, table="t")
-    clock[0] += 10.0
+    clock[0] += 12.5
     summary = metrics.summary()
     entry = summary["connectors"]["c"]
-    assert entry["records_in_per_second"] == 10.0 and entry["records_out_per_second"] == 5.0
+    assert entry["records_in_per_second"] == 8.0 and entry["records_out_per_second"] == 4.0
     assert entry["records_in_total"] == 100 and entry["type"] == "source" and entry["state"] == "RUNNING"
     assert entry["lag_seconds"] >= summary["time"] - 1  # now − 0 (the epoch)
     assert entry["tasks"]["0"]["records_out_total"] == 50

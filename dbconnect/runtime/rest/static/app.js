@@ -6,7 +6,7 @@ const POLL_MS = 2000;
 const api = (path, init = {}) => fetch(path, { credentials: "same-origin", cache: "no-store", ...init });
 
 // Throughput and lag, per connector, from the workers' own figures (GET /metrics/summary, the same
-// counters /metrics exports): records a connector moved per second over the last 30 s, and the
+// counters /metrics exports): records a connector moved per second over the metrics sample window, and the
 // JDBC source's replication lag. The offset shown is the sum of the numeric offsets (JDBC
 // "incrementing", a sink's "kafka_offset") from GET /connectors/{name}/offsets. If the summary
 // cannot be read (an older worker), rate and lag fall back to the change of that sum per second and
