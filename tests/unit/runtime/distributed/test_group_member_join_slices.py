@@ -18,12 +18,11 @@ import time
 
 import pytest
 from kafka.coordinator.base import BaseCoordinator
-from kafka.net.compat import KafkaNetClient
-
 from dbconnect.runtime.distributed.connect_protocol import ExtendedAssignment, serialize_assignment
-from dbconnect.runtime.distributed.group_member import WorkerGroupMember, _ConnectCoordinator
+from dbconnect.runtime.distributed.group_member import WorkerGroupMember
 
-CONFIG = {"bootstrap.servers": "127.0.0.1:1", "group.id": "g"}
+from .offline_group import CONFIG, offline_coordinator
+
 ASSIGNMENT = serialize_assignment(ExtendedAssignment(2, 0, "leader-1", "http://l:8083", 7, ["a"]))
 
 
@@ -46,20 +45,12 @@ class Rounds:
 @pytest.fixture
 def coordinator(monkeypatch):
     rounds = Rounds()
-    monkeypatch.setattr(BaseCoordinator, "_do_join_and_sync_async",
-                        lambda self: rounds.round_trip(self))
-    client = KafkaNetClient(bootstrap_servers=["127.0.0.1:1"], client_id="test")
-    client._net.start()
     member = WorkerGroupMember(CONFIG, "http://me:8083", listener=None)
-    coordinator = _ConnectCoordinator(client, member, group_id="g", session_timeout_ms=10000,
-                                      heartbeat_interval_ms=3000, api_version=(2, 8))
-    coordinator.coordinator_id = "coordinator-1"
-    monkeypatch.setattr(coordinator, "coordinator_unknown", lambda: False)
-    monkeypatch.setattr(coordinator, "_maybe_start_heartbeat_loop", lambda: None)
+    coordinator = offline_coordinator(monkeypatch, member, rounds)
     try:
         yield coordinator, member, rounds
     finally:
-        client.close()
+        member._client.close()
 
 
 def wait_for(condition, what: str, timeout: float = 5.0) -> None:

@@ -20,12 +20,12 @@ from types import SimpleNamespace
 
 import pytest
 from kafka.coordinator.base import BaseCoordinator, MemberState
-from kafka.net.compat import KafkaNetClient
 
 from dbconnect.runtime.distributed.connect_protocol import ExtendedAssignment, serialize_assignment
-from dbconnect.runtime.distributed.group_member import WorkerGroupMember, _ConnectCoordinator, _Leaving
+from dbconnect.runtime.distributed.group_member import WorkerGroupMember, _Leaving
 
-CONFIG = {"bootstrap.servers": "127.0.0.1:1", "group.id": "g"}
+from .offline_group import CONFIG, offline_coordinator
+
 
 
 class Rounds:
@@ -58,17 +58,9 @@ def group(monkeypatch):
 
     def build(leader: str):
         rounds = Rounds(leader)
-        monkeypatch.setattr(BaseCoordinator, "_do_join_and_sync_async", lambda self: rounds.round_trip(self))
-        client = KafkaNetClient(bootstrap_servers=["127.0.0.1:1"], client_id="test")
-        client._net.start()
-        made.append(client)
         member = WorkerGroupMember(CONFIG, "http://me:8083", listener=None)
-        coordinator = _ConnectCoordinator(client, member, group_id="g", session_timeout_ms=10000,
-                                          heartbeat_interval_ms=3000, api_version=(2, 8))
-        coordinator.coordinator_id = "coordinator-1"
-        monkeypatch.setattr(coordinator, "coordinator_unknown", lambda: False)
-        monkeypatch.setattr(coordinator, "_maybe_start_heartbeat_loop", lambda: None)
-        member._coordinator = coordinator
+        coordinator = offline_coordinator(monkeypatch, member, rounds)
+        made.append(member._client)
         return coordinator, member, rounds
 
     yield build

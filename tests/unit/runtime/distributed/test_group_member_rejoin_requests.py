@@ -26,18 +26,17 @@ from types import SimpleNamespace
 
 import pytest
 from kafka.coordinator.base import BaseCoordinator, Generation
-from kafka.net.compat import KafkaNetClient
 
 from dbconnect.runtime.distributed.assignor import IncrementalCooperativeAssignor
 from dbconnect.runtime.distributed.connect_protocol import ExtendedAssignment, serialize_assignment
-from dbconnect.runtime.distributed.group_member import WorkerGroupMember, _ConnectCoordinator
+from dbconnect.runtime.distributed.group_member import WorkerGroupMember
 from dbconnect.runtime.distributed.herder import DistributedHerder
 from dbconnect.runtime.distributed.wiring import ProtocolStates
 from dbconnect.runtime.stores.configs import TargetState
 from dbconnect.runtime.stores.status import ConnectorTaskId, MemoryStatusBackingStore
+from tests.unit.runtime.distributed.offline_group import CONFIG, offline_coordinator
 from tests.unit.runtime.distributed.test_herder import SOURCE, FakeConfigStore, FakeWorker
 
-CONFIG = {"bootstrap.servers": "127.0.0.1:1", "group.id": "g"}
 ASSIGNMENT = serialize_assignment(ExtendedAssignment(2, 0, "leader-1", "http://l:8083", 7, ["a"]))
 
 
@@ -92,19 +91,6 @@ class Recorder:
 
     def on_session_lost(self, reason):
         pass
-
-
-def offline_coordinator(monkeypatch, member: WorkerGroupMember, rounds: Rounds) -> _ConnectCoordinator:
-    monkeypatch.setattr(BaseCoordinator, "_do_join_and_sync_async", lambda self: rounds.round_trip(self))
-    client = KafkaNetClient(bootstrap_servers=["127.0.0.1:1"], client_id="test")
-    client._net.start()
-    coordinator = _ConnectCoordinator(client, member, group_id="g", session_timeout_ms=10000,
-                                      heartbeat_interval_ms=3000, api_version=(2, 8))
-    coordinator.coordinator_id = "coordinator-1"
-    monkeypatch.setattr(coordinator, "coordinator_unknown", lambda: False)
-    monkeypatch.setattr(coordinator, "_maybe_start_heartbeat_loop", lambda: None)
-    member._client, member._coordinator = client, coordinator
-    return coordinator
 
 
 def run_member_thread(member: WorkerGroupMember) -> None:
