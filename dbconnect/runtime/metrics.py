@@ -14,6 +14,7 @@ Names follow the usual JMX-exporter rule for Kafka Connect:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -44,34 +45,51 @@ class WorkerCounts:
 
     Herder threads, connector-process callbacks and REST handlers start connectors and tasks at
     the same time, and ``d[k] += 1`` is a read then a write: one lock keeps every start counted and
-    a scrape's attempts never below its successes + failures.
+    a scrape's attempts never below its successes + failures. The ``-percentage`` figures are Kafka's
+    Frequencies of the outcomes (1.0 success, 0.0 failure) in the metrics sample window.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, window: SampleWindow | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self._clock = clock
+        self.window = window = window or SampleWindow()
         self.connector_startup = {"attempts": 0, "success": 0, "failure": 0}
         self.task_startup = {"attempts": 0, "success": 0, "failure": 0}
+        now = clock()
+        self._results = {"connector": Sampled(window, now), "task": Sampled(window, now)}
+
+    def _outcome(self, what: str, counts: dict[str, int], ok: bool) -> None:
+        counts["success" if ok else "failure"] += 1
+        self._results[what].record(1.0 if ok else 0.0, self._clock())
 
     def connector_started(self, ok: bool | None) -> None:
         """``None``: the attempt is counted; its outcome comes later (a connector process)."""
         with self._lock:
             self.connector_startup["attempts"] += 1
             if ok is not None:
-                self.connector_startup["success" if ok else "failure"] += 1
+                self._outcome("connector", self.connector_startup, ok)
 
     def connector_outcome(self, ok: bool) -> None:
         with self._lock:
-            self.connector_startup["success" if ok else "failure"] += 1
+            self._outcome("connector", self.connector_startup, ok)
 
     def task_started(self, ok: bool) -> None:
         with self._lock:
             self.task_startup["attempts"] += 1
-            self.task_startup["success" if ok else "failure"] += 1
+            self._outcome("task", self.task_startup, ok)
 
     def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
         """(connector, task) startup counts, read together."""
         with self._lock:
             return dict(self.connector_startup), dict(self.task_startup)
+
+    def success_fraction(self, what: str) -> float:
+        """The fraction of ``what``'s starts in the window that succeeded; NaN when none is in it
+        (rendered 0 for both percentages, as Kafka's Frequencies)."""
+        with self._lock:
+            samples = self._results[what].samples()
+        success = measure(samples, self.window, self._clock()).avg
+        return success
 
 
 class RebalanceMetrics:
@@ -169,7 +187,7 @@ class WorkerMetrics:
         self.window = SampleWindow.from_config(config)
         # The clock of the tasks' samples (task_metrics.py): read at a scrape.
         self._clock = clock
-        self.counts = WorkerCounts()
+        self.counts = WorkerCounts(self.window, clock)
         # The connector names to report: by default those this worker runs.
         self._connectors = connectors or (lambda: list(worker._connectors))
         # connector.class → (class name, type, version) of its plugin (connector-metrics).
@@ -326,11 +344,12 @@ class WorkerMetrics:
                 yield CounterMetricFamily(_family(group, f"{what}-startup-{outcome}"),
                                           f"The total number of {what} starts ({outcome}) on this worker",
                                           value=counts[outcome])
-            for outcome in ("success", "failure"):
+            success = self.counts.success_fraction(what)
+            for outcome, value in (("success", success), ("failure", 1.0 - success)):
                 yield GaugeMetricFamily(
                     _family(group, f"{what}-startup-{outcome}-percentage"),
-                    f"The fraction (0-1) of this worker's {what} starts that ended in {outcome}",
-                    value=counts[outcome] / counts["attempts"] if counts["attempts"] else 0.0)
+                    f"The fraction (0-1) of this worker's {what} starts in the metrics sample window that ended "
+                    f"in {outcome}", value=0.0 if math.isnan(success) else value)
 
     def _connector_info(self, name: str) -> tuple[str, str, str] | None:
         """(class, type, version) of a connector whose instance this worker runs (its plugin's, read
@@ -365,8 +384,8 @@ class WorkerMetrics:
         ct = "connector-task-metrics"
         status = GaugeMetricFamily(_family(ct, "status"), "1 for the task's current status (the status label)",
                                    labels=["connector", "task", "status"])
-        commit_ok = gauge(ct, "offset-commit-success-percentage", "The fraction of offset commits that succeeded")
-        commit_fail = gauge(ct, "offset-commit-failure-percentage", "The fraction of offset commits that failed")
+        commit_ok = gauge(ct, "offset-commit-success-percentage", "The fraction of offset commits in the metrics sample window that succeeded")
+        commit_fail = gauge(ct, "offset-commit-failure-percentage", "The fraction of offset commits in the metrics sample window that failed")
         commit_avg = gauge(ct, "offset-commit-avg-time-ms", "The average time in ms of an offset commit")
         commit_max = gauge(ct, "offset-commit-max-time-ms", "The longest time in ms of an offset commit")
         size_avg = gauge(ct, "batch-size-avg", "The average number of records in a batch (poll or put)")
@@ -419,9 +438,11 @@ class WorkerMetrics:
             task_status = status_store.task(task_id)
             if task_status is not None:
                 status.add_metric([*values, task_status.state.lower()], 1)
-            commits = snap["commits_ok"] + snap["commits_failed"]
-            commit_ok.add_metric(values, snap["commits_ok"] / commits if commits else 0.0)
-            commit_fail.add_metric(values, snap["commits_failed"] / commits if commits else 0.0)
+            # Kafka's Frequencies of 1.0 (success) and 0.0 (failure) over the sample window; 0 for both
+            # when no commit is in it.
+            success = measure_snapshot(snap, "commit_results", clock_now).avg
+            commit_ok.add_metric(values, 0.0 if math.isnan(success) else success)
+            commit_fail.add_metric(values, 0.0 if math.isnan(success) else 1.0 - success)
             # -max/-avg: Kafka's Max and Avg over the sample window (NaN: nothing in it).
             commit_time = measure_snapshot(snap, "commit_time", clock_now)
             commit_avg.add_metric(values, 1000.0 * commit_time.avg)

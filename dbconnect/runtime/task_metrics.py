@@ -35,7 +35,7 @@ class TaskFigures:
                  "_commits_skipped", "started", "custom", "errors", "partitions",
                  "active", "_state", "_state_since", "_running", "_paused",
                  "window", "_clock", "_batch_size", "_batch_time", "_commit_time", "_active", "_in", "_out",
-                 "_completions", "_skips")
+                 "_completions", "_skips", "_commit_results")
 
     def __init__(self, kind: str, errors: Any = None, window: SampleWindow | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -70,6 +70,9 @@ class TaskFigures:
         self._out = Sampled(window, now)
         self._completions = Sampled(window, now)  # offset-commit-completion-rate
         self._skips = Sampled(window, now)        # offset-commit-skip-rate
+        # 1.0 per commit that succeeded, 0.0 per failure: offset-commit-success/failure-percentage
+        # are their frequencies in the window (Kafka's Frequencies.forBooleanValues).
+        self._commit_results = Sampled(window, now)
         # Seconds spent RUNNING / PAUSED before the current state began (running-ratio, pause-ratio).
         self._state: str | None = None
         self._state_since = time.monotonic()
@@ -147,6 +150,7 @@ class TaskFigures:
             self._completions.record(1, now)
         else:
             self.commits_failed += 1
+        self._commit_results.record(1.0 if ok else 0.0, now)
         self.commit_time_total += seconds
         self._commit_time.record(seconds, now)
 
@@ -175,7 +179,8 @@ class TaskFigures:
             "windows": {"batch_size": self._batch_size.samples(), "batch_time": self._batch_time.samples(),
                         "commit_time": self._commit_time.samples(), "active": self._active.samples(),
                         "records_in": self._in.samples(), "records_out": self._out.samples(),
-                        "commits_ok": self._completions.samples(), "commits_skipped": self._skips.samples()},
+                        "commits_ok": self._completions.samples(), "commits_skipped": self._skips.samples(),
+                        "commit_results": self._commit_results.samples()},
             "errors": None if errors is None else {
                 "record_failures": errors.record_failures, "record_errors": errors.record_errors,
                 "records_skipped": errors.records_skipped, "retries": errors.retries,

@@ -139,6 +139,52 @@ def test_offset_commit_completion_and_skip_rates_follow_the_sample_window():
     assert later[sink + "offset_commit_completion_total"] == 3 and later[sink + "offset_commit_skip_total"] == 1
 
 
+def test_offset_commit_success_and_failure_percentages_are_frequencies_in_the_window():
+    clock = Clock()
+    figures = TaskFigures("source", window=SampleWindow(1.0, 2), clock=clock)
+    metrics = WorkerMetrics(_worker(figures, **{"metrics.sample.window.ms": "1000", "metrics.num.samples": "2"}),
+                            clock=clock)
+    task = "kafka_connect_connector_task_metrics_"
+    figures.commit(False, 0.01)
+    figures.commit(False, 0.01)
+    clock.now += 1.5
+    figures.commit(True, 0.01)
+    shown = _samples(metrics)
+    assert shown[task + "offset_commit_success_percentage"] == pytest.approx(1 / 3)
+    assert shown[task + "offset_commit_failure_percentage"] == pytest.approx(2 / 3)
+    clock.now += 0.6  # the two failures' sample is 2.1 s old: out of the 2 × 1 s window
+    later = _samples(metrics)
+    assert later[task + "offset_commit_success_percentage"] == 1.0
+    assert later[task + "offset_commit_failure_percentage"] == 0.0
+    clock.now += 5.0  # no commit in the window: Kafka's Frequencies say 0 for both
+    empty = _samples(metrics)
+    assert empty[task + "offset_commit_success_percentage"] == 0.0
+    assert empty[task + "offset_commit_failure_percentage"] == 0.0
+
+
+def test_worker_startup_percentages_are_frequencies_in_the_window():
+    clock = Clock()
+    metrics = WorkerMetrics(_worker(TaskFigures("sink"), **{"metrics.sample.window.ms": "1000",
+                                                           "metrics.num.samples": "2"}), clock=clock)
+    worker = "kafka_connect_connect_worker_metrics_"
+    metrics.counts.task_started(False)
+    metrics.counts.connector_started(None)  # an attempt whose outcome comes later
+    clock.now += 1.5
+    metrics.counts.task_started(True)
+    metrics.counts.connector_outcome(True)
+    shown = _samples(metrics)
+    assert shown[worker + "task_startup_success_percentage"] == 0.5
+    assert shown[worker + "task_startup_failure_percentage"] == 0.5
+    assert shown[worker + "connector_startup_success_percentage"] == 1.0
+    clock.now += 0.6  # the failed start's sample has left the 2 × 1 s window
+    assert _samples(metrics)[worker + "task_startup_success_percentage"] == 1.0
+    clock.now += 5.0
+    empty = _samples(metrics)
+    assert empty[worker + "task_startup_success_percentage"] == 0.0
+    assert empty[worker + "task_startup_failure_percentage"] == 0.0
+    assert empty[worker + "task_startup_attempts_total"] == 2  # -total: since the start
+
+
 def test_rebalance_max_and_avg_leave_the_window():
     clock = Clock()
     rebalance = RebalanceMetrics("sessioned", clock=clock)
