@@ -14,7 +14,6 @@ Names follow the usual JMX-exporter rule for Kafka Connect:
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,7 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from ..api.errors import ConfigError
 from ..api.metrics import COUNTER, DEFAULT_BUCKETS, GAUGE, HISTOGRAM, SINCE
-from .sampled_stats import Sampled, SampleWindow, measure, measure_snapshot
+from .sampled_stats import Measured, Sampled, SampleWindow, frequencies, measure, measure_snapshot
 from .stores.status import State
 
 log = logging.getLogger(__name__)
@@ -83,13 +82,11 @@ class WorkerCounts:
         with self._lock:
             return dict(self.connector_startup), dict(self.task_startup)
 
-    def success_fraction(self, what: str) -> float:
-        """The fraction of ``what``'s starts in the window that succeeded; NaN when none is in it
-        (rendered 0 for both percentages, as Kafka's Frequencies)."""
+    def results(self, what: str) -> Measured:
+        """``what``'s start outcomes in the window (1.0 success, 0.0 failure), read now."""
         with self._lock:
             samples = self._results[what].samples()
-        success = measure(samples, self.window, self._clock()).avg
-        return success
+        return measure(samples, self.window, self._clock())
 
 
 class RebalanceMetrics:
@@ -344,12 +341,11 @@ class WorkerMetrics:
                 yield CounterMetricFamily(_family(group, f"{what}-startup-{outcome}"),
                                           f"The total number of {what} starts ({outcome}) on this worker",
                                           value=counts[outcome])
-            success = self.counts.success_fraction(what)
-            for outcome, value in (("success", success), ("failure", 1.0 - success)):
+            for outcome, value in zip(("success", "failure"), frequencies(self.counts.results(what))):
                 yield GaugeMetricFamily(
                     _family(group, f"{what}-startup-{outcome}-percentage"),
                     f"The fraction (0-1) of this worker's {what} starts in the metrics sample window that ended "
-                    f"in {outcome}", value=0.0 if math.isnan(success) else value)
+                    f"in {outcome}", value=value)
 
     def _connector_info(self, name: str) -> tuple[str, str, str] | None:
         """(class, type, version) of a connector whose instance this worker runs (its plugin's, read
@@ -438,11 +434,9 @@ class WorkerMetrics:
             task_status = status_store.task(task_id)
             if task_status is not None:
                 status.add_metric([*values, task_status.state.lower()], 1)
-            # Kafka's Frequencies of 1.0 (success) and 0.0 (failure) over the sample window; 0 for both
-            # when no commit is in it.
-            success = measure_snapshot(snap, "commit_results", clock_now).avg
-            commit_ok.add_metric(values, 0.0 if math.isnan(success) else success)
-            commit_fail.add_metric(values, 0.0 if math.isnan(success) else 1.0 - success)
+            success, failure = frequencies(measure_snapshot(snap, "commit_results", clock_now))
+            commit_ok.add_metric(values, success)
+            commit_fail.add_metric(values, failure)
             # -max/-avg: Kafka's Max and Avg over the sample window (NaN: nothing in it).
             commit_time = measure_snapshot(snap, "commit_time", clock_now)
             commit_avg.add_metric(values, 1000.0 * commit_time.avg)
@@ -519,9 +513,7 @@ def _add_custom(families: dict[str, tuple[str, Metric]], kind: str, name: str, v
                           HistogramMetricFamily(base, doc) if kind == HISTOGRAM else GaugeMetricFamily(base, doc))
         known = families[exposed] = (kind, family)
     # A since figure is a gauge too (seconds elapsed at the scrape).
-    if (known[0] == SINCE and kind == GAUGE) or (known[0] == GAUGE and kind == SINCE):
-        pass
-    elif known[0] != kind:
+    if known[0] != kind and {known[0], kind} != {GAUGE, SINCE}:
         return False
     family = known[1]
     if kind == HISTOGRAM:

@@ -130,6 +130,14 @@ def measure(samples: tuple[Sample, ...], window: SampleWindow, now: float) -> Me
     return Measured(top if count else NAN, total / count if count else NAN, total, max(elapsed, 0.001))
 
 
+def frequencies(measured: Measured) -> tuple[float, float]:
+    """(true, false) fractions of a figure that records 1.0 for true and 0.0 for false, as Kafka's
+    ``Frequencies.forBooleanValues``: 0 for both when no value is in the window."""
+    if math.isnan(measured.avg):
+        return 0.0, 0.0
+    return measured.avg, 1.0 - measured.avg
+
+
 def measure_snapshot(snapshot: dict[str, Any], name: str, now: float) -> Measured:
     """A windowed figure of a task's snapshot (task_metrics.py: ``windows[name]``) read at ``now``, on
     the clock its samples were taken on (time.monotonic(): one clock for every process of the machine)."""

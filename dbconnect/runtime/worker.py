@@ -26,7 +26,6 @@ from .errors import ErrorHandler
 from .kafka_clients import prefixed, translate
 from .metrics import WorkerMetrics
 from .plugins import Plugins, _import_class
-from .sampled_stats import SampleWindow
 from .sink_task import WorkerSinkTask
 from .source_task import WorkerSourceTask
 from .stores.configs import TargetState
@@ -444,7 +443,7 @@ class Worker:
         common = dict(
             task_id=task_id, status_store=self.status_store, worker_id=self.worker_id,
             target_state=target_state, on_exit=self._task_exited,
-            sample_window=SampleWindow.from_config(self.config),
+            sample_window=self.metrics.window,
         )
         key_converter = self._converter("key", connector_config)
         value_converter = self._converter("value", connector_config)

@@ -17,11 +17,13 @@ from .kafka_clients import prefixed, translate
 log = logging.getLogger(__name__)
 
 
+# Top-level client settings applied to every client the worker creates (base_client_config).
+CLIENT_WIDE_PREFIXES = ("security.", "sasl.", "ssl.")
 # Families of worker keys read by prefix rather than declared one by one in schemas/worker.json.
 KNOWN_PREFIXES = (
     "producer.", "consumer.", "admin.",  # the clients' own settings
     "key.converter.", "value.converter.", "header.converter.",  # the worker-level converters'
-    "security.", "sasl.", "ssl.",  # applied to every client (base_client_config)
+    *CLIENT_WIDE_PREFIXES,
     "listeners.https.",  # an https listener's TLS
     "config.providers.",  # each provider's class and params
 )
@@ -87,6 +89,6 @@ class WorkerConfig:
         config: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
         # Security settings given at the top level apply to every client, as in Kafka Connect.
         for key, value in self.originals.items():
-            if key.startswith(("security.", "sasl.", "ssl.")):
+            if key.startswith(CLIENT_WIDE_PREFIXES):
                 config.update(translate({key: value}))
         return config
