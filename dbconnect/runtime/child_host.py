@@ -66,6 +66,16 @@ class Channel:
             self._replies.notify_all()
 
 
+def child_log_context(context: ConnectorTaskId | str | LogContext) -> LogContext:
+    """A child's context: a task's (``[name|task-0]``), or a connector's from its name (Kafka's
+    LoggingContext.forConnector, ``[name|worker]``)."""
+    if isinstance(context, ConnectorTaskId):
+        return LogContext.for_task(context)
+    if isinstance(context, str):
+        return LogContext.for_connector(context)
+    return context
+
+
 class PipeLogHandler(logging.Handler):
     """Sends each record to the worker, which logs it through its own handlers (one log stream).
 
@@ -79,12 +89,8 @@ class PipeLogHandler(logging.Handler):
     def __init__(self, channel: Channel, context: ConnectorTaskId | str | LogContext) -> None:
         super().__init__()
         self._channel = channel
-        if isinstance(context, ConnectorTaskId):
-            context = LogContext.for_task(context)
-        elif isinstance(context, str):  # a connector's name (Kafka's LoggingContext.forConnector)
-            context = LogContext.for_connector(context)
         # Set once for the whole process: every thread of a child works for the same connector/task.
-        self._context = context
+        self._context = child_log_context(context)
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._channel.closed:
@@ -188,16 +194,13 @@ def enter_child(conn: Any, spec: Mapping[str, Any], context: ConnectorTaskId | L
     # would write to the pages this process shares with the fork server and its siblings.
     gc.freeze()
     ignore_group_signals()
-    if isinstance(context, ConnectorTaskId):
-        log_context = LogContext.for_task(context)
-    else:
-        log_context = context if isinstance(context, LogContext) else LogContext.for_connector(str(context))
+    log_context = child_log_context(context)
     watch_worker(spec.get("worker_pid"), float(spec.get("graceful_timeout", 5.0)), log_context,
                  spec.get("log_format", "text"), spec.get("worker_id"))
     channel = Channel(conn)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    root.addHandler(PipeLogHandler(channel, context))
+    root.addHandler(PipeLogHandler(channel, log_context))
     apply_levels(spec["log_levels"])
     return channel
